@@ -1,0 +1,118 @@
+"""Vigil's entry point and composition root: read settings, build services, run the bot.
+
+python bot.py               run (settings from the environment or ./.env)
+python bot.py --sync        also force a sync of application commands
+python bot.py --invite-url  print the link that adds Vigil to a server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import discord
+from dotenv import load_dotenv
+
+from cogs.app import REQUIRED_PERMISSIONS, Services, VigilBot
+from core.clock import SystemClock
+from core.hotlines import HotlineDirectory
+from core.outbox import AlertSignal
+from core.policy import RateLimit
+from core.service import CaseService, ReportService, SettingsService
+from core.settings import RedactingFilter, Settings, SettingsError, load_settings
+from storage import open_store
+
+EXIT_BAD_SETTINGS = 2
+log = logging.getLogger("vigil")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Run the Vigil Discord bot.")
+    parser.add_argument("--sync", action="store_true", help="force a sync of slash commands")
+    parser.add_argument("--invite-url", action="store_true", help="print the invite link and exit")
+    return parser.parse_args(argv)
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter([settings.token]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("discord").setLevel(logging.WARNING)
+
+
+def invite_url(settings: Settings) -> str:
+    return discord.utils.oauth_url(
+        settings.application_id,
+        permissions=REQUIRED_PERMISSIONS,
+        scopes=("bot", "applications.commands"),
+    )
+
+
+async def build_services(settings: Settings) -> Services:
+    store = await open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    clock = SystemClock()
+    signal_ = AlertSignal()
+    rate_limit = RateLimit(
+        max_reports=settings.report_rate_limit,
+        per=timedelta(minutes=settings.report_rate_window_minutes),
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        store=store,
+        reports=ReportService(store, clock, rate_limit, on_alert_change=signal_),
+        cases=CaseService(store, clock, on_alert_change=signal_),
+        guild_settings=SettingsService(store, clock, on_alert_change=signal_),
+        hotlines=HotlineDirectory.load(),
+        alert_signal=signal_,
+    )
+
+
+async def run(settings: Settings, force_sync: bool) -> None:
+    if settings.api_base_url is not None:
+        # REST (and interaction webhooks, which share the route class) go to the configured API.
+        discord.http.Route.BASE = settings.api_base_url
+    services = await build_services(settings)
+    bot = VigilBot(services, force_sync=force_sync)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(settings.token)
+    finally:
+        await bot.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    load_dotenv(Path.cwd() / ".env")
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as error:
+        print(f"vigil: {error}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    if args.invite_url:
+        print(invite_url(settings))
+        return 0
+    configure_logging(settings)
+    try:
+        asyncio.run(run(settings, args.sync))
+    except discord.LoginFailure:
+        log.error("Discord refused the token: check DISCORD_TOKEN in .env")
+        return EXIT_BAD_SETTINGS
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The bot class and the services it carries. bot.py builds both; cogs only read them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+from core.clock import Clock
+from core.hotlines import HotlineDirectory
+from core.outbox import AlertDispatcher, AlertSignal
+from core.ports import Store
+from core.service import CaseService, ReportService, SettingsService
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INITIAL_EXTENSIONS: tuple[str, ...] = (
+    "cogs.reporting",
+    "cogs.alerts",
+    "cogs.guild_admin",
+    "cogs.hotlines",
+)
+
+COMMAND_TREE_HASH_KEY = "command_tree_hash"
+
+# Everything the code does in a guild, and nothing more: the invite link asks for exactly this.
+REQUIRED_PERMISSIONS = discord.Permissions(
+    view_channel=True,  # see the alert channel
+    send_messages=True,  # post alerts
+    embed_links=True,  # alerts are embeds
+)
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    store: Store
+    reports: ReportService
+    cases: CaseService
+    guild_settings: SettingsService
+    hotlines: HotlineDirectory
+    alert_signal: AlertSignal
+    dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded
+
+
+class VigilTree(app_commands.CommandTree["VigilBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[VigilBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Answer every failure politely; the bot keeps serving."""
+        if isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You don't have permission to use this command."
+        else:
+            log.error("command %r failed", interaction.command, exc_info=error)
+            message = "Sorry, something went wrong on Vigil's side. Please try again in a moment."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about a failed command")
+
+
+class VigilBot(commands.AutoShardedBot):
+    def __init__(self, services: Services, *, force_sync: bool = False) -> None:
+        settings = services.settings
+        kwargs: dict[str, Any] = {}
+        if settings.shard_count is not None:
+            kwargs["shard_count"] = settings.shard_count
+        if settings.shard_ids is not None:
+            kwargs["shard_ids"] = list(settings.shard_ids)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents(guilds=True),
+            # Global default: nothing Vigil sends pings anyone unless a send opts in.
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=VigilTree,
+            application_id=settings.application_id,
+            chunk_guilds_at_startup=False,
+            **kwargs,
+        )
+        self.services = services
+        self.force_sync = force_sync
+        self._closed_store = False
+
+    async def setup_hook(self) -> None:
+        if self.services.settings.api_base_url is not None:
+            await self._follow_api_gateway()
+        for extension in INITIAL_EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+
+    async def _follow_api_gateway(self) -> None:
+        """Connect to the gateway the configured API names, also after an invalid session."""
+        _, url, _ = await self.http.get_bot_gateway()
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        log.info("using the gateway named by %s", self.services.settings.api_base_url)
+
+    def command_tree_hash(self) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """One bulk overwrite, only when the tree changed (or --sync): syncs are rate limited."""
+        digest = self.command_tree_hash()
+        async with self.services.store.read() as tx:
+            stored = await tx.meta.get(COMMAND_TREE_HASH_KEY)
+        if stored == digest and not self.force_sync:
+            log.info("application commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync()
+        async with self.services.store.transaction() as tx:
+            await tx.meta.set(COMMAND_TREE_HASH_KEY, digest)
+        log.info("synced %d application commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Unload cogs (the outbox gets its last attempt there), then close the database."""
+        if self._closed_store:
+            return
+        self._closed_store = True
+        await super().close()
+        await self.services.store.close()
+        log.info("database closed; goodbye")

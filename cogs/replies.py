@@ -1,0 +1,104 @@
+"""Sending to Discord the way Vigil must: ephemeral to reporters, never pinging from user text."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import discord
+
+from core.guidance import Guidance
+from core.rendering import AlertContent, ButtonSpec
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DEFER_AFTER_SECONDS = 2.0  # Discord drops an interaction not answered within 3 s
+GUIDANCE_COLOUR = 0x4F7D6B
+
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "success": discord.ButtonStyle.success,
+    "danger": discord.ButtonStyle.danger,
+}
+
+
+def button_style(spec: ButtonSpec) -> discord.ButtonStyle:
+    return _STYLES[spec.style]
+
+
+def alert_embed(content: AlertContent) -> discord.Embed:
+    embed = discord.Embed(
+        title=content.title,
+        description=content.description,
+        colour=content.colour,
+        timestamp=content.timestamp,
+    )
+    for field in content.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    embed.set_footer(text=content.footer)
+    return embed
+
+
+def alert_mentions(content: AlertContent) -> discord.AllowedMentions:
+    """The moderator role of an urgent alert may be pinged; nothing else, ever."""
+    if content.mention_role_id is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False, users=False, roles=[discord.Object(content.mention_role_id)]
+    )
+
+
+def guidance_embed(guidance: Guidance) -> discord.Embed:
+    return discord.Embed(
+        title=guidance.headline[:256],
+        description="\n".join(guidance.lines)[:4096],
+        colour=GUIDANCE_COLOUR,
+    )
+
+
+async def answer_within_deadline(
+    interaction: discord.Interaction[Any], work: Awaitable[T]
+) -> tuple[T, bool]:
+    """Run `work`; if it is not done in time, defer (ephemerally) so Discord keeps waiting.
+
+    Returns the result and whether the interaction was deferred.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
+    deferred = False
+    if not done:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        deferred = True
+    return await task, deferred
+
+
+async def send_private(
+    interaction: discord.Interaction[Any],
+    content: str | None,
+    *,
+    embeds: list[discord.Embed] | None = None,
+    deferred: bool | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """An ephemeral answer with no mentions, as a response or a follow-up as appropriate."""
+    extra: dict[str, Any] = {}
+    if view is not None:
+        extra["view"] = view
+    if deferred or interaction.response.is_done():
+        await interaction.followup.send(
+            content or "",
+            embeds=embeds or [],
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+            **extra,
+        )
+    else:
+        await interaction.response.send_message(
+            content, embeds=embeds or [], ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
+        )

@@ -1,0 +1,141 @@
+"""The storage interface the domain needs. storage/ implements it; tests may fake it."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    GuildSettings,
+    Report,
+    ReportSource,
+    UserSnapshot,
+)
+from core.reasons import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    guild_id: int
+    reporter: UserSnapshot
+    target: UserSnapshot
+    reason: Reason
+    source: ReportSource
+    created_at: datetime
+    details: str | None
+    message_link: str | None
+    channel_id: int | None
+    message_id: int | None
+    case_id: int | None
+
+
+class ReportRepository(Protocol):
+    async def add(self, report: NewReport) -> int: ...
+
+    async def count_by_reporter_since(
+        self, guild_id: int, reporter_id: int, since: datetime
+    ) -> int: ...
+
+    async def count_unassigned_reporters(
+        self, guild_id: int, target_id: int, since: datetime
+    ) -> int:
+        """Distinct reporters of a target with no active case, inside the window."""
+        ...
+
+    async def reporter_has_unassigned(
+        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
+    ) -> bool: ...
+
+    async def assign_unassigned(
+        self, guild_id: int, target_id: int, since: datetime, case_id: int
+    ) -> int: ...
+
+    async def reporter_in_case(self, case_id: int, reporter_id: int) -> bool: ...
+
+    async def for_case(self, case_id: int) -> list[Report]: ...
+
+    async def distinct_reporters_in_case(self, case_id: int) -> int: ...
+
+    async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]: ...
+
+    async def count_about_target(self, guild_id: int, target_id: int) -> int: ...
+
+    async def count_all(self, guild_id: int | None = None) -> int: ...
+
+
+class CaseRepository(Protocol):
+    async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
+
+    async def open(
+        self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime
+    ) -> Case: ...
+
+    async def note_new_report(self, case_id: int, target: UserSnapshot, urgent: bool) -> None:
+        """A report joined the case: refresh the target snapshot and ask for an alert edit."""
+        ...
+
+    async def get(self, case_id: int) -> Case | None: ...
+
+    async def apply_action(
+        self, case_id: int, action: CaseAction, actor_id: int, now: datetime
+    ) -> Case: ...
+
+    async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+    async def with_pending_alerts(self, limit: int) -> list[Case]:
+        """Cases whose alert is not yet posted, or is older than the case, in configured guilds."""
+        ...
+
+    async def mark_alert_posted(
+        self, case_id: int, revision: int, channel_id: int, message_id: int
+    ) -> None: ...
+
+    async def forget_alert_message(self, case_id: int) -> None: ...
+
+    async def list_active(self, guild_id: int, limit: int) -> list[Case]: ...
+
+    async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
+
+    async def count_by_status(self, guild_id: int, status: CaseStatus) -> int: ...
+
+
+class GuildSettingsRepository(Protocol):
+    async def get(self, guild_id: int) -> GuildSettings: ...
+
+    async def save(self, settings: GuildSettings, now: datetime) -> None: ...
+
+
+class MetaRepository(Protocol):
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def reports(self) -> ReportRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def settings(self) -> GuildSettingsRepository: ...
+
+    @property
+    def meta(self) -> MetaRepository: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One atomic, durable write: committed before the context exits without error."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    async def close(self) -> None: ...

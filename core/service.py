@@ -1,0 +1,218 @@
+"""Use cases: record a report, act on a case. Each runs as one transaction on the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.models import (
+    AlertData,
+    Case,
+    CaseAction,
+    CaseStatus,
+    GuildSettings,
+    Report,
+    ReportSubmission,
+)
+from core.policy import (
+    RateLimit,
+    Refusal,
+    RefusalCode,
+    decide,
+    is_rate_limited,
+    refuse,
+    validate_submission,
+    window_start,
+)
+from core.ports import NewReport, Store
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAccepted:
+    """A stored, committed report: only now may the reporter be told it was received."""
+
+    report_id: int
+    case_id: int | None
+    case_number: int | None
+    case_opened: bool
+    distinct_reporters: int
+    threshold: int
+    duplicate: bool
+    alert_channel_configured: bool
+    region: str | None
+
+
+ReportOutcome = ReportAccepted | Refusal
+
+
+class ReportService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        rate_limit: RateLimit | None = None,
+        on_alert_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rate_limit = rate_limit or RateLimit()
+        self._on_alert_change = on_alert_change or (lambda: None)
+
+    async def submit(self, submission: ReportSubmission) -> ReportOutcome:
+        checked = validate_submission(submission)
+        if isinstance(checked, Refusal):
+            return checked
+        link = checked.link
+        now = self._clock.now()
+        guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
+        async with self._store.transaction() as tx:
+            recent = await tx.reports.count_by_reporter_since(
+                guild_id, reporter.id, now - self._rate_limit.per
+            )
+            if is_rate_limited(recent, self._rate_limit):
+                return refuse(RefusalCode.RATE_LIMITED)
+            settings = await tx.settings.get(guild_id)
+            since = window_start(now, settings.window_hours)
+            critical = submission.reason.is_critical
+            case = await tx.cases.active_for_target(guild_id, target.id)
+            if case is not None:
+                duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
+            else:
+                duplicate = await tx.reports.reporter_has_unassigned(
+                    guild_id, target.id, reporter.id, since
+                )
+            new_report = NewReport(
+                guild_id=guild_id,
+                reporter=reporter,
+                target=target,
+                reason=submission.reason,
+                source=submission.source,
+                created_at=now,
+                details=checked.details,
+                message_link=link.url if link else None,
+                channel_id=link.channel_id if link else None,
+                message_id=link.message_id if link else None,
+                case_id=case.id if case is not None else None,
+            )
+            report_id = await tx.reports.add(new_report)
+            opened = False
+            if case is not None:
+                await tx.cases.note_new_report(case.id, target, urgent=critical)
+                count = await tx.reports.distinct_reporters_in_case(case.id)
+            else:
+                count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
+                decision = decide(
+                    distinct_reporters=count, threshold=settings.threshold, critical=critical
+                )
+                if decision.open_case:
+                    case = await tx.cases.open(guild_id, target, decision.urgent, now)
+                    await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
+                    opened = True
+        if case is not None:
+            self._on_alert_change()
+        return ReportAccepted(
+            report_id=report_id,
+            case_id=case.id if case else None,
+            case_number=case.number if case else None,
+            case_opened=opened,
+            distinct_reporters=count,
+            threshold=settings.threshold,
+            duplicate=duplicate,
+            alert_channel_configured=settings.is_configured,
+            region=settings.region,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberHistory:
+    cases: tuple[Case, ...]
+    reports: tuple[Report, ...]
+    report_total: int
+
+
+class CaseActionRefused(Exception):
+    """A moderator action that cannot apply; the message is shown to the moderator."""
+
+
+ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
+    CaseAction.ACKNOWLEDGE: frozenset({CaseStatus.OPEN}),
+    CaseAction.RESOLVE: frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED}),
+    CaseAction.DISMISS: frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED}),
+}
+
+
+class CaseService:
+    def __init__(
+        self, store: Store, clock: Clock, on_alert_change: Callable[[], None] | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._on_alert_change = on_alert_change or (lambda: None)
+
+    async def act(self, guild_id: int, case_id: int, action: CaseAction, actor_id: int) -> Case:
+        """Apply a moderator action. The case is re-read: a custom ID carries no trust."""
+        async with self._store.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None or case.guild_id != guild_id:
+                raise CaseActionRefused("That case doesn't exist in this server.")
+            if case.status not in ALLOWED_FROM[action]:
+                raise CaseActionRefused(
+                    f"Case #{case.number} is already {case.status.value}; nothing was changed."
+                )
+            updated = await tx.cases.apply_action(case_id, action, actor_id, self._clock.now())
+        self._on_alert_change()
+        return updated
+
+    async def mark_alert_rendered(
+        self, case_id: int, revision: int, channel_id: int, message_id: int
+    ) -> None:
+        """An alert was updated in place (e.g. by a button's response): the outbox is even."""
+        async with self._store.transaction() as tx:
+            await tx.cases.mark_alert_posted(case_id, revision, channel_id, message_id)
+
+    async def list_active(self, guild_id: int, limit: int) -> list[Case]:
+        async with self._store.read() as tx:
+            return await tx.cases.list_active(guild_id, limit)
+
+    async def history(self, guild_id: int, target_id: int, limit: int) -> MemberHistory:
+        async with self._store.read() as tx:
+            cases = await tx.cases.for_target(guild_id, target_id, limit)
+            reports = await tx.reports.about_target(guild_id, target_id, limit)
+            total = await tx.reports.count_about_target(guild_id, target_id)
+        return MemberHistory(cases=tuple(cases), reports=tuple(reports), report_total=total)
+
+    async def alert_data(self, case_id: int) -> AlertData | None:
+        async with self._store.read() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None:
+                return None
+            settings = await tx.settings.get(case.guild_id)
+            reports = await tx.reports.for_case(case_id)
+            events = await tx.cases.events(case_id)
+        return AlertData(
+            case=case,
+            settings=settings,
+            reports=tuple(reports),
+            distinct_reporters=len({r.reporter_id for r in reports}),
+            events=tuple(events),
+        )
+
+
+class SettingsService:
+    def __init__(
+        self, store: Store, clock: Clock, on_alert_change: Callable[[], None] | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._on_alert_change = on_alert_change or (lambda: None)
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        async with self._store.read() as tx:
+            return await tx.settings.get(guild_id)
+
+    async def save(self, settings: GuildSettings) -> None:
+        async with self._store.transaction() as tx:
+            await tx.settings.save(settings, self._clock.now())
+        # A newly named channel may unblock alerts that waited for setup.
+        self._on_alert_change()

@@ -1,0 +1,160 @@
+"""Vigil's settings: read once at start from the environment (and `.env`), typed, validated.
+
+A bad value stops the bot with one line naming the setting and the fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+DEFAULT_DATABASE_URL = "sqlite:///data/vigil.db"
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
+
+
+class SettingsError(Exception):
+    """One setting is missing or malformed. str() is the one line shown to the operator."""
+
+    def __init__(self, setting: str, problem: str, fix: str) -> None:
+        super().__init__(f"{setting} {problem}: {fix}")
+        self.setting = setting
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str
+    application_id: int
+    log_level: str = "INFO"
+    database_url: str = DEFAULT_DATABASE_URL
+    api_base_url: str | None = None
+    sqlite_synchronous: str = "NORMAL"
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    report_rate_limit: int = 5
+    report_rate_window_minutes: int = 10
+
+    def __repr__(self) -> str:  # never let the token reach a log line through a repr
+        return f"Settings(application_id={self.application_id}, database_url={self.database_url!r})"
+
+
+def application_id_from_token(token: str) -> int | None:
+    """A bot token starts with its user ID in base64; for bots that is the application ID."""
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=False).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(name, f"is {raw!r}", f"set it to a whole number from {low} to {high}")
+    return int(raw)
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    token = env.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "is not set",
+            "copy .env.example to .env and paste your bot token from the Discord Developer "
+            "Portal (Applications > your app > Bot > Reset Token)",
+        )
+    application_id = application_id_from_token(token) if _TOKEN_SHAPE.match(token) else None
+    if application_id is None:
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "does not look like a bot token",
+            "paste the whole token from the Developer Portal's Bot page (three parts joined by "
+            "dots), not the client secret or the public key",
+        )
+
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(
+            "LOG_LEVEL", f"is {log_level!r}", f"use one of {', '.join(_LOG_LEVELS)}"
+        )
+
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not database_url.startswith("sqlite:///") and database_url != "sqlite://:memory:":
+        raise SettingsError(
+            "DATABASE_URL",
+            f"uses an unsupported scheme ({database_url.split(':', 1)[0]!r})",
+            "use sqlite:///relative/path.db or sqlite:////absolute/path.db",
+        )
+
+    api_base_url = env.get("DISCORD_API_BASE_URL", "").strip().rstrip("/") or None
+    if api_base_url is not None:
+        parsed = urlparse(api_base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError(
+                "DISCORD_API_BASE_URL",
+                f"is {api_base_url!r}",
+                "give a full URL such as http://127.0.0.1:8080/api/v10, or leave it unset",
+            )
+
+    synchronous = env.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper() or "NORMAL"
+    if synchronous not in ("NORMAL", "FULL"):
+        raise SettingsError(
+            "SQLITE_SYNCHRONOUS", f"is {synchronous!r}", "use NORMAL (default) or FULL"
+        )
+
+    shard_count_raw = env.get("SHARD_COUNT", "").strip()
+    shard_count = _int(env, "SHARD_COUNT", 0, 1, 65535) if shard_count_raw else None
+    shard_ids: tuple[int, ...] | None = None
+    shard_ids_raw = env.get("SHARD_IDS", "").strip()
+    if shard_ids_raw:
+        parts = [p.strip() for p in shard_ids_raw.split(",")]
+        if shard_count is None or not all(p.isdigit() and int(p) < shard_count for p in parts):
+            raise SettingsError(
+                "SHARD_IDS",
+                f"is {shard_ids_raw!r}",
+                "set SHARD_COUNT too and list shard numbers below it, e.g. SHARD_IDS=0,1",
+            )
+        shard_ids = tuple(int(p) for p in parts)
+
+    return Settings(
+        token=token,
+        application_id=application_id,
+        log_level=log_level,
+        database_url=database_url,
+        api_base_url=api_base_url,
+        sqlite_synchronous=synchronous,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        report_rate_limit=_int(env, "REPORT_RATE_LIMIT", 5, 1, 1000),
+        report_rate_window_minutes=_int(env, "REPORT_RATE_WINDOW_MINUTES", 10, 1, 1440),
+    )
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secrets in every log record, including tracebacks' formatted text."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        return True

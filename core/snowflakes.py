@@ -1,0 +1,18 @@
+"""Discord snowflake arithmetic, so account ages can be derived without a Discord call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake_time(snowflake: int) -> datetime:
+    """When the object with this ID was created (for a user: the account's creation)."""
+    return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)
+
+
+def snowflake_at(when: datetime, increment: int = 0) -> int:
+    """A snowflake that would have been minted at `when` (used by tests and the emulator)."""
+    ms = int(when.timestamp() * 1000) - DISCORD_EPOCH_MS
+    return (ms << 22) | (increment & 0x3FFFFF)

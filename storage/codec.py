@@ -1,0 +1,23 @@
+"""How values cross the storage boundary: UTC timestamps as sortable ISO-8601 text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def to_db(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: pass a UTC-aware datetime")
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def optional_from_db(text: str | None) -> datetime | None:
+    return None if text is None else from_db(text)
+
+
+def optional_to_db(when: datetime | None) -> str | None:
+    return None if when is None else to_db(when)

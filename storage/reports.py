@@ -1,0 +1,156 @@
+"""SQL for reports: the raw evidence. IDs, links, text and times only; never media."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from core.models import Report, ReportSource
+from core.ports import NewReport
+from core.reasons import Reason
+from storage.codec import from_db, optional_to_db, to_db
+
+_COLUMNS = (
+    "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
+    "channel_id, message_id, case_id"
+)
+
+
+def _report(row: Any) -> Report:
+    return Report(
+        id=row[0],
+        guild_id=row[1],
+        reporter_id=row[2],
+        target_id=row[3],
+        reason=Reason(row[4]),
+        source=ReportSource(row[5]),
+        created_at=from_db(row[6]),
+        details=row[7],
+        message_link=row[8],
+        channel_id=row[9],
+        message_id=row[10],
+        case_id=row[11],
+    )
+
+
+class SqliteReportRepository:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _scalar(self, sql: str, params: tuple[Any, ...]) -> Any:
+        async with self._conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def add(self, report: NewReport) -> int:
+        cursor = await self._conn.execute(
+            "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
+            "target_id, target_name, reason, source, details, message_link, channel_id, "
+            "message_id, created_at, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.guild_id,
+                report.reporter.id,
+                report.reporter.name,
+                optional_to_db(report.reporter.joined_at),
+                report.target.id,
+                report.target.name,
+                report.reason.value,
+                report.source.value,
+                report.details,
+                report.message_link,
+                report.channel_id,
+                report.message_id,
+                to_db(report.created_at),
+                report.case_id,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def count_by_reporter_since(
+        self, guild_id: int, reporter_id: int, since: datetime
+    ) -> int:
+        return int(
+            await self._scalar(
+                "SELECT COUNT(*) FROM reports "
+                "WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?",
+                (guild_id, reporter_id, to_db(since)),
+            )
+        )
+
+    async def count_unassigned_reporters(
+        self, guild_id: int, target_id: int, since: datetime
+    ) -> int:
+        return int(
+            await self._scalar(
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
+                "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+                (guild_id, target_id, to_db(since)),
+            )
+        )
+
+    async def reporter_has_unassigned(
+        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
+    ) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM reports WHERE guild_id = ? AND target_id = ? AND case_id IS NULL "
+            "AND created_at >= ? AND reporter_id = ? LIMIT 1",
+            (guild_id, target_id, to_db(since), reporter_id),
+        )
+        return found is not None
+
+    async def assign_unassigned(
+        self, guild_id: int, target_id: int, since: datetime, case_id: int
+    ) -> int:
+        cursor = await self._conn.execute(
+            "UPDATE reports SET case_id = ? "
+            "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+            (case_id, guild_id, target_id, to_db(since)),
+        )
+        return cursor.rowcount
+
+    async def reporter_in_case(self, case_id: int, reporter_id: int) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM reports WHERE case_id = ? AND reporter_id = ? LIMIT 1",
+            (case_id, reporter_id),
+        )
+        return found is not None
+
+    async def for_case(self, case_id: int) -> list[Report]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM reports WHERE case_id = ? ORDER BY created_at, id",
+            (case_id,),
+        ) as cur:
+            return [_report(row) for row in await cur.fetchall()]
+
+    async def distinct_reporters_in_case(self, case_id: int) -> int:
+        return int(
+            await self._scalar(
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id = ?", (case_id,)
+            )
+        )
+
+    async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM reports WHERE guild_id = ? AND target_id = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (guild_id, target_id, limit),
+        ) as cur:
+            return [_report(row) for row in await cur.fetchall()]
+
+    async def count_about_target(self, guild_id: int, target_id: int) -> int:
+        return int(
+            await self._scalar(
+                "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND target_id = ?",
+                (guild_id, target_id),
+            )
+        )
+
+    async def count_all(self, guild_id: int | None = None) -> int:
+        if guild_id is None:
+            return int(await self._scalar("SELECT COUNT(*) FROM reports", ()))
+        return int(
+            await self._scalar("SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,))
+        )
