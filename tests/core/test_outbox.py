@@ -1,0 +1,101 @@
+"""Alert delivery: one post per case, edits afterwards, retries that never duplicate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.models import GuildSettings
+from core.outbox import AlertDispatcher, DeliveryFailed, alert_nonce
+from core.policy import RateLimit
+from core.reasons import Reason
+from core.rendering import AlertContent
+from core.service import CaseService, ReportService
+from storage.sqlite import SqliteStore
+from tests.helpers import GUILD, clock, submission
+
+CHANNEL = 777
+
+
+@dataclass
+class FakePoster:
+    fail_next: list[DeliveryFailed] = field(default_factory=list)
+    posts: list[tuple[int, str, AlertContent]] = field(default_factory=list)
+    edits: list[tuple[int, int, AlertContent]] = field(default_factory=list)
+    next_id: int = 1000
+
+    async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        self.next_id += 1
+        self.posts.append((channel_id, nonce, content))
+        return self.next_id
+
+    async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        self.edits.append((channel_id, message_id, content))
+
+
+async def setup(store: SqliteStore, poster: FakePoster, configured: bool = True):
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, max_delay=0.0)
+    reports = ReportService(store, c, RateLimit(), on_alert_change=dispatcher.wake)
+    if configured:
+        async with store.transaction() as tx:
+            await tx.settings.save(GuildSettings(GUILD, alert_channel_id=CHANNEL), c.now())
+    return reports, dispatcher
+
+
+async def test_one_post_then_edits(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    outcome = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and poster.edits == []
+    assert poster.posts[0][1] == alert_nonce(outcome.case_id)
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and len(poster.edits) == 1
+    assert poster.edits[0][1] == 1001
+    async with store.read() as tx:
+        assert await tx.cases.with_pending_alerts(10) == []
+
+
+async def test_failed_posts_are_retried_without_duplicates(store):
+    poster = FakePoster(fail_next=[DeliveryFailed("500"), DeliveryFailed("403")])
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.SELF_HARM))
+    await dispatcher.drain_once()
+    assert poster.posts == [] and "403" not in dispatcher.problems().values()
+    await dispatcher.drain_once()
+    assert dispatcher.problems()  # the admin can see why
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1
+    assert dispatcher.problems() == {}
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1
+
+
+async def test_deleted_alert_is_posted_again(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.VIOLENT_THREAT))
+    await dispatcher.drain_once()
+    poster.fail_next.append(DeliveryFailed("gone", message_gone=True))
+    await reports.submit(submission(2, reason=Reason.VIOLENT_THREAT))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 2 and poster.posts[1][1] != poster.posts[0][1]
+
+
+async def test_alert_waits_for_setup(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster, configured=False)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert poster.posts == []
+    async with store.transaction() as tx:
+        await tx.settings.save(GuildSettings(GUILD, alert_channel_id=CHANNEL), clock().now())
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and poster.posts[0][0] == CHANNEL
