@@ -163,8 +163,13 @@ class DiscordAlertPoster:
 class Alerts(commands.Cog):
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot
+        max_delay = float(bot.services.settings.alert_retry_max_seconds)
         self.dispatcher = AlertDispatcher(
-            bot.services.store, bot.services.cases, DiscordAlertPoster(bot)
+            bot.services.store,
+            bot.services.cases,
+            DiscordAlertPoster(bot),
+            base_delay=min(0.5, max_delay),
+            max_delay=max_delay,
         )
         self._task: asyncio.Task[None] | None = None
 

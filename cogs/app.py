@@ -87,7 +87,6 @@ class VigilBot(commands.AutoShardedBot):
             # Global default: nothing Vigil sends pings anyone unless a send opts in.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=VigilTree,
-            application_id=settings.application_id,
             chunk_guilds_at_startup=False,
             **kwargs,
         )
@@ -121,7 +120,12 @@ class VigilBot(commands.AutoShardedBot):
         if stored == digest and not self.force_sync:
             log.info("application commands unchanged; not syncing")
             return False
-        synced = await self.tree.sync()
+        try:
+            synced = await self.tree.sync()
+        except discord.HTTPException:
+            # Serve with the commands Discord already has; the next start tries again.
+            log.exception("could not sync application commands")
+            return False
         async with self.services.store.transaction() as tx:
             await tx.meta.set(COMMAND_TREE_HASH_KEY, digest)
         log.info("synced %d application commands", len(synced))

@@ -54,11 +54,15 @@ def alert_mentions(content: AlertContent) -> discord.AllowedMentions:
     )
 
 
-def guidance_embed(guidance: Guidance) -> discord.Embed:
+def guidance_embed(
+    guidance: Guidance, *, title: str | None = None, include_headline: bool = True
+) -> discord.Embed:
+    lines = list(guidance.lines)
+    heading = title or guidance.headline.strip("*")
+    if title and include_headline:
+        lines.insert(0, guidance.headline)
     return discord.Embed(
-        title=guidance.headline[:256],
-        description="\n".join(guidance.lines)[:4096],
-        colour=GUIDANCE_COLOUR,
+        title=heading[:256], description="\n".join(lines)[:4096], colour=GUIDANCE_COLOUR
     )
 
 

@@ -59,8 +59,9 @@ async def submit_and_reply(
         outcome.region, interaction.guild_locale and str(interaction.guild_locale)
     )
     guidance = build_guidance(bot.services.hotlines, submission.reason.value, region)
-    text = render_report_ack(outcome, submission.target.name, "")
-    await send_private(interaction, text, embeds=[guidance_embed(guidance)], deferred=deferred)
+    text = render_report_ack(outcome, submission.target.name, guidance.headline)
+    embed = guidance_embed(guidance, title="What you can do now", include_headline=False)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred)
 
 
 class ReportModal(discord.ui.Modal):
@@ -73,18 +74,24 @@ class ReportModal(discord.ui.Modal):
         source: ReportSource,
         message_link: str | None = None,
     ) -> None:
-        super().__init__(title=trim(f"Report {target.display_name}", 45), timeout=900)
+        super().__init__(
+            title=trim(f"Report {target.display_name}", 45),
+            timeout=900,
+            custom_id="vigil:report-form",
+        )
         self.bot = bot
         self.target = target
         self.source = source
         self.message_link = message_link
         self.reason_select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+            custom_id="reason",
             placeholder="Choose the closest reason",
             options=[discord.SelectOption(label=r.label[:100], value=r.value) for r in Reason],
             min_values=1,
             max_values=1,
         )
         self.details_input: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
+            custom_id="details",
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=MAX_DETAILS_LENGTH,

@@ -147,11 +147,15 @@ def render_alert(data: AlertData) -> AlertContent:
     )
 
 
-def render_report_ack(outcome: ReportAccepted, target_name: str, guidance_text: str) -> str:
-    """The reporter's confirmation: thanks, confidentiality, what happens next, then guidance."""
+def render_report_ack(outcome: ReportAccepted, target_name: str, headline: str) -> str:
+    """The reporter's confirmation: thanks, confidentiality, what happens next.
+
+    `headline` is the guidance's opening line, which fits the reason (warmer for child safety).
+    """
     lines = [
-        f"**Thank you. Your report about {safe_name(target_name)} has been received.**",
-        "It is confidential: only this server's moderators can see who reported.",
+        headline or "**Thank you for your report.**",
+        f"Your report about **{safe_name(target_name)}** has been received. It is confidential: "
+        "only this server's moderators can see who reported.",
     ]
     if outcome.duplicate:
         lines.append("You had reported this member already, so your new details were added.")
@@ -164,10 +168,7 @@ def render_report_ack(outcome: ReportAccepted, target_name: str, guidance_text: 
         )
     else:
         lines.append("Your report is saved for the moderators. You don't need to do anything else.")
-    text = "\n".join(lines)
-    if guidance_text:
-        text += "\n\n" + guidance_text
-    return trim(text, 2000)
+    return trim("\n".join(lines), 2000)
 
 
 def render_refusal(refusal: Refusal) -> str:

@@ -38,6 +38,7 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None
     report_rate_limit: int = 5
     report_rate_window_minutes: int = 10
+    alert_retry_max_seconds: int = 60
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
         return f"Settings(application_id={self.application_id}, database_url={self.database_url!r})"
@@ -135,6 +136,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         shard_ids=shard_ids,
         report_rate_limit=_int(env, "REPORT_RATE_LIMIT", 5, 1, 1000),
         report_rate_window_minutes=_int(env, "REPORT_RATE_WINDOW_MINUTES", 10, 1, 1440),
+        alert_retry_max_seconds=_int(env, "ALERT_RETRY_MAX_SECONDS", 60, 1, 3600),
     )
 
 

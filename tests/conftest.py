@@ -15,3 +15,6 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     opened = await SqliteStore.open(tmp_path / "vigil.db")
     yield opened
     await opened.close()
+
+
+from tests.emulator.fixtures import bot_factory, emulator, floor_bot  # noqa: E402, F401

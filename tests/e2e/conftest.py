@@ -1,0 +1,118 @@
+"""End-to-end fixtures: the real `python bot.py` against the offline Discord emulator."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulator import BotProcess, Emulator
+from tests.emulator.interactions import InteractionResult
+
+MESSAGES = "/channels/{channel_id}/messages"
+MESSAGE = "/channels/{channel_id}/messages/{message_id}"
+CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
+SYNC = "/applications/{application_id}/commands"
+EPHEMERAL = 1 << 6
+
+
+class Vigil:
+    """A running Vigil and the moves a test makes, named the way a moderator would."""
+
+    def __init__(
+        self, emulator: Emulator, start: Callable[..., Awaitable[BotProcess]], db: Path
+    ) -> None:
+        self.emu = emulator
+        self._start = start
+        self.db = db
+        self.proc: BotProcess | None = None
+        self.world = emulator.world
+        self.guild = emulator.world.guild_a
+        self.alerts_channel = self.guild.channel("mod-alerts")
+
+    async def start(self, **env: str) -> BotProcess:
+        self.proc = await self._start(db_path=self.db, env=env or None)
+        return self.proc
+
+    async def restart(self, *, kill: bool = False, **env: str) -> BotProcess:
+        assert self.proc is not None
+        if kill:
+            self.proc.kill()
+            await self.proc.wait()
+        else:
+            await self.proc.stop()
+        return await self.start(**env)
+
+    async def run(self, payload: dict[str, Any], timeout: float = 5.0) -> InteractionResult:
+        return await self.emu.interact(payload, timeout=timeout)
+
+    async def slash(self, command: str, user: str, **options: Any) -> InteractionResult:
+        return await self.run(self.emu.build.slash(command, user=user, options=options))
+
+    async def setup(self, user: str = "olivia", **options: Any) -> InteractionResult:
+        options.setdefault("alert_channel", "mod-alerts")
+        return await self.slash("reports setup", user, **options)
+
+    async def report(
+        self, reporter: str, target: str, reason: str = "harassment", **options: Any
+    ) -> InteractionResult:
+        return await self.slash("report", reporter, member=target, reason=reason, **options)
+
+    def alerts(self, channel: Any = None) -> list[dict[str, Any]]:
+        channel = channel or self.alerts_channel
+        return self.emu.channel_messages(channel.id)
+
+    def alert_posts(self, channel: Any = None) -> list[Any]:
+        channel = channel or self.alerts_channel
+        return [
+            r
+            for r in self.emu.requests_to("POST", MESSAGES)
+            if r.params.get("channel_id") == str(channel.id) and r.status == 200
+        ]
+
+    async def wait_alerts(self, count: int, channel: Any = None, timeout: float = 10.0) -> None:
+        await self.emu.waiters.wait_for(
+            lambda: len(self.alerts(channel)) >= count or None, timeout, f"{count} alert(s)"
+        )
+
+    async def wait_alert_text(self, needle: str, timeout: float = 10.0) -> dict[str, Any]:
+        def check() -> dict[str, Any] | None:
+            for message in self.alerts():
+                if needle in alert_text(message):
+                    return message
+            return None
+
+        return await self.emu.waiters.wait_for(check, timeout, f"an alert containing {needle!r}")
+
+    def db_rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.db) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def report_count(self) -> int:
+        return int(self.db_rows("SELECT COUNT(*) FROM reports")[0][0])
+
+
+def alert_text(message: dict[str, Any]) -> str:
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f["name"] + "\n" + f["value"] for f in embed.get("fields") or []]
+        parts.append((embed.get("footer") or {}).get("text") or "")
+    return "\n".join(parts)
+
+
+def result_text(result: InteractionResult) -> str:
+    parts = [result.content or ""]
+    for embed in result.embeds:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+async def vigil(emulator: Emulator, bot_factory, tmp_path: Path) -> Vigil:
+    v = Vigil(emulator, bot_factory, tmp_path / "vigil.db")
+    await v.start()
+    return v
