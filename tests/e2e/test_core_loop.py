@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.conftest import CALLBACK, MESSAGE, MESSAGES, SYNC, Vigil, alert_text, result_text
+from tests.e2e.conftest import MESSAGE, SYNC, Vigil, alert_text, result_text
 from tests.emulator import Attachment
 
 MANAGE_GUILD = 1 << 5
