@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -92,7 +93,7 @@ class VigilBot(commands.AutoShardedBot):
         )
         self.services = services
         self.force_sync = force_sync
-        self._closed_store = False
+        self._shutdown: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         if self.services.settings.api_base_url is not None:
@@ -135,10 +136,16 @@ class VigilBot(commands.AutoShardedBot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Unload cogs (the outbox gets its last attempt there), then close the database."""
-        if self._closed_store:
-            return
-        self._closed_store = True
+        """Unload cogs (the outbox gets its last attempt there), then close the database.
+
+        Safe to call from a signal handler and again from the caller: every caller waits for
+        the same shutdown, so none of it is cut short.
+        """
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._shutdown)
+
+    async def _close_once(self) -> None:
         await super().close()
         await self.services.store.close()
         log.info("database closed; goodbye")
