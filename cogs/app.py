@@ -116,8 +116,7 @@ class VigilBot(commands.AutoShardedBot):
     async def sync_commands_if_changed(self) -> bool:
         """One bulk overwrite, only when the tree changed (or --sync): syncs are rate limited."""
         digest = self.command_tree_hash()
-        async with self.services.store.read() as tx:
-            stored = await tx.meta.get(COMMAND_TREE_HASH_KEY)
+        stored = await self.services.store.read(lambda tx: tx.meta.get(COMMAND_TREE_HASH_KEY))
         if stored == digest and not self.force_sync:
             log.info("application commands unchanged; not syncing")
             return False
@@ -127,8 +126,7 @@ class VigilBot(commands.AutoShardedBot):
             # Serve with the commands Discord already has; the next start tries again.
             log.exception("could not sync application commands")
             return False
-        async with self.services.store.transaction() as tx:
-            await tx.meta.set(COMMAND_TREE_HASH_KEY, digest)
+        await self.services.store.write(lambda tx: tx.meta.set(COMMAND_TREE_HASH_KEY, digest))
         log.info("synced %d application commands", len(synced))
         return True
 

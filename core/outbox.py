@@ -121,8 +121,7 @@ class AlertDispatcher:
 
     async def drain_once(self) -> float:
         """One pass over pending alerts. Returns how long to sleep before the next pass."""
-        async with self._store.read() as tx:
-            pending = await tx.cases.with_pending_alerts(self._batch)
+        pending = await self._store.read(lambda tx: tx.cases.with_pending_alerts(self._batch))
         now = time.monotonic()
         sleep_for = 60.0
         for case in pending:
@@ -155,8 +154,7 @@ class AlertDispatcher:
                     if not failure.message_gone:
                         raise
                     log.warning("alert for case %s was deleted; posting it again", case.id)
-                    async with self._store.transaction() as tx:
-                        await tx.cases.forget_alert_message(case.id)
+                    await self._store.write(lambda tx: tx.cases.forget_alert_message(case.id))
                     message_id = await self._poster.post(
                         channel_id, content, f"{alert_nonce(case.id)}-{revision}"[:25]
                     )
@@ -165,8 +163,7 @@ class AlertDispatcher:
         except DeliveryFailed as failure:
             self._note_failure(case.id, failure)
             return False
-        async with self._store.transaction() as tx:
-            await tx.cases.mark_alert_posted(case.id, revision, channel_id, message_id)
+        await self._cases.mark_alert_rendered(case.id, revision, channel_id, message_id)
         return True
 
     def _note_failure(self, case_id: int, failure: DeliveryFailed) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.models import (
     Case,
@@ -131,11 +131,17 @@ class UnitOfWork(Protocol):
     def meta(self) -> MetaRepository: ...
 
 
+T = TypeVar("T")
+
+
 class Store(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """One atomic, durable write: committed before the context exits without error."""
+    async def write(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
+        """Run `fn` as one atomic transaction; returns only after it is committed (durable).
+
+        `fn` may await repository calls only: network I/O belongs after the commit.
+        """
         ...
 
-    def read(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    async def read(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T: ...
 
     async def close(self) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.clock import Clock
 from core.models import (
@@ -19,13 +20,14 @@ from core.policy import (
     RateLimit,
     Refusal,
     RefusalCode,
+    ValidSubmission,
     decide,
     is_rate_limited,
     refuse,
     validate_submission,
     window_start,
 )
-from core.ports import NewReport, Store
+from core.ports import NewReport, Store, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +65,39 @@ class ReportService:
         checked = validate_submission(submission)
         if isinstance(checked, Refusal):
             return checked
-        link = checked.link
         now = self._clock.now()
+
+        async def record(tx: UnitOfWork) -> ReportOutcome:
+            return await self._record(tx, checked, now)
+
+        outcome = await self._store.write(record)
+        if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
+            self._on_alert_change()
+        return outcome
+
+    async def _record(
+        self, tx: UnitOfWork, checked: ValidSubmission, now: datetime
+    ) -> ReportOutcome:
+        """The whole decision in one transaction: "alert once" is decided where it is stored."""
+        submission, link = checked.submission, checked.link
         guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
-        async with self._store.transaction() as tx:
-            recent = await tx.reports.count_by_reporter_since(
-                guild_id, reporter.id, now - self._rate_limit.per
+        recent = await tx.reports.count_by_reporter_since(
+            guild_id, reporter.id, now - self._rate_limit.per
+        )
+        if is_rate_limited(recent, self._rate_limit):
+            return refuse(RefusalCode.RATE_LIMITED)
+        settings = await tx.settings.get(guild_id)
+        since = window_start(now, settings.window_hours)
+        critical = submission.reason.is_critical
+        case = await tx.cases.active_for_target(guild_id, target.id)
+        if case is not None:
+            duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
+        else:
+            duplicate = await tx.reports.reporter_has_unassigned(
+                guild_id, target.id, reporter.id, since
             )
-            if is_rate_limited(recent, self._rate_limit):
-                return refuse(RefusalCode.RATE_LIMITED)
-            settings = await tx.settings.get(guild_id)
-            since = window_start(now, settings.window_hours)
-            critical = submission.reason.is_critical
-            case = await tx.cases.active_for_target(guild_id, target.id)
-            if case is not None:
-                duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
-            else:
-                duplicate = await tx.reports.reporter_has_unassigned(
-                    guild_id, target.id, reporter.id, since
-                )
-            new_report = NewReport(
+        report_id = await tx.reports.add(
+            NewReport(
                 guild_id=guild_id,
                 reporter=reporter,
                 target=target,
@@ -95,22 +110,20 @@ class ReportService:
                 message_id=link.message_id if link else None,
                 case_id=case.id if case is not None else None,
             )
-            report_id = await tx.reports.add(new_report)
-            opened = False
-            if case is not None:
-                await tx.cases.note_new_report(case.id, target, urgent=critical)
-                count = await tx.reports.distinct_reporters_in_case(case.id)
-            else:
-                count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
-                decision = decide(
-                    distinct_reporters=count, threshold=settings.threshold, critical=critical
-                )
-                if decision.open_case:
-                    case = await tx.cases.open(guild_id, target, decision.urgent, now)
-                    await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
-                    opened = True
+        )
+        opened = False
         if case is not None:
-            self._on_alert_change()
+            await tx.cases.note_new_report(case.id, target, urgent=critical)
+            count = await tx.reports.distinct_reporters_in_case(case.id)
+        else:
+            count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
+            decision = decide(
+                distinct_reporters=count, threshold=settings.threshold, critical=critical
+            )
+            if decision.open_case:
+                case = await tx.cases.open(guild_id, target, decision.urgent, now)
+                await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
+                opened = True
         return ReportAccepted(
             report_id=report_id,
             case_id=case.id if case else None,
@@ -152,7 +165,9 @@ class CaseService:
 
     async def act(self, guild_id: int, case_id: int, action: CaseAction, actor_id: int) -> Case:
         """Apply a moderator action. The case is re-read: a custom ID carries no trust."""
-        async with self._store.transaction() as tx:
+        now = self._clock.now()
+
+        async def apply(tx: UnitOfWork) -> Case:
             case = await tx.cases.get(case_id)
             if case is None or case.guild_id != guild_id:
                 raise CaseActionRefused("That case doesn't exist in this server.")
@@ -160,7 +175,9 @@ class CaseService:
                 raise CaseActionRefused(
                     f"Case #{case.number} is already {case.status.value}; nothing was changed."
                 )
-            updated = await tx.cases.apply_action(case_id, action, actor_id, self._clock.now())
+            return await tx.cases.apply_action(case_id, action, actor_id, now)
+
+        updated = await self._store.write(apply)
         self._on_alert_change()
         return updated
 
@@ -168,35 +185,39 @@ class CaseService:
         self, case_id: int, revision: int, channel_id: int, message_id: int
     ) -> None:
         """An alert was updated in place (e.g. by a button's response): the outbox is even."""
-        async with self._store.transaction() as tx:
-            await tx.cases.mark_alert_posted(case_id, revision, channel_id, message_id)
+        await self._store.write(
+            lambda tx: tx.cases.mark_alert_posted(case_id, revision, channel_id, message_id)
+        )
 
     async def list_active(self, guild_id: int, limit: int) -> list[Case]:
-        async with self._store.read() as tx:
-            return await tx.cases.list_active(guild_id, limit)
+        return await self._store.read(lambda tx: tx.cases.list_active(guild_id, limit))
 
     async def history(self, guild_id: int, target_id: int, limit: int) -> MemberHistory:
-        async with self._store.read() as tx:
+        async def load(tx: UnitOfWork) -> MemberHistory:
             cases = await tx.cases.for_target(guild_id, target_id, limit)
             reports = await tx.reports.about_target(guild_id, target_id, limit)
             total = await tx.reports.count_about_target(guild_id, target_id)
-        return MemberHistory(cases=tuple(cases), reports=tuple(reports), report_total=total)
+            return MemberHistory(cases=tuple(cases), reports=tuple(reports), report_total=total)
+
+        return await self._store.read(load)
 
     async def alert_data(self, case_id: int) -> AlertData | None:
-        async with self._store.read() as tx:
+        async def load(tx: UnitOfWork) -> AlertData | None:
             case = await tx.cases.get(case_id)
             if case is None:
                 return None
             settings = await tx.settings.get(case.guild_id)
             reports = await tx.reports.for_case(case_id)
             events = await tx.cases.events(case_id)
-        return AlertData(
-            case=case,
-            settings=settings,
-            reports=tuple(reports),
-            distinct_reporters=len({r.reporter_id for r in reports}),
-            events=tuple(events),
-        )
+            return AlertData(
+                case=case,
+                settings=settings,
+                reports=tuple(reports),
+                distinct_reporters=len({r.reporter_id for r in reports}),
+                events=tuple(events),
+            )
+
+        return await self._store.read(load)
 
 
 class SettingsService:
@@ -208,11 +229,10 @@ class SettingsService:
         self._on_alert_change = on_alert_change or (lambda: None)
 
     async def get(self, guild_id: int) -> GuildSettings:
-        async with self._store.read() as tx:
-            return await tx.settings.get(guild_id)
+        return await self._store.read(lambda tx: tx.settings.get(guild_id))
 
     async def save(self, settings: GuildSettings) -> None:
-        async with self._store.transaction() as tx:
-            await tx.settings.save(settings, self._clock.now())
+        now = self._clock.now()
+        await self._store.write(lambda tx: tx.settings.save(settings, now))
         # A newly named channel may unblock alerts that waited for setup.
         self._on_alert_change()

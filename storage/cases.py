@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from core.models import Case, CaseAction, CaseEvent, CaseStatus, UserSnapshot
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
+from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
@@ -39,18 +38,16 @@ def _case(row: Any) -> Case:
     )
 
 
-class SqliteCaseRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+class CaseRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
 
     async def _one(self, sql: str, params: tuple[Any, ...]) -> Case | None:
-        async with self._conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one(sql, params)
         return _case(row) if row else None
 
     async def _many(self, sql: str, params: tuple[Any, ...]) -> list[Case]:
-        async with self._conn.execute(sql, params) as cur:
-            return [_case(row) for row in await cur.fetchall()]
+        return [_case(row) for row in await self._db.fetch_all(sql, params)]
 
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None:
         return await self._one(
@@ -60,11 +57,11 @@ class SqliteCaseRepository:
         )
 
     async def open(self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime) -> Case:
-        cursor = await self._conn.execute(
+        case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
             "target_joined_at, status, urgent, opened_at) "
             "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?), "
-            "?, ?, ?, ?, 'open', ?, ?)",
+            "?, ?, ?, ?, 'open', ?, ?) RETURNING id",
             (
                 guild_id,
                 guild_id,
@@ -76,15 +73,15 @@ class SqliteCaseRepository:
                 to_db(now),
             ),
         )
-        assert cursor.lastrowid is not None
-        case = await self.get(cursor.lastrowid)
+        case = await self.get(case_id)
         assert case is not None
         return case
 
     async def note_new_report(self, case_id: int, target: UserSnapshot, urgent: bool) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
-            "target_is_member = ?, target_joined_at = ?, urgent = MAX(urgent, ?) WHERE id = ?",
+            "target_is_member = ?, target_joined_at = ?, "
+            "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
             (
                 target.name,
                 int(target.joined_at is not None),
@@ -102,12 +99,12 @@ class SqliteCaseRepository:
     ) -> Case:
         status = action.resulting_status
         closed_at = None if status.is_active else to_db(now)
-        await self._conn.execute(
+        await self._db.execute(
             "UPDATE cases SET status = ?, closed_at = ?, handled_by = ?, handled_at = ?, "
             "alert_revision = alert_revision + 1 WHERE id = ?",
             (status.value, closed_at, actor_id, to_db(now), case_id),
         )
-        await self._conn.execute(
+        await self._db.execute(
             "INSERT INTO case_events (case_id, actor_id, action, created_at) VALUES (?, ?, ?, ?)",
             (case_id, actor_id, action.value, to_db(now)),
         )
@@ -116,21 +113,21 @@ class SqliteCaseRepository:
         return case
 
     async def events(self, case_id: int) -> list[CaseEvent]:
-        async with self._conn.execute(
+        rows = await self._db.fetch_all(
             "SELECT case_id, actor_id, action, created_at, note FROM case_events "
             "WHERE case_id = ? ORDER BY id",
             (case_id,),
-        ) as cur:
-            return [
-                CaseEvent(
-                    case_id=row[0],
-                    actor_id=row[1],
-                    action=CaseAction(row[2]),
-                    created_at=from_db(row[3]),
-                    note=row[4],
-                )
-                for row in await cur.fetchall()
-            ]
+        )
+        return [
+            CaseEvent(
+                case_id=row[0],
+                actor_id=row[1],
+                action=CaseAction(row[2]),
+                created_at=from_db(row[3]),
+                note=row[4],
+            )
+            for row in rows
+        ]
 
     async def with_pending_alerts(self, limit: int) -> list[Case]:
         return await self._many(
@@ -144,14 +141,15 @@ class SqliteCaseRepository:
     async def mark_alert_posted(
         self, case_id: int, revision: int, channel_id: int, message_id: int
     ) -> None:
-        await self._conn.execute(
-            "UPDATE cases SET alert_posted_revision = MAX(alert_posted_revision, ?), "
-            "alert_channel_id = ?, alert_message_id = ? WHERE id = ?",
-            (revision, channel_id, message_id, case_id),
+        await self._db.execute(
+            "UPDATE cases SET alert_posted_revision = CASE WHEN alert_posted_revision > ? "
+            "THEN alert_posted_revision ELSE ? END, alert_channel_id = ?, alert_message_id = ? "
+            "WHERE id = ?",
+            (revision, revision, channel_id, message_id, case_id),
         )
 
     async def forget_alert_message(self, case_id: int) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             "UPDATE cases SET alert_channel_id = NULL, alert_message_id = NULL, "
             "alert_posted_revision = 0 WHERE id = ?",
             (case_id,),
@@ -172,9 +170,8 @@ class SqliteCaseRepository:
         )
 
     async def count_by_status(self, guild_id: int, status: CaseStatus) -> int:
-        async with self._conn.execute(
+        row = await self._db.fetch_one(
             "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status = ?",
             (guild_id, status.value),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0

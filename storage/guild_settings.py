@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from core.models import GuildSettings
 from storage.codec import to_db
+from storage.sql import Executor
 
 
-class SqliteGuildSettingsRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+class GuildSettingsRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
 
     async def get(self, guild_id: int) -> GuildSettings:
-        async with self._conn.execute(
+        row = await self._db.fetch_one(
             "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id "
             "FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return GuildSettings(guild_id=guild_id)
         return GuildSettings(
@@ -33,7 +31,7 @@ class SqliteGuildSettingsRepository:
         )
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             "INSERT INTO guild_settings (guild_id, alert_channel_id, threshold, window_hours, "
             "region, mod_role_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id, "

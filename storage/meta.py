@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from storage.sql import Executor
 
 
-class SqliteMetaRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+class MetaRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
 
     async def get(self, key: str) -> str | None:
-        async with self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     async def set(self, key: str, value: str) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from core.models import Report, ReportSource
 from core.ports import NewReport
 from core.reasons import Reason
 from storage.codec import from_db, optional_to_db, to_db
+from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
@@ -35,20 +34,20 @@ def _report(row: Any) -> Report:
     )
 
 
-class SqliteReportRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+class ReportRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
 
     async def _scalar(self, sql: str, params: tuple[Any, ...]) -> Any:
-        async with self._conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one(sql, params)
         return row[0] if row else None
 
     async def add(self, report: NewReport) -> int:
-        cursor = await self._conn.execute(
+        return await self._db.insert(
             "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
             "target_id, target_name, reason, source, details, message_link, channel_id, "
-            "message_id, created_at, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "message_id, created_at, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 report.guild_id,
                 report.reporter.id,
@@ -66,8 +65,6 @@ class SqliteReportRepository:
                 report.case_id,
             ),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     async def count_by_reporter_since(
         self, guild_id: int, reporter_id: int, since: datetime
@@ -104,12 +101,11 @@ class SqliteReportRepository:
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int:
-        cursor = await self._conn.execute(
+        return await self._db.execute(
             "UPDATE reports SET case_id = ? "
             "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
             (case_id, guild_id, target_id, to_db(since)),
         )
-        return cursor.rowcount
 
     async def reporter_in_case(self, case_id: int, reporter_id: int) -> bool:
         found = await self._scalar(
@@ -119,11 +115,11 @@ class SqliteReportRepository:
         return found is not None
 
     async def for_case(self, case_id: int) -> list[Report]:
-        async with self._conn.execute(
+        rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reports WHERE case_id = ? ORDER BY created_at, id",
             (case_id,),
-        ) as cur:
-            return [_report(row) for row in await cur.fetchall()]
+        )
+        return [_report(row) for row in rows]
 
     async def distinct_reporters_in_case(self, case_id: int) -> int:
         return int(
@@ -133,12 +129,12 @@ class SqliteReportRepository:
         )
 
     async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]:
-        async with self._conn.execute(
+        rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reports WHERE guild_id = ? AND target_id = ? "
             "ORDER BY created_at DESC, id DESC LIMIT ?",
             (guild_id, target_id, limit),
-        ) as cur:
-            return [_report(row) for row in await cur.fetchall()]
+        )
+        return [_report(row) for row in rows]
 
     async def count_about_target(self, guild_id: int, target_id: int) -> int:
         return int(

@@ -42,8 +42,8 @@ async def setup(store: SqliteStore, poster: FakePoster, configured: bool = True)
     dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, max_delay=0.0)
     reports = ReportService(store, c, RateLimit(), on_alert_change=dispatcher.wake)
     if configured:
-        async with store.transaction() as tx:
-            await tx.settings.save(GuildSettings(GUILD, alert_channel_id=CHANNEL), c.now())
+        settings = GuildSettings(GUILD, alert_channel_id=CHANNEL)
+        await store.write(lambda tx: tx.settings.save(settings, c.now()))
     return reports, dispatcher
 
 
@@ -59,8 +59,7 @@ async def test_one_post_then_edits(store):
     await dispatcher.drain_once()
     assert len(poster.posts) == 1 and len(poster.edits) == 1
     assert poster.edits[0][1] == 1001
-    async with store.read() as tx:
-        assert await tx.cases.with_pending_alerts(10) == []
+    assert await store.read(lambda tx: tx.cases.with_pending_alerts(10)) == []
 
 
 async def test_failed_posts_are_retried_without_duplicates(store):
@@ -95,7 +94,7 @@ async def test_alert_waits_for_setup(store):
     await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
     await dispatcher.drain_once()
     assert poster.posts == []
-    async with store.transaction() as tx:
-        await tx.settings.save(GuildSettings(GUILD, alert_channel_id=CHANNEL), clock().now())
+    settings = GuildSettings(GUILD, alert_channel_id=CHANNEL)
+    await store.write(lambda tx: tx.settings.save(settings, clock().now()))
     await dispatcher.drain_once()
     assert len(poster.posts) == 1 and poster.posts[0][0] == CHANNEL

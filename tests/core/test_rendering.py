@@ -116,6 +116,8 @@ def test_report_ack_is_warm_and_says_what_happens_next():
     outcome = ReportAccepted(1, None, None, False, 1, 3, False, True, None)
     text = render_report_ack(outcome, "Mallory", "")
     assert text.startswith("**Thank you")
+    warm = render_report_ack(outcome, "Mallory", "**You did the right thing.**")
+    assert warm.startswith("**You did the right thing.**")
     assert "confidential" in text
     opened = render_report_ack(replace(outcome, case_id=1, case_number=1), "Mallory", "")
     assert "alerted" in opened

@@ -41,8 +41,7 @@ def cases(store: SqliteStore, fake_clock) -> CaseService:
 
 
 async def active_cases(store: SqliteStore, guild: int = GUILD):
-    async with store.read() as tx:
-        return await tx.cases.list_active(guild, 100)
+    return await store.read(lambda tx: tx.cases.list_active(guild, 100))
 
 
 async def test_threshold_opens_exactly_one_case(reports, store, signals):
@@ -58,10 +57,9 @@ async def test_threshold_opens_exactly_one_case(reports, store, signals):
     assert not fourth.case_opened and fourth.case_id == third.case_id
     assert fourth.distinct_reporters == 4
     assert len(await active_cases(store)) == 1
-    async with store.read() as tx:
-        case = await tx.cases.get(third.case_id)
-        assert case is not None and case.alert_revision == 2  # opened, then one edit
-        assert len(await tx.reports.for_case(case.id)) == 4
+    case = await store.read(lambda tx: tx.cases.get(third.case_id))
+    assert case is not None and case.alert_revision == 2  # opened, then one edit
+    assert len(await store.read(lambda tx: tx.reports.for_case(case.id))) == 4
 
 
 async def test_same_reporter_twice_does_not_raise_the_count(reports, store):
@@ -72,8 +70,8 @@ async def test_same_reporter_twice_does_not_raise_the_count(reports, store):
     assert await active_cases(store) == []
     opened = accepted(await reports.submit(submission(3)))
     assert opened.case_opened
-    async with store.read() as tx:
-        assert len(await tx.reports.for_case(opened.case_id)) == 4  # details kept with the case
+    kept = await store.read(lambda tx: tx.reports.for_case(opened.case_id))
+    assert len(kept) == 4  # details kept with the case
     dup_in_case = accepted(await reports.submit(submission(3, details="and again")))
     assert dup_in_case.duplicate and dup_in_case.distinct_reporters == 3
 
@@ -102,8 +100,7 @@ async def test_window_boundary_is_inclusive(reports, fake_clock):
 async def test_critical_reason_opens_urgent_case_on_first_report(reports, store, reason):
     outcome = accepted(await reports.submit(submission(1, reason=reason)))
     assert outcome.case_opened and outcome.distinct_reporters == 1
-    async with store.read() as tx:
-        case = await tx.cases.get(outcome.case_id)
+    case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
     assert case is not None and case.urgent
 
 
@@ -111,8 +108,7 @@ async def test_critical_report_on_open_case_marks_it_urgent(reports, store):
     for n in (1, 2, 3):
         outcome = accepted(await reports.submit(submission(n)))
     accepted(await reports.submit(submission(4, reason=Reason.CHILD_SAFETY)))
-    async with store.read() as tx:
-        case = await tx.cases.get(outcome.case_id)
+    case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
     assert case is not None and case.urgent
 
 
@@ -133,8 +129,7 @@ async def test_rate_limit_refuses_and_stores_nothing(store, fake_clock):
         accepted(await service.submit(submission(1, target=target)))
     refused = await service.submit(submission(1, target=20))
     assert isinstance(refused, Refusal) and refused.code is RefusalCode.RATE_LIMITED
-    async with store.read() as tx:
-        assert await tx.reports.count_all() == 5
+    assert await store.read(lambda tx: tx.reports.count_all()) == 5
     fake_clock.advance(timedelta(minutes=10, seconds=1))
     accepted(await service.submit(submission(1, target=20)))
 
@@ -159,15 +154,13 @@ async def test_rate_limit_refuses_and_stores_nothing(store, fake_clock):
 async def test_refusals_store_nothing(reports, store, sub, code):
     outcome = await reports.submit(sub)
     assert isinstance(outcome, Refusal) and outcome.code is code
-    async with store.read() as tx:
-        assert await tx.reports.count_all() == 0
+    assert await store.read(lambda tx: tx.reports.count_all()) == 0
 
 
 async def test_valid_link_variants_are_stored_canonically(reports, store):
     link = f"https://canary.discordapp.com/channels/{GUILD}/333333333333333333/444444444444444444"
     outcome = accepted(await reports.submit(submission(1, link=f"<{link}>")))
-    async with store.read() as tx:
-        stored = await tx.reports.about_target(GUILD, user(99).id, 10)
+    stored = await store.read(lambda tx: tx.reports.about_target(GUILD, user(99).id, 10))
     assert outcome.report_id == stored[0].id
     assert stored[0].message_link == (
         f"https://discord.com/channels/{GUILD}/333333333333333333/444444444444444444"
@@ -181,20 +174,17 @@ async def test_non_member_target_can_be_reported(reports, store):
             submission(1, reason=Reason.CHILD_SAFETY, target_snapshot=user(50, member=False))
         )
     )
-    async with store.read() as tx:
-        case = await tx.cases.get(outcome.case_id)
+    case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
     assert case is not None and not case.target_is_member
 
 
 async def test_report_before_setup_is_kept_and_alert_waits(reports, store):
     outcome = accepted(await reports.submit(submission(1, reason=Reason.CHILD_SAFETY)))
     assert not outcome.alert_channel_configured
-    async with store.read() as tx:
-        assert await tx.cases.with_pending_alerts(10) == []
-    async with store.transaction() as tx:
-        await tx.settings.save(GuildSettings(GUILD, alert_channel_id=555), clock().now())
-    async with store.read() as tx:
-        pending = await tx.cases.with_pending_alerts(10)
+    assert await store.read(lambda tx: tx.cases.with_pending_alerts(10)) == []
+    settings = GuildSettings(GUILD, alert_channel_id=555)
+    await store.write(lambda tx: tx.settings.save(settings, clock().now()))
+    pending = await store.read(lambda tx: tx.cases.with_pending_alerts(10))
     assert [c.id for c in pending] == [outcome.case_id]
 
 

@@ -64,7 +64,7 @@ async def test_threshold_path_posts_one_alert_then_edits(vigil: Vigil):
         assert f"<@{vigil.world.users[name].id}>" in text
     await vigil.report("erin", "dave", "spam", details="fourth report")
     await vigil.wait_alert_text("**Distinct reporters:** 4")
-    assert len(vigil.alert_posts()) == 1
+    assert len(vigil.alert_posts()) == 1 and len(vigil.alerts()) == 1
     edits = [r for r in vigil.emu.requests_to("PATCH", MESSAGE) if r.status == 200]
     assert edits and all(r.params["message_id"] == alert["id"] for r in edits)
     assert len(vigil.alerts()) == 1

@@ -1,0 +1,45 @@
+"""The one seam between repositories and a database driver.
+
+Repositories are written once against `Executor`, with `?` placeholders and portable SQL; each
+backend supplies an executor. On SQLite the executor's coroutines never suspend (they call the
+blocking driver inside the database thread), which lets a whole transaction run in one hop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+
+
+class Executor(Protocol):
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        ...
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT ... RETURNING id; returns the new row's id."""
+        ...
+
+
+class AwaitedOutsideStorage(RuntimeError):
+    """A transaction function awaited something that is not storage (e.g. a Discord call)."""
+
+
+def run_to_completion(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends, synchronously, in the calling thread."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise AwaitedOutsideStorage(
+        "transaction functions may only await repository calls; do network I/O after commit"
+    )

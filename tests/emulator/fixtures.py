@@ -1,0 +1,63 @@
+"""Pytest fixtures: ``emulator`` (fails the test on spec violations) and bot runners.
+
+Import from ``tests/conftest.py`` with ``from tests.emulator.fixtures import *``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from .botproc import FLOOR_BOT, BotProcess
+from .server import Emulator
+
+__all__ = ["bot_factory", "emulator", "floor_bot"]
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """A started emulator with the default world; the test fails if the bot broke the spec."""
+    emu = Emulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+    if emu.violations:
+        lines = "\n  ".join(str(v) for v in emu.violations)
+        pytest.fail(f"{len(emu.violations)} Discord API spec violation(s):\n  {lines}")
+
+
+@pytest_asyncio.fixture
+async def bot_factory(
+    emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
+    """``await bot_factory(script=None, **kw)`` starts a BotProcess and waits for READY.
+
+    Processes are stopped at teardown. ``script`` defaults to the repo's ``bot.py``.
+    """
+    procs: list[BotProcess] = []
+
+    async def start(
+        script: str | Path | None = None, *, ready_timeout: float = 15.0, **kw: object
+    ) -> BotProcess:
+        kw.setdefault("db_path", tmp_path / f"vigil-{len(procs)}.sqlite3")
+        kw.setdefault("log_path", tmp_path / f"bot-{len(procs)}.log")
+        proc = BotProcess(emulator, script, **kw)  # type: ignore[arg-type]
+        procs.append(proc)
+        await proc.start()
+        await proc.wait_ready(ready_timeout)
+        return proc
+
+    yield start
+    for p in procs:
+        await p.stop()
+
+
+@pytest_asyncio.fixture
+async def floor_bot(bot_factory: Callable[..., Awaitable[BotProcess]]) -> BotProcess:
+    """The minimal floor bot, connected and synced."""
+    return await bot_factory(FLOOR_BOT)

@@ -1,0 +1,309 @@
+"""Plain data models of Discord objects plus their gateway/REST payload shapes.
+
+Payload functions produce exactly what Discord sends so discord.py parses the objects the same
+way it would in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .snowflake import snowflake_time
+
+
+def iso(dt: datetime | None) -> str | None:
+    """Discord's ISO8601 timestamp format (with +00:00 offset)."""
+    return dt.isoformat() if dt is not None else None
+
+
+@dataclass
+class User:
+    """A Discord user account (the id encodes the account creation time)."""
+
+    id: int
+    username: str
+    global_name: str | None = None
+    bot: bool = False
+    avatar: str | None = None
+    system: bool = False
+
+    @property
+    def created_at(self) -> datetime:
+        return snowflake_time(self.id)
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "username": self.username,
+            "discriminator": "0",
+            "global_name": self.global_name,
+            "avatar": self.avatar,
+            "public_flags": 0,
+            "flags": 0,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "primary_guild": None,
+            "collectibles": None,
+        }
+        if self.bot:
+            data["bot"] = True
+        if self.system:
+            data["system"] = True
+        return data
+
+
+@dataclass
+class Role:
+    """A guild role; ``position`` orders the hierarchy (higher outranks lower)."""
+
+    id: int
+    name: str
+    permissions: int
+    position: int
+    color: int = 0
+    hoist: bool = False
+    managed: bool = False
+    mentionable: bool = False
+    bot_id: int | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<@&{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "name": self.name,
+            "permissions": str(self.permissions),
+            "position": self.position,
+            "color": self.color,
+            "colors": {
+                "primary_color": self.color,
+                "secondary_color": None,
+                "tertiary_color": None,
+            },
+            "hoist": self.hoist,
+            "managed": self.managed,
+            "mentionable": self.mentionable,
+            "icon": None,
+            "unicode_emoji": None,
+            "flags": 0,
+        }
+        if self.bot_id is not None:
+            data["tags"] = {"bot_id": str(self.bot_id)}
+        return data
+
+
+@dataclass
+class Overwrite:
+    """A channel permission overwrite; ``type`` 0 = role, 1 = member."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@dataclass
+class Channel:
+    """A guild text channel (type 0), category (4) or DM (1, guild_id None)."""
+
+    id: int
+    name: str | None
+    type: int = 0
+    guild_id: int | None = None
+    position: int = 0
+    overwrites: list[Overwrite] = field(default_factory=list)
+    topic: str | None = None
+    parent_id: int | None = None
+    nsfw: bool = False
+    recipients: list[User] = field(default_factory=list)
+    last_message_id: int | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        if self.type == 1:
+            return {
+                "id": str(self.id),
+                "type": 1,
+                "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+                "flags": 0,
+                "recipients": [u.payload() for u in self.recipients],
+            }
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "type": self.type,
+            "name": self.name,
+            "position": self.position,
+            "permission_overwrites": [o.payload() for o in self.overwrites],
+            "parent_id": str(self.parent_id) if self.parent_id else None,
+            "flags": 0,
+        }
+        if self.guild_id is not None:
+            data["guild_id"] = str(self.guild_id)
+        if self.type == 0:
+            data.update(
+                {
+                    "topic": self.topic,
+                    "nsfw": self.nsfw,
+                    "rate_limit_per_user": 0,
+                    "last_message_id": (
+                        str(self.last_message_id) if self.last_message_id else None
+                    ),
+                }
+            )
+        return data
+
+    def partial_payload(self, permissions: int | None = None) -> dict[str, Any]:
+        """The partial channel Discord puts in interactions / resolved data."""
+        data = self.payload()
+        if permissions is not None:
+            data["permissions"] = str(permissions)
+        return data
+
+
+@dataclass
+class Member:
+    """A user's membership in one guild."""
+
+    user: User
+    guild_id: int
+    roles: list[int]
+    joined_at: datetime
+    nick: str | None = None
+    communication_disabled_until: datetime | None = None
+    pending: bool = False
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    def payload(self, *, include_user: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "roles": [str(r) for r in self.roles],
+            "joined_at": iso(self.joined_at),
+            "nick": self.nick,
+            "avatar": None,
+            "banner": None,
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": self.pending,
+            "flags": 0,
+            "communication_disabled_until": iso(self.communication_disabled_until),
+        }
+        if include_user:
+            data["user"] = self.user.payload()
+        return data
+
+
+@dataclass
+class Guild:
+    """A guild with its roles, channels, members and bans."""
+
+    id: int
+    name: str
+    owner_id: int
+    preferred_locale: str
+    roles: dict[int, Role] = field(default_factory=dict)
+    channels: dict[int, Channel] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict)
+    bans: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    # -- lookups -----------------------------------------------------------------------------
+    @property
+    def everyone(self) -> Role:
+        return self.roles[self.id]
+
+    def role(self, name: str) -> Role:
+        """Role by name (``"@everyone"`` works too)."""
+        for r in self.roles.values():
+            if r.name == name:
+                return r
+        raise KeyError(f"no role {name!r} in {self.name}")
+
+    def channel(self, name: str) -> Channel:
+        """Channel by name, with or without the leading ``#``."""
+        name = name.lstrip("#")
+        for c in self.channels.values():
+            if c.name == name:
+                return c
+        raise KeyError(f"no channel {name!r} in {self.name}")
+
+    def member(self, user: User | int) -> Member:
+        uid = user if isinstance(user, int) else user.id
+        return self.members[uid]
+
+    def top_role_position(self, member: Member) -> int:
+        return max((self.roles[r].position for r in member.roles if r in self.roles), default=0)
+
+    # -- payloads ----------------------------------------------------------------------------
+    def payload(self) -> dict[str, Any]:
+        """The GUILD_CREATE shape (full guild including members and channels)."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "description": None,
+            "owner_id": str(self.owner_id),
+            "region": None,
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 1,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 2,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "premium_progress_bar_enabled": False,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "vanity_url_code": None,
+            "preferred_locale": self.preferred_locale,
+            "features": [],
+            "max_members": 500000,
+            "max_video_channel_users": 25,
+            "application_id": None,
+            "roles": [r.payload() for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "joined_at": None,
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "voice_states": [],
+            "members": [m.payload() for m in self.members.values()],
+            "channels": [c.payload() for c in self.channels.values()],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "lazy": True,
+            "nsfw": False,
+        }

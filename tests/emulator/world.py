@@ -1,0 +1,265 @@
+"""The emulator's in-memory Discord state: users, guilds, channels, messages.
+
+Everything the REST handlers and interaction builders need lives here so a test can arrange a
+scenario (``world.users["alice"]``, ``world.guild_a.channel("general")``) and later inspect the
+outcome (messages, timeouts, bans) without going through HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .models import Channel, Guild, Member, Role, User, iso
+from .permissions import ALL_PERMISSIONS, TIMEOUT_ALLOWED, P, apply_overwrites
+from .snowflake import SnowflakeFactory
+
+FAKE_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.emulator.fake-token-accepted-offline"
+
+
+@dataclass
+class Attachment:
+    """An attachment to put on a user-authored message (metadata only; no CDN)."""
+
+    filename: str = "evidence.png"
+    content_type: str = "image/png"
+    size: int = 24_576
+    width: int | None = 640
+    height: int | None = 480
+
+
+@dataclass
+class World:
+    """Mutable Discord state shared by REST, gateway and interaction builders."""
+
+    ids: SnowflakeFactory
+    application_id: int
+    bot_user: User
+    users: dict[str, User] = field(default_factory=dict)
+    guilds: dict[int, Guild] = field(default_factory=dict)
+    dm_channels: dict[int, Channel] = field(default_factory=dict)
+    #: channel id -> message id -> message payload (insertion order = chronological).
+    messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    #: message id -> previous versions (oldest first), recorded on every edit.
+    edit_history: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: names of the two default guilds (set by the default factory).
+    guild_a_id: int = 0
+    guild_b_id: int = 0
+    token: str = FAKE_TOKEN
+    owner_user_id: int | None = None
+
+    # -- lookups -----------------------------------------------------------------------------
+    @property
+    def guild_a(self) -> Guild:
+        return self.guilds[self.guild_a_id]
+
+    @property
+    def guild_b(self) -> Guild:
+        return self.guilds[self.guild_b_id]
+
+    def user(self, ref: str | int | User) -> User:
+        """Resolve a user from a cast name, id or User."""
+        if isinstance(ref, User):
+            return ref
+        if isinstance(ref, str):
+            return self.users[ref]
+        return self.user_by_id(ref)
+
+    def user_by_id(self, user_id: int) -> User:
+        if user_id == self.bot_user.id:
+            return self.bot_user
+        for u in self.users.values():
+            if u.id == user_id:
+                return u
+        raise KeyError(user_id)
+
+    def find_user(self, user_id: int) -> User | None:
+        try:
+            return self.user_by_id(user_id)
+        except KeyError:
+            return None
+
+    def channel(self, channel_id: int) -> Channel | None:
+        for g in self.guilds.values():
+            if channel_id in g.channels:
+                return g.channels[channel_id]
+        return self.dm_channels.get(channel_id)
+
+    def guild_of(self, channel_id: int) -> Guild | None:
+        for g in self.guilds.values():
+            if channel_id in g.channels:
+                return g
+        return None
+
+    # -- permissions -------------------------------------------------------------------------
+    def base_permissions(self, guild: Guild, member: Member) -> int:
+        """Guild-level permissions (owner / Administrator => everything)."""
+        if member.id == guild.owner_id:
+            return ALL_PERMISSIONS
+        perms = guild.everyone.permissions
+        for rid in member.roles:
+            role = guild.roles.get(rid)
+            if role:
+                perms |= role.permissions
+        if perms & P.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        if self._timed_out(member):
+            perms &= TIMEOUT_ALLOWED
+        return perms
+
+    def channel_permissions(self, guild: Guild, member: Member, channel: Channel) -> int:
+        """Permissions in ``channel`` after overwrites, as Discord computes them."""
+        base = self.base_permissions(guild, member)
+        if base & P.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        ows = {o.id: o for o in channel.overwrites}
+        everyone = ows.get(guild.id)
+        role_ows = [(ows[r].allow, ows[r].deny) for r in member.roles if r in ows and r != guild.id]
+        mem = ows.get(member.id)
+        if mem is not None and mem.type != 1:
+            mem = None
+        perms = apply_overwrites(
+            base,
+            everyone_ow=(everyone.allow, everyone.deny) if everyone else None,
+            role_ows=role_ows,
+            member_ow=(mem.allow, mem.deny) if mem else None,
+        )
+        if not perms & P.VIEW_CHANNEL:
+            return 0
+        if self._timed_out(member) and member.id != guild.owner_id:
+            perms &= TIMEOUT_ALLOWED
+        return perms
+
+    @staticmethod
+    def _timed_out(member: Member) -> bool:
+        until = member.communication_disabled_until
+        return until is not None and until > datetime.now(UTC)
+
+    def can_moderate(self, guild: Guild, actor: Member, target: Member) -> bool:
+        """Role hierarchy check: nobody acts on the owner or on an equal/higher top role."""
+        if target.id == guild.owner_id:
+            return False
+        if actor.id == guild.owner_id:
+            return True
+        return guild.top_role_position(actor) > guild.top_role_position(target)
+
+    # -- messages ----------------------------------------------------------------------------
+    def jump_url(self, channel_id: int, message_id: int) -> str:
+        guild = self.guild_of(channel_id)
+        gid = str(guild.id) if guild else "@me"
+        return f"https://discord.com/channels/{gid}/{channel_id}/{message_id}"
+
+    def message_payload(
+        self,
+        *,
+        channel: Channel,
+        author: User,
+        content: str = "",
+        message_id: int | None = None,
+        embeds: list[dict[str, Any]] | None = None,
+        components: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        flags: int = 0,
+        webhook_id: int | None = None,
+        interaction_meta: dict[str, Any] | None = None,
+        msg_type: int = 0,
+        message_reference: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A full MESSAGE_CREATE-shaped message payload."""
+        mid = message_id or self.ids.now()
+        data: dict[str, Any] = {
+            "id": str(mid),
+            "type": msg_type,
+            "channel_id": str(channel.id),
+            "author": author.payload(),
+            "content": content,
+            "timestamp": iso(datetime.now(UTC)),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "mention_channels": [],
+            "attachments": attachments or [],
+            "embeds": embeds or [],
+            "components": components or [],
+            "pinned": False,
+            "flags": flags,
+        }
+        if webhook_id is not None:
+            data["webhook_id"] = str(webhook_id)
+            data["application_id"] = str(self.application_id)
+        if interaction_meta is not None:
+            data["interaction_metadata"] = interaction_meta
+        if message_reference is not None:
+            data["message_reference"] = message_reference
+        guild = self.guild_of(channel.id)
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            if author.id in guild.members and webhook_id is None:
+                data["member"] = guild.members[author.id].payload(include_user=False)
+        return data
+
+    def attachment_payload(self, att: Attachment, channel_id: int) -> dict[str, Any]:
+        aid = self.ids.now()
+        url = f"https://cdn.discordapp.com/attachments/{channel_id}/{aid}/{att.filename}"
+        data: dict[str, Any] = {
+            "id": str(aid),
+            "filename": att.filename,
+            "size": att.size,
+            "url": url,
+            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+            "content_type": att.content_type,
+        }
+        if att.width is not None:
+            data["width"] = att.width
+            data["height"] = att.height
+        return data
+
+    def store_message(self, payload: dict[str, Any]) -> dict[str, Any]:
+        cid = int(payload["channel_id"])
+        self.messages.setdefault(cid, {})[int(payload["id"])] = payload
+        ch = self.channel(cid)
+        if ch is not None:
+            ch.last_message_id = int(payload["id"])
+        return payload
+
+    def create_user_message(
+        self,
+        channel: Channel,
+        author: User | str,
+        content: str,
+        attachments: list[Attachment] | None = None,
+    ) -> dict[str, Any]:
+        """Create (and store) a message a user posted, e.g. one to be reported later.
+
+        Does not dispatch MESSAGE_CREATE; use ``Emulator.post_user_message`` for that.
+        """
+        user = self.user(author)
+        atts = [self.attachment_payload(a, channel.id) for a in attachments or []]
+        payload = self.message_payload(
+            channel=channel, author=user, content=content, attachments=atts
+        )
+        for uid in dict.fromkeys(re.findall(r"<@!?(\d+)>", content)):
+            mentioned = self.find_user(int(uid))
+            if mentioned is not None:
+                payload["mentions"].append(mentioned.payload())
+        payload["mention_everyone"] = "@everyone" in content or "@here" in content
+        return self.store_message(payload)
+
+    def get_message(self, channel_id: int, message_id: int) -> dict[str, Any] | None:
+        return self.messages.get(channel_id, {}).get(message_id)
+
+    def dm_channel_for(self, user: User) -> Channel:
+        for ch in self.dm_channels.values():
+            if ch.recipients and ch.recipients[0].id == user.id:
+                return ch
+        ch = Channel(id=self.ids.now(), name=None, type=1, recipients=[user])
+        self.dm_channels[ch.id] = ch
+        return ch
+
+
+def _role(world: World, name: str, perms: int, position: int, **kw: Any) -> Role:
+    return Role(id=world.ids.now(), name=name, permissions=int(perms), position=position, **kw)
