@@ -1,0 +1,42 @@
+"""Run only the service path, for a profiler to watch.
+
+    pyinstrument -m benchmarks.profile_service --reports 3000
+    py-spy record --threads --idle -o profile.svg -- \
+        .venv/bin/python -m benchmarks.profile_service --reports 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks._common import make_workload
+from benchmarks.storage import bench_prototype, bench_service
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    subs = make_workload(args.reports)
+    with tempfile.TemporaryDirectory(prefix="vigil-profile-") as tmp:
+        path = Path(tmp) / "profile.db"
+        if args.prototype:
+            result = await bench_prototype(path, subs, args.concurrency, args.synchronous, 256)
+        else:
+            result = await bench_service(path, subs, args.concurrency, args.synchronous)
+    print(f"{result.name}: {result.rate:,.0f} reports/s {result.note} {result.problems or ''}")
+    return 1 if result.problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_service")
+    parser.add_argument("--reports", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
+    parser.add_argument("--prototype", action="store_true", help="profile the prototype instead")
+    return asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,351 @@
+"""Prototype: group commit for ReportService.submit, for the lead to port to storage/ and core/.
+
+Not used by the bot. Today a submit costs ~18-23 awaited aiosqlite calls, each a round trip
+to aiosqlite's worker thread, all under an asyncio.Lock, then one COMMIT per report. Here:
+
+* one dedicated writer thread owns a plain `sqlite3` connection (same file, same pragmas);
+* `submit` validates on the event loop, then enqueues a job (a plain function running the
+  whole transaction body synchronously) and awaits one future;
+* the writer drains every job queued so far (up to `max_batch`), runs them in ONE
+  `BEGIN IMMEDIATE ... COMMIT`, each inside its own SAVEPOINT so a failing report is rolled
+  back alone, and only after COMMIT returns resolves all the batch's futures with a single
+  `call_soon_threadsafe`. Acknowledged still means committed; if COMMIT fails, every job of
+  the batch gets the error and nobody is told "stored".
+
+Batches form by themselves: while one batch commits, the next submits queue up. With one
+submit in flight a batch is one report, so latency never waits for company.
+
+The job body below mirrors core/service.py `ReportService.submit` statement for statement
+(the same SQL as storage/reports.py and storage/cases.py), so the measured gain is from the
+thread hops and the shared commits, not from doing less work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from benchmarks._common import INSERT_REPORT_SQL, connect_sqlite3
+from core.clock import Clock
+from core.models import ReportSubmission
+from core.policy import (
+    RateLimit,
+    Refusal,
+    RefusalCode,
+    ValidSubmission,
+    decide,
+    is_rate_limited,
+    refuse,
+    validate_submission,
+    window_start,
+)
+from core.service import ReportAccepted, ReportOutcome
+from storage.codec import optional_to_db, to_db
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(slots=True)
+class _Pending(Generic[T]):
+    job: Callable[[sqlite3.Connection], T]
+    future: asyncio.Future[T]
+    outcome: T | None = None
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class WriterStats:
+    batches: int = 0
+    jobs: int = 0
+    largest_batch: int = 0
+    sizes: list[int] = field(default_factory=list)
+
+    @property
+    def mean_batch(self) -> float:
+        return self.jobs / self.batches if self.batches else 0.0
+
+
+_STOP = object()
+
+
+class GroupCommitWriter:
+    """A writer thread that commits every queued job of a batch in one transaction."""
+
+    def __init__(self, path: Path, synchronous: str = "NORMAL", *, max_batch: int = 256) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="vigil-writer", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.stats = WriterStats()
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread.start()
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `job` inside a write transaction; return once that transaction has committed."""
+        assert self._loop is not None, "start() first"
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(_Pending(job, future))
+        return await future
+
+    async def close(self) -> None:
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    # --- writer thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn = connect_sqlite3(self._path, self._synchronous)
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch: list[_Pending[Any]] = [first]
+                stop = False
+                while len(batch) < self._max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop = True
+                        break
+                    batch.append(item)
+                self._commit_batch(conn, batch)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Pending[Any]]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for item in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    item.outcome = item.job(conn)
+                except Exception as exc:  # this job only: undo its statements
+                    conn.execute("ROLLBACK TO job")
+                    item.error = exc
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the transaction failed: nothing in it is acknowledged
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for item in batch:
+                item.error = exc
+        self.stats.batches += 1
+        self.stats.jobs += len(batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_settle, batch)
+
+
+def _settle(batch: list[_Pending[Any]]) -> None:
+    for item in batch:
+        if item.future.done():  # cancelled by the caller; the report is stored regardless
+            continue
+        if item.error is not None:
+            item.future.set_exception(item.error)
+        else:
+            item.future.set_result(item.outcome)
+
+
+# --- the submit transaction, synchronous, same SQL as storage/ --------------------------------
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    threshold: int
+    window_hours: int
+    configured: bool
+    region: str | None
+
+
+def _settings(conn: sqlite3.Connection, guild_id: int) -> _Settings:
+    row = conn.execute(
+        "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id "
+        "FROM guild_settings WHERE guild_id = ?",
+        (guild_id,),
+    ).fetchone()
+    if row is None:
+        return _Settings(threshold=3, window_hours=24, configured=False, region=None)
+    return _Settings(
+        threshold=row[1], window_hours=row[2], configured=row[0] is not None, region=row[3]
+    )
+
+
+def submit_in_transaction(
+    conn: sqlite3.Connection,
+    submission: ReportSubmission,
+    checked: ValidSubmission,
+    clock: Clock,
+    rate_limit: RateLimit,
+) -> ReportOutcome:
+    """The body of ReportService.submit's transaction, as one synchronous function."""
+    now = clock.now()
+    guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
+    recent = _scalar(
+        conn,
+        "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?",
+        (guild_id, reporter.id, to_db(now - rate_limit.per)),
+    )
+    if is_rate_limited(int(recent), rate_limit):
+        return refuse(RefusalCode.RATE_LIMITED)
+    settings = _settings(conn, guild_id)
+    since = to_db(window_start(now, settings.window_hours))
+    critical = submission.reason.is_critical
+    case = conn.execute(
+        "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
+        "AND status IN ('open', 'acknowledged')",
+        (guild_id, target.id),
+    ).fetchone()
+    if case is not None:
+        duplicate = (
+            _scalar(
+                conn,
+                "SELECT 1 FROM reports WHERE case_id = ? AND reporter_id = ? LIMIT 1",
+                (case[0], reporter.id),
+            )
+            is not None
+        )
+    else:
+        duplicate = (
+            _scalar(
+                conn,
+                "SELECT 1 FROM reports WHERE guild_id = ? AND target_id = ? AND case_id IS NULL "
+                "AND created_at >= ? AND reporter_id = ? LIMIT 1",
+                (guild_id, target.id, since, reporter.id),
+            )
+            is not None
+        )
+    link = checked.link
+    cursor = conn.execute(
+        INSERT_REPORT_SQL,
+        (
+            guild_id,
+            reporter.id,
+            reporter.name,
+            optional_to_db(reporter.joined_at),
+            target.id,
+            target.name,
+            submission.reason.value,
+            submission.source.value,
+            checked.details,
+            link.url if link else None,
+            link.channel_id if link else None,
+            link.message_id if link else None,
+            to_db(now),
+            case[0] if case is not None else None,
+        ),
+    )
+    report_id = cursor.lastrowid
+    assert report_id is not None
+    opened = False
+    joined_at = optional_to_db(target.joined_at)
+    if case is not None:
+        conn.execute(
+            "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
+            "target_is_member = ?, target_joined_at = ?, urgent = MAX(urgent, ?) WHERE id = ?",
+            (target.name, int(joined_at is not None), joined_at, int(critical), case[0]),
+        )
+        count = int(
+            _scalar(
+                conn,
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id = ?",
+                (case[0],),
+            )
+        )
+    else:
+        count = int(
+            _scalar(
+                conn,
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
+                "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+                (guild_id, target.id, since),
+            )
+        )
+        decision = decide(distinct_reporters=count, threshold=settings.threshold, critical=critical)
+        if decision.open_case:
+            cur = conn.execute(
+                "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+                "target_joined_at, status, urgent, opened_at) "
+                "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?), "
+                "?, ?, ?, ?, 'open', ?, ?)",
+                (
+                    guild_id,
+                    guild_id,
+                    target.id,
+                    target.name,
+                    int(joined_at is not None),
+                    joined_at,
+                    int(decision.urgent),
+                    to_db(now),
+                ),
+            )
+            case = conn.execute(
+                "SELECT id, number FROM cases WHERE id = ?", (cur.lastrowid,)
+            ).fetchone()
+            conn.execute(
+                "UPDATE reports SET case_id = ? "
+                "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+                (case[0], guild_id, target.id, since),
+            )
+            opened = True
+    return ReportAccepted(
+        report_id=report_id,
+        case_id=case[0] if case is not None else None,
+        case_number=case[1] if case is not None else None,
+        case_opened=opened,
+        distinct_reporters=count,
+        threshold=settings.threshold,
+        duplicate=duplicate,
+        alert_channel_configured=settings.configured,
+        region=settings.region,
+    )
+
+
+class GroupCommitReportService:
+    """ReportService.submit with the transaction run on the writer thread, group-committed."""
+
+    def __init__(
+        self,
+        writer: GroupCommitWriter,
+        clock: Clock,
+        rate_limit: RateLimit | None = None,
+        on_alert_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._writer = writer
+        self._clock = clock
+        self._rate_limit = rate_limit or RateLimit()
+        self._on_alert_change = on_alert_change or (lambda: None)
+
+    async def submit(self, submission: ReportSubmission) -> ReportOutcome:
+        checked = validate_submission(submission)
+        if isinstance(checked, Refusal):
+            return checked
+        clock, limit = self._clock, self._rate_limit
+
+        def job(conn: sqlite3.Connection) -> ReportOutcome:
+            return submit_in_transaction(conn, submission, checked, clock, limit)
+
+        outcome = await self._writer.run(job)
+        if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
+            self._on_alert_change()
+        return outcome

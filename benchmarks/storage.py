@@ -1,0 +1,256 @@
+"""Reports per second through the core service, against two baselines on the same schema.
+
+    python -m benchmarks.storage [--reports N] [--concurrency C]
+                                 [--synchronous NORMAL|FULL|both] [--smoke]
+
+For each synchronous setting, on fresh temporary databases created by `SqliteStore.open`
+(same migrations, same pragmas: WAL, synchronous, foreign_keys, busy_timeout):
+
+* sqlite3 baseline: the same report rows, one `BEGIN IMMEDIATE; INSERT; COMMIT` per row, in
+  a plain loop: the machine's per-commit limit;
+* naive aiosqlite: the same rows, `await execute(INSERT)` then `await commit()` per row;
+* service: `ReportService.submit` (validation, rate limit, tally, threshold decision, case
+  and outbox writes) called by C concurrent coroutines, each acknowledged after its commit;
+* prototype (benchmarks/prototype_group_commit.py): the same transaction body run on one
+  writer thread, either one transaction per report or group-committed.
+
+After each service/prototype run the database is re-read by a fresh connection: every
+acknowledged report must be stored, at most one active case per target, no report left
+outside an active case, every case in the alert outbox. `--smoke` runs a tiny workload and
+exits 1 on any correctness failure; it never judges speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from benchmarks._common import (
+    INSERT_REPORT_SQL,
+    ReportRow,
+    command_line,
+    connect_sqlite3,
+    create_schema,
+    machine,
+    make_workload,
+    report_row,
+    verify_database,
+)
+from benchmarks.prototype_group_commit import GroupCommitReportService, GroupCommitWriter
+from core.clock import SystemClock
+from core.models import ReportSubmission
+from core.policy import Refusal
+from core.service import ReportAccepted, ReportOutcome, ReportService
+from storage.sqlite import SqliteStore
+
+TARGET_RATIO = 0.5
+
+
+@dataclass(slots=True)
+class Result:
+    name: str
+    reports: int
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.reports / self.seconds if self.seconds > 0 else 0.0
+
+
+def bench_sqlite3(path: Path, rows: Sequence[ReportRow], synchronous: str) -> Result:
+    conn = connect_sqlite3(path, synchronous)
+    try:
+        start = time.perf_counter()
+        for row in rows:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(INSERT_REPORT_SQL, row)
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+    finally:
+        conn.close()
+    return Result("sqlite3, 1 txn per row (baseline)", len(rows), elapsed)
+
+
+async def bench_aiosqlite(path: Path, rows: Sequence[ReportRow], synchronous: str) -> Result:
+    # What a straightforward bot does: default (implicit) transactions, commit after each row.
+    async with aiosqlite.connect(str(path)) as db:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute(f"PRAGMA synchronous = {synchronous}")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 5000")
+        start = time.perf_counter()
+        for row in rows:
+            await db.execute(INSERT_REPORT_SQL, row)
+            await db.commit()
+        elapsed = time.perf_counter() - start
+    return Result("aiosqlite naive, execute+commit per row", len(rows), elapsed)
+
+
+Submit = Callable[[ReportSubmission], Awaitable[ReportOutcome]]
+
+
+async def drive(
+    submit: Submit, subs: Sequence[ReportSubmission], concurrency: int
+) -> tuple[float, dict[int, int], list[str]]:
+    """Submit everything from `concurrency` coroutines; return time, acked ids, problems."""
+    acked: dict[int, int] = {}
+    problems: list[str] = []
+    feed = iter(subs)
+
+    async def worker() -> None:
+        for sub in feed:
+            outcome = await submit(sub)
+            if isinstance(outcome, Refusal):
+                problems.append(f"unexpected refusal {outcome.code} for reporter {sub.reporter.id}")
+            elif isinstance(outcome, ReportAccepted):
+                acked[outcome.report_id] = sub.reporter.id
+
+    start = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(worker())
+    return time.perf_counter() - start, acked, problems
+
+
+async def bench_service(
+    path: Path, subs: Sequence[ReportSubmission], concurrency: int, synchronous: str
+) -> Result:
+    store = await SqliteStore.open(path, synchronous=synchronous)
+    try:
+        service = ReportService(store, SystemClock())
+        elapsed, acked, problems = await drive(service.submit, subs, concurrency)
+    finally:
+        await store.close()
+    problems += verify_database(path, acked, expected_rows=len(subs))
+    if len(acked) != len(subs):
+        problems.append(f"{len(subs)} submitted but {len(acked)} acknowledged")
+    # Stores with group commit count their commits; older ones commit once per report.
+    batches = getattr(store, "batches", None)
+    note = f"mean batch {len(subs) / batches:.1f}" if isinstance(batches, int) and batches else ""
+    return Result("service (ReportService + SqliteStore)", len(subs), elapsed, problems, note)
+
+
+async def bench_prototype(
+    path: Path,
+    subs: Sequence[ReportSubmission],
+    concurrency: int,
+    synchronous: str,
+    max_batch: int,
+) -> Result:
+    await create_schema(path, synchronous)
+    writer = GroupCommitWriter(path, synchronous, max_batch=max_batch)
+    writer.start()
+    try:
+        service = GroupCommitReportService(writer, SystemClock())
+        elapsed, acked, problems = await drive(service.submit, subs, concurrency)
+    finally:
+        await writer.close()
+    problems += verify_database(path, acked, expected_rows=len(subs))
+    if len(acked) != len(subs):
+        problems.append(f"{len(subs)} submitted but {len(acked)} acknowledged")
+    if max_batch == 1:
+        name = "prototype: 1 txn per report, 1 thread hop"
+        note = ""
+    else:
+        name = "prototype: group commit, writer thread"
+        note = f"mean batch {writer.stats.mean_batch:.1f}, max {writer.stats.largest_batch}"
+    return Result(name, len(subs), elapsed, problems, note)
+
+
+async def run_mode(
+    workdir: Path,
+    subs: Sequence[ReportSubmission],
+    concurrency: int,
+    synchronous: str,
+    prototype: bool,
+) -> list[Result]:
+    now = datetime.now(UTC)
+    rows = [report_row(sub, now) for sub in subs]
+    tag = synchronous.lower()
+
+    baseline_path = workdir / f"sqlite3-{tag}.db"
+    await create_schema(baseline_path, synchronous)
+    results = [bench_sqlite3(baseline_path, rows, synchronous)]
+
+    naive_path = workdir / f"aiosqlite-{tag}.db"
+    await create_schema(naive_path, synchronous)
+    results.append(await bench_aiosqlite(naive_path, rows, synchronous))
+
+    results.append(
+        await bench_service(workdir / f"service-{tag}.db", subs, concurrency, synchronous)
+    )
+    if prototype:
+        for max_batch in (1, 256):
+            path = workdir / f"prototype-{max_batch}-{tag}.db"
+            results.append(await bench_prototype(path, subs, concurrency, synchronous, max_batch))
+    return results
+
+
+def print_table(synchronous: str, n: int, concurrency: int, results: list[Result]) -> None:
+    base = results[0].rate
+    print(f"\nsynchronous={synchronous}  reports={n}  concurrency={concurrency}")
+    print(f"{'method':<44} {'reports/s':>10} {'vs sqlite3':>11}  notes")
+    for r in results:
+        ratio = r.rate / base if base else 0.0
+        status = "; ".join(r.problems) if r.problems else r.note
+        print(f"{r.name:<44} {r.rate:>10,.0f} {ratio:>10.2f}x  {status}")
+    by_name = {r.name.split(" ")[0]: r for r in results}
+    service, naive = by_name["service"], by_name["aiosqlite"]
+    print(
+        f"ratio service/sqlite3 = {service.rate / base:.2f} (target >= {TARGET_RATIO}); "
+        f"aiosqlite/sqlite3 = {naive.rate / base:.2f}"
+    )
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    modes = ["NORMAL", "FULL"] if args.synchronous == "both" else [args.synchronous]
+    subs = make_workload(args.reports, targets=args.targets)
+    info = machine()
+    print(f"$ {command_line()}")
+    print(info.describe())
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-", dir=args.dir) as tmp:
+        for mode in modes:
+            results = await run_mode(Path(tmp), subs, args.concurrency, mode, not args.no_prototype)
+            print_table(mode, args.reports, args.concurrency, results)
+            failed = failed or any(r.problems for r in results)
+    if failed:
+        print("\nCORRECTNESS FAILURE: see notes above", file=sys.stderr)
+        return 1
+    print("\ncorrectness: every acknowledged report stored; at most one active case per target")
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.storage", description=__doc__)
+    parser.add_argument("--reports", type=int, default=5000, help="reports per method")
+    parser.add_argument("--concurrency", type=int, default=64, help="concurrent submitters")
+    parser.add_argument("--synchronous", choices=["NORMAL", "FULL", "both"], default="both")
+    parser.add_argument("--targets", type=int, default=100, help="distinct reported members")
+    parser.add_argument("--no-prototype", action="store_true", help="skip the prototype rows")
+    parser.add_argument("--dir", default=None, help="where temporary databases go")
+    parser.add_argument("--smoke", action="store_true", help="tiny run, correctness only")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.reports = min(args.reports, 200)
+        args.concurrency = min(args.concurrency, 16)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
