@@ -3,6 +3,7 @@
 python bot.py               run (settings from the environment or ./.env)
 python bot.py --sync        also force a sync of application commands
 python bot.py --invite-url  print the link that adds Vigil to a server
+python bot.py migrate-to postgresql://...  copy the SQLite database (DATABASE_URL) into PostgreSQL
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.policy import RateLimit
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import RedactingFilter, Settings, SettingsError, load_settings
 from storage import open_store
+from storage.transfer import migrate_to_command
 
 EXIT_BAD_SETTINGS = 2
 log = logging.getLogger("vigil")
@@ -36,6 +38,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the Vigil Discord bot.")
     parser.add_argument("--sync", action="store_true", help="force a sync of slash commands")
     parser.add_argument("--invite-url", action="store_true", help="print the invite link and exit")
+    commands = parser.add_subparsers(dest="command")
+    migrate_to = commands.add_parser(
+        "migrate-to", help="copy the SQLite database into an empty PostgreSQL database and exit"
+    )
+    migrate_to.add_argument("url", help="postgresql://user:password@host:5432/database")
     return parser.parse_args(argv)
 
 
@@ -97,6 +104,8 @@ async def run(settings: Settings, force_sync: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     load_dotenv(Path.cwd() / ".env")
+    if args.command == "migrate-to":
+        return migrate_to_command(os.environ.get("DATABASE_URL", "").strip(), args.url)
     try:
         settings = load_settings(os.environ)
     except SettingsError as error:

@@ -1,8 +1,7 @@
-"""Alert posting (the outbox's Discord side) and the alert's buttons.
+"""The outboxes' Discord side: posting and editing alerts, and reporters' feedback DMs.
 
-Buttons are DynamicItems: their custom IDs name an action and a case, and every press
-re-reads the case from the database, so they keep working after a restart and trust nothing
-the custom ID claims (the case must belong to the guild the press came from).
+Both loops wake when a case changes and also poll, so work left over from before a restart,
+or refused by Discord for a while, is delivered as soon as it can be.
 """
 
 from __future__ import annotations
@@ -10,18 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 
 import aiohttp
 import discord
 from discord.ext import commands
 
 from cogs.app import VigilBot
-from cogs.replies import alert_embed, alert_mentions, button_style, send_private
-from core.models import CaseAction
+from cogs.case_actions import alert_view
+from cogs.replies import NO_MENTIONS, alert_embed, alert_mentions
+from core.alert_view import AlertContent, render_feedback_dm
 from core.outbox import AlertDispatcher, DeliveryFailed
-from core.rendering import AlertContent, render_alert
-from core.service import CaseActionRefused
 
 log = logging.getLogger(__name__)
 
@@ -44,87 +41,16 @@ def _failure(error: Exception) -> DeliveryFailed:
     return DeliveryFailed(f"network error ({type(error).__name__})")
 
 
-class CaseButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"vigil:case:(?P<action>acknowledge|resolve|dismiss):(?P<case_id>[0-9]{1,19})",
-):
-    def __init__(
-        self,
-        action: CaseAction,
-        case_id: int,
-        *,
-        label: str | None = None,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-        disabled: bool = False,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label or action.value.title(),
-                style=style,
-                disabled=disabled,
-                custom_id=f"vigil:case:{action.value}:{case_id}",
-            )
-        )
-        self.action = action
-        self.case_id = case_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction[VigilBot],
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> CaseButton:
-        return cls(CaseAction(match["action"]), int(match["case_id"]))
-
-    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
-        bot = interaction.client
-        permissions = interaction.permissions
-        if interaction.guild_id is None or not (
-            permissions.manage_messages or permissions.moderate_members
-        ):
-            await send_private(
-                interaction,
-                "Only moderators (Manage Messages or Timeout Members permission) can act on "
-                "alerts. Nothing was changed.",
-            )
-            return
-        try:
-            case = await bot.services.cases.act(
-                interaction.guild_id, self.case_id, self.action, interaction.user.id
-            )
-        except CaseActionRefused as refused:
-            await send_private(interaction, str(refused))
-            return
-        data = await bot.services.cases.alert_data(case.id)
-        if data is None:
-            return
-        content = render_alert(data)
-        await interaction.response.edit_message(
-            content=content.content,
-            embed=alert_embed(content),
-            view=alert_view(case.id, content),
-            allowed_mentions=alert_mentions(content),
-        )
-        if interaction.message is not None and interaction.channel_id is not None:
-            await bot.services.cases.mark_alert_rendered(
-                case.id, data.case.alert_revision, interaction.channel_id, interaction.message.id
-            )
-
-
-def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for spec in content.buttons:
-        view.add_item(
-            CaseButton(
-                spec.action,
-                case_id,
-                label=spec.label,
-                style=button_style(spec),
-                disabled=spec.disabled,
-            )
-        )
-    return view
+def _differs(message: discord.Message, content: AlertContent) -> bool:
+    """Whether a posted alert shows something other than `content`."""
+    if not message.embeds:
+        return True
+    shown, wanted = message.embeds[0], alert_embed(content)
+    return (
+        shown.title != wanted.title
+        or shown.description != wanted.description
+        or [(f.name, f.value) for f in shown.fields] != [(f.name, f.value) for f in wanted.fields]
+    )
 
 
 class DiscordAlertPoster:
@@ -143,6 +69,10 @@ class DiscordAlertPoster:
                 allowed_mentions=alert_mentions(content),
                 nonce=nonce,
             )
+            if _differs(message, content):
+                # Discord matched our nonce to a post an earlier (killed) process made: that
+                # message shows an older state of the case, so bring it up to date.
+                await self.edit(channel_id, message.id, content)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
         return message.id
@@ -160,6 +90,64 @@ class DiscordAlertPoster:
             raise _failure(error) from error
 
 
+class FeedbackSender:
+    """Tells each reporter, once, that moderators acted on their report (never what or how)."""
+
+    MAX_ATTEMPTS = 5
+    POLL_SECONDS = 30.0
+
+    def __init__(self, bot: VigilBot) -> None:
+        self._bot = bot
+        self._wake = asyncio.Event()
+        self._attempts: dict[tuple[int, int], int] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("feedback pass failed; retrying later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.POLL_SECONDS)
+
+    async def drain_once(self) -> None:
+        cases = self._bot.services.cases
+        for case_id, reporter_id in await cases.pending_feedback(50):
+            state = await self._send(case_id, reporter_id)
+            if state is not None:
+                await cases.mark_feedback(case_id, reporter_id, state)
+
+    async def _send(self, case_id: int, reporter_id: int) -> str | None:
+        """The final state, or None to try again later."""
+        data = await self._bot.services.cases.alert_data(case_id)
+        if data is None:
+            return "failed"
+        guild = self._bot.get_guild(data.case.guild_id)
+        text = render_feedback_dm(guild.name if guild else "your server", data.case.target_name)
+        try:
+            channel = await self._bot.create_dm(discord.Object(reporter_id))
+            await channel.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden:
+            return "dms_closed"  # the reporter does not accept DMs: skipped, and recorded
+        except discord.NotFound:
+            return "failed"
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            key = (case_id, reporter_id)
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            log.warning("feedback DM for case %s not sent yet: %s", case_id, error)
+            return "failed" if self._attempts[key] >= self.MAX_ATTEMPTS else None
+        return "sent"
+
+
 class Alerts(commands.Cog):
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot
@@ -171,26 +159,31 @@ class Alerts(commands.Cog):
             base_delay=min(0.5, max_delay),
             max_delay=max_delay,
         )
+        self.feedback = FeedbackSender(bot)
         self._task: asyncio.Task[None] | None = None
+        self._feedback_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(CaseButton)
         self.bot.services.dispatcher = self.dispatcher
         self.bot.services.alert_signal.connect(self.dispatcher.wake)
+        self.bot.services.alert_signal.connect(self.feedback.wake)
         self._task = asyncio.create_task(self.dispatcher.run(), name="vigil-alert-outbox")
+        self._feedback_task = asyncio.create_task(self.feedback.run(), name="vigil-feedback")
 
     async def cog_unload(self) -> None:
         """Stop taking new work, then give pending alerts one last attempt before exit."""
         self.bot.services.alert_signal.disconnect(self.dispatcher.wake)
+        self.bot.services.alert_signal.disconnect(self.feedback.wake)
         self.dispatcher.stop()
-        if self._task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=5)
+        self.feedback.stop()
+        for task in (self._task, self._feedback_task):
+            if task is not None:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=5)
         try:
             await asyncio.wait_for(self.dispatcher.drain_once(), timeout=5)
         except Exception:
             log.warning("last outbox attempt at shutdown failed; it resumes at the next start")
-        self.bot.remove_dynamic_items(CaseButton)
         self.bot.services.dispatcher = None
 
 

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
+from cogs.translator import VigilTranslator
 from core.clock import Clock
 from core.hotlines import HotlineDirectory
 from core.outbox import AlertDispatcher, AlertSignal
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.reporting",
+    "cogs.case_actions",
     "cogs.alerts",
     "cogs.guild_admin",
     "cogs.hotlines",
@@ -100,6 +102,7 @@ class VigilBot(commands.AutoShardedBot):
             await self._follow_api_gateway()
         for extension in INITIAL_EXTENSIONS:
             await self.load_extension(extension)
+        await self.tree.set_translator(VigilTranslator())
         await self.sync_commands_if_changed()
 
     async def _follow_api_gateway(self) -> None:

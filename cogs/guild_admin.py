@@ -6,6 +6,7 @@ that, so every command checks the member's permissions again here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import discord
@@ -13,9 +14,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.app import VigilBot
+from cogs.case_actions import send_export
 from cogs.hotlines import country_choices
-from cogs.replies import send_private
-from core.rendering import relative, render_settings
+from cogs.replies import alert_embed, send_private
+from core.alert_view import (
+    describe_event,
+    relative,
+    render_alert,
+    render_case_record,
+    render_queue_line,
+    render_settings,
+)
 from core.text import neutralise, trim
 
 
@@ -44,6 +53,54 @@ def alert_channel_problems(guild: discord.Guild, channel_id: int | None) -> list
     return []
 
 
+async def queue_message(
+    bot: VigilBot, guild_id: int, page: int
+) -> tuple[str, discord.ui.View | None]:
+    result = await bot.services.cases.queue_page(guild_id, page)
+    if not result.cases:
+        return "No open cases. ✅", None
+    lines = [f"**Open cases** ({result.total}) · page {result.page} of {result.pages}"]
+    lines += [render_queue_line(guild_id, case) for case in result.cases]
+    view = None
+    if result.pages > 1:
+        view = discord.ui.View(timeout=None)
+        view.add_item(QueuePageButton(result.page - 1, "◀ Previous", result.page <= 1))
+        view.add_item(QueuePageButton(result.page + 1, "Next ▶", result.page >= result.pages))
+    return trim("\n".join(lines), 2000), view
+
+
+class QueuePageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vigil:queue:(?P<page>[0-9]{1,6})",
+):
+    def __init__(self, page: int, label: str = "Page", disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"vigil:queue:{max(page, 1)}",
+            )
+        )
+        self.page = max(page, 1)
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[VigilBot],
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> QueuePageButton:
+        return cls(int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            await send_private(interaction, "Only members with Manage Server can page the queue.")
+            return
+        text, view = await queue_message(interaction.client, interaction.guild_id, self.page)
+        await interaction.response.edit_message(content=text, view=view)
+
+
 class ReportsGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction[VigilBot]) -> bool:  # type: ignore[override]
         if interaction.guild is None:
@@ -66,6 +123,12 @@ class GuildAdmin(commands.Cog):
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(QueuePageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(QueuePageButton)
+
     @reports.command(name="setup", description="Choose where alerts go and when they fire")
     @app_commands.describe(
         alert_channel="Private channel where moderators receive alerts",
@@ -73,6 +136,9 @@ class GuildAdmin(commands.Cog):
         window_hours="Hours over which reporters are counted (default 24)",
         region="Country for hotline guidance",
         mod_role="Role to mention on urgent alerts (child safety, self-harm, threats)",
+        audit_channel="Channel that gets one line per moderator action",
+        min_account_age_days="Reports from younger accounts are kept but not counted (0: off)",
+        reporter_feedback="Tell reporters (by DM) when moderators acted on their report",
     )
     async def setup_command(
         self,
@@ -82,6 +148,9 @@ class GuildAdmin(commands.Cog):
         window_hours: app_commands.Range[int, 1, 720] | None = None,
         region: app_commands.Range[str, 2, 60] | None = None,
         mod_role: discord.Role | None = None,
+        audit_channel: discord.TextChannel | None = None,
+        min_account_age_days: app_commands.Range[int, 0, 365] | None = None,
+        reporter_feedback: bool | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -112,6 +181,17 @@ class GuildAdmin(commands.Cog):
             window_hours=window_hours if window_hours is not None else current.window_hours,
             region=region_code if region_code is not None else current.region,
             mod_role_id=mod_role.id if mod_role is not None else current.mod_role_id,
+            audit_channel_id=(
+                audit_channel.id if audit_channel is not None else current.audit_channel_id
+            ),
+            min_account_age_days=(
+                min_account_age_days
+                if min_account_age_days is not None
+                else current.min_account_age_days
+            ),
+            reporter_feedback=(
+                reporter_feedback if reporter_feedback is not None else current.reporter_feedback
+            ),
         )
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region)
@@ -160,23 +240,43 @@ class GuildAdmin(commands.Cog):
     async def queue_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
-        cases = await self.bot.services.cases.list_active(guild.id, limit=15)
-        if not cases:
-            await send_private(interaction, "No open cases. ✅")
+        text, view = await queue_message(self.bot, guild.id, 1)
+        await send_private(interaction, text, view=view)
+
+    @reports.command(name="case", description="Everything about one case: reports, actions, notes")
+    @app_commands.describe(number="The case number (#1, #2, ...)")
+    async def case_command(
+        self, interaction: discord.Interaction[VigilBot], number: app_commands.Range[int, 1]
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        data = await self.bot.services.cases.by_number(guild.id, number)
+        if data is None:
+            await send_private(interaction, f"There is no case #{number} in this server.")
             return
-        lines = ["**Open cases**"]
-        for case in cases:
-            link = (
-                f" · [alert](https://discord.com/channels/{guild.id}/{case.alert_channel_id}/"
-                f"{case.alert_message_id})"
-                if case.alert_message_id
-                else " · alert pending"
+        content = render_alert(data)
+        record = discord.Embed(title=f"Case #{number}: full record", colour=content.colour)
+        for field in render_case_record(data):
+            record.add_field(name=field.name, value=field.value, inline=False)
+        if data.case.alert_message_id:
+            record.description = (
+                f"[Jump to the alert](https://discord.com/channels/{guild.id}/"
+                f"{data.case.alert_channel_id}/{data.case.alert_message_id})"
             )
-            lines.append(
-                f"{'🔴 ' if case.urgent else ''}**#{case.number}** <@{case.target_id}> "
-                f"({case.status.value}, opened {relative(case.opened_at)}){link}"
-            )
-        await send_private(interaction, trim("\n".join(lines), 2000))
+        await send_private(interaction, None, embeds=[alert_embed(content), record])
+
+    @reports.command(name="export", description="Escalation packet for a case (JSON, private)")
+    @app_commands.describe(case="The case number (#1, #2, ...)")
+    async def export_command(
+        self, interaction: discord.Interaction[VigilBot], case: app_commands.Range[int, 1]
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        data = await self.bot.services.cases.by_number(guild.id, case)
+        if data is None:
+            await send_private(interaction, f"There is no case #{case} in this server.")
+            return
+        await send_export(interaction, data)
 
     @reports.command(name="history", description="Cases and reports about a member")
     @app_commands.describe(member="The member to look up")
@@ -193,9 +293,14 @@ class GuildAdmin(commands.Cog):
         if history.cases:
             lines.append("__Cases__")
             for case in history.cases:
+                lines.append(render_queue_line(guild.id, case))
+        if history.events:
+            lines.append("__Moderator actions__")
+            numbers = {c.id: c.number for c in history.cases}
+            for event in history.events[-10:]:
                 lines.append(
-                    f"#{case.number}: {case.status.value}, opened {relative(case.opened_at)}"
-                    + (" (urgent)" if case.urgent else "")
+                    f"{relative(event.created_at)} #{numbers.get(event.case_id, '?')}: "
+                    f"{describe_event(event)}"
                 )
         if history.reports:
             lines.append(f"__Latest reports__ ({history.report_total} in all)")

@@ -8,15 +8,21 @@ from discord.ext import commands
 
 from cogs.app import VigilBot
 from cogs.replies import guidance_embed, send_private
-from core.guidance import hotlines_overview
+from cogs.translator import L
+from core.guidance import find_country, hotlines_overview, localised_name, search_countries
 from core.hotlines import HotlineDirectory
+from core.i18n import tr
 from core.regions import effective_region
 
 
-def country_choices(directory: HotlineDirectory, current: str) -> list[app_commands.Choice[str]]:
+def country_choices(
+    directory: HotlineDirectory, current: str, locale: str | None = None
+) -> list[app_commands.Choice[str]]:
+    """Countries matching what the member typed, named in their language."""
+    language = locale or "en"
     return [
-        app_commands.Choice(name=f"{c.name} ({c.code})"[:100], value=c.code)
-        for c in directory.search_countries(current, limit=25)
+        app_commands.Choice(name=f"{localised_name(c, language)} ({c.code})"[:100], value=c.code)
+        for c in search_countries(directory, current, language, limit=25)
     ]
 
 
@@ -24,24 +30,19 @@ class Hotlines(commands.Cog):
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name="hotlines", description="Official places to report abuse or get help, by country"
-    )
-    @app_commands.describe(country="Country (defaults to this server's region)")
+    @app_commands.command(name="hotlines", description=L("cmd.hotlines.description"))
+    @app_commands.describe(country=L("cmd.hotlines.country"))
     async def hotlines(
         self,
         interaction: discord.Interaction[VigilBot],
         country: app_commands.Range[str, 2, 60] | None = None,
     ) -> None:
         directory = self.bot.services.hotlines
+        locale = interaction.locale.value
         if country is not None:
-            found = directory.country(country.strip())
+            found = find_country(directory, country, locale)
             if found is None:
-                await send_private(
-                    interaction,
-                    "I don't know that country. Start typing its name and pick it from the "
-                    "list, or use a two-letter code such as GB, US or DE.",
-                )
+                await send_private(interaction, tr("country.unknown", locale))
                 return
             code: str | None = found.code
         else:
@@ -53,14 +54,14 @@ class Hotlines(commands.Cog):
             code = effective_region(
                 configured, str(interaction.guild_locale) if interaction.guild_locale else None
             )
-        overview = hotlines_overview(directory, code)
+        overview = hotlines_overview(directory, code, locale)
         await send_private(interaction, None, embeds=[guidance_embed(overview)])
 
     @hotlines.autocomplete("country")
     async def country_autocomplete(
         self, interaction: discord.Interaction[VigilBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return country_choices(self.bot.services.hotlines, current)
+        return country_choices(self.bot.services.hotlines, current, interaction.locale.value)
 
 
 async def setup(bot: VigilBot) -> None:

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import discord
 
+from core.alert_view import AlertContent, ButtonSpec
 from core.guidance import Guidance
-from core.rendering import AlertContent, ButtonSpec
 
 log = logging.getLogger(__name__)
 

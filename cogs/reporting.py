@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from cogs.app import VigilBot
-from cogs.replies import answer_within_deadline, guidance_embed, send_private
-from core.guidance import build_guidance
+from cogs.replies import NO_MENTIONS, answer_within_deadline, guidance_embed, send_private
+from cogs.translator import L
+from core.guidance import GUIDANCE_TITLE_KEY, build_guidance, localised_name
+from core.hotlines import INTERNATIONAL, HotlineDirectory
+from core.i18n import tr
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
-from core.reasons import Reason
+from core.reasons import REASON_LABEL_KEYS, Reason
 from core.regions import effective_region
 from core.rendering import render_report_ack
 from core.text import trim
 
 log = logging.getLogger(__name__)
 
-REASON_CHOICES = [app_commands.Choice(name=r.label[:100], value=r.value) for r in Reason]
+REASON_CHOICES = [app_commands.Choice(name=L(REASON_LABEL_KEYS[r]), value=r.value) for r in Reason]
 MEMBER_LOOKUP_SECONDS = 1.0
+
+
+def reader_locale(interaction: discord.Interaction[Any]) -> str:
+    """The Discord locale of the person who interacted (their client's language)."""
+    return interaction.locale.value
 
 
 def snapshot(user: discord.Member | discord.User) -> UserSnapshot:
@@ -52,16 +62,101 @@ async def submit_and_reply(
     outcome, deferred = await answer_within_deadline(
         interaction, bot.services.reports.submit(submission)
     )
+    locale = reader_locale(interaction)
     if isinstance(outcome, Refusal):
-        await send_private(interaction, outcome.message, deferred=deferred)
+        await send_private(interaction, outcome.localised(locale), deferred=deferred)
         return
     region = effective_region(
         outcome.region, interaction.guild_locale and str(interaction.guild_locale)
     )
-    guidance = build_guidance(bot.services.hotlines, submission.reason.value, region)
-    text = render_report_ack(outcome, submission.target.name, guidance.headline)
-    embed = guidance_embed(guidance, title="What you can do now", include_headline=False)
-    await send_private(interaction, text, embeds=[embed], deferred=deferred)
+    directory = bot.services.hotlines
+    guidance = build_guidance(directory, submission.reason.value, region, locale)
+    text = render_report_ack(outcome, submission.target.name, guidance.headline, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    view = country_view(directory, submission.reason, region, locale)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
+
+
+class CountrySelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=COUNTRY_SELECT_TEMPLATE
+):
+    """The "Another country?" menu under a report's guidance: shows another country's help.
+
+    The reason and the country shown are in the custom_id, so nothing is stored and the menu
+    keeps working after a restart.
+    """
+
+    def __init__(
+        self, reason: Reason, country: str, options: list[discord.SelectOption] | None = None
+    ) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"vigil:country:{reason.value}:{country}",
+                options=options or [],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.reason = reason
+        self.country = country
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CountrySelect:
+        value = match["reason"]
+        reason = Reason(value) if value in Reason._value2member_map_ else Reason.OTHER
+        return cls(reason, match["country"])
+
+    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+        locale = reader_locale(interaction)
+        directory = interaction.client.services.hotlines
+        chosen = self.item.values[0] if self.item.values else self.country
+        guidance = build_guidance(directory, self.reason.value, chosen, locale)
+        embed = guidance_embed(
+            guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
+        )
+        view = country_view(directory, self.reason, chosen, locale)
+        await interaction.response.edit_message(
+            embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
+        )
+
+
+def country_view(
+    directory: HotlineDirectory, reason: Reason, country: str | None, locale: str
+) -> discord.ui.View:
+    """The country menu: the covered countries (and the one shown) in the reader's language."""
+    current = directory.country(country) if country else None
+    shown = [c for c in directory.countries() if c.covered or c == current]
+    shown.sort(key=lambda c: localised_name(c, locale).casefold())
+    options = [
+        discord.SelectOption(
+            label=localised_name(c, locale)[:100], value=c.code, default=c == current
+        )
+        for c in shown
+    ]
+    options.append(
+        discord.SelectOption(
+            label=tr("select.international", locale)[:100],
+            value=INTERNATIONAL,
+            default=current is None,
+        )
+    )
+    select = CountrySelect(reason, current.code if current else INTERNATIONAL, options[:25])
+    select.item.placeholder = tr("select.country", locale)[:150]
+    view = discord.ui.View(timeout=None)
+    view.add_item(select)
+    # Sent as components only: the DynamicItem registered in setup() answers every press. A
+    # stored view would unregister that DynamicItem when it times out.
+    view.stop()
+    return view
 
 
 class ReportModal(discord.ui.Modal):
@@ -73,9 +168,10 @@ class ReportModal(discord.ui.Modal):
         target: discord.Member | discord.User,
         source: ReportSource,
         message_link: str | None = None,
+        locale: str | None = None,
     ) -> None:
         super().__init__(
-            title=trim(f"Report {target.display_name}", 45),
+            title=trim(tr("modal.title", locale, name=target.display_name), 45),
             timeout=900,
             custom_id="vigil:report-form",
         )
@@ -83,10 +179,13 @@ class ReportModal(discord.ui.Modal):
         self.target = target
         self.source = source
         self.message_link = message_link
+        self.locale = locale
         self.reason_select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
             custom_id="reason",
-            placeholder="Choose the closest reason",
-            options=[discord.SelectOption(label=r.label[:100], value=r.value) for r in Reason],
+            placeholder=tr("modal.reason_placeholder", locale)[:150],
+            options=[
+                discord.SelectOption(label=r.label_in(locale)[:100], value=r.value) for r in Reason
+            ],
             min_values=1,
             max_values=1,
         )
@@ -95,13 +194,17 @@ class ReportModal(discord.ui.Modal):
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=MAX_DETAILS_LENGTH,
-            placeholder="What happened? Describe it in words; never paste or upload images.",
+            placeholder=tr("modal.details_placeholder", locale)[:100],
         )
-        self.add_item(discord.ui.Label(text="What is the problem?", component=self.reason_select))
         self.add_item(
             discord.ui.Label(
-                text="Details (optional)",
-                description="Only this server's moderators will read this.",
+                text=tr("modal.reason_label", locale)[:45], component=self.reason_select
+            )
+        )
+        self.add_item(
+            discord.ui.Label(
+                text=tr("modal.details_label", locale)[:45],
+                description=tr("modal.details_description", locale)[:100],
                 component=self.details_input,
             )
         )
@@ -110,7 +213,7 @@ class ReportModal(discord.ui.Modal):
         assert interaction.guild is not None
         values = self.reason_select.values
         if not values or values[0] not in Reason._value2member_map_:
-            await send_private(interaction, "Please choose a reason from the list.")
+            await send_private(interaction, tr("modal.choose_reason", reader_locale(interaction)))
             return
         submission = ReportSubmission(
             guild_id=interaction.guild.id,
@@ -128,9 +231,7 @@ class ReportModal(discord.ui.Modal):
     ) -> None:
         log.error("report modal failed", exc_info=error)
         if not interaction.response.is_done():
-            await send_private(
-                interaction, "Sorry, something went wrong on Vigil's side. Please try again."
-            )
+            await send_private(interaction, tr("error.generic", reader_locale(interaction)))
 
 
 class Reporting(commands.Cog):
@@ -145,16 +246,17 @@ class Reporting(commands.Cog):
             bot.tree.add_command(menu)
 
     async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(CountrySelect)
         self.bot.tree.remove_command(self.user_menu.name, type=self.user_menu.type)
         self.bot.tree.remove_command(self.message_menu.name, type=self.message_menu.type)
 
-    @app_commands.command(name="report", description="Confidentially report a member to moderators")
+    @app_commands.command(name="report", description=L("cmd.report.description"))
     @app_commands.guild_only()
     @app_commands.describe(
-        member="Who are you reporting?",
-        reason="The closest reason",
-        details="What happened, in words (never paste images). Up to 1000 characters.",
-        message_link="Link to the message (right-click it, Copy Message Link)",
+        member=L("cmd.report.member"),
+        reason=L("cmd.report.reason"),
+        details=L("cmd.report.details"),
+        message_link=L("cmd.report.message_link"),
     )
     @app_commands.choices(reason=REASON_CHOICES)
     async def report(
@@ -180,23 +282,28 @@ class Reporting(commands.Cog):
     async def report_user(
         self, interaction: discord.Interaction[VigilBot], user: discord.Member | discord.User
     ) -> None:
-        await interaction.response.send_modal(ReportModal(self.bot, user, ReportSource.USER_MENU))
+        await interaction.response.send_modal(
+            ReportModal(self.bot, user, ReportSource.USER_MENU, locale=reader_locale(interaction))
+        )
 
     async def report_message(
         self, interaction: discord.Interaction[VigilBot], message: discord.Message
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
         if message.webhook_id is not None or message.author.bot:
-            await send_private(
-                interaction,
-                "Messages from bots and apps can't be reported here. Please use Discord's own "
-                "**Report** option on the message instead.",
-            )
+            await send_private(interaction, tr("refusal.bot_message", reader_locale(interaction)))
             return
         await interaction.response.send_modal(
-            ReportModal(self.bot, message.author, ReportSource.MESSAGE_MENU, message.jump_url)
+            ReportModal(
+                self.bot,
+                message.author,
+                ReportSource.MESSAGE_MENU,
+                message.jump_url,
+                locale=reader_locale(interaction),
+            )
         )
 
 
 async def setup(bot: VigilBot) -> None:
+    bot.add_dynamic_items(CountrySelect)
     await bot.add_cog(Reporting(bot))

@@ -6,8 +6,9 @@ number first when someone is in immediate danger; never download, screenshot, sa
 abusive images; report the link, once, to one place; you do not need to be sure; never ask the
 reporter to send content to the bot or to moderators; never urge others to report.
 
-Text is English for now. Every phrase lives in :data:`MESSAGES` under a message key with named
-placeholders, so translations can be added as another locale; missing keys fall back to English.
+Every phrase lives in the gettext catalogues (``core/locales/<lang>/LC_MESSAGES/vigil.po``, see
+:mod:`core.i18n`) under a message key with named placeholders; ``locale`` is a Discord locale code
+(``de``, ``pt-BR``, ...) and missing keys or languages fall back to English.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.hotlines import Category, HotlineDirectory, HotlineEntry
+from core.hotlines import Category, Country, HotlineDirectory, HotlineEntry
+from core.i18n import catalogue, catalogue_locale, country_name
 from core.reasons import Reason
 
 MAX_CHARS = 1800
@@ -24,78 +26,28 @@ MAX_CHARS = 1800
 DEFAULT_LOCALE = "en"
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        # headlines
-        "headline.child_safety": "**Thank you for telling us. You did the right thing.**",
-        "headline.self_harm": "**Thank you for looking out for someone. You are not alone.**",
-        "headline.violent_threat": "**Thank you for reporting this. Safety comes first.**",
-        "headline.default": "**Thank you for your report.**",
-        "headline.overview": "**Official help for {country}**",
-        "headline.overview_unknown": "**Official help (international)**",
-        # emergency
-        "emergency.child": "**If a child is in danger right now, call {number}.**",
-        "emergency.child_unknown": "**If a child is in danger right now, call your local "
-        "emergency number.**",
-        "emergency.child_unknown_eu": "**If a child is in danger right now, call your local "
-        "emergency number** (112 in the EU).",
-        "emergency.person": "**If someone is in danger right now, call {number}.**",
-        "emergency.person_unknown": "**If someone is in danger right now, call your local "
-        "emergency number.**",
-        "emergency.person_unknown_eu": "**If someone is in danger right now, call your local "
-        "emergency number** (112 in the EU).",
-        # child safety
-        "cs.warn_no_share": "**Do not download, screenshot, save or share the images.** Sharing "
-        "them is a crime, even to warn others. Report the link instead.",
-        "cs.no_send": "Please don't send the images to this bot or to the moderators.",
-        "cs.not_sure": "You do not need to be sure. Trained people will check it.",
-        "cs.hotline_one": "**Report the link to the hotline, once:**",
-        "cs.hotline_many": "**Report the link to one of these hotlines, once:**",
-        "cs.hotline_unknown": "**Report the link to the hotline in your country, once:**",
-        "cs.police": "**If someone is grooming or pressuring a child:**",
-        "cs.received": "If the images were sent to you directly, follow the hotline's or "
-        "police's advice.",
-        "cs.talk": "**Upset by what you saw? You can talk to someone:**",
-        # self-harm
-        "sh.crisis": "**You can talk to someone now:**",
-        "sh.young": "**For young people:**",
-        # violent threat
-        "vt.police": "If the threat seems real, contact your local police.",
-        # scams
-        "scam.cyber": "**You can also report the scam here:**",
-        # sexual content
-        "sc.minor": "If anyone shown might be under 18, please report it as **Child safety** "
-        "instead.",
-        # Discord
-        "discord.report": "**Report it to Discord:** press and hold the message (phone) or "
-        "right-click it (computer), choose **Report Message**, then pick the reason. One report "
-        "is enough.",
-        "discord.report_also": "You can also report the message to Discord: press and hold it "
-        "(phone) or right-click it (computer), then choose **Report Message**.",
-        "discord.safety_center": "Discord Safety Center: <{url}>",
-        # entry formatting
-        "entry.anonymous": "you can stay anonymous",
-        "entry.not_anonymous": "not anonymous",
-        "entry.inhope": "look up your country's hotline in the INHOPE network",
-        "entry.incibe": "call **017** to be directed to it",
-        "entry.search": "search for its official website",
-        # overview
-        "ov.emergency": "**Emergency:** {number}",
-        "ov.emergency_unknown": "**Emergency:** your local emergency number",
-        "ov.emergency_unknown_eu": "**Emergency:** your local emergency number (112 in the EU)",
-        "ov.fallback": "No services specific to {country} are listed yet, so these are "
-        "international.",
-        "ov.section.csam_report": "**Report child sexual abuse images:**",
-        "ov.section.child_exploitation": "**Grooming or exploitation of a child:**",
-        "ov.section.child_helpline": "**Child helplines:**",
-        "ov.section.crisis": "**Someone to talk to (crisis lines):**",
-        "ov.section.cybercrime": "**Scams and online crime:**",
-        "ov.section.platform": "**Discord:**",
-        "ov.checked": "Checked against official sources on {date}.",
-        "ov.discord_report": "- In the app: select the message, choose **Report Message**",
-    },
+    language: dict(messages) for language, messages in catalogue().messages.items()
 }
+"""Every message by language and key, read from the catalogues in ``core/locales/`` (the English
+.po is the source of truth). A plain dict so tests can add a language; :func:`t` reads it."""
 
 _ENTRY_HINTS = {"int-inhope": "entry.inhope", "es-incibe-hotline": "entry.incibe"}
+
+_EMERGENCY_KEYS: dict[str, tuple[str, str, str]] = {
+    "child": ("emergency.child", "emergency.child_unknown_eu", "emergency.child_unknown"),
+    "person": ("emergency.person", "emergency.person_unknown_eu", "emergency.person_unknown"),
+}
+
+_SECTION_KEYS: dict[Category, str] = {
+    Category.CSAM_REPORT: "ov.section.csam_report",
+    Category.CHILD_EXPLOITATION: "ov.section.child_exploitation",
+    Category.CHILD_HELPLINE: "ov.section.child_helpline",
+    Category.CRISIS: "ov.section.crisis",
+    Category.CYBERCRIME: "ov.section.cybercrime",
+}
+
+GUIDANCE_TITLE_KEY = "guidance.title"
+"""The title of the guidance embed under a report's acknowledgement ("What you can do now")."""
 
 _DISCORD_REPORT_ID = "discord-report-message"
 _DISCORD_SAFETY_ID = "discord-safety-center"
@@ -103,8 +55,70 @@ _DISCORD_SAFETY_ID = "discord-safety-center"
 
 def t(key: str, locale: str = DEFAULT_LOCALE, **params: str) -> str:
     """The message ``key`` in ``locale`` (English if missing), with named placeholders filled."""
-    template = MESSAGES.get(locale, {}).get(key) or MESSAGES[DEFAULT_LOCALE][key]
+    language = catalogue_locale(locale)
+    template = MESSAGES.get(language, {}).get(key) or MESSAGES[DEFAULT_LOCALE][key]
     return template.format(**params)
+
+
+def _or(text: str, locale: str) -> str:
+    """Numbers joined with "or" in the directory ("110 or 112"), with "or" in the reader's words."""
+    return text.replace(" or ", f" {t('guidance.or', locale)} ")
+
+
+def localised_name(country: Country, locale: str = DEFAULT_LOCALE) -> str:
+    """The country's name in the reader's language."""
+    return country_name(country.code, country.name, locale)
+
+
+def search_countries(
+    directory: HotlineDirectory, query: str, locale: str = DEFAULT_LOCALE, limit: int = 25
+) -> list[Country]:
+    """Countries matching ``query`` by code, name in the reader's language, English name or
+    alias; best match first, sorted by the reader's names."""
+    if limit <= 0:
+        return []
+    q = query.strip().casefold()
+    by_name = sorted(directory.countries(), key=lambda c: localised_name(c, locale).casefold())
+    if not q:
+        return sorted(by_name, key=lambda c: not c.covered)[:limit]
+    scored: list[tuple[int, int, Country]] = []
+    for position, c in enumerate(by_name):
+        own = localised_name(c, locale).casefold()
+        names = [own, c.name.casefold(), *(a.casefold() for a in c.aliases)]
+        if c.code.casefold() == q:
+            rank = 0
+        elif q in names:
+            rank = 1
+        elif own.startswith(q):
+            rank = 2
+        elif any(n.startswith(q) for n in names[1:]):
+            rank = 3
+        elif any(w.startswith(q) for n in names for w in n.split()):
+            rank = 4
+        elif any(q in n for n in names):
+            rank = 5
+        else:
+            continue
+        scored.append((rank, position, c))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [c for _, _, c in scored[:limit]]
+
+
+def find_country(
+    directory: HotlineDirectory, text: str, locale: str = DEFAULT_LOCALE
+) -> Country | None:
+    """A country by code, or by its exact name in the reader's language, English or an alias."""
+    found = directory.country(text.strip())
+    if found is not None:
+        return found
+    best = search_countries(directory, text, locale, limit=1)
+    if best and text.strip().casefold() in {
+        localised_name(best[0], locale).casefold(),
+        best[0].name.casefold(),
+        *(a.casefold() for a in best[0].aliases),
+    }:
+        return best[0]
+    return None
 
 
 @dataclass(frozen=True)
@@ -153,10 +167,10 @@ class _Builder:
         return Guidance(self.headline, tuple(text for _, text, _ in lines), tuple(ids))
 
 
-def _contact_parts(entry: HotlineEntry) -> list[str]:
+def _contact_parts(entry: HotlineEntry, locale: str) -> list[str]:
     parts: list[str] = []
     if entry.phone:
-        parts.append(entry.phone)
+        parts.append(_or(entry.phone, locale))
     if entry.sms:
         parts.append(entry.sms)
     if entry.url:
@@ -166,7 +180,7 @@ def _contact_parts(entry: HotlineEntry) -> list[str]:
 
 def _entry_line(entry: HotlineEntry, locale: str, *, show_anonymity: bool = False) -> str | None:
     """One bullet for an entry, or None if it has nothing a reader could act on."""
-    parts = _contact_parts(entry)
+    parts = _contact_parts(entry, locale)
     hint = _ENTRY_HINTS.get(entry.id)
     if hint:
         parts.append(t(hint, locale))
@@ -226,15 +240,16 @@ def _emergency_line(
     directory: HotlineDirectory, code: str | None, locale: str, kind: str
 ) -> tuple[str, tuple[str, ...]]:
     """Emergency sentence and the entry ids it rests on. ``kind`` is "child" or "person"."""
+    known, unknown_eu, unknown = _EMERGENCY_KEYS[kind]
     number = directory.emergency_number(code) if code else None
     own = directory.entries(code, Category.EMERGENCY) if code else []
     if number:
-        return t(f"emergency.{kind}", locale, number=number), tuple(e.id for e in own)
+        return t(known, locale, number=_or(number, locale)), tuple(e.id for e in own)
     country = directory.country(code) if code else None
     if code is None or (country is not None and country.eu):
         eu_ids = tuple(e.id for e in directory.entries(None, Category.EMERGENCY))
-        return t(f"emergency.{kind}_unknown_eu", locale), eu_ids
-    return t(f"emergency.{kind}_unknown", locale), ()
+        return t(unknown_eu, locale), eu_ids
+    return t(unknown, locale), ()
 
 
 def _discord_lines(
@@ -372,7 +387,7 @@ def hotlines_overview(
     code = _norm_country(directory, country)
     c = directory.country(code) if code else None
     if c is not None:
-        b = _Builder(t("headline.overview", locale, country=c.name))
+        b = _Builder(t("headline.overview", locale, country=localised_name(c, locale)))
     else:
         b = _Builder(t("headline.overview_unknown", locale))
 
@@ -381,7 +396,7 @@ def hotlines_overview(
         ids = tuple(e.id for e in directory.entries(code, Category.EMERGENCY) if e.country == code)
         if not ids and c is not None and c.eu:
             ids = tuple(e.id for e in directory.entries(code, Category.EMERGENCY))
-        b.add(t("ov.emergency", locale, number=number), ids=ids)
+        b.add(t("ov.emergency", locale, number=_or(number, locale)), ids=ids)
     elif c is None or c.eu:
         ids = tuple(e.id for e in directory.entries(None, Category.EMERGENCY))
         b.add(t("ov.emergency_unknown_eu", locale), ids=ids)
@@ -389,7 +404,7 @@ def hotlines_overview(
         b.add(t("ov.emergency_unknown", locale))
 
     if c is not None and not c.covered:
-        b.add(t("ov.fallback", locale, country=c.name))
+        b.add(t("ov.fallback", locale, country=localised_name(c, locale)))
 
     cited: set[str] = set()
     for category in _OVERVIEW_SECTIONS:
@@ -408,7 +423,7 @@ def hotlines_overview(
         if not lines:
             continue
         priority = _Builder.REQUIRED if safety_related else _Builder.USEFUL
-        b.add(t(f"ov.section.{category.value}", locale), priority)
+        b.add(t(_SECTION_KEYS[category], locale), priority)
         for e, ln in lines:
             b.add(ln, priority, (e.id,))
             cited.add(e.id)

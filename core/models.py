@@ -39,13 +39,98 @@ class CaseAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
     DISMISS = "dismiss"
+    NOTE = "note"
+    ESCALATE = "escalate"
+    TIMEOUT = "timeout"
+    KICK = "kick"
+    BAN = "ban"
+    DELETE_MESSAGES = "delete_messages"
 
     @property
-    def resulting_status(self) -> CaseStatus:
+    def resulting_status(self) -> CaseStatus | None:
+        """The status the case moves to; None when the action leaves the status alone."""
+        return _RESULTING_STATUS.get(self)
+
+    @property
+    def is_enforcement(self) -> bool:
+        """Actions Discord carries out on the target; they resolve the case."""
+        return self in ENFORCEMENT_ACTIONS
+
+    @property
+    def past_tense(self) -> str:
+        return _PAST_TENSE[self]
+
+    @property
+    def label(self) -> str:
+        return _LABEL[self]
+
+
+ENFORCEMENT_ACTIONS = frozenset(
+    {CaseAction.TIMEOUT, CaseAction.KICK, CaseAction.BAN, CaseAction.DELETE_MESSAGES}
+)
+
+_RESULTING_STATUS: dict[CaseAction, CaseStatus] = {
+    CaseAction.ACKNOWLEDGE: CaseStatus.ACKNOWLEDGED,
+    CaseAction.RESOLVE: CaseStatus.RESOLVED,
+    CaseAction.DISMISS: CaseStatus.DISMISSED,
+    CaseAction.TIMEOUT: CaseStatus.RESOLVED,
+    CaseAction.KICK: CaseStatus.RESOLVED,
+    CaseAction.BAN: CaseStatus.RESOLVED,
+    CaseAction.DELETE_MESSAGES: CaseStatus.RESOLVED,
+}
+
+_LABEL: dict[CaseAction, str] = {
+    CaseAction.ACKNOWLEDGE: "Acknowledge",
+    CaseAction.RESOLVE: "Resolve",
+    CaseAction.DISMISS: "Dismiss",
+    CaseAction.NOTE: "Note",
+    CaseAction.ESCALATE: "Escalated",
+    CaseAction.TIMEOUT: "Timeout",
+    CaseAction.KICK: "Kick",
+    CaseAction.BAN: "Ban",
+    CaseAction.DELETE_MESSAGES: "Delete messages",
+}
+
+_PAST_TENSE: dict[CaseAction, str] = {
+    CaseAction.ACKNOWLEDGE: "acknowledged",
+    CaseAction.RESOLVE: "resolved",
+    CaseAction.DISMISS: "dismissed",
+    CaseAction.NOTE: "added a note",
+    CaseAction.ESCALATE: "escalated",
+    CaseAction.TIMEOUT: "timed out the member",
+    CaseAction.KICK: "kicked the member",
+    CaseAction.BAN: "banned the member",
+    CaseAction.DELETE_MESSAGES: "deleted the reported messages",
+}
+
+
+class DismissReason(StrEnum):
+    NOT_A_VIOLATION = "not_violation"
+    DUPLICATE = "duplicate"
+    MALICIOUS = "malicious"
+
+    @property
+    def label(self) -> str:
         return {
-            CaseAction.ACKNOWLEDGE: CaseStatus.ACKNOWLEDGED,
-            CaseAction.RESOLVE: CaseStatus.RESOLVED,
-            CaseAction.DISMISS: CaseStatus.DISMISSED,
+            DismissReason.NOT_A_VIOLATION: "Not a violation",
+            DismissReason.DUPLICATE: "Duplicate of another case",
+            DismissReason.MALICIOUS: "Malicious report",
+        }[self]
+
+
+class EscalationTarget(StrEnum):
+    DISCORD = "discord"
+    NCMEC = "ncmec"
+    POLICE = "police"
+    HOTLINE = "hotline"
+
+    @property
+    def label(self) -> str:
+        return {
+            EscalationTarget.DISCORD: "Discord Trust & Safety",
+            EscalationTarget.NCMEC: "NCMEC CyberTipline",
+            EscalationTarget.POLICE: "Police",
+            EscalationTarget.HOTLINE: "National hotline",
         }[self]
 
 
@@ -81,6 +166,9 @@ class GuildSettings:
     window_hours: int = DEFAULT_WINDOW_HOURS
     region: str | None = None
     mod_role_id: int | None = None
+    audit_channel_id: int | None = None
+    min_account_age_days: int = 0  # reports from younger accounts are kept but not counted
+    reporter_feedback: bool = True  # DM reporters when moderators act on their report
 
     @property
     def is_configured(self) -> bool:
@@ -101,6 +189,9 @@ class Report:
     channel_id: int | None = None
     message_id: int | None = None
     case_id: int | None = None
+    counts_toward_threshold: bool = True
+    reporter_joined_at: datetime | None = None
+    target_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +213,36 @@ class Case:
     alert_message_id: int | None = None
     alert_revision: int = 1
     alert_posted_revision: int = 0
+    dismiss_reason: DismissReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CaseEvent:
+    """One entry of the audit trail: who did what to a case, when, and with which argument."""
+
     case_id: int
     actor_id: int
     action: CaseAction
     created_at: datetime
-    note: str | None = None
+    note: str | None = None  # free text: a moderator note, an escalation reference
+    detail: str | None = None  # structured: a timeout's seconds, a dismissal reason code
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterSignals:
+    """What moderators need to judge whether reports are genuine or a brigade."""
+
+    new_accounts: int = 0  # reporters whose account is younger than NEW_ACCOUNT_DAYS
+    recent_joiners: int = 0  # reporters who joined the server in the last RECENT_JOIN_HOURS
+    burst: bool = False  # BURST_REPORTERS distinct reporters within BURST_MINUTES
+    not_counted: int = 0  # reports kept but below the server's minimum account age
+    flagged_reporters: frozenset[int] = frozenset()  # earlier reports dismissed as malicious
+
+
+NEW_ACCOUNT_DAYS = 7
+RECENT_JOIN_HOURS = 24
+BURST_REPORTERS = 3
+BURST_MINUTES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +254,4 @@ class AlertData:
     reports: tuple[Report, ...]
     distinct_reporters: int
     events: tuple[CaseEvent, ...] = field(default_factory=tuple)
+    signals: ReporterSignals = field(default_factory=ReporterSignals)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.alert_view import AlertContent, render_alert
 from core.models import Case
 from core.ports import Store
-from core.rendering import AlertContent, render_alert
 from core.service import CaseService
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,11 @@ class AlertDispatcher:
             if backoff is not None and backoff.next_at > now:
                 sleep_for = min(sleep_for, backoff.next_at - now)
                 continue
-            if await self._deliver(case):
+            async with self._store.claim(f"alert:{case.id}") as mine:
+                delivered = await self._deliver(case) if mine else None
+            if delivered is None:  # another process is delivering it; look again soon
+                sleep_for = min(sleep_for, self._base_delay)
+            elif delivered:
                 self._backoff.pop(case.id, None)
             else:
                 b = self._backoff[case.id]
@@ -142,6 +146,8 @@ class AlertDispatcher:
         data = await self._cases.alert_data(case.id)
         if data is None or data.settings.alert_channel_id is None:
             return True
+        if data.case.alert_posted_revision >= data.case.alert_revision:
+            return True  # delivered meanwhile (by another process) since the pending list
         content = render_alert(data)
         channel_id = data.settings.alert_channel_id
         revision = data.case.alert_revision

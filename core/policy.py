@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSubmission
 
@@ -21,41 +22,36 @@ class RefusalCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A report Vigil declined. Nothing was stored; the message is what the reporter reads."""
+    """A report Vigil declined. Nothing was stored; the message is what the reporter reads.
+
+    ``message`` is the English text; :meth:`localised` gives it in the reporter's language.
+    """
 
     code: RefusalCode
     message: str
 
+    def localised(self, locale: str | None) -> str:
+        """The refusal in the reader's language (a Discord locale code; English if unknown)."""
+        return refusal_text(self.code, locale)
 
-REFUSAL_MESSAGES: dict[RefusalCode, str] = {
-    RefusalCode.SELF_REPORT: (
-        "You can't report yourself. If you need help, a moderator is here for you."
-    ),
-    RefusalCode.BOT_TARGET: (
-        "Bots and app messages can't be reported here. Please use Discord's own "
-        "**Report** option on the message or app instead."
-    ),
-    RefusalCode.BAD_LINK: (
-        "That doesn't look like a Discord message link. Right-click (or long-press) the "
-        "message, choose **Copy Message Link**, and paste it here. Nothing was recorded."
-    ),
-    RefusalCode.FOREIGN_LINK: (
-        "That message link points to a different server. Vigil can only record messages from "
-        "this server. Nothing was recorded."
-    ),
-    RefusalCode.DETAILS_TOO_LONG: (
-        f"Your details are longer than {MAX_DETAILS_LENGTH} characters. Please shorten them "
-        "and try again. Nothing was recorded."
-    ),
-    RefusalCode.RATE_LIMITED: (
-        "You've sent several reports in a short time, so this one wasn't recorded. Please wait "
-        "a few minutes; moderators already have your earlier reports."
-    ),
+
+REFUSAL_KEYS: dict[RefusalCode, str] = {
+    RefusalCode.SELF_REPORT: "refusal.self_report",
+    RefusalCode.BOT_TARGET: "refusal.bot_target",
+    RefusalCode.BAD_LINK: "refusal.bad_link",
+    RefusalCode.FOREIGN_LINK: "refusal.foreign_link",
+    RefusalCode.DETAILS_TOO_LONG: "refusal.details_too_long",
+    RefusalCode.RATE_LIMITED: "refusal.rate_limited",
 }
+"""Catalogue keys of the refusal messages (texts in ``core/locales/*/LC_MESSAGES/vigil.po``)."""
+
+
+def refusal_text(code: RefusalCode, locale: str | None = None) -> str:
+    return tr(REFUSAL_KEYS[code], locale, max_length=MAX_DETAILS_LENGTH)
 
 
 def refuse(code: RefusalCode) -> Refusal:
-    return Refusal(code=code, message=REFUSAL_MESSAGES[code])
+    return Refusal(code=code, message=refusal_text(code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -33,6 +34,7 @@ class NewReport:
     channel_id: int | None
     message_id: int | None
     case_id: int | None
+    counts_toward_threshold: bool = True
 
 
 class ReportRepository(Protocol):
@@ -66,10 +68,16 @@ class ReportRepository(Protocol):
 
     async def count_about_target(self, guild_id: int, target_id: int) -> int: ...
 
+    async def malicious_history(self, guild_id: int, reporter_ids: list[int]) -> set[int]: ...
+
     async def count_all(self, guild_id: int | None = None) -> int: ...
 
 
 class CaseRepository(Protocol):
+    async def lock_target(self, guild_id: int, target_id: int) -> None:
+        """Make other processes' report transactions about this target wait for this one."""
+        ...
+
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
 
     async def open(
@@ -83,8 +91,31 @@ class CaseRepository(Protocol):
     async def get(self, case_id: int) -> Case | None: ...
 
     async def apply_action(
-        self, case_id: int, action: CaseAction, actor_id: int, now: datetime
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        now: datetime,
+        *,
+        note: str | None = None,
+        detail: str | None = None,
     ) -> Case: ...
+
+    async def get_by_number(self, guild_id: int, number: int) -> Case | None: ...
+
+    async def count_active(self, guild_id: int) -> int: ...
+
+    async def queue_feedback(
+        self, case_id: int, reporter_ids: list[int], now: datetime
+    ) -> None: ...
+
+    async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
+        """(case_id, reporter_id) pairs still owed a feedback DM."""
+        ...
+
+    async def mark_feedback(
+        self, case_id: int, reporter_id: int, state: str, now: datetime
+    ) -> None: ...
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
 
@@ -98,7 +129,7 @@ class CaseRepository(Protocol):
 
     async def forget_alert_message(self, case_id: int) -> None: ...
 
-    async def list_active(self, guild_id: int, limit: int) -> list[Case]: ...
+    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]: ...
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
 
@@ -143,5 +174,14 @@ class Store(Protocol):
         ...
 
     async def read(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T: ...
+
+    def claim(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Try to hold `name` across every process sharing the database, for one block of
+        work (e.g. one alert delivery); the context value says whether this process holds it."""
+        ...
+
+    async def try_lead(self, name: str) -> bool:
+        """True in exactly one live process for `name` (periodic tasks run only there)."""
+        ...
 
     async def close(self) -> None: ...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from core.i18n import DEFAULT_LANGUAGE, tr
+
 
 class Reason(StrEnum):
     """Why a member reports someone. The values are a public contract (slash-command choices)."""
@@ -21,7 +23,12 @@ class Reason(StrEnum):
 
     @property
     def label(self) -> str:
-        return REASON_LABELS[self]
+        """The English label (moderator-facing text that has not been localised yet)."""
+        return tr(REASON_LABEL_KEYS[self], DEFAULT_LANGUAGE)
+
+    def label_in(self, locale: str | None) -> str:
+        """The label in the reader's language (a Discord locale code; English if unknown)."""
+        return tr(REASON_LABEL_KEYS[self], locale)
 
     @property
     def is_critical(self) -> bool:
@@ -29,18 +36,19 @@ class Reason(StrEnum):
         return self in CRITICAL_REASONS
 
 
-REASON_LABELS: dict[Reason, str] = {
-    Reason.CHILD_SAFETY: "Child safety (sexual content involving a minor, grooming)",
-    Reason.SELF_HARM: "Self-harm or suicide risk",
-    Reason.VIOLENT_THREAT: "Threat of violence",
-    Reason.HARASSMENT: "Harassment or bullying",
-    Reason.HATE: "Hate speech",
-    Reason.SEXUAL_CONTENT: "Unwanted sexual content",
-    Reason.SCAM: "Scam, phishing or fraud",
-    Reason.SPAM: "Spam",
-    Reason.IMPERSONATION: "Impersonation",
-    Reason.OTHER: "Something else",
+REASON_LABEL_KEYS: dict[Reason, str] = {
+    Reason.CHILD_SAFETY: "reason.child_safety",
+    Reason.SELF_HARM: "reason.self_harm",
+    Reason.VIOLENT_THREAT: "reason.violent_threat",
+    Reason.HARASSMENT: "reason.harassment",
+    Reason.HATE: "reason.hate",
+    Reason.SEXUAL_CONTENT: "reason.sexual_content",
+    Reason.SCAM: "reason.scam",
+    Reason.SPAM: "reason.spam",
+    Reason.IMPERSONATION: "reason.impersonation",
+    Reason.OTHER: "reason.other",
 }
+"""Catalogue keys of the plain-language labels (texts in ``core/locales/``)."""
 
 CRITICAL_REASONS: frozenset[Reason] = frozenset(
     {Reason.CHILD_SAFETY, Reason.SELF_HARM, Reason.VIOLENT_THREAT}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.models import (
     AlertData,
     Case,
     CaseAction,
+    CaseEvent,
     CaseStatus,
     GuildSettings,
     Report,
@@ -28,6 +29,8 @@ from core.policy import (
     window_start,
 )
 from core.ports import NewReport, Store, UnitOfWork
+from core.signals import reporter_signals
+from core.snowflakes import snowflake_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class ReportService:
         """The whole decision in one transaction: "alert once" is decided where it is stored."""
         submission, link = checked.submission, checked.link
         guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
+        await tx.cases.lock_target(guild_id, target.id)  # other processes' reports wait here
         recent = await tx.reports.count_by_reporter_since(
             guild_id, reporter.id, now - self._rate_limit.per
         )
@@ -89,6 +93,7 @@ class ReportService:
         settings = await tx.settings.get(guild_id)
         since = window_start(now, settings.window_hours)
         critical = submission.reason.is_critical
+        counts = counts_toward_threshold(reporter.id, now, settings.min_account_age_days)
         case = await tx.cases.active_for_target(guild_id, target.id)
         if case is not None:
             duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
@@ -109,6 +114,7 @@ class ReportService:
                 channel_id=link.channel_id if link else None,
                 message_id=link.message_id if link else None,
                 case_id=case.id if case is not None else None,
+                counts_toward_threshold=counts,
             )
         )
         opened = False
@@ -142,17 +148,57 @@ class MemberHistory:
     cases: tuple[Case, ...]
     reports: tuple[Report, ...]
     report_total: int
+    events: tuple[CaseEvent, ...] = ()
 
 
 class CaseActionRefused(Exception):
     """A moderator action that cannot apply; the message is shown to the moderator."""
 
 
+_ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED})
+_ANY = frozenset(CaseStatus)
 ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
     CaseAction.ACKNOWLEDGE: frozenset({CaseStatus.OPEN}),
-    CaseAction.RESOLVE: frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED}),
-    CaseAction.DISMISS: frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED}),
+    CaseAction.RESOLVE: _ACTIVE,
+    CaseAction.DISMISS: _ACTIVE,
+    CaseAction.NOTE: _ANY,
+    CaseAction.ESCALATE: _ANY,
+    # Enforcement stays possible after a first action (a ban after a timeout), not after a
+    # dismissal: moderators decided the reports were not a violation.
+    CaseAction.TIMEOUT: _ACTIVE | {CaseStatus.RESOLVED},
+    CaseAction.KICK: _ACTIVE | {CaseStatus.RESOLVED},
+    CaseAction.BAN: _ACTIVE | {CaseStatus.RESOLVED},
+    CaseAction.DELETE_MESSAGES: _ACTIVE | {CaseStatus.RESOLVED},
 }
+
+
+def counts_toward_threshold(reporter_id: int, now: datetime, min_account_age_days: int) -> bool:
+    """Reports from accounts younger than the server's minimum are kept but not counted."""
+    if min_account_age_days <= 0:
+        return True
+    return now - snowflake_time(reporter_id) >= timedelta(days=min_account_age_days)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetails:
+    """A case with everything moderators see in `/reports case` and in an export."""
+
+    data: AlertData
+
+    @property
+    def case(self) -> Case:
+        return self.data.case
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    cases: tuple[Case, ...]
+    page: int
+    pages: int
+    total: int
+
+
+QUEUE_PAGE_SIZE = 8
 
 
 class CaseService:
@@ -163,19 +209,41 @@ class CaseService:
         self._clock = clock
         self._on_alert_change = on_alert_change or (lambda: None)
 
-    async def act(self, guild_id: int, case_id: int, action: CaseAction, actor_id: int) -> Case:
-        """Apply a moderator action. The case is re-read: a custom ID carries no trust."""
+    async def require(self, guild_id: int, case_id: int, action: CaseAction) -> Case:
+        """The case, if it belongs to this guild and the action applies to it now."""
+        case = await self._store.read(lambda tx: tx.cases.get(case_id))
+        _check(case, guild_id, action)
+        assert case is not None
+        return case
+
+    async def act(
+        self,
+        guild_id: int,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        *,
+        note: str | None = None,
+        detail: str | None = None,
+    ) -> Case:
+        """Record a moderator action. The case is re-read: a custom ID carries no trust."""
         now = self._clock.now()
 
         async def apply(tx: UnitOfWork) -> Case:
             case = await tx.cases.get(case_id)
-            if case is None or case.guild_id != guild_id:
-                raise CaseActionRefused("That case doesn't exist in this server.")
-            if case.status not in ALLOWED_FROM[action]:
-                raise CaseActionRefused(
-                    f"Case #{case.number} is already {case.status.value}; nothing was changed."
-                )
-            return await tx.cases.apply_action(case_id, action, actor_id, now)
+            _check(case, guild_id, action)
+            assert case is not None
+            updated = await tx.cases.apply_action(
+                case_id, action, actor_id, now, note=note, detail=detail
+            )
+            newly_resolved = case.status.is_active and updated.status is CaseStatus.RESOLVED
+            if newly_resolved:
+                settings = await tx.settings.get(guild_id)
+                if settings.reporter_feedback:
+                    reports = await tx.reports.for_case(case_id)
+                    reporters = list(dict.fromkeys(r.reporter_id for r in reports))
+                    await tx.cases.queue_feedback(case_id, reporters, now)
+            return updated
 
         updated = await self._store.write(apply)
         self._on_alert_change()
@@ -189,6 +257,18 @@ class CaseService:
             lambda tx: tx.cases.mark_alert_posted(case_id, revision, channel_id, message_id)
         )
 
+    async def queue_page(self, guild_id: int, page: int) -> QueuePage:
+        async def load(tx: UnitOfWork) -> QueuePage:
+            total = await tx.cases.count_active(guild_id)
+            pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+            current = min(max(page, 1), pages)
+            cases = await tx.cases.list_active(
+                guild_id, QUEUE_PAGE_SIZE, (current - 1) * QUEUE_PAGE_SIZE
+            )
+            return QueuePage(tuple(cases), current, pages, total)
+
+        return await self._store.read(load)
+
     async def list_active(self, guild_id: int, limit: int) -> list[Case]:
         return await self._store.read(lambda tx: tx.cases.list_active(guild_id, limit))
 
@@ -197,9 +277,21 @@ class CaseService:
             cases = await tx.cases.for_target(guild_id, target_id, limit)
             reports = await tx.reports.about_target(guild_id, target_id, limit)
             total = await tx.reports.count_about_target(guild_id, target_id)
-            return MemberHistory(cases=tuple(cases), reports=tuple(reports), report_total=total)
+            events: list[CaseEvent] = []
+            for case in cases:
+                events += await tx.cases.events(case.id)
+            return MemberHistory(
+                cases=tuple(cases),
+                reports=tuple(reports),
+                report_total=total,
+                events=tuple(events),
+            )
 
         return await self._store.read(load)
+
+    async def by_number(self, guild_id: int, number: int) -> AlertData | None:
+        case = await self._store.read(lambda tx: tx.cases.get_by_number(guild_id, number))
+        return None if case is None else await self.alert_data(case.id)
 
     async def alert_data(self, case_id: int) -> AlertData | None:
         async def load(tx: UnitOfWork) -> AlertData | None:
@@ -209,15 +301,36 @@ class CaseService:
             settings = await tx.settings.get(case.guild_id)
             reports = await tx.reports.for_case(case_id)
             events = await tx.cases.events(case_id)
+            reporter_ids = list(dict.fromkeys(r.reporter_id for r in reports))
+            flagged = await tx.reports.malicious_history(case.guild_id, reporter_ids)
+            counted = {r.reporter_id for r in reports if r.counts_toward_threshold}
             return AlertData(
                 case=case,
                 settings=settings,
                 reports=tuple(reports),
-                distinct_reporters=len({r.reporter_id for r in reports}),
+                distinct_reporters=len(counted),
                 events=tuple(events),
+                signals=reporter_signals(reports, flagged - {case.target_id}),
             )
 
         return await self._store.read(load)
+
+    async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
+        return await self._store.read(lambda tx: tx.cases.pending_feedback(limit))
+
+    async def mark_feedback(self, case_id: int, reporter_id: int, state: str) -> None:
+        now = self._clock.now()
+        await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
+
+
+def _check(case: Case | None, guild_id: int, action: CaseAction) -> None:
+    if case is None or case.guild_id != guild_id:
+        raise CaseActionRefused("That case doesn't exist in this server.")
+    if case.status not in ALLOWED_FROM[action]:
+        raise CaseActionRefused(
+            f"Case #{case.number} is already {case.status.value}, so **{action.label}** no "
+            "longer applies. Nothing was changed."
+        )
 
 
 class SettingsService:

@@ -41,7 +41,18 @@ class Settings:
     alert_retry_max_seconds: int = 60
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
-        return f"Settings(application_id={self.application_id}, database_url={self.database_url!r})"
+        return (
+            f"Settings(application_id={self.application_id}, "
+            f"database_url={redact_url(self.database_url)!r})"
+        )
+
+
+def redact_url(url: str) -> str:
+    """A database URL without its password, for logs and reprs."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return url.replace(f":{parsed.password}@", ":[redacted]@", 1)
 
 
 def application_id_from_token(token: str) -> int | None:
@@ -88,11 +99,23 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
 
     database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    if not database_url.startswith("sqlite:///") and database_url != "sqlite://:memory:":
+    postgres = database_url.startswith(("postgresql://", "postgres://"))
+    if postgres and not urlparse(database_url).path.strip("/"):
+        raise SettingsError(
+            "DATABASE_URL",
+            "names no database",
+            "use postgresql://user:password@host:5432/database",
+        )
+    if (
+        not postgres
+        and not database_url.startswith("sqlite:///")
+        and database_url != "sqlite://:memory:"
+    ):
         raise SettingsError(
             "DATABASE_URL",
             f"uses an unsupported scheme ({database_url.split(':', 1)[0]!r})",
-            "use sqlite:///relative/path.db or sqlite:////absolute/path.db",
+            "use sqlite:///relative/path.db, sqlite:////absolute/path.db or "
+            "postgresql://user:password@host:5432/database",
         )
 
     api_base_url = env.get("DISCORD_API_BASE_URL", "").strip().rstrip("/") or None

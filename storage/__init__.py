@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from storage.postgres import PostgresStore
 
 
 class UnsupportedDatabaseURL(ValueError):
@@ -23,5 +27,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest[1:])
 
 
-async def open_store(url: str, *, synchronous: str = "NORMAL") -> SqliteStore:
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+async def open_store(url: str, *, synchronous: str = "NORMAL") -> SqliteStore | PostgresStore:
+    """`sqlite:///...` or `postgresql://...`; opens (creating if needed) and migrates."""
+    if is_postgres_url(url):
+        from storage.postgres import PostgresStore  # asyncpg is imported only when used
+
+        return await PostgresStore.open(url)
     return await SqliteStore.open(sqlite_path(url), synchronous=synchronous)

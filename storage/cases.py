@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.models import Case, CaseAction, CaseEvent, CaseStatus, UserSnapshot
+from core.models import Case, CaseAction, CaseEvent, CaseStatus, DismissReason, UserSnapshot
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
+from storage.leases import advisory_key
 from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
-    "alert_revision, alert_posted_revision"
+    "alert_revision, alert_posted_revision, dismiss_reason"
 )
 
 
@@ -35,6 +36,7 @@ def _case(row: Any) -> Case:
         alert_message_id=row[14],
         alert_revision=row[15],
         alert_posted_revision=row[16],
+        dismiss_reason=DismissReason(row[17]) if row[17] else None,
     )
 
 
@@ -49,6 +51,16 @@ class CaseRepository:
     async def _many(self, sql: str, params: tuple[Any, ...]) -> list[Case]:
         return [_case(row) for row in await self._db.fetch_all(sql, params)]
 
+    async def lock_target(self, guild_id: int, target_id: int) -> None:
+        """Serialise report transactions about one target across processes (until commit).
+
+        SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time.
+        """
+        if self._db.dialect == "postgresql":
+            await self._db.fetch_one(
+                "SELECT pg_advisory_xact_lock(?)", (advisory_key("target", guild_id, target_id),)
+            )
+
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None:
         return await self._one(
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? AND target_id = ? "
@@ -57,6 +69,10 @@ class CaseRepository:
         )
 
     async def open(self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime) -> Case:
+        if self._db.dialect == "postgresql":  # the next case number is per guild
+            await self._db.fetch_one(
+                "SELECT pg_advisory_xact_lock(?)", (advisory_key("case-number", guild_id),)
+            )
         case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
             "target_joined_at, status, urgent, opened_at) "
@@ -95,18 +111,41 @@ class CaseRepository:
         return await self._one(f"SELECT {_COLUMNS} FROM cases WHERE id = ?", (case_id,))
 
     async def apply_action(
-        self, case_id: int, action: CaseAction, actor_id: int, now: datetime
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        now: datetime,
+        *,
+        note: str | None = None,
+        detail: str | None = None,
     ) -> Case:
         status = action.resulting_status
-        closed_at = None if status.is_active else to_db(now)
+        if status is not None:
+            dismiss_reason = detail if action is CaseAction.DISMISS else None
+            await self._db.execute(
+                "UPDATE cases SET status = ?, "
+                "closed_at = CASE WHEN ? = 1 THEN COALESCE(closed_at, ?) ELSE NULL END, "
+                "handled_by = ?, handled_at = ?, dismiss_reason = ?, "
+                "alert_revision = alert_revision + 1 WHERE id = ?",
+                (
+                    status.value,
+                    int(not status.is_active),
+                    to_db(now),
+                    actor_id,
+                    to_db(now),
+                    dismiss_reason,
+                    case_id,
+                ),
+            )
+        else:
+            await self._db.execute(
+                "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
+            )
         await self._db.execute(
-            "UPDATE cases SET status = ?, closed_at = ?, handled_by = ?, handled_at = ?, "
-            "alert_revision = alert_revision + 1 WHERE id = ?",
-            (status.value, closed_at, actor_id, to_db(now), case_id),
-        )
-        await self._db.execute(
-            "INSERT INTO case_events (case_id, actor_id, action, created_at) VALUES (?, ?, ?, ?)",
-            (case_id, actor_id, action.value, to_db(now)),
+            "INSERT INTO case_events (case_id, actor_id, action, note, detail, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
         case = await self.get(case_id)
         assert case is not None
@@ -114,7 +153,7 @@ class CaseRepository:
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self._db.fetch_all(
-            "SELECT case_id, actor_id, action, created_at, note FROM case_events "
+            "SELECT case_id, actor_id, action, created_at, note, detail FROM case_events "
             "WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
@@ -125,9 +164,47 @@ class CaseRepository:
                 action=CaseAction(row[2]),
                 created_at=from_db(row[3]),
                 note=row[4],
+                detail=row[5],
             )
             for row in rows
         ]
+
+    async def get_by_number(self, guild_id: int, number: int) -> Case | None:
+        return await self._one(
+            f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? AND number = ?", (guild_id, number)
+        )
+
+    async def count_active(self, guild_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status IN ('open', 'acknowledged')",
+            (guild_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def queue_feedback(self, case_id: int, reporter_ids: list[int], now: datetime) -> None:
+        for reporter_id in reporter_ids:
+            await self._db.execute(
+                "INSERT INTO reporter_feedback (case_id, reporter_id, state, updated_at) "
+                "VALUES (?, ?, 'pending', ?) ON CONFLICT (case_id, reporter_id) DO NOTHING",
+                (case_id, reporter_id, to_db(now)),
+            )
+
+    async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT case_id, reporter_id FROM reporter_feedback WHERE state = 'pending' "
+            "ORDER BY case_id, reporter_id LIMIT ?",
+            (limit,),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def mark_feedback(
+        self, case_id: int, reporter_id: int, state: str, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "UPDATE reporter_feedback SET state = ?, updated_at = ? "
+            "WHERE case_id = ? AND reporter_id = ?",
+            (state, to_db(now), case_id, reporter_id),
+        )
 
     async def with_pending_alerts(self, limit: int) -> list[Case]:
         return await self._many(
@@ -155,11 +232,12 @@ class CaseRepository:
             (case_id,),
         )
 
-    async def list_active(self, guild_id: int, limit: int) -> list[Case]:
+    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]:
         return await self._many(
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? "
-            "AND status IN ('open', 'acknowledged') ORDER BY urgent DESC, opened_at, id LIMIT ?",
-            (guild_id, limit),
+            "AND status IN ('open', 'acknowledged') ORDER BY urgent DESC, opened_at, id "
+            "LIMIT ? OFFSET ?",
+            (guild_id, limit, offset),
         )
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]:

@@ -15,7 +15,8 @@ class GuildSettingsRepository:
 
     async def get(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
-            "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id "
+            "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
+            "audit_channel_id, min_account_age_days, reporter_feedback "
             "FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
@@ -28,16 +29,22 @@ class GuildSettingsRepository:
             window_hours=row[2],
             region=row[3],
             mod_role_id=row[4],
+            audit_channel_id=row[5],
+            min_account_age_days=row[6],
+            reporter_feedback=bool(row[7]),
         )
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, alert_channel_id, threshold, window_hours, "
-            "region, mod_role_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "region, mod_role_id, audit_channel_id, min_account_age_days, reporter_feedback, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id, "
             "threshold = excluded.threshold, window_hours = excluded.window_hours, "
             "region = excluded.region, mod_role_id = excluded.mod_role_id, "
-            "updated_at = excluded.updated_at",
+            "audit_channel_id = excluded.audit_channel_id, "
+            "min_account_age_days = excluded.min_account_age_days, "
+            "reporter_feedback = excluded.reporter_feedback, updated_at = excluded.updated_at",
             (
                 settings.guild_id,
                 settings.alert_channel_id,
@@ -45,6 +52,9 @@ class GuildSettingsRepository:
                 settings.window_hours,
                 settings.region,
                 settings.mod_role_id,
+                settings.audit_channel_id,
+                settings.min_account_age_days,
+                int(settings.reporter_feedback),
                 to_db(now),
             ),
         )

@@ -18,17 +18,35 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
+def _scan(package: str) -> list[Migration]:
     found: list[Migration] = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match["number"]), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.number)
+    return found
+
+
+def available_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """SQLite's files live in storage/migrations/; PostgreSQL's, with the same numbers and
+    names, in storage/migrations/postgresql/ (its DDL differs: BIGINT snowflakes, identities)."""
+    found = _scan("storage.migrations")
     numbers = [m.number for m in found]
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
-    return found
+    if dialect == "sqlite":
+        return found
+    if dialect != "postgresql":
+        raise ValueError(f"unknown SQL dialect {dialect!r}")
+    dialect_found = _scan("storage.migrations.postgresql")
+    if [m.name for m in dialect_found] != [m.name for m in found]:
+        missing = sorted({m.name for m in found} ^ {m.name for m in dialect_found})
+        raise RuntimeError(
+            "storage/migrations/postgresql/ must hold a PostgreSQL version of every migration, "
+            f"with the same file name; mismatched: {missing}"
+        )
+    return dialect_found
 
 
 async def current_version(conn: aiosqlite.Connection) -> int:

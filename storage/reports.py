@@ -8,12 +8,12 @@ from typing import Any
 from core.models import Report, ReportSource
 from core.ports import NewReport
 from core.reasons import Reason
-from storage.codec import from_db, optional_to_db, to_db
+from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
-    "channel_id, message_id, case_id"
+    "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name"
 )
 
 
@@ -31,6 +31,9 @@ def _report(row: Any) -> Report:
         channel_id=row[9],
         message_id=row[10],
         case_id=row[11],
+        counts_toward_threshold=bool(row[12]),
+        reporter_joined_at=optional_from_db(row[13]),
+        target_name=row[14],
     )
 
 
@@ -46,8 +49,8 @@ class ReportRepository:
         return await self._db.insert(
             "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
             "target_id, target_name, reason, source, details, message_link, channel_id, "
-            "message_id, created_at, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
+            "message_id, created_at, case_id, counts_toward_threshold) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 report.guild_id,
                 report.reporter.id,
@@ -63,6 +66,7 @@ class ReportRepository:
                 report.message_id,
                 to_db(report.created_at),
                 report.case_id,
+                int(report.counts_toward_threshold),
             ),
         )
 
@@ -82,8 +86,9 @@ class ReportRepository:
     ) -> int:
         return int(
             await self._scalar(
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-                "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE guild_id = ? "
+                "AND target_id = ? AND case_id IS NULL AND counts_toward_threshold = 1 "
+                "AND created_at >= ?",
                 (guild_id, target_id, to_db(since)),
             )
         )
@@ -124,7 +129,9 @@ class ReportRepository:
     async def distinct_reporters_in_case(self, case_id: int) -> int:
         return int(
             await self._scalar(
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id = ?", (case_id,)
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
+                "WHERE case_id = ? AND counts_toward_threshold = 1",
+                (case_id,),
             )
         )
 
@@ -135,6 +142,19 @@ class ReportRepository:
             (guild_id, target_id, limit),
         )
         return [_report(row) for row in rows]
+
+    async def malicious_history(self, guild_id: int, reporter_ids: list[int]) -> set[int]:
+        """Reporters with an earlier report in a case dismissed as malicious."""
+        if not reporter_ids:
+            return set()
+        marks = ", ".join("?" for _ in reporter_ids)
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT r.reporter_id FROM reports AS r JOIN cases AS c ON c.id = r.case_id "
+            f"WHERE r.guild_id = ? AND r.reporter_id IN ({marks}) "
+            "AND c.dismiss_reason = 'malicious'",
+            (guild_id, *reporter_ids),
+        )
+        return {int(row[0]) for row in rows}
 
     async def count_about_target(self, guild_id: int, target_id: int) -> int:
         return int(

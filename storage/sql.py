@@ -16,6 +16,8 @@ Params = Sequence[Any]
 
 
 class Executor(Protocol):
+    dialect: str  # "sqlite" or "postgresql", for the few statements that differ
+
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...

@@ -23,6 +23,7 @@ import aiosqlite
 
 from storage.cases import CaseRepository
 from storage.guild_settings import GuildSettingsRepository
+from storage.leases import LocalLeases
 from storage.meta import MetaRepository
 from storage.migrate import migrate
 from storage.reports import ReportRepository
@@ -45,6 +46,8 @@ TransactionFn = Callable[[StoreUnitOfWork], Coroutine[Any, Any, Any]]
 
 class SqliteExecutor:
     """Blocking sqlite3 calls behind async signatures; only ever run in the database thread."""
+
+    dialect = "sqlite"
 
     def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
         self._connection = connection
@@ -72,7 +75,7 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-class SqliteStore:
+class SqliteStore(LocalLeases):
     def __init__(self, conn: aiosqlite.Connection, path: Path | None) -> None:
         self._conn = conn
         self.path = path

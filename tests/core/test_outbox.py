@@ -8,7 +8,7 @@ from core.models import GuildSettings
 from core.outbox import AlertDispatcher, DeliveryFailed, alert_nonce
 from core.policy import RateLimit
 from core.reasons import Reason
-from core.rendering import AlertContent
+from core.alert_view import AlertContent
 from core.service import CaseService, ReportService
 from storage.sqlite import SqliteStore
 from tests.helpers import GUILD, clock, submission

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from core.models import AlertData, Case, CaseStatus, GuildSettings, Report, ReportSource
 from core.reasons import Reason
-from core.rendering import render_alert, render_report_ack
+from core.alert_view import render_alert
+from core.rendering import render_report_ack
 from core.service import ReportAccepted
 from core.text import neutralise
 from tests.helpers import GUILD
@@ -64,7 +65,19 @@ def test_alert_shows_what_moderators_need():
     for n in (1, 2, 3):
         assert f"<@{1000 + n}>" in text  # reporters, for moderators' eyes
     assert content.mention_role_id is None
-    assert [b.action.value for b in content.buttons] == ["acknowledge", "resolve", "dismiss"]
+    assert [b.key for b in content.buttons] == [
+        "acknowledge",
+        "resolve",
+        "dismiss",
+        "note",
+        "export",
+        "timeout",
+        "kick",
+        "ban",
+        "delete_messages",
+        "escalate",
+    ]
+    assert len({b.row for b in content.buttons}) == 2  # two rows of five
 
 
 def test_non_member_target_is_labelled():
@@ -102,7 +115,8 @@ def test_urgent_alert_mentions_only_the_mod_role():
     assert content.title.startswith("URGENT")
     closed = render_alert(replace(data, case=case(urgent=True, status=CaseStatus.RESOLVED)))
     assert closed.mention_role_id is None
-    assert all(b.disabled for b in closed.buttons)
+    enabled = {b.key for b in closed.buttons if not b.disabled}
+    assert enabled == {"note", "export", "escalate", "timeout", "kick", "ban"}
 
 
 def test_long_texts_are_trimmed_within_embed_limits():

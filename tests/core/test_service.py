@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from core.policy import RateLimit, Refusal, RefusalCode
 from core.reasons import Reason
 from core.service import CaseActionRefused, CaseService, ReportAccepted, ReportService
 from storage.sqlite import SqliteStore
+from tests.dbquery import query
 from tests.helpers import GUILD, OTHER_GUILD, clock, submission, user
 
 
@@ -214,10 +214,7 @@ async def test_case_actions_follow_the_lifecycle(reports, cases):
     assert [e.action for e in data.events] == [CaseAction.ACKNOWLEDGE, CaseAction.DISMISS]
 
 
-async def test_acknowledged_report_is_committed(reports, store):
+async def test_acknowledged_report_is_committed(reports, database_url):
     """Acknowledged means durable: another connection sees the row as soon as submit returns."""
     outcome = accepted(await reports.submit(submission(1)))
-    assert store.path is not None
-    with sqlite3.connect(store.path) as other:
-        rows = other.execute("SELECT id FROM reports").fetchall()
-    assert rows == [(outcome.report_id,)]
+    assert query(database_url, "SELECT id FROM reports") == [(outcome.report_id,)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.dbquery import query
 from tests.emulator import BotProcess, Emulator
 from tests.emulator.interactions import InteractionResult
 
@@ -23,18 +23,25 @@ class Vigil:
     """A running Vigil and the moves a test makes, named the way a moderator would."""
 
     def __init__(
-        self, emulator: Emulator, start: Callable[..., Awaitable[BotProcess]], db: Path
+        self,
+        emulator: Emulator,
+        start: Callable[..., Awaitable[BotProcess]],
+        db: Path,
+        database_url: str | None = None,
     ) -> None:
         self.emu = emulator
         self._start = start
         self.db = db
+        self.database_url = database_url or f"sqlite:///{db}"
         self.proc: BotProcess | None = None
         self.world = emulator.world
         self.guild = emulator.world.guild_a
         self.alerts_channel = self.guild.channel("mod-alerts")
 
     async def start(self, **env: str) -> BotProcess:
-        self.proc = await self._start(db_path=self.db, env=env or None)
+        self.proc = await self._start(
+            db_path=self.db, env={"DATABASE_URL": self.database_url, **env}
+        )
         return self.proc
 
     async def restart(self, *, kill: bool = False, **env: str) -> BotProcess:
@@ -88,8 +95,7 @@ class Vigil:
         return await self.emu.waiters.wait_for(check, timeout, f"an alert containing {needle!r}")
 
     def db_rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db) as conn:
-            return conn.execute(sql, params).fetchall()
+        return query(self.database_url, sql, params)
 
     def report_count(self) -> int:
         return int(self.db_rows("SELECT COUNT(*) FROM reports")[0][0])
@@ -112,7 +118,8 @@ def result_text(result: InteractionResult) -> str:
 
 
 @pytest.fixture
-async def vigil(emulator: Emulator, bot_factory, tmp_path: Path) -> Vigil:
-    v = Vigil(emulator, bot_factory, tmp_path / "vigil.db")
+async def vigil(emulator: Emulator, bot_factory, tmp_path: Path, database_url: str) -> Vigil:
+    """Vigil on each backend (`database_url` is parametrised: SQLite, PostgreSQL)."""
+    v = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
     await v.start()
     return v

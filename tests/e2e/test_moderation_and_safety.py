@@ -41,12 +41,16 @@ async def test_moderator_buttons_update_the_alert(vigil: Vigil):
     assert acked.data["allowed_mentions"]["parse"] == []
     resolved = await press(vigil, alert, "resolve", "milo")
     assert "resolved by" in resolved.data["embeds"][0]["description"]
-    assert all(c["disabled"] for c in resolved.data["components"][0]["components"])
+    status_row = {c["custom_id"]: c for c in resolved.data["components"][0]["components"]}
+    for key in ("acknowledge", "resolve", "dismiss"):
+        assert status_row[f"vigil:case:{key}:1"]["disabled"] is True
+    assert not status_row["vigil:case:note:1"].get("disabled")
     assert vigil.db_rows("SELECT status, handled_by FROM cases") == [
         ("resolved", vigil.world.users["milo"].id)
     ]
     again = await press(vigil, alert, "dismiss", "maya")
     assert again.ephemeral and "already resolved" in again.content
+    assert vigil.db_rows("SELECT status FROM cases") == [("resolved",)]
 
 
 async def test_buttons_are_refused_for_members(vigil: Vigil):

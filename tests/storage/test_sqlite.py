@@ -16,6 +16,14 @@ from storage.sql import AwaitedOutsideStorage
 from storage.sqlite import SqliteStore
 
 
+@pytest.fixture
+async def store(tmp_path: Path):
+    """SQLite only here (the shared `store` fixture runs both backends)."""
+    opened = await SqliteStore.open(tmp_path / "vigil.db")
+    yield opened
+    await opened.close()
+
+
 async def test_migrates_from_empty_and_is_idempotent(tmp_path: Path):
     path = tmp_path / "nested" / "dir" / "vigil.db"
     first = await SqliteStore.open(path)
@@ -95,7 +103,7 @@ async def test_transaction_functions_may_not_do_network_io(store: SqliteStore):
     [
         (
             "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE guild_id = 1 AND target_id = 2 "
-            "AND case_id IS NULL AND created_at >= '2026'",
+            "AND case_id IS NULL AND counts_toward_threshold = 1 AND created_at >= '2026'",
             "ix_reports_tally",
         ),
         (

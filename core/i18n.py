@@ -1,0 +1,203 @@
+"""Member-facing text in the reader's language: gettext catalogues read with Babel.
+
+The catalogues live in ``core/locales/<lang>/LC_MESSAGES/vigil.po``. Each ``msgid`` is a stable
+key (``ack.received``), each ``msgstr`` the text with named ``{placeholders}``. The English
+catalogue is the source of truth; every other language falls back to it, key by key, and an
+unknown locale falls back to English as a whole. The .po files are read as they are (no compile
+step) once, into an immutable :class:`Catalogue`.
+
+Discord names languages with its own locale codes (``es-ES``, ``pt-BR``, ``en-GB``);
+:func:`catalogue_locale` maps them to a catalogue. No discord import here: the cogs pass
+``str(interaction.locale)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from types import MappingProxyType
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.pofile import read_po
+
+DOMAIN = "vigil"
+DEFAULT_LANGUAGE = "en"
+LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "pt_BR")
+"""The catalogues Vigil ships, English first."""
+
+DISCORD_LOCALES: Mapping[str, str] = MappingProxyType(
+    {
+        "en-US": "en",
+        "en-GB": "en",
+        "de": "de",
+        "fr": "fr",
+        "es-ES": "es",
+        "es-419": "es",
+        "pt-BR": "pt_BR",
+    }
+)
+"""Discord locale code -> catalogue, for every Discord locale Vigil has a catalogue for."""
+
+DISCORD_LOCALE_CODES: tuple[str, ...] = (
+    "id",
+    "da",
+    "de",
+    "en-GB",
+    "en-US",
+    "es-ES",
+    "es-419",
+    "fr",
+    "hr",
+    "it",
+    "lt",
+    "hu",
+    "nl",
+    "no",
+    "pl",
+    "pt-BR",
+    "ro",
+    "fi",
+    "sv-SE",
+    "vi",
+    "tr",
+    "cs",
+    "el",
+    "bg",
+    "ru",
+    "uk",
+    "hi",
+    "th",
+    "zh-CN",
+    "ja",
+    "zh-TW",
+    "ko",
+)
+"""Every locale Discord sends (its documented list); the rest fall back to English."""
+
+
+def catalogue_locale(locale: str | None) -> str:
+    """The catalogue for a Discord (or catalogue) locale code; English when there is none."""
+    if not locale:
+        return DEFAULT_LANGUAGE
+    if locale in DISCORD_LOCALES:
+        return DISCORD_LOCALES[locale]
+    if locale in LANGUAGES:
+        return locale
+    norm = locale.replace("_", "-").casefold()
+    for code in LANGUAGES:
+        if code.replace("_", "-").casefold() == norm:
+            return code
+    base = norm.split("-", 1)[0]
+    for code in LANGUAGES:  # "de-AT" -> de, "es-MX" -> es, "pt-PT" -> pt_BR
+        if code.split("_", 1)[0] == base:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """The named ``{placeholders}`` of a message."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def _locales_dir() -> Traversable:
+    return resources.files("core").joinpath("locales")
+
+
+def _read_catalogue(source: Traversable, language: str) -> dict[str, str]:
+    with source.open("rb") as handle:
+        parsed = read_po(handle, locale=language, domain=DOMAIN)
+    messages: dict[str, str] = {}
+    for message in parsed:
+        if not message.id or message.fuzzy or not isinstance(message.id, str):
+            continue
+        if isinstance(message.string, str) and message.string:
+            messages[message.id] = message.string
+    return messages
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All languages' messages, immutable. ``tr`` is the only way text leaves it."""
+
+    messages: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def load(cls, directory: Traversable | None = None) -> Catalogue:
+        """Read ``<directory>/<lang>/LC_MESSAGES/vigil.po`` for every shipped language."""
+        root = directory or _locales_dir()
+        loaded: dict[str, Mapping[str, str]] = {}
+        for language in LANGUAGES:
+            source = root.joinpath(language, "LC_MESSAGES", f"{DOMAIN}.po")
+            if not source.is_file():
+                if language == DEFAULT_LANGUAGE:
+                    raise ValueError(f"the English catalogue is missing: {source}")
+                continue
+            loaded[language] = MappingProxyType(_read_catalogue(source, language))
+        return cls(MappingProxyType(loaded))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.messages)
+
+    def keys(self, language: str = DEFAULT_LANGUAGE) -> frozenset[str]:
+        return frozenset(self.messages.get(language, {}))
+
+    def get(self, key: str, language: str) -> str | None:
+        """The untranslated template of ``key`` in exactly ``language``, or None."""
+        return self.messages.get(language, {}).get(key)
+
+    def template(self, key: str, locale: str | None = None) -> str:
+        """The template for ``key`` in ``locale``'s catalogue, else English.
+
+        Raises KeyError for a key the English catalogue does not have (a programming error,
+        caught by tests/core/test_i18n.py).
+        """
+        language = catalogue_locale(locale)
+        found = self.get(key, language)
+        if found is None:
+            found = self.messages[DEFAULT_LANGUAGE][key]
+        return found
+
+    def tr(self, key: str, locale: str | None = None, **params: object) -> str:
+        return self.template(key, locale).format(**params)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.messages)
+
+
+@functools.cache
+def catalogue() -> Catalogue:
+    """The shipped catalogue, loaded once."""
+    return Catalogue.load()
+
+
+def tr(key: str, locale: str | None = None, **params: object) -> str:
+    """The message ``key`` for ``locale`` (a Discord locale code), English if missing."""
+    return catalogue().tr(key, locale, **params)
+
+
+@functools.cache
+def _babel_locale(language: str) -> Locale | None:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def country_name(code: str, english_name: str, locale: str | None) -> str:
+    """A country's name in the reader's language (Babel's CLDR territory names).
+
+    English keeps the directory's own name (as the fact sheet spells it).
+    """
+    language = catalogue_locale(locale)
+    if language == DEFAULT_LANGUAGE:
+        return english_name
+    babel_locale = _babel_locale(language)
+    if babel_locale is None:
+        return english_name
+    name = babel_locale.territories.get(code.upper())
+    return name if isinstance(name, str) and name else english_name

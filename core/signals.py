@@ -1,0 +1,57 @@
+"""Brigading signals: facts about who reported, so moderators can tell a raid from a crowd."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from core.models import (
+    BURST_MINUTES,
+    BURST_REPORTERS,
+    NEW_ACCOUNT_DAYS,
+    RECENT_JOIN_HOURS,
+    Report,
+    ReporterSignals,
+)
+from core.snowflakes import snowflake_time
+
+
+def is_new_account(reporter_id: int, at: Report) -> bool:
+    return at.created_at - snowflake_time(reporter_id) < timedelta(days=NEW_ACCOUNT_DAYS)
+
+
+def joined_recently(report: Report) -> bool:
+    joined = report.reporter_joined_at
+    return joined is not None and report.created_at - joined < timedelta(hours=RECENT_JOIN_HOURS)
+
+
+def has_burst(reports: Iterable[Report]) -> bool:
+    """BURST_REPORTERS distinct reporters whose first reports fall within BURST_MINUTES."""
+    first: dict[int, Report] = {}
+    for report in sorted(reports, key=lambda r: r.created_at):
+        first.setdefault(report.reporter_id, report)
+    times = sorted(r.created_at for r in first.values())
+    span = timedelta(minutes=BURST_MINUTES)
+    return any(
+        times[i + BURST_REPORTERS - 1] - times[i] <= span
+        for i in range(len(times) - BURST_REPORTERS + 1)
+    )
+
+
+def reporter_signals(reports: Iterable[Report], flagged: Iterable[int]) -> ReporterSignals:
+    """Counted per distinct reporter, from each reporter's first report in the case."""
+    ordered = sorted(reports, key=lambda r: r.created_at)
+    first: dict[int, Report] = {}
+    for report in ordered:
+        first.setdefault(report.reporter_id, report)
+    reporters = set(first)
+    return ReporterSignals(
+        new_accounts=sum(is_new_account(rid, rep) for rid, rep in first.items()),
+        recent_joiners=sum(joined_recently(rep) for rep in first.values()),
+        burst=has_burst(ordered),
+        not_counted=len(
+            {r.reporter_id for r in ordered if not r.counts_toward_threshold}
+            - {r.reporter_id for r in ordered if r.counts_toward_threshold}
+        ),
+        flagged_reporters=frozenset(set(flagged) & reporters),
+    )

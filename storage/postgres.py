@@ -1,0 +1,184 @@
+"""The PostgreSQL store on asyncpg: the same repositories and migrations as SQLite.
+
+Repositories are written once with `?` placeholders; `PostgresExecutor` rewrites them to
+`$1..$n` (cached per statement) and returns plain tuples. Each `write` runs its function in
+one READ COMMITTED transaction on a pooled connection; statements really await here (unlike
+SQLite, whose whole transaction runs in one hop in its database thread).
+
+Several processes may share one database. What keeps them correct:
+- migrations run under an advisory lock, so processes starting together migrate once;
+- a report's transaction first takes a transaction-scoped advisory lock on its target
+  (`CaseRepository.lock_target`), so two reports completing a threshold at the same moment are
+  decided one after the other (and the unique partial index on active cases backs that up);
+- opening a case takes a per-guild lock for the next case number;
+- `claim` and `try_lead` (session advisory locks, see storage/leases.py) give each alert
+  delivery and each periodic task to exactly one process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+
+from storage.cases import CaseRepository
+from storage.guild_settings import GuildSettingsRepository
+from storage.leases import advisory_key
+from storage.meta import MetaRepository
+from storage.migrate import available_migrations
+from storage.reports import ReportRepository
+from storage.sql import Params, Row
+from storage.sqlite import StoreUnitOfWork
+
+T = TypeVar("T")
+MIGRATION_LOCK = advisory_key("vigil", "migrations")
+
+
+@functools.lru_cache(maxsize=1024)
+def to_dollar_params(sql: str) -> str:
+    """`?` -> `$1`, `$2`, ... outside single-quoted literals."""
+    out: list[str] = []
+    n = 0
+    in_literal = False
+    for char in sql:
+        if char == "'":
+            in_literal = not in_literal
+        if char == "?" and not in_literal:
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg's command status ("UPDATE 3", "INSERT 0 1", "DELETE 0") -> rows changed."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresExecutor:
+    dialect = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        row = await self._conn.fetchrow(to_dollar_params(sql), *params)
+        return None if row is None else tuple(row)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [tuple(r) for r in await self._conn.fetch(to_dollar_params(sql), *params)]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        status: str = await self._conn.execute(to_dollar_params(sql), *params)
+        return _rowcount(status)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        return int(await self._conn.fetchval(to_dollar_params(sql), *params))
+
+
+def unit_of_work(conn: asyncpg.Connection) -> StoreUnitOfWork:
+    executor = PostgresExecutor(conn)
+    return StoreUnitOfWork(
+        reports=ReportRepository(executor),
+        cases=CaseRepository(executor),
+        settings=GuildSettingsRepository(executor),
+        meta=MetaRepository(executor),
+    )
+
+
+async def migrate(conn: asyncpg.Connection) -> int:
+    """Bring the schema up to date, one transaction per migration, under an advisory lock."""
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+        for migration in available_migrations("postgresql"):
+            if migration.number <= version:
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)  # no arguments: a multi-statement script
+                await conn.execute(
+                    "INSERT INTO schema_version (version) VALUES ($1)", migration.number
+                )
+            version = migration.number
+        return version
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+class PostgresStore:
+    dialect = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+        self._leaders: dict[str, asyncpg.Connection] = {}
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+        """Connect (a pool), and migrate. `url` is postgresql://user@host:port/database."""
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, url)
+
+    async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
+        """Run `fn` in one transaction; returns once it is committed (durable)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await fn(unit_of_work(conn))
+
+    async def read(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
+        """Run `fn` (reads only) on one consistent snapshot."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await fn(unit_of_work(conn))
+
+    @asynccontextmanager
+    async def claim(self, name: str) -> AsyncIterator[bool]:
+        """Try to hold `name` across all processes for the block; yields whether we hold it."""
+        key = advisory_key("claim", name)
+        async with self._pool.acquire() as conn:
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield held
+            finally:
+                if held and not conn.is_closed():
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def try_lead(self, name: str) -> bool:
+        """True in exactly one live process (the leader for `name`), until it stops."""
+        conn = self._leaders.get(name)
+        if conn is not None:
+            try:
+                await conn.fetchval("SELECT 1")
+                return True
+            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                self._leaders.pop(name, None)  # the session (and its lock) is gone
+                await conn.close(timeout=1)
+        conn = await asyncpg.connect(self.url)
+        if await conn.fetchval("SELECT pg_try_advisory_lock($1)", advisory_key("lead", name)):
+            self._leaders[name] = conn
+            return True
+        await conn.close()
+        return False
+
+    async def schema_version(self) -> int:
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+    async def close(self) -> None:
+        for conn in self._leaders.values():
+            await conn.close()
+        self._leaders.clear()
+        await self._pool.close()

@@ -1,0 +1,80 @@
+"""`python bot.py migrate-to postgresql://...`: SQLite -> PostgreSQL, counts verified."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.models import CaseAction, GuildSettings
+from core.reasons import Reason
+from core.service import CaseService, ReportAccepted, ReportService
+from storage.postgres import PostgresStore
+from storage.sqlite import SqliteStore
+from tests import postgres
+from tests.dbquery import query
+from tests.helpers import GUILD, clock, submission
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def target_url(postgres_available: bool) -> AsyncIterator[str]:
+    postgres.skip_without_postgres(postgres_available)
+    url = await postgres.create_database("vigil_test_transfer")
+    yield url
+    await postgres.drop_database(url)
+
+
+def migrate_to(source: Path, target: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{source}"}
+    env.pop("DISCORD_TOKEN", None)  # not needed to copy a database
+    return subprocess.run(
+        [sys.executable, "bot.py", "migrate-to", target],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_copies_everything_and_ids_continue(tmp_path: Path, target_url: str):
+    source = tmp_path / "vigil.db"
+    lite = await SqliteStore.open(source)
+    c = clock()
+    settings = GuildSettings(GUILD, alert_channel_id=777, threshold=2, region="GB")
+    await lite.write(lambda tx: tx.settings.save(settings, c.now()))
+    await lite.write(lambda tx: tx.meta.set("command_tree_hash", "abc"))
+    reports = ReportService(lite, c)
+    outcomes = [await reports.submit(submission(n, target=50 + n % 3)) for n in range(1, 10)]
+    case_id = next(o.case_id for o in outcomes if isinstance(o, ReportAccepted) and o.case_id)
+    await CaseService(lite, c).act(GUILD, case_id, CaseAction.ACKNOWLEDGE, actor_id=5)
+    await lite.close()
+    tables = ("meta", "guild_settings", "cases", "reports", "case_events")
+    before = {t: query(f"sqlite:///{source}", f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+
+    done = migrate_to(source, target_url)
+    assert done.returncode == 0, done.stderr
+    assert "reports: 9 rows copied, count verified" in done.stdout
+    for table in tables:
+        assert query(target_url, f"SELECT * FROM {table} ORDER BY 1") == before[table], table
+
+    pg = await PostgresStore.open(target_url)
+    new = await ReportService(pg, c).submit(submission(20, target=99, reason=Reason.SELF_HARM))
+    assert isinstance(new, ReportAccepted)
+    assert new.report_id == 10 and new.case_number == len(before["cases"]) + 1  # ids continue
+    await pg.close()
+
+    again = migrate_to(source, target_url)
+    assert again.returncode == 1 and "already has data" in again.stderr
+
+
+async def test_refuses_a_non_postgres_target(tmp_path: Path):
+    await (await SqliteStore.open(tmp_path / "vigil.db")).close()
+    done = migrate_to(tmp_path / "vigil.db", "mysql://x/y")
+    assert done.returncode == 2 and "postgresql://" in done.stderr
