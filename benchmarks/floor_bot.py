@@ -26,7 +26,7 @@ from discord.ext import commands
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.reasons import Reason  # noqa: E402  (the repo root is put on the path first)
+from core.reasons import Reason
 
 log = logging.getLogger("storm_floor_bot")
 

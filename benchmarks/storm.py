@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import math
 import os
@@ -188,9 +189,7 @@ def build_payloads(emu: Emulator, cast: Cast, plan: Plan) -> list[dict[str, Any]
             options["message_link"] = (
                 f"https://discord.com/channels/{guild_id}/{general.id}/{message_id + i}"
             )
-        payloads.append(
-            emu.build.slash("report", user=cast.reporters[r.reporter], options=options)
-        )
+        payloads.append(emu.build.slash("report", user=cast.reporters[r.reporter], options=options))
     return payloads
 
 
@@ -203,7 +202,7 @@ class SampledSpec(Spec):
     counted); the smoke and the e2e tests validate everything.
     """
 
-    def __init__(self, inner: Spec, per_route: int) -> None:  # noqa: D107
+    def __init__(self, inner: Spec, per_route: int) -> None:
         self.__dict__.update(inner.__dict__)  # share the parsed document and validators
         self.per_route = per_route
         self.seen: Counter[tuple[str, str]] = Counter()
@@ -255,6 +254,12 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def steal_ticks() -> tuple[int, int]:
+    """(steal, total) jiffies of all CPUs from /proc/stat: the VM's stolen time."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -279,6 +284,7 @@ class RunResult:
     storm_seconds: float
     bot_cpu: float
     emu_cpu: float
+    steal: float = 0.0  # share of all CPU time the hypervisor stole during the storm
     deferred: int = 0
     unanswered: int = 0
     stored: int | None = None
@@ -286,6 +292,7 @@ class RunResult:
     expected_alerts: int | None = None
     alerts: int | None = None
     alert_posts: int | None = None
+    alert_edits: int | None = None
     settle_seconds: float | None = None
     violations: int = 0
     problems: list[str] = field(default_factory=list)
@@ -306,9 +313,9 @@ class RunResult:
         return not self.problems
 
 
-async def fire(emu: Emulator, payloads: list[dict[str, Any]], offsets: list[float] | None) -> tuple[
-    list[InteractionRecord], float, float
-]:
+async def fire(
+    emu: Emulator, payloads: list[dict[str, Any]], offsets: list[float] | None
+) -> tuple[list[InteractionRecord], float, float]:
     """Dispatch every payload (at its offset, or all at once); return records, dispatch time
     and the worst lag behind the schedule."""
     loop = asyncio.get_running_loop()
@@ -329,10 +336,10 @@ async def fire(emu: Emulator, payloads: list[dict[str, Any]], offsets: list[floa
     return records, loop.time() - start, lag
 
 
-async def wait_answers(records: list[InteractionRecord], timeout: float) -> None:
+async def wait_answers(records: list[InteractionRecord], within: float) -> None:
     pending = [r.callback for r in records if not r.callback.done()]
     if pending:
-        await asyncio.wait([asyncio.shield(f) for f in pending], timeout=timeout)
+        await asyncio.wait([asyncio.shield(f) for f in pending], timeout=within)
 
 
 def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -351,13 +358,13 @@ def alert_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-async def settle(emu: Emulator, db: Path, expected_alerts: int, timeout: float = 60.0) -> float:
+async def settle(emu: Emulator, db: Path, expected_alerts: int, limit: float = 60.0) -> float:
     """Wait until no case is behind in the outbox and the alert count stops moving."""
     alerts = emu.world.guild_a.channel("mod-alerts")
     start = time.monotonic()
     stable_since: float | None = None
     last = (-1, -1)
-    while time.monotonic() - start < timeout:
+    while time.monotonic() - start < limit:
         pending = db_rows(
             db, "SELECT COUNT(*) FROM cases WHERE alert_posted_revision < alert_revision"
         )[0][0]
@@ -398,7 +405,8 @@ def verify_vigil(
 
     target_index = {u.id: i for i, u in enumerate(cast.targets)}
     cases = db_rows(
-        db, "SELECT id, number, target_id, alert_message_id FROM cases WHERE guild_id = ?",
+        db,
+        "SELECT id, number, target_id, alert_message_id FROM cases WHERE guild_id = ?",
         (guild.id,),
     )
     case_targets = Counter(target_index.get(t, -1) for _, _, t, _ in cases)
@@ -431,7 +439,13 @@ def verify_vigil(
         for r in emu.requests_to("POST", "/channels/{channel_id}/messages")
         if r.params.get("channel_id") == str(guild.channel("mod-alerts").id)
     ]
+    edits = [
+        r
+        for r in emu.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
+        if r.params.get("channel_id") == str(guild.channel("mod-alerts").id)
+    ]
     counts = {
+        "alert_edits": len(edits),
         "stored": sum(stored.values()),
         "cases": len(cases),
         "expected_alerts": len(expected),
@@ -448,6 +462,7 @@ class Options:
     keep: bool = False
     profile: Path | None = None
     validate: int = 20  # bodies validated per route; -1 = all
+    repeat: int = 1
 
 
 async def start_profiler(pid: int, out: Path) -> asyncio.subprocess.Process:
@@ -464,7 +479,9 @@ async def run_storm(
 ) -> RunResult:
     world, cast = storm_world(len(plan.reports), plan.targets)
     spec = load_spec()
-    emu = StormEmulator(world, spec=SampledSpec(spec, opts.validate) if opts.validate >= 0 else spec)
+    emu = StormEmulator(
+        world, spec=SampledSpec(spec, opts.validate) if opts.validate >= 0 else spec
+    )
     await emu.start()
     run_dir = Path(tempfile.mkdtemp(prefix=f"storm-{bot}-{scenario}-", dir=opts.workdir))
     db = run_dir / "vigil.sqlite3"
@@ -493,6 +510,11 @@ async def run_storm(
         if profile is not None:
             profiler = await start_profiler(proc.pid, profile)
             await asyncio.sleep(1.0)  # let py-spy attach before the storm
+        # Keep the emulator's GC from pausing the storm on the world and the pre-built
+        # payloads: they are moved out of the collector's generations until the run ends.
+        gc.collect()
+        gc.freeze()
+        steal0 = steal_ticks()
         bot_cpu0, emu_cpu0, t0 = proc_cpu(proc.pid), self_cpu(), time.monotonic()
         records, dispatch_s, lag = await fire(emu, payloads, plan.offsets)
         await wait_answers(records, emu.interactions.callback_deadline + 2.0)
@@ -502,6 +524,8 @@ async def run_storm(
             settle_s = await settle(emu, db, expected)
         storm_s = time.monotonic() - t0
         bot_cpu, emu_cpu = proc_cpu(proc.pid) - bot_cpu0, self_cpu() - emu_cpu0
+        steal1 = steal_ticks()
+        steal = (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
         if profiler is not None and profiler.returncode is None:
             profiler.send_signal(signal.SIGINT)
             await asyncio.wait_for(profiler.wait(), 30)
@@ -517,6 +541,7 @@ async def run_storm(
             storm_seconds=storm_s,
             bot_cpu=bot_cpu,
             emu_cpu=emu_cpu,
+            steal=steal,
             deferred=sum(1 for r in answered if r.callback_type == 5),
             unanswered=len(records) - len(answered),
             settle_seconds=settle_s,
@@ -531,9 +556,11 @@ async def run_storm(
             result.expected_alerts = counts["expected_alerts"]
             result.alerts = counts["alerts"]
             result.alert_posts = counts["alert_posts"]
+            result.alert_edits = counts["alert_edits"]
             result.problems += problems
         return result
     finally:
+        gc.unfreeze()
         if profiler is not None and profiler.returncode is None:
             profiler.kill()
             await profiler.wait()
@@ -562,12 +589,14 @@ def describe(r: RunResult) -> str:
     if r.stored is not None:
         head += (
             f" | stored {r.stored} | cases {r.cases} | alerts {r.alerts}/{r.expected_alerts}"
-            f" ({r.alert_posts} POSTs) settled +{(r.settle_seconds or 0):.1f}s"
+            f" ({r.alert_posts} POSTs, {r.alert_edits} edits)"
+            f" settled +{(r.settle_seconds or 0):.1f}s"
         )
     cpu = (
         f"         CPU over {r.storm_seconds:.2f}s: bot {r.bot_cpu:.2f}s "
         f"({100 * r.bot_cpu / r.storm_seconds:.0f}%), emulator+driver {r.emu_cpu:.2f}s "
-        f"({100 * r.emu_cpu / r.storm_seconds:.0f}%) | dispatch {r.dispatch_seconds * 1000:,.0f} ms"
+        f"({100 * r.emu_cpu / r.storm_seconds:.0f}%), steal {100 * r.steal:.0f}% | "
+        f"dispatch {r.dispatch_seconds * 1000:,.0f} ms"
     )
     if r.dispatch_lag_max:
         cpu += f" (worst lag behind schedule {r.dispatch_lag_max * 1000:,.0f} ms)"
@@ -588,8 +617,23 @@ def compare(vigil: RunResult, floor: RunResult) -> str:
 
 # ------------------------------------------------------------------------------ scenarios
 async def pair(scenario: str, plan: Plan, opts: Options) -> tuple[RunResult, RunResult]:
-    floor = await run_storm("floor", scenario, plan, opts)
-    vigil = await run_storm("vigil", scenario, plan, opts, profile=opts.profile)
+    """Floor then Vigil, `opts.repeat` times; prints each pair, returns the median pair."""
+    pairs: list[tuple[RunResult, RunResult]] = []
+    for round_ in range(opts.repeat):
+        floor = await run_storm("floor", scenario, plan, opts)
+        vigil = await run_storm("vigil", scenario, plan, opts, profile=opts.profile)
+        if opts.repeat > 1:
+            print(f"  round {round_ + 1}/{opts.repeat}")
+            print(describe(vigil), describe(floor), compare(vigil, floor), sep="\n")
+        pairs.append((vigil, floor))
+    if opts.repeat == 1:
+        return pairs[0]
+    key = (lambda r: r.max) if scenario == "wall" else (lambda r: r.p99)
+    vigils = sorted((p[0] for p in pairs), key=lambda r: (r.unanswered, key(r)))
+    floors = sorted((p[1] for p in pairs), key=lambda r: (r.unanswered, key(r)))
+    vigil, floor = vigils[len(vigils) // 2], floors[len(floors) // 2]
+    vigil.problems = sorted({p for r in vigils for p in r.problems})
+    print(f"  median of {opts.repeat} rounds (by {'max' if scenario == 'wall' else 'p99'}):")
     return vigil, floor
 
 
@@ -650,8 +694,26 @@ async def capacity(
         more = "" if not alive[bot] else f" (passed every step; try --rates above {rates[-1]})"
         print(f"  {bot}: highest passing rate {top if top else 'none'} reports/s{more}")
     v = best.get("vigil", 0)
-    print(f"  target >= {CAPACITY_TARGET:.0f} reports/s: {'met' if v >= CAPACITY_TARGET else 'NOT met'}")
+    print(
+        f"  target >= {CAPACITY_TARGET:.0f} reports/s: "
+        f"{'met' if v >= CAPACITY_TARGET else 'NOT met'}"
+    )
     return results
+
+
+def git_state() -> str:
+    """HEAD and whether bot code (bot.py, core, cogs, storage) has uncommitted edits."""
+    import subprocess
+
+    def git(*cmd: str) -> str:
+        out = subprocess.run(["git", *cmd], cwd=REPO_ROOT, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "bot.py", "core", "cogs", "storage")
+    changed = len(dirty.splitlines())
+    return f"HEAD {git('rev-parse', '--short', 'HEAD')}" + (
+        f" + {changed} uncommitted files in bot.py/core/cogs/storage" if changed else " (clean)"
+    )
 
 
 def summarize_profile(path: Path, top: int = 25) -> None:
@@ -685,12 +747,13 @@ def summarize_profile(path: Path, top: int = 25) -> None:
 async def main_async(args: argparse.Namespace) -> int:
     opts = Options(workdir=Path(args.dir) if args.dir else Path(tempfile.gettempdir()),
                    keep=args.keep, profile=Path(args.profile) if args.profile else None,
-                   validate=args.validate)  # fmt: skip
+                   validate=args.validate, repeat=args.repeat)  # fmt: skip
     m = machine()
     print(f"storm: {m.describe()}")
     print(f"command: python -m benchmarks.storm {' '.join(sys.argv[1:])}")
-    print(f"emulator validates {'every' if args.validate < 0 else args.validate} request "
-          f"bod{'y' if args.validate == 1 else 'ies'} per route")  # fmt: skip
+    print("emulator validates " + ("every request body" if args.validate < 0
+          else f"the first {args.validate} request bodies of each route"))  # fmt: skip
+    print(f"tree: {git_state()}")
     results: list[RunResult] = []
     if args.smoke:
         results += await wall(args.reports, args.targets, opts)
@@ -722,6 +785,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", type=int, default=100)
     parser.add_argument("--rates", default=",".join(str(r) for r in DEFAULT_RATES))
     parser.add_argument("--step-seconds", type=float, default=3.0)
+    parser.add_argument("--repeat", type=int, default=1, help="raid/wall rounds (median shown)")
     parser.add_argument("--dir", help="where the temporary databases go (default: temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep databases and bot logs")
     parser.add_argument(

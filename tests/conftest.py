@@ -17,6 +17,33 @@ from storage import open_store
 from tests import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
+_PG_FIXTURES = {"postgres_database", "postgres_available"}
+
+
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "postgresql":
+        return True
+    return bool(_PG_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a server, the PostgreSQL leg is left out as a whole, reported on one line."""
+    wanted = [item for item in items if _needs_postgres(item)]
+    if not wanted or postgres.server_available():
+        return
+    config.stash[_PG_SKIPPED] = len(wanted)
+    config.hook.pytest_deselected(items=wanted)
+    items[:] = [item for item in items if not _needs_postgres(item)]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    skipped = config.stash.get(_PG_SKIPPED, 0)
+    if skipped:
+        terminalreporter.write_line(f"{postgres.SKIP_REASON} ({skipped} tests)", yellow=True)
+
+
+_PG_SKIPPED = pytest.StashKey[int]()
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.alert_view import AlertContent
 from core.models import GuildSettings
 from core.outbox import AlertDispatcher, DeliveryFailed, alert_nonce
 from core.policy import RateLimit
 from core.reasons import Reason
-from core.alert_view import AlertContent
 from core.service import CaseService, ReportService
 from storage.sqlite import SqliteStore
 from tests.helpers import GUILD, clock, submission

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from core.alert_view import render_alert
 from core.models import AlertData, Case, CaseStatus, GuildSettings, Report, ReportSource
 from core.reasons import Reason
-from core.alert_view import render_alert
 from core.rendering import render_report_ack
 from core.service import ReportAccepted
 from core.text import neutralise

@@ -56,6 +56,8 @@ class Emulator:
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []
+        #: Contents of files the bot uploaded, by file name (e.g. an export), for inspection.
+        self.uploads: dict[str, bytes] = {}
         self.violations: list[Violation] = []
         #: Spec-known routes the emulator does not implement (answered 404).
         self.unhandled: list[RecordedRequest] = []
@@ -266,7 +268,7 @@ class Emulator:
                     continue  # nested multipart: Discord does not use it
                 if part.filename:
                     files.append(part.filename)
-                    await part.read()
+                    self.uploads[part.filename] = bytes(await part.read())
                 elif part.name == "payload_json":
                     text = await part.text()
                     try:
