@@ -4,6 +4,7 @@ python bot.py               run (settings from the environment or ./.env)
 python bot.py --sync        also force a sync of application commands
 python bot.py --invite-url  print the link that adds Vigil to a server
 python bot.py migrate-to postgresql://...  copy the SQLite database (DATABASE_URL) into PostgreSQL
+python bot.py backup PATH   a consistent copy of the SQLite database, safe while the bot runs
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from core.clock import SystemClock
 from core.hotlines import HotlineDirectory
 from core.outbox import AlertSignal
 from core.policy import RateLimit
+from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import RedactingFilter, Settings, SettingsError, load_settings
 from storage import open_store
+from storage.backup import backup_command
 from storage.transfer import migrate_to_command
 
 EXIT_BAD_SETTINGS = 2
@@ -43,6 +46,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "migrate-to", help="copy the SQLite database into an empty PostgreSQL database and exit"
     )
     migrate_to.add_argument("url", help="postgresql://user:password@host:5432/database")
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database (DATABASE_URL) to PATH, even while running"
+    )
+    backup.add_argument("path", help="a new file, e.g. backups/vigil-2026-11-28.db")
     return parser.parse_args(argv)
 
 
@@ -80,6 +87,9 @@ async def build_services(settings: Settings) -> Services:
         reports=ReportService(store, clock, rate_limit, on_alert_change=signal_),
         cases=CaseService(store, clock, on_alert_change=signal_),
         guild_settings=SettingsService(store, clock, on_alert_change=signal_),
+        retention=RetentionService(
+            store, clock, grace_days=settings.departed_guild_grace_days, on_alert_change=signal_
+        ),
         hotlines=HotlineDirectory.load(),
         alert_signal=signal_,
     )
@@ -106,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     if args.command == "migrate-to":
         return migrate_to_command(os.environ.get("DATABASE_URL", "").strip(), args.url)
+    if args.command == "backup":
+        return backup_command(os.environ.get("DATABASE_URL", "").strip(), args.path)
     try:
         settings = load_settings(os.environ)
     except SettingsError as error:

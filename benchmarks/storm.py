@@ -2,7 +2,8 @@
 
     python -m benchmarks.storm [--scenario raid|wall|capacity|all] [--reports 1000]
                                [--targets 100] [--rates 200,400,...] [--step-seconds 3]
-                               [--profile OUT.txt] [--smoke]
+                               [--repeat N] [--validate 20] [--profile OUT.txt]
+                               [--gc-stats] [--keep] [--dir DIR] [--smoke]
 
 Each run starts a fresh emulator (`tests.emulator`) whose default world gains one member per
 reporter and per target (old accounts, joined a year ago), a fresh bot subprocess
@@ -22,6 +23,11 @@ signature, answers at once, stores nothing) in the same process, and the two are
 by side. CPU seconds are read from /proc/<pid>/stat for the bot and from getrusage for this
 process (emulator + driver), over the storm window (first dispatch to alerts settled).
 
+The emulator is used unchanged except for three benchmark-side settings (see README): a
+listen backlog of 4,096 (`StormEmulator`), only the first `--validate` bodies per route
+validated against the spec (`SampledSpec`; the smoke validates all), and its world and the
+pre-built payloads frozen out of the garbage collector during the storm.
+
 After every Vigil run, once the outbox has settled: every acknowledged report is stored (read
 with sqlite3), exactly one case per expected target (a target expects a case with >= 3
 distinct reporters or one critical report), and `#mod-alerts` holds exactly one message per
@@ -34,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import math
 import os
@@ -65,6 +72,7 @@ from tests.emulator.spec import Spec, load_spec
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOOR_BOT = Path(__file__).resolve().parent / "floor_bot.py"
 VIGIL_BOT = REPO_ROOT / "bot.py"
+GC_PROBE = Path(__file__).resolve().parent / "gc_probe.py"
 
 THRESHOLD = 3  # `/reports setup` default
 RAID_TARGET_P99 = 0.050
@@ -295,6 +303,7 @@ class RunResult:
     alert_edits: int | None = None
     settle_seconds: float | None = None
     violations: int = 0
+    gc: dict[str, dict[str, float]] | None = None
     problems: list[str] = field(default_factory=list)
 
     def q(self, p: float) -> float:
@@ -463,6 +472,7 @@ class Options:
     profile: Path | None = None
     validate: int = 20  # bodies validated per route; -1 = all
     repeat: int = 1
+    gc_stats: bool = False
 
 
 async def start_profiler(pid: int, out: Path) -> asyncio.subprocess.Process:
@@ -485,13 +495,14 @@ async def run_storm(
     await emu.start()
     run_dir = Path(tempfile.mkdtemp(prefix=f"storm-{bot}-{scenario}-", dir=opts.workdir))
     db = run_dir / "vigil.sqlite3"
+    script = VIGIL_BOT if bot == "vigil" else FLOOR_BOT
+    env = {"LOG_LEVEL": "WARNING"}
+    gc_file = run_dir / "gc.json"
+    if opts.gc_stats:
+        env |= {"STORM_GC_TARGET": str(script), "STORM_GC_STATS": str(gc_file)}
+        script = GC_PROBE
     proc = BotProcess(
-        emu,
-        VIGIL_BOT if bot == "vigil" else FLOOR_BOT,
-        db_path=db,
-        log_path=run_dir / "bot.log",
-        env={"LOG_LEVEL": "WARNING"},
-        python=sys.executable,
+        emu, script, db_path=db, log_path=run_dir / "bot.log", env=env, python=sys.executable
     )
     profiler: asyncio.subprocess.Process | None = None
     try:
@@ -514,6 +525,8 @@ async def run_storm(
         # payloads: they are moved out of the collector's generations until the run ends.
         gc.collect()
         gc.freeze()
+        if opts.gc_stats:
+            os.kill(proc.pid, signal.SIGUSR1)  # open the probe's window
         steal0 = steal_ticks()
         bot_cpu0, emu_cpu0, t0 = proc_cpu(proc.pid), self_cpu(), time.monotonic()
         records, dispatch_s, lag = await fire(emu, payloads, plan.offsets)
@@ -525,6 +538,8 @@ async def run_storm(
         storm_s = time.monotonic() - t0
         bot_cpu, emu_cpu = proc_cpu(proc.pid) - bot_cpu0, self_cpu() - emu_cpu0
         steal1 = steal_ticks()
+        if opts.gc_stats:
+            os.kill(proc.pid, signal.SIGUSR1)  # close it
         steal = (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
         if profiler is not None and profiler.returncode is None:
             profiler.send_signal(signal.SIGINT)
@@ -558,6 +573,10 @@ async def run_storm(
             result.alert_posts = counts["alert_posts"]
             result.alert_edits = counts["alert_edits"]
             result.problems += problems
+        if opts.gc_stats:
+            await proc.stop()
+            if gc_file.exists():
+                result.gc = json.loads(gc_file.read_text())
         return result
     finally:
         gc.unfreeze()
@@ -567,8 +586,8 @@ async def run_storm(
         code = await proc.stop()
         await emu.stop()
         if code not in (0, None) and bot == "vigil":
-            log.warning("bot exited with %s; log in %s", code, run_dir)
-        if not opts.keep:
+            log.warning("bot exited with %s; database and log kept in %s", code, run_dir)
+        elif not opts.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -601,6 +620,14 @@ def describe(r: RunResult) -> str:
     if r.dispatch_lag_max:
         cpu += f" (worst lag behind schedule {r.dispatch_lag_max * 1000:,.0f} ms)"
     lines = [head, cpu]
+    if r.gc is not None:
+        lines.append(
+            "         bot GC pauses during the storm: "
+            + ", ".join(
+                f"gen{g} {s['count']:.0f}x total {s['total_ms']:.0f} ms max {s['max_ms']:.1f} ms"
+                for g, s in sorted(r.gc.items())
+            )
+        )
     lines += [f"         PROBLEM: {p}" for p in r.problems]
     return "\n".join(lines)
 
@@ -747,7 +774,8 @@ def summarize_profile(path: Path, top: int = 25) -> None:
 async def main_async(args: argparse.Namespace) -> int:
     opts = Options(workdir=Path(args.dir) if args.dir else Path(tempfile.gettempdir()),
                    keep=args.keep, profile=Path(args.profile) if args.profile else None,
-                   validate=args.validate, repeat=args.repeat)  # fmt: skip
+                   validate=args.validate, repeat=args.repeat,
+                   gc_stats=args.gc_stats)  # fmt: skip
     m = machine()
     print(f"storm: {m.describe()}")
     print(f"command: python -m benchmarks.storm {' '.join(sys.argv[1:])}")
@@ -797,12 +825,21 @@ def main(argv: list[str] | None = None) -> int:
         default=20,
         help="request bodies the emulator validates per route (-1 = all; default 20)",
     )
+    parser.add_argument(
+        "--gc-stats",
+        action="store_true",
+        help="run the bots under benchmarks/gc_probe.py and print their GC pauses",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny wall + raid, correctness only")
     args = parser.parse_args(argv)
     if args.smoke:
         args.reports, args.targets, args.validate = 60, 20, -1
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return asyncio.run(main_async(args))
+    try:
+        return asyncio.run(main_async(args))
+    except (RuntimeError, TimeoutError) as error:  # a bot that does not start or set up
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from discord.ext import commands
 from cogs.app import VigilBot
 from cogs.case_actions import alert_view
 from cogs.replies import NO_MENTIONS, alert_embed, alert_mentions
-from core.alert_view import AlertContent, render_feedback_dm
+from core.alert_view import AlertContent, render_channel_notice, render_feedback_dm
 from core.outbox import AlertDispatcher, DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,12 @@ def _failure(error: Exception) -> DeliveryFailed:
             return DeliveryFailed("the alert message was deleted", message_gone=True)
         if error.status == 403:
             return DeliveryFailed(
-                "missing permission in the alert channel (View Channel, Send Messages, Embed Links)"
+                "Vigil is missing a permission in the alert channel (View Channel, Send "
+                "Messages, Embed Links)",
+                admins_must_fix=True,
             )
         if error.status == 404:
-            return DeliveryFailed("the alert channel no longer exists")
+            return DeliveryFailed("the alert channel no longer exists", admins_must_fix=True)
         if error.status == 429:
             return DeliveryFailed("rate limited by Discord", retry_after=1.0)
         return DeliveryFailed(f"Discord answered {error.status}")
@@ -158,10 +160,32 @@ class Alerts(commands.Cog):
             DiscordAlertPoster(bot),
             base_delay=min(0.5, max_delay),
             max_delay=max_delay,
+            on_channel_problem=self.tell_admins,
+            on_channel_recovered=bot.services.retention.clear_notices,
         )
         self.feedback = FeedbackSender(bot)
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
+
+    async def tell_admins(self, guild_id: int, problem: str) -> None:
+        """One notice per guild and problem: in the system channel, else to the owner.
+
+        It names the problem and never a report's content."""
+        if not await self.bot.services.retention.record_notice(guild_id, problem):
+            return
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return
+        text = render_channel_notice(guild.name, problem)
+        system = guild.system_channel
+        try:
+            if system is not None and system.permissions_for(guild.me).send_messages:
+                await system.send(text, allowed_mentions=NO_MENTIONS)
+                return
+            owner = await self.bot.create_dm(discord.Object(guild.owner_id or 0))
+            await owner.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.warning("could not tell guild %s about its alert channel: %s", guild_id, error)
 
     async def cog_load(self) -> None:
         self.bot.services.dispatcher = self.dispatcher

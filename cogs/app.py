@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.hotlines import HotlineDirectory
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
+from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
 
@@ -31,6 +32,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.alerts",
     "cogs.guild_admin",
     "cogs.hotlines",
+    "cogs.data_care",
 )
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
@@ -51,6 +53,7 @@ class Services:
     reports: ReportService
     cases: CaseService
     guild_settings: SettingsService
+    retention: RetentionService
     hotlines: HotlineDirectory
     alert_signal: AlertSignal
     dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded

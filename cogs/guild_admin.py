@@ -6,6 +6,7 @@ that, so every command checks the member's permissions again here.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 
@@ -26,6 +27,8 @@ from core.alert_view import (
     render_settings,
 )
 from core.text import neutralise, trim
+
+log = logging.getLogger(__name__)
 
 
 def alert_channel_problems(guild: discord.Guild, channel_id: int | None) -> list[str]:
@@ -101,6 +104,58 @@ class QueuePageButton(
         await interaction.response.edit_message(content=text, view=view)
 
 
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vigil:forget:(?P<user_id>[0-9]{15,20})",
+):
+    """Confirms an erasure. Re-checks Manage Server: the ID in it carries no trust."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Erase everything about this member",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"vigil:forget:{user_id}",
+            )
+        )
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[VigilBot],
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> ForgetButton:
+        return cls(int(match["user_id"]))
+
+    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+        guild = interaction.guild
+        if guild is None or not interaction.permissions.manage_guild:
+            await send_private(interaction, "Only members with Manage Server can erase data.")
+            return
+        await interaction.response.defer()
+        bot = interaction.client
+        erasure = await bot.services.retention.forget(guild.id, self.user_id, interaction.user.id)
+        removed = 0
+        for case in erasure.erased_cases:
+            if case.alert_channel_id and case.alert_message_id:
+                channel = bot.get_partial_messageable(case.alert_channel_id, guild_id=guild.id)
+                try:
+                    await channel.get_partial_message(case.alert_message_id).delete()
+                    removed += 1
+                except discord.HTTPException as error:
+                    log.warning("could not delete the alert of an erased case: %s", error)
+        await interaction.edit_original_response(
+            content=(
+                f"Erased: {erasure.counts.reports} report(s) and {erasure.counts.cases} case(s); "
+                f"{removed} alert message(s) deleted. The audit trail keeps only that an "
+                "erasure happened."
+            ),
+            view=None,
+        )
+
+
 class ReportsGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction[VigilBot]) -> bool:  # type: ignore[override]
         if interaction.guild is None:
@@ -124,10 +179,24 @@ class GuildAdmin(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(QueuePageButton)
+        self.bot.add_dynamic_items(QueuePageButton, ForgetButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(QueuePageButton)
+        self.bot.remove_dynamic_items(QueuePageButton, ForgetButton)
+
+    @reports.command(name="forget", description="Erase everything Vigil holds about a member")
+    @app_commands.describe(member="The member whose data should be erased (as reporter or target)")
+    async def forget_command(
+        self, interaction: discord.Interaction[VigilBot], member: discord.Member | discord.User
+    ) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(ForgetButton(member.id))
+        await send_private(
+            interaction,
+            f"This erases every report by or about {member.mention} (`{member.id}`) and every "
+            "case about them, and deletes those cases' alerts. It can't be undone.",
+            view=view,
+        )
 
     @reports.command(name="setup", description="Choose where alerts go and when they fire")
     @app_commands.describe(
@@ -139,6 +208,7 @@ class GuildAdmin(commands.Cog):
         audit_channel="Channel that gets one line per moderator action",
         min_account_age_days="Reports from younger accounts are kept but not counted (0: off)",
         reporter_feedback="Tell reporters (by DM) when moderators acted on their report",
+        retention_days="Days to keep reports and closed cases (default 180; 0 keeps them)",
     )
     async def setup_command(
         self,
@@ -151,6 +221,7 @@ class GuildAdmin(commands.Cog):
         audit_channel: discord.TextChannel | None = None,
         min_account_age_days: app_commands.Range[int, 0, 365] | None = None,
         reporter_feedback: bool | None = None,
+        retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -192,6 +263,7 @@ class GuildAdmin(commands.Cog):
             reporter_feedback=(
                 reporter_feedback if reporter_feedback is not None else current.reporter_feedback
             ),
+            retention_days=retention_days if retention_days is not None else current.retention_days,
         )
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region)

@@ -349,6 +349,8 @@ def render_settings(settings: GuildSettings, region_name: str | None) -> list[st
         f"**Region (hotline guidance):** {region}",
         f"**Role mentioned on urgent alerts:** {role}",
         f"**Tell reporters when moderators act:** {'yes' if settings.reporter_feedback else 'no'}",
+        "**Keep reports and closed cases for:** "
+        + (f"{settings.retention_days} days" if settings.retention_days else "ever (no purge)"),
     ]
 
 
@@ -358,4 +360,13 @@ def render_feedback_dm(guild_name: str, target_name: str) -> str:
         f"Moderators of **{safe_name(guild_name)}** have acted on your report about "
         f"**{safe_name(target_name)}**. Thank you for helping keep the community safe. "
         "You don't need to do anything else."
+    )
+
+
+def render_channel_notice(guild_name: str, problem: str) -> str:
+    """For the server's admins when alerts can't be posted. Never any report's content."""
+    return (
+        f"**Vigil can't post moderator alerts in {safe_name(guild_name)}:** {problem}. "
+        "Reports are still being recorded, and waiting alerts will be posted as soon as this "
+        "is fixed. Run `/reports config` to check."
     )

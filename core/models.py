@@ -11,6 +11,8 @@ from core.reasons import Reason
 DEFAULT_THRESHOLD = 3
 DEFAULT_WINDOW_HOURS = 24
 MAX_DETAILS_LENGTH = 1000
+DEFAULT_RETENTION_DAYS = 180
+DEPARTED_GUILD_GRACE_DAYS = 30
 
 
 class ReportSource(StrEnum):
@@ -169,6 +171,7 @@ class GuildSettings:
     audit_channel_id: int | None = None
     min_account_age_days: int = 0  # reports from younger accounts are kept but not counted
     reporter_feedback: bool = True  # DM reporters when moderators act on their report
+    retention_days: int = DEFAULT_RETENTION_DAYS  # 0 keeps everything
 
     @property
     def is_configured(self) -> bool:
@@ -255,3 +258,21 @@ class AlertData:
     distinct_reporters: int
     events: tuple[CaseEvent, ...] = field(default_factory=tuple)
     signals: ReporterSignals = field(default_factory=ReporterSignals)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    reports: int = 0
+    cases: int = 0
+
+    def __add__(self, other: PurgeCounts) -> PurgeCounts:
+        return PurgeCounts(self.reports + other.reports, self.cases + other.cases)
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedCase:
+    """A case erased with its target: its alert message is deleted from Discord afterwards."""
+
+    case_id: int
+    alert_channel_id: int | None
+    alert_message_id: int | None

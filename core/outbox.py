@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,12 +27,19 @@ class DeliveryFailed(Exception):
     """Discord did not take the alert. `message_gone`: the alert message was deleted."""
 
     def __init__(
-        self, problem: str, *, retry_after: float | None = None, message_gone: bool = False
+        self,
+        problem: str,
+        *,
+        retry_after: float | None = None,
+        message_gone: bool = False,
+        admins_must_fix: bool = False,
     ) -> None:
         super().__init__(problem)
         self.problem = problem
         self.retry_after = retry_after
         self.message_gone = message_gone
+        # The channel is gone or Vigil lacks a permission: retrying alone won't fix it.
+        self.admins_must_fix = admins_must_fix
 
 
 class AlertPoster(Protocol):
@@ -83,6 +90,8 @@ class AlertDispatcher:
         base_delay: float = 1.0,
         max_delay: float = 30.0,
         batch: int = 50,
+        on_channel_problem: Callable[[int, str], Awaitable[None]] | None = None,
+        on_channel_recovered: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -93,6 +102,9 @@ class AlertDispatcher:
         self._wake = asyncio.Event()
         self._backoff: dict[int, _Backoff] = {}
         self._stopping = False
+        self._on_problem = on_channel_problem
+        self._on_recovered = on_channel_recovered
+        self._troubled_guilds: set[int] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -168,8 +180,15 @@ class AlertDispatcher:
                 message_id = await self._poster.post(channel_id, content, alert_nonce(case.id))
         except DeliveryFailed as failure:
             self._note_failure(case.id, failure)
+            if failure.admins_must_fix and self._on_problem is not None:
+                self._troubled_guilds.add(case.guild_id)
+                await self._on_problem(case.guild_id, failure.problem)
             return False
         await self._cases.mark_alert_rendered(case.id, revision, channel_id, message_id)
+        if case.guild_id in self._troubled_guilds:
+            self._troubled_guilds.discard(case.guild_id)
+            if self._on_recovered is not None:
+                await self._on_recovered(case.guild_id)
         return True
 
     def _note_failure(self, case_id: int, failure: DeliveryFailed) -> None:

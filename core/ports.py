@@ -13,7 +13,9 @@ from core.models import (
     CaseAction,
     CaseEvent,
     CaseStatus,
+    ErasedCase,
     GuildSettings,
+    PurgeCounts,
     Report,
     ReportSource,
     UserSnapshot,
@@ -148,6 +150,32 @@ class MetaRepository(Protocol):
     async def set(self, key: str, value: str) -> None: ...
 
 
+class GuildDataRepository(Protocol):
+    async def known_guild_ids(self) -> set[int]: ...
+
+    async def purge_expired(self, guild_id: int, cutoff: datetime) -> PurgeCounts: ...
+
+    async def purge_guild(self, guild_id: int) -> PurgeCounts: ...
+
+    async def forget_user(
+        self, guild_id: int, user_id: int, actor_id: int, now: datetime
+    ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]: ...
+
+    async def mark_departed(self, guild_id: int, now: datetime) -> None: ...
+
+    async def mark_present(self, guild_id: int) -> None: ...
+
+    async def departed_before(self, cutoff: datetime) -> list[int]: ...
+
+    async def departed_at(self, guild_id: int) -> datetime | None: ...
+
+    async def record_notice(self, guild_id: int, problem: str, now: datetime) -> bool: ...
+
+    async def clear_notices(self, guild_id: int) -> None: ...
+
+    async def erasure_count(self, guild_id: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reports(self) -> ReportRepository: ...
@@ -160,6 +188,9 @@ class UnitOfWork(Protocol):
 
     @property
     def meta(self) -> MetaRepository: ...
+
+    @property
+    def guild_data(self) -> GuildDataRepository: ...
 
 
 T = TypeVar("T")

@@ -39,6 +39,8 @@ class Settings:
     report_rate_limit: int = 5
     report_rate_window_minutes: int = 10
     alert_retry_max_seconds: int = 60
+    retention_sweep_minutes: int = 60
+    departed_guild_grace_days: int = 30
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
         return (
@@ -160,6 +162,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         report_rate_limit=_int(env, "REPORT_RATE_LIMIT", 5, 1, 1000),
         report_rate_window_minutes=_int(env, "REPORT_RATE_WINDOW_MINUTES", 10, 1, 1440),
         alert_retry_max_seconds=_int(env, "ALERT_RETRY_MAX_SECONDS", 60, 1, 3600),
+        retention_sweep_minutes=_int(env, "RETENTION_SWEEP_MINUTES", 60, 1, 1440),
+        departed_guild_grace_days=_int(env, "DEPARTED_GUILD_GRACE_DAYS", 30, 0, 365),
     )
 
 

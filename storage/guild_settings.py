@@ -16,7 +16,7 @@ class GuildSettingsRepository:
     async def get(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
             "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
-            "audit_channel_id, min_account_age_days, reporter_feedback "
+            "audit_channel_id, min_account_age_days, reporter_feedback, retention_days "
             "FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
@@ -32,19 +32,21 @@ class GuildSettingsRepository:
             audit_channel_id=row[5],
             min_account_age_days=row[6],
             reporter_feedback=bool(row[7]),
+            retention_days=row[8],
         )
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, alert_channel_id, threshold, window_hours, "
             "region, mod_role_id, audit_channel_id, min_account_age_days, reporter_feedback, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "retention_days, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id, "
             "threshold = excluded.threshold, window_hours = excluded.window_hours, "
             "region = excluded.region, mod_role_id = excluded.mod_role_id, "
             "audit_channel_id = excluded.audit_channel_id, "
             "min_account_age_days = excluded.min_account_age_days, "
-            "reporter_feedback = excluded.reporter_feedback, updated_at = excluded.updated_at",
+            "reporter_feedback = excluded.reporter_feedback, "
+            "retention_days = excluded.retention_days, updated_at = excluded.updated_at",
             (
                 settings.guild_id,
                 settings.alert_channel_id,
@@ -55,6 +57,7 @@ class GuildSettingsRepository:
                 settings.audit_channel_id,
                 settings.min_account_age_days,
                 int(settings.reporter_feedback),
+                settings.retention_days,
                 to_db(now),
             ),
         )

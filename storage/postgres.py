@@ -24,14 +24,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from storage.cases import CaseRepository
-from storage.guild_settings import GuildSettingsRepository
 from storage.leases import advisory_key
-from storage.meta import MetaRepository
 from storage.migrate import available_migrations
-from storage.reports import ReportRepository
 from storage.sql import Params, Row
-from storage.sqlite import StoreUnitOfWork
+from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
 MIGRATION_LOCK = advisory_key("vigil", "migrations")
@@ -83,12 +79,7 @@ class PostgresExecutor:
 
 def unit_of_work(conn: asyncpg.Connection) -> StoreUnitOfWork:
     executor = PostgresExecutor(conn)
-    return StoreUnitOfWork(
-        reports=ReportRepository(executor),
-        cases=CaseRepository(executor),
-        settings=GuildSettingsRepository(executor),
-        meta=MetaRepository(executor),
-    )
+    return build_unit_of_work(executor)
 
 
 async def migrate(conn: asyncpg.Connection) -> int:

@@ -15,30 +15,18 @@ import functools
 import os
 import sqlite3
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.cases import CaseRepository
-from storage.guild_settings import GuildSettingsRepository
 from storage.leases import LocalLeases
-from storage.meta import MetaRepository
 from storage.migrate import migrate
-from storage.reports import ReportRepository
 from storage.sql import Params, Row, run_to_completion
+from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
 MAX_BATCH = 256
-
-
-@dataclass(frozen=True, slots=True)
-class StoreUnitOfWork:
-    reports: ReportRepository
-    cases: CaseRepository
-    settings: GuildSettingsRepository
-    meta: MetaRepository
 
 
 TransactionFn = Callable[[StoreUnitOfWork], Coroutine[Any, Any, Any]]
@@ -81,12 +69,7 @@ class SqliteStore(LocalLeases):
         self.path = path
         # aiosqlite runs everything on its own thread; `_conn` there is the sqlite3 connection.
         executor = SqliteExecutor(lambda: conn._conn)
-        self._uow = StoreUnitOfWork(
-            reports=ReportRepository(executor),
-            cases=CaseRepository(executor),
-            settings=GuildSettingsRepository(executor),
-            meta=MetaRepository(executor),
-        )
+        self._uow = build_unit_of_work(executor)
         self._queue: list[tuple[TransactionFn, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # commits so far; a benchmark divides transactions by this

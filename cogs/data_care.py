@@ -1,0 +1,72 @@
+"""Data care: the periodic retention purge, and noticing guilds that removed Vigil.
+
+The purge runs at start and then every RETENTION_SWEEP_MINUTES, in one process only when
+several share a database (`Store.try_lead`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+from discord.ext import commands
+
+from cogs.app import VigilBot
+
+log = logging.getLogger(__name__)
+LEADER_KEY = "retention-purge"
+
+
+class DataCare(commands.Cog):
+    def __init__(self, bot: VigilBot) -> None:
+        self.bot = bot
+        self._task: asyncio.Task[None] | None = None
+        self._reconciled = False
+
+    async def cog_load(self) -> None:
+        self._task = asyncio.create_task(self._sweep_forever(), name="vigil-retention")
+
+    async def cog_unload(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _sweep_forever(self) -> None:
+        interval = self.bot.services.settings.retention_sweep_minutes * 60
+        while True:
+            try:
+                if await self.bot.services.store.try_lead(LEADER_KEY):
+                    await self.bot.services.retention.sweep()
+            except Exception:
+                log.exception("retention sweep failed; trying again next time")
+            await asyncio.sleep(interval)
+
+    def _owns(self, guild_id: int) -> bool:
+        """Whether this process's shards would see `guild_id` (Discord's shard formula)."""
+        count = self.bot.shard_count or 1
+        shards = self.bot.shard_ids if self.bot.shard_ids is not None else range(count)
+        return (guild_id >> 22) % count in shards
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._reconciled:
+            return
+        self._reconciled = True
+        present = {guild.id for guild in self.bot.guilds}
+        await self.bot.services.retention.reconcile_guilds(present, self._owns)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        log.info("removed from guild %s; its data is purged after the grace period", guild.id)
+        await self.bot.services.retention.guild_left(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.bot.services.retention.guild_present(guild.id)
+
+
+async def setup(bot: VigilBot) -> None:
+    await bot.add_cog(DataCare(bot))

@@ -1,0 +1,100 @@
+"""Keeping data only as long as promised: retention purges, erasure, departed guilds.
+
+Moderation data is evidence about people. Each guild chooses how long it is kept
+(`retention_days`, default 180, 0 = keep); a member's data can be erased on request; a guild
+that removes Vigil has its data purged after a grace period unless it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.clock import Clock
+from core.models import DEPARTED_GUILD_GRACE_DAYS, ErasedCase, PurgeCounts
+from core.ports import Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    counts: PurgeCounts
+    erased_cases: tuple[ErasedCase, ...]  # their alert messages should go too
+
+
+class RetentionService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        grace_days: int = DEPARTED_GUILD_GRACE_DAYS,
+        on_alert_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._grace = timedelta(days=grace_days)
+        self._on_alert_change = on_alert_change or (lambda: None)
+
+    async def sweep(self) -> PurgeCounts:
+        """One pass: expired data of every guild, then guilds gone longer than the grace."""
+        now = self._clock.now()
+        guild_ids = await self._store.read(lambda tx: tx.guild_data.known_guild_ids())
+        total = PurgeCounts()
+        for guild_id in sorted(guild_ids):
+
+            async def purge(tx: UnitOfWork, guild_id: int = guild_id) -> PurgeCounts:
+                settings = await tx.settings.get(guild_id)
+                if settings.retention_days <= 0:
+                    return PurgeCounts()
+                cutoff = now - timedelta(days=settings.retention_days)
+                return await tx.guild_data.purge_expired(guild_id, cutoff)
+
+            total += await self._store.write(purge)
+        gone = await self._store.read(lambda tx: tx.guild_data.departed_before(now - self._grace))
+        for departed in gone:
+
+            async def purge_all(tx: UnitOfWork, guild_id: int = departed) -> PurgeCounts:
+                return await tx.guild_data.purge_guild(guild_id)
+
+            total += await self._store.write(purge_all)
+        if total.reports or total.cases:
+            log.info("retention: purged %d reports and %d cases", total.reports, total.cases)
+        return total
+
+    async def forget(self, guild_id: int, user_id: int, actor_id: int) -> Erasure:
+        now = self._clock.now()
+        counts, erased, touched = await self._store.write(
+            lambda tx: tx.guild_data.forget_user(guild_id, user_id, actor_id, now)
+        )
+        if touched:
+            self._on_alert_change()  # alerts that listed the erased reporter are redrawn
+        return Erasure(counts=counts, erased_cases=tuple(erased))
+
+    async def guild_left(self, guild_id: int) -> None:
+        now = self._clock.now()
+        await self._store.write(lambda tx: tx.guild_data.mark_departed(guild_id, now))
+
+    async def guild_present(self, guild_id: int) -> None:
+        await self._store.write(lambda tx: tx.guild_data.mark_present(guild_id))
+
+    async def reconcile_guilds(self, present: set[int], owns: Callable[[int], bool]) -> None:
+        """At start: guilds we hold data for, that this process should see, but doesn't."""
+        known = await self._store.read(lambda tx: tx.guild_data.known_guild_ids())
+        for guild_id in known:
+            if owns(guild_id) and guild_id not in present:
+                await self.guild_left(guild_id)
+        for guild_id in present:
+            await self.guild_present(guild_id)
+
+    async def record_notice(self, guild_id: int, problem: str) -> bool:
+        now = self._clock.now()
+        return await self._store.write(
+            lambda tx: tx.guild_data.record_notice(guild_id, problem, now)
+        )
+
+    async def clear_notices(self, guild_id: int) -> None:
+        await self._store.write(lambda tx: tx.guild_data.clear_notices(guild_id))

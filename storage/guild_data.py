@@ -1,0 +1,150 @@
+"""SQL for a guild's data as a whole: retention purges, erasure, departed guilds, notices.
+
+Deletes go children first (feedback, events, reports, cases) so foreign keys always hold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.models import ErasedCase, PurgeCounts
+from storage.codec import from_db, to_db
+from storage.sql import Executor
+
+
+class GuildDataRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def _delete_cases(self, where: str, params: tuple[object, ...]) -> int:
+        """Delete the cases `where` selects, with everything that hangs off them."""
+        selected = f"SELECT id FROM cases WHERE {where}"
+        await self._db.execute(
+            f"DELETE FROM reporter_feedback WHERE case_id IN ({selected})", params
+        )
+        await self._db.execute(f"DELETE FROM case_events WHERE case_id IN ({selected})", params)
+        await self._db.execute(f"DELETE FROM reports WHERE case_id IN ({selected})", params)
+        return await self._db.execute(f"DELETE FROM cases WHERE {where}", params)
+
+    async def known_guild_ids(self) -> set[int]:
+        rows = await self._db.fetch_all(
+            "SELECT guild_id FROM guild_settings UNION SELECT guild_id FROM cases "
+            "UNION SELECT guild_id FROM reports WHERE case_id IS NULL"
+        )
+        return {int(row[0]) for row in rows}
+
+    async def purge_expired(self, guild_id: int, cutoff: datetime) -> PurgeCounts:
+        """Closed cases closed before `cutoff`, and reports never in a case made before it.
+
+        Open cases are kept whole, however old: moderators have not finished with them.
+        """
+        stamp = to_db(cutoff)
+        loose = await self._db.execute(
+            "DELETE FROM reports WHERE guild_id = ? AND case_id IS NULL AND created_at < ?",
+            (guild_id, stamp),
+        )
+        closed_where = "guild_id = ? AND closed_at IS NOT NULL AND closed_at < ?"
+        in_cases = await self._db.fetch_one(
+            f"SELECT COUNT(*) FROM reports WHERE case_id IN "
+            f"(SELECT id FROM cases WHERE {closed_where})",
+            (guild_id, stamp),
+        )
+        cases = await self._delete_cases(closed_where, (guild_id, stamp))
+        return PurgeCounts(reports=loose + int(in_cases[0] if in_cases else 0), cases=cases)
+
+    async def purge_guild(self, guild_id: int) -> PurgeCounts:
+        """Everything Vigil holds about a guild."""
+        reports = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,)
+        )
+        cases = await self._delete_cases("guild_id = ?", (guild_id,))
+        await self._db.execute("DELETE FROM reports WHERE guild_id = ?", (guild_id,))
+        for table in ("guild_settings", "departed_guilds", "delivery_notices", "erasures"):
+            await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+        return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
+
+    async def forget_user(
+        self, guild_id: int, user_id: int, actor_id: int, now: datetime
+    ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]:
+        """Erase a user as target and as reporter. Returns the counts, the erased cases (to
+        delete their alerts) and the other cases that lost reports (to redraw their alerts)."""
+        rows = await self._db.fetch_all(
+            "SELECT id, alert_channel_id, alert_message_id FROM cases "
+            "WHERE guild_id = ? AND target_id = ?",
+            (guild_id, user_id),
+        )
+        erased = [ErasedCase(int(r[0]), r[1], r[2]) for r in rows]
+        as_target = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND target_id = ?",
+            (guild_id, user_id),
+        )
+        cases = await self._delete_cases("guild_id = ? AND target_id = ?", (guild_id, user_id))
+        await self._db.execute(
+            "DELETE FROM reports WHERE guild_id = ? AND target_id = ?", (guild_id, user_id)
+        )
+        touched = await self._db.fetch_all(
+            "SELECT DISTINCT case_id FROM reports "
+            "WHERE guild_id = ? AND reporter_id = ? AND case_id IS NOT NULL",
+            (guild_id, user_id),
+        )
+        touched_ids = [int(r[0]) for r in touched]
+        as_reporter = await self._db.execute(
+            "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
+        )
+        await self._db.execute(
+            "DELETE FROM reporter_feedback WHERE reporter_id = ? AND case_id IN "
+            "(SELECT id FROM cases WHERE guild_id = ?)",
+            (user_id, guild_id),
+        )
+        for case_id in touched_ids:
+            await self._db.execute(
+                "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
+            )
+        about = int(as_target[0]) if as_target else 0
+        counts = PurgeCounts(reports=about + as_reporter, cases=cases)
+        await self._db.insert(
+            "INSERT INTO erasures (guild_id, actor_id, reports, cases, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (guild_id, actor_id, counts.reports, counts.cases, to_db(now)),
+        )
+        return counts, erased, touched_ids
+
+    async def mark_departed(self, guild_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO departed_guilds (guild_id, left_at) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO NOTHING",
+            (guild_id, to_db(now)),
+        )
+
+    async def mark_present(self, guild_id: int) -> None:
+        await self._db.execute("DELETE FROM departed_guilds WHERE guild_id = ?", (guild_id,))
+
+    async def departed_before(self, cutoff: datetime) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT guild_id FROM departed_guilds WHERE left_at < ?", (to_db(cutoff),)
+        )
+        return [int(row[0]) for row in rows]
+
+    async def departed_at(self, guild_id: int) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT left_at FROM departed_guilds WHERE guild_id = ?", (guild_id,)
+        )
+        return from_db(row[0]) if row else None
+
+    async def record_notice(self, guild_id: int, problem: str, now: datetime) -> bool:
+        """True if this problem had not been announced to this guild yet."""
+        changed = await self._db.execute(
+            "INSERT INTO delivery_notices (guild_id, problem, sent_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, problem) DO NOTHING",
+            (guild_id, problem, to_db(now)),
+        )
+        return changed == 1
+
+    async def clear_notices(self, guild_id: int) -> None:
+        await self._db.execute("DELETE FROM delivery_notices WHERE guild_id = ?", (guild_id,))
+
+    async def erasure_count(self, guild_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM erasures WHERE guild_id = ?", (guild_id,)
+        )
+        return int(row[0]) if row else 0

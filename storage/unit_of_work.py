@@ -1,0 +1,31 @@
+"""The repositories a transaction sees, built the same way on every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.cases import CaseRepository
+from storage.guild_data import GuildDataRepository
+from storage.guild_settings import GuildSettingsRepository
+from storage.meta import MetaRepository
+from storage.reports import ReportRepository
+from storage.sql import Executor
+
+
+@dataclass(frozen=True, slots=True)
+class StoreUnitOfWork:
+    reports: ReportRepository
+    cases: CaseRepository
+    settings: GuildSettingsRepository
+    meta: MetaRepository
+    guild_data: GuildDataRepository
+
+
+def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
+    return StoreUnitOfWork(
+        reports=ReportRepository(executor),
+        cases=CaseRepository(executor),
+        settings=GuildSettingsRepository(executor),
+        meta=MetaRepository(executor),
+        guild_data=GuildDataRepository(executor),
+    )

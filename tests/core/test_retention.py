@@ -1,0 +1,111 @@
+"""Retention, erasure and departed guilds, on both backends with a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from core.models import CaseAction, GuildSettings
+from core.policy import RateLimit
+from core.reasons import Reason
+from core.retention import RetentionService
+from core.service import CaseService, ReportService
+from tests.helpers import GUILD, OTHER_GUILD, clock, submission, user
+
+
+@pytest.fixture
+def fake_clock():
+    return clock()
+
+
+@pytest.fixture
+def services(store, fake_clock):
+    reports = ReportService(store, fake_clock, RateLimit(max_reports=100))
+    cases = CaseService(store, fake_clock)
+    retention = RetentionService(store, fake_clock, grace_days=30)
+    return reports, cases, retention
+
+
+async def test_sweep_purges_closed_cases_and_loose_reports_past_retention(
+    store, services, fake_clock
+):
+    reports, cases, retention = services
+    opened = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await cases.act(GUILD, opened.case_id, CaseAction.RESOLVE, actor_id=5)
+    await reports.submit(submission(2, target=50))  # a loose report, never in a case
+    still_open = await reports.submit(submission(3, target=60, reason=Reason.SELF_HARM))
+    fake_clock.advance(timedelta(days=179))
+    assert (await retention.sweep()).reports == 0
+    fake_clock.advance(timedelta(days=2))
+    purged = await retention.sweep()
+    assert purged.cases == 1 and purged.reports == 2
+    remaining = await store.read(lambda tx: tx.reports.count_all(GUILD))
+    assert remaining == 1  # the open case's report is kept, however old
+    assert await store.read(lambda tx: tx.cases.get(still_open.case_id)) is not None
+    assert await store.read(lambda tx: tx.cases.get(opened.case_id)) is None
+
+
+async def test_retention_zero_keeps_everything(store, services, fake_clock):
+    reports, cases, retention = services
+    settings = replace(GuildSettings(GUILD), retention_days=0)
+    await store.write(lambda tx: tx.settings.save(settings, fake_clock.now()))
+    opened = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await cases.act(GUILD, opened.case_id, CaseAction.DISMISS, actor_id=5)
+    fake_clock.advance(timedelta(days=3000))
+    assert (await retention.sweep()).reports == 0
+    assert await store.read(lambda tx: tx.reports.count_all(GUILD)) == 1
+
+
+async def test_departed_guild_is_purged_after_grace_unless_it_returns(store, services, fake_clock):
+    reports, _, retention = services
+    await reports.submit(submission(1))
+    await reports.submit(submission(1, guild=OTHER_GUILD))
+    await retention.guild_left(GUILD)
+    await retention.guild_left(OTHER_GUILD)
+    await retention.guild_present(OTHER_GUILD)  # it came back
+    fake_clock.advance(timedelta(days=29))
+    await retention.sweep()
+    assert await store.read(lambda tx: tx.reports.count_all(GUILD)) == 1
+    fake_clock.advance(timedelta(days=2))
+    await retention.sweep()
+    assert await store.read(lambda tx: tx.reports.count_all(GUILD)) == 0
+    assert await store.read(lambda tx: tx.reports.count_all(OTHER_GUILD)) == 1
+
+
+async def test_reconcile_marks_guilds_missing_at_start(store, services, fake_clock):
+    reports, _, retention = services
+    await reports.submit(submission(1))
+    await reports.submit(submission(1, guild=OTHER_GUILD))
+    await retention.reconcile_guilds({OTHER_GUILD}, owns=lambda guild_id: True)
+    assert await store.read(lambda tx: tx.guild_data.departed_at(GUILD)) is not None
+    assert await store.read(lambda tx: tx.guild_data.departed_at(OTHER_GUILD)) is None
+
+
+async def test_forget_erases_a_user_as_target_and_as_reporter(store, services):
+    reports, _, retention = services
+    erin = user(7)
+    about_erin = await reports.submit(submission(1, target=7, reason=Reason.CHILD_SAFETY))
+    by_erin = await reports.submit(
+        submission(7, target=8, reason=Reason.SELF_HARM)
+    )  # erin reports someone else
+    await reports.submit(submission(2, target=8))  # another reporter, same case
+    erasure = await retention.forget(GUILD, erin.id, actor_id=5)
+    assert erasure.counts.cases == 1 and erasure.counts.reports == 2
+    assert [c.case_id for c in erasure.erased_cases] == [about_erin.case_id]
+    left = await store.read(lambda tx: tx.reports.for_case(by_erin.case_id))
+    assert [r.reporter_id for r in left] == [user(2).id]
+    case = await store.read(lambda tx: tx.cases.get(by_erin.case_id))
+    assert case is not None and case.alert_revision > 1  # the alert is redrawn without her
+    assert await store.read(lambda tx: tx.guild_data.erasure_count(GUILD)) == 1
+    history = await store.read(lambda tx: tx.reports.about_target(GUILD, erin.id, 10))
+    assert history == []
+
+
+async def test_notice_is_recorded_once_until_cleared(store, services):
+    _, _, retention = services
+    assert await retention.record_notice(GUILD, "missing permission")
+    assert not await retention.record_notice(GUILD, "missing permission")
+    await retention.clear_notices(GUILD)
+    assert await retention.record_notice(GUILD, "missing permission")
