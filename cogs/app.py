@@ -18,6 +18,7 @@ from discord.gateway import DiscordWebSocket
 from cogs.translator import VigilTranslator
 from core.clock import Clock
 from core.hotlines import HotlineDirectory
+from core.moderation import REQUIRED_PERMISSION
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
 from core.retention import RetentionService
@@ -38,10 +39,12 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
 
 # Everything the code does in a guild, and nothing more: the invite link asks for exactly this.
+# Alerts need the first three; each moderator action adds the one it uses (core/moderation.py).
 REQUIRED_PERMISSIONS = discord.Permissions(
     view_channel=True,  # see the alert channel
-    send_messages=True,  # post alerts
+    send_messages=True,  # post alerts, audit lines and notices
     embed_links=True,  # alerts are embeds
+    **{name: True for name, _label in REQUIRED_PERMISSION.values()},
 )
 
 
@@ -114,14 +117,21 @@ class VigilBot(commands.AutoShardedBot):
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         log.info("using the gateway named by %s", self.services.settings.api_base_url)
 
-    def command_tree_hash(self) -> str:
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+    async def command_tree_hash(self) -> str:
+        """A hash of exactly what a sync would send, translations included, so a new or changed
+        translation also counts as a change."""
+        commands = self.tree.get_commands()
+        translator = self.tree.translator
+        if translator is not None:
+            payload = [await c.get_translated_payload(self.tree, translator) for c in commands]
+        else:
+            payload = [c.to_dict(self.tree) for c in commands]
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(encoded.encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> bool:
         """One bulk overwrite, only when the tree changed (or --sync): syncs are rate limited."""
-        digest = self.command_tree_hash()
+        digest = await self.command_tree_hash()
         stored = await self.services.store.read(lambda tx: tx.meta.get(COMMAND_TREE_HASH_KEY))
         if stored == digest and not self.force_sync:
             log.info("application commands unchanged; not syncing")

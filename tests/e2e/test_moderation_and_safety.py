@@ -342,4 +342,6 @@ def test_invite_url_lists_the_permissions_used(tmp_path: Path):
     assert done.returncode == 0
     url = done.stdout.strip()
     assert "client_id=123456789012345678" in url and "applications.commands" in url
-    assert "permissions=19456" in url  # View Channel + Send Messages + Embed Links
+    # View Channel, Send Messages, Embed Links, and Kick, Ban, Manage Messages, Timeout Members
+    # for the moderator actions: the same bits the emulator's Vigil role has.
+    assert "permissions=1099511655430" in url
