@@ -655,9 +655,12 @@ async def pair(scenario: str, plan: Plan, opts: Options) -> tuple[RunResult, Run
         pairs.append((vigil, floor))
     if opts.repeat == 1:
         return pairs[0]
-    key = (lambda r: r.max) if scenario == "wall" else (lambda r: r.p99)
-    vigils = sorted((p[0] for p in pairs), key=lambda r: (r.unanswered, key(r)))
-    floors = sorted((p[1] for p in pairs), key=lambda r: (r.unanswered, key(r)))
+
+    def rank(r: RunResult) -> tuple[int, float]:
+        return r.unanswered, (r.max if scenario == "wall" else r.p99)
+
+    vigils = sorted((p[0] for p in pairs), key=rank)
+    floors = sorted((p[1] for p in pairs), key=rank)
     vigil, floor = vigils[len(vigils) // 2], floors[len(floors) // 2]
     vigil.problems = sorted({p for r in vigils for p in r.problems})
     print(f"  median of {opts.repeat} rounds (by {'max' if scenario == 'wall' else 'p99'}):")

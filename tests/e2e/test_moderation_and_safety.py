@@ -293,6 +293,16 @@ async def test_gateway_reconnect_and_close_keep_serving(vigil: Vigil):
     assert vigil.report_count() == 2
 
 
+async def test_invalid_session_reconnects_to_the_configured_gateway(vigil: Vigil):
+    """After a non-resumable op 9, discord.py reconnects to DEFAULT_GATEWAY: Vigil points it at
+    the gateway the configured API named, so the bot comes back here, not to discord.gg."""
+    emu = vigil.emu
+    await emu.gateway_invalid_session(resumable=False)
+    await emu.wait_for_gateway("IDENTIFY", count=2, timeout=20)
+    await emu.wait_for_gateway("READY", count=2, timeout=20)
+    assert "received" in (await vigil.report("alice", "dave")).content
+
+
 async def test_expired_interaction_does_not_stop_the_bot(vigil: Vigil):
     payload = vigil.emu.build.slash(
         "report", user="alice", options={"member": "dave", "reason": "spam"}
