@@ -76,6 +76,7 @@ async def build_services(settings: Settings) -> Services:
     store = await open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
     clock = SystemClock()
     signal_ = AlertSignal()
+    feedback_signal = AlertSignal()
     rate_limit = RateLimit(
         max_reports=settings.report_rate_limit,
         per=timedelta(minutes=settings.report_rate_window_minutes),
@@ -85,13 +86,16 @@ async def build_services(settings: Settings) -> Services:
         clock=clock,
         store=store,
         reports=ReportService(store, clock, rate_limit, on_alert_change=signal_),
-        cases=CaseService(store, clock, on_alert_change=signal_),
+        cases=CaseService(
+            store, clock, on_alert_change=signal_, on_feedback_queued=feedback_signal
+        ),
         guild_settings=SettingsService(store, clock, on_alert_change=signal_),
         retention=RetentionService(
             store, clock, grace_days=settings.departed_guild_grace_days, on_alert_change=signal_
         ),
         hotlines=HotlineDirectory.load(),
         alert_signal=signal_,
+        feedback_signal=feedback_signal,
     )
 
 

@@ -216,8 +216,8 @@ TALLY_READS = (
     ),
     (
         "tally",
-        "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-        "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+        "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE guild_id = ? AND target_id = ? "
+        "AND case_id IS NULL AND counts_toward_threshold = 1 AND created_at >= ?",
     ),
 )
 

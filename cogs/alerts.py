@@ -134,7 +134,12 @@ class FeedbackSender:
         if data is None:
             return "failed"
         guild = self._bot.get_guild(data.case.guild_id)
-        text = render_feedback_dm(guild.name if guild else "your server", data.case.target_name)
+        # A DM has no interaction, so no reader's language: the server's is the best guess.
+        text = render_feedback_dm(
+            guild.name if guild else None,
+            data.case.target_name,
+            str(guild.preferred_locale) if guild else None,
+        )
         try:
             channel = await self._bot.create_dm(discord.Object(reporter_id))
             await channel.send(text, allowed_mentions=NO_MENTIONS)
@@ -162,10 +167,16 @@ class Alerts(commands.Cog):
             max_delay=max_delay,
             on_channel_problem=self.tell_admins,
             on_channel_recovered=bot.services.retention.clear_notices,
+            locale_for=self.guild_locale,
         )
         self.feedback = FeedbackSender(bot)
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
+
+    def guild_locale(self, guild_id: int) -> str:
+        """The server's Discord locale (alerts follow it); English if the guild is unknown."""
+        guild = self.bot.get_guild(guild_id)
+        return str(guild.preferred_locale) if guild is not None else "en"
 
     async def tell_admins(self, guild_id: int, problem: str) -> None:
         """One notice per guild and problem: in the system channel, else to the owner.
@@ -176,7 +187,7 @@ class Alerts(commands.Cog):
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             return
-        text = render_channel_notice(guild.name, problem)
+        text = render_channel_notice(guild.name, problem, str(guild.preferred_locale))
         system = guild.system_channel
         try:
             if system is not None and system.permissions_for(guild.me).send_messages:
@@ -190,14 +201,14 @@ class Alerts(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.services.dispatcher = self.dispatcher
         self.bot.services.alert_signal.connect(self.dispatcher.wake)
-        self.bot.services.alert_signal.connect(self.feedback.wake)
+        self.bot.services.feedback_signal.connect(self.feedback.wake)
         self._task = asyncio.create_task(self.dispatcher.run(), name="vigil-alert-outbox")
         self._feedback_task = asyncio.create_task(self.feedback.run(), name="vigil-feedback")
 
     async def cog_unload(self) -> None:
         """Stop taking new work, then give pending alerts one last attempt before exit."""
         self.bot.services.alert_signal.disconnect(self.dispatcher.wake)
-        self.bot.services.alert_signal.disconnect(self.feedback.wake)
+        self.bot.services.feedback_signal.disconnect(self.feedback.wake)
         self.dispatcher.stop()
         self.feedback.stop()
         for task in (self._task, self._feedback_task):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -58,7 +59,8 @@ class Services:
     guild_settings: SettingsService
     retention: RetentionService
     hotlines: HotlineDirectory
-    alert_signal: AlertSignal
+    alert_signal: AlertSignal  # a case's alert changed
+    feedback_signal: AlertSignal  # reporters are owed a feedback DM
     dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded
 
 
@@ -148,6 +150,9 @@ class VigilBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        # Everything loaded so far (guild caches, modules) lives for the whole run: keep the
+        # garbage collector from scanning it again and again during report storms.
+        gc.freeze()
 
     async def close(self) -> None:
         """Unload cogs (the outbox gets its last attempt there), then close the database.

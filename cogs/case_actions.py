@@ -5,6 +5,9 @@ the case from the database, re-checks the presser's permissions and that the cas
 the guild the press came from: a custom ID carries no trust, and buttons survive restarts.
 Destructive actions (timeout, kick, ban, delete) first show an ephemeral confirmation and
 check, before anything happens, that both the moderator and Vigil may do it.
+
+Everything here is moderator-facing, so it follows the server's language
+(`interaction.guild_locale`), not the presser's.
 """
 
 from __future__ import annotations
@@ -24,15 +27,24 @@ from core.alert_view import (
     BAN_DELETE_CHOICES,
     TIMEOUT_CHOICES,
     AlertContent,
+    action_verb,
+    ban_delete_label,
     describe_event,
+    describe_refusal,
+    dismiss_inline,
+    dismiss_label,
+    escalation_label,
     render_alert,
     render_audit_line,
+    status_label,
+    timeout_label,
 )
 from core.export import build_export, export_json
+from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
 from core.moderation import Actor, TargetMember, refusal_for
 from core.service import CaseActionRefused
-from core.text import safe_name
+from core.text import clean_user_text, safe_name
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +52,14 @@ Interaction = discord.Interaction[VigilBot]
 ButtonItem = discord.ui.Button[discord.ui.View]
 SelectItem = discord.ui.Select[discord.ui.View]
 
-MODERATORS_ONLY = (
-    "Only moderators (Manage Messages or Timeout Members permission) can act on alerts. "
-    "Nothing was changed."
-)
+MODERATORS_ONLY = "act.moderators_only"
 MAX_NOTE = 1000
 MAX_REFERENCE = 100
+
+
+def server_locale(interaction: discord.Interaction[VigilBot]) -> str:
+    """The server's Discord locale: moderator-facing text follows it (the reader's outside one)."""
+    return str(interaction.guild_locale or interaction.locale)
 
 
 def is_moderator(interaction: Interaction) -> bool:
@@ -73,7 +87,7 @@ def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
 
 async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> None:
     """Answer a press on the alert itself by redrawing it (one request, no second message)."""
-    content = render_alert(data)
+    content = render_alert(data, server_locale(interaction))
     await interaction.response.edit_message(
         content=content.content,
         embed=alert_embed(content),
@@ -86,7 +100,7 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
         )
 
 
-async def post_audit_line(bot: VigilBot, case: Case) -> None:
+async def post_audit_line(bot: VigilBot, case: Case, locale: str | None = None) -> None:
     """One line per action in the audit channel, if the server has one. Best effort: the
     audit trail itself is in the database and in `/reports case`."""
     services = bot.services
@@ -98,7 +112,9 @@ async def post_audit_line(bot: VigilBot, case: Case) -> None:
         return  # notes can be sensitive; they stay with the case
     channel = bot.get_partial_messageable(data.settings.audit_channel_id)
     try:
-        await channel.send(render_audit_line(data.case, event), allowed_mentions=NO_MENTIONS)
+        await channel.send(
+            render_audit_line(data.case, event, locale), allowed_mentions=NO_MENTIONS
+        )
     except discord.HTTPException as error:
         log.warning("audit line for case %s not posted: %s", case.id, error)
 
@@ -123,9 +139,9 @@ async def record(
             detail=detail,
         )
     except CaseActionRefused as refused:
-        await reply_or_edit(interaction, str(refused))
+        await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
         return None
-    await post_audit_line(interaction.client, case)
+    await post_audit_line(interaction.client, case, server_locale(interaction))
     return case
 
 
@@ -184,6 +200,7 @@ async def check_enforcement(
         actor_of(interaction.user, interaction.permissions),
         actor_of(me, me.guild_permissions),
         target,
+        server_locale(interaction),
     )
     return why, member
 
@@ -227,17 +244,18 @@ class CaseButton(
         return cls(match["key"], int(match["case_id"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
         if not is_moderator(interaction):
-            await send_private(interaction, MODERATORS_ONLY)
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
             return
         handler = BUTTON_HANDLERS.get(self.key)
         if handler is None:
-            await send_private(interaction, "That button is no longer in use. Nothing changed.")
+            await send_private(interaction, tr("act.stale_button", locale))
             return
         try:
             await handler(interaction, self.case_id)
         except CaseActionRefused as refused:
-            await reply_or_edit(interaction, str(refused))
+            await reply_or_edit(interaction, describe_refusal(refused, locale))
 
 
 async def on_status_button(interaction: Interaction, case_id: int, action: CaseAction) -> None:
@@ -254,10 +272,11 @@ async def on_dismiss(interaction: Interaction, case_id: int) -> None:
     case = await interaction.client.services.cases.require(
         interaction.guild_id, case_id, CaseAction.DISMISS
     )
+    locale = server_locale(interaction)
     view = discord.ui.View(timeout=None)
-    view.add_item(DismissSelect(case_id))
-    view.add_item(CancelButton())
-    await send_private(interaction, f"Why are you dismissing case #{case.number}?", view=view)
+    view.add_item(DismissSelect(case_id, locale))
+    view.add_item(CancelButton(locale))
+    await send_private(interaction, tr("act.dismiss_prompt", locale, number=case.number), view=view)
 
 
 async def on_note(interaction: Interaction, case_id: int) -> None:
@@ -265,7 +284,7 @@ async def on_note(interaction: Interaction, case_id: int) -> None:
     case = await interaction.client.services.cases.require(
         interaction.guild_id, case_id, CaseAction.NOTE
     )
-    await interaction.response.send_modal(NoteModal(case))
+    await interaction.response.send_modal(NoteModal(case, server_locale(interaction)))
 
 
 async def on_escalate(interaction: Interaction, case_id: int) -> None:
@@ -273,7 +292,7 @@ async def on_escalate(interaction: Interaction, case_id: int) -> None:
     case = await interaction.client.services.cases.require(
         interaction.guild_id, case_id, CaseAction.ESCALATE
     )
-    await interaction.response.send_modal(EscalateModal(case))
+    await interaction.response.send_modal(EscalateModal(case, server_locale(interaction)))
 
 
 async def on_export(interaction: Interaction, case_id: int) -> None:
@@ -286,8 +305,12 @@ async def on_export(interaction: Interaction, case_id: int) -> None:
 
 
 async def send_export(interaction: Interaction, data: AlertData) -> None:
-    """The escalation packet, privately, as a JSON file. Never media: there is none to send."""
+    """The escalation packet, privately, as a JSON file. Never media: there is none to send.
+
+    The message is in the server's language; the file itself stays English (it goes to
+    Discord, NCMEC, the police)."""
     services = interaction.client.services
+    locale = server_locale(interaction)
     guild = interaction.guild
     packet = build_export(
         data,
@@ -306,11 +329,10 @@ async def send_export(interaction: Interaction, data: AlertData) -> None:
     )
     text = "\n".join(
         [
-            f"**Escalation packet for case #{data.case.number}** (UTC times, IDs and links; "
-            "no images or attachments).",
-            "Where to file it:",
+            tr("act.export_title", locale, number=data.case.number),
+            tr("act.export_where", locale),
             *places,
-            "Give message links, never the images themselves.",
+            tr("act.export_links", locale),
         ]
     )
     await interaction.response.send_message(
@@ -322,29 +344,34 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
     """Show the confirmation, after checking that the action could succeed at all."""
     assert interaction.guild_id is not None
     services = interaction.client.services
+    locale = server_locale(interaction)
     case = await services.cases.require(interaction.guild_id, case_id, action)
     why, member = await check_enforcement(interaction, case, action)
     if why is not None:
-        await send_private(interaction, f"**Can't {action.label.lower()}:** {why}")
+        cant = tr("act.cant", locale, action=action_verb(action, locale), why=why)
+        await send_private(interaction, cant)
         return
     name = safe_name(member.display_name if member else case.target_name)
     view = discord.ui.View(timeout=None)
     if action is CaseAction.TIMEOUT:
-        view.add_item(TimeoutSelect(case_id))
-        prompt = f"Time out **{name}** for how long? (Case #{case.number})"
+        view.add_item(TimeoutSelect(case_id, locale))
+        prompt = tr("act.timeout_prompt", locale, name=name, number=case.number)
     elif action is CaseAction.KICK:
-        view.add_item(ConfirmButton(action, case_id, "0", f"Kick {name}"))
-        prompt = f"Kick **{name}** from the server? They can rejoin with an invite."
+        label = tr("act.kick_button", locale, name=name)
+        view.add_item(ConfirmButton(action, case_id, "0", label))
+        prompt = tr("act.kick_prompt", locale, name=name)
     elif action is CaseAction.BAN:
-        for seconds, label in BAN_DELETE_CHOICES.items():
-            view.add_item(ConfirmButton(action, case_id, seconds, f"Ban, {label}"))
-        prompt = f"Ban **{name}**? Choose whether to delete their recent messages."
+        for seconds in BAN_DELETE_CHOICES:
+            label = tr("act.ban_button", locale, choice=ban_delete_label(seconds, locale))
+            view.add_item(ConfirmButton(action, case_id, seconds, label))
+        prompt = tr("act.ban_prompt", locale, name=name)
     else:
         data = await services.cases.alert_data(case_id)
         count = len({r.message_link for r in data.reports if r.message_link}) if data else 0
-        view.add_item(ConfirmButton(action, case_id, "0", f"Delete {count} message(s)"))
-        prompt = f"Delete the {count} reported message(s) of case #{case.number}?"
-    view.add_item(CancelButton())
+        label = tr("act.delete_button", locale, count=count)
+        view.add_item(ConfirmButton(action, case_id, "0", label))
+        prompt = tr("act.delete_prompt", locale, count=count, number=case.number)
+    view.add_item(CancelButton(locale))
     await send_private(interaction, prompt, view=view)
 
 
@@ -381,8 +408,9 @@ BUTTON_HANDLERS: dict[str, Callable[[Interaction, int], Awaitable[None]]] = {
 
 async def enforce(interaction: Interaction, case_id: int, action: CaseAction, arg: str) -> None:
     """Check again (time has passed since the prompt), act on Discord, then record it."""
+    locale = server_locale(interaction)
     if not is_moderator(interaction):
-        await send_private(interaction, MODERATORS_ONLY)
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
         return
     guild = interaction.guild
     assert guild is not None
@@ -391,38 +419,44 @@ async def enforce(interaction: Interaction, case_id: int, action: CaseAction, ar
     try:
         case = await services.cases.require(guild.id, case_id, action)
     except CaseActionRefused as refused:
-        await interaction.edit_original_response(content=str(refused), view=None)
+        await interaction.edit_original_response(
+            content=describe_refusal(refused, locale), view=None
+        )
         return
+    verb = action_verb(action, locale)
     why, member = await check_enforcement(interaction, case, action)
     if why is not None:
         await interaction.edit_original_response(
-            content=f"**Can't {action.label.lower()}:** {why}", view=None
+            content=tr("act.cant", locale, action=verb, why=why), view=None
         )
         return
-    reason = f"Vigil case #{case.number}, by {interaction.user} ({interaction.user.id})"
+    reason = tr(
+        "act.audit_reason",
+        locale,
+        number=case.number,
+        user=interaction.user,
+        id=interaction.user.id,
+    )
     try:
-        done = await carry_out(interaction.client, guild, case, action, arg, member, reason)
+        done = await carry_out(interaction.client, guild, case, action, arg, member, reason, locale)
     except discord.Forbidden:
         await interaction.edit_original_response(
-            content=(
-                f"**Discord refused to {action.label.lower()}:** Vigil lacks the permission or "
-                "its role is not high enough. Nothing was recorded."
-            ),
-            view=None,
+            content=tr("act.discord_refused", locale, action=verb), view=None
         )
         return
     except discord.HTTPException as error:
         log.warning("%s for case %s failed: %s", action.value, case.id, error)
         await interaction.edit_original_response(
-            content=f"Discord could not {action.label.lower()} right now ({error.status}). "
-            "Please try again. Nothing was recorded.",
+            content=tr("act.discord_failed", locale, action=verb, status=error.status),
             view=None,
         )
         return
     updated = await record(interaction, case_id, action, detail=arg)
     if updated is not None:
+        status = status_label(updated.status, locale)
         await interaction.edit_original_response(
-            content=f"✅ {done} Case #{case.number} is {updated.status.value}.", view=None
+            content=tr("act.done", locale, done=done, number=case.number, status=status),
+            view=None,
         )
 
 
@@ -434,6 +468,7 @@ async def carry_out(
     arg: str,
     member: discord.Member | None,
     reason: str,
+    locale: str | None = None,
 ) -> str:
     """The Discord side of an action. Returns what was done, for the moderator."""
     name = safe_name(member.display_name if member else case.target_name)
@@ -441,13 +476,13 @@ async def carry_out(
     if action is CaseAction.TIMEOUT:
         assert member is not None
         await member.timeout(timedelta(seconds=int(arg)), reason=reason)
-        return f"{name} is timed out for {TIMEOUT_CHOICES[arg]}."
+        return tr("act.timed_out", locale, name=name, duration=timeout_label(arg, locale))
     if action is CaseAction.KICK:
         await guild.kick(target, reason=reason)
-        return f"{name} was kicked."
+        return tr("act.kicked", locale, name=name)
     if action is CaseAction.BAN:
         await guild.ban(target, delete_message_seconds=int(arg), reason=reason)
-        return f"{name} was banned ({BAN_DELETE_CHOICES[arg]})."
+        return tr("act.banned", locale, name=name, choice=ban_delete_label(arg, locale))
     data = await bot.services.cases.alert_data(case.id)
     messages = dict.fromkeys(
         (r.channel_id, r.message_id)
@@ -462,7 +497,7 @@ async def carry_out(
             deleted += 1
         except discord.NotFound:
             pass  # already gone
-    return f"{deleted} reported message(s) deleted ({len(messages) - deleted} already gone)."
+    return tr("act.deleted", locale, deleted=deleted, gone=len(messages) - deleted)
 
 
 class ConfirmButton(
@@ -495,7 +530,7 @@ class ConfirmButton(
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         if self.action is CaseAction.BAN and self.arg not in BAN_DELETE_CHOICES:
-            await send_private(interaction, "That choice is not valid. Nothing was changed.")
+            await send_private(interaction, tr("act.invalid_choice", server_locale(interaction)))
             return
         await enforce(interaction, self.case_id, self.action, self.arg)
 
@@ -503,10 +538,12 @@ class ConfirmButton(
 class CancelButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"vigil:cancel"
 ):
-    def __init__(self) -> None:
+    def __init__(self, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Cancel", style=discord.ButtonStyle.secondary, custom_id="vigil:cancel"
+                label=tr("act.cancel", locale),
+                style=discord.ButtonStyle.secondary,
+                custom_id="vigil:cancel",
             )
         )
 
@@ -520,21 +557,21 @@ class CancelButton(
         return cls()
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await reply_or_edit(interaction, "Cancelled. Nothing was changed.")
+        await reply_or_edit(interaction, tr("act.cancelled", server_locale(interaction)))
 
 
 class TimeoutSelect(
     discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
     template=r"vigil:timeout:(?P<case_id>[0-9]{1,19})",
 ):
-    def __init__(self, case_id: int) -> None:
+    def __init__(self, case_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Select(
                 custom_id=f"vigil:timeout:{case_id}",
-                placeholder="Choose a duration",
+                placeholder=tr("act.choose_duration", locale),
                 options=[
-                    discord.SelectOption(label=label, value=seconds)
-                    for seconds, label in TIMEOUT_CHOICES.items()
+                    discord.SelectOption(label=timeout_label(seconds, locale), value=seconds)
+                    for seconds in TIMEOUT_CHOICES
                 ],
             )
         )
@@ -552,7 +589,7 @@ class TimeoutSelect(
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         values = self.item.values
         if len(values) != 1 or values[0] not in TIMEOUT_CHOICES:
-            await send_private(interaction, "Choose one of the listed durations. Nothing changed.")
+            await send_private(interaction, tr("act.invalid_duration", server_locale(interaction)))
             return
         await enforce(interaction, self.case_id, CaseAction.TIMEOUT, values[0])
 
@@ -561,12 +598,15 @@ class DismissSelect(
     discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
     template=r"vigil:dismiss:(?P<case_id>[0-9]{1,19})",
 ):
-    def __init__(self, case_id: int) -> None:
+    def __init__(self, case_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Select(
                 custom_id=f"vigil:dismiss:{case_id}",
-                placeholder="Reason for dismissing",
-                options=[discord.SelectOption(label=r.label, value=r.value) for r in DismissReason],
+                placeholder=tr("act.dismiss_placeholder", locale),
+                options=[
+                    discord.SelectOption(label=dismiss_label(r, locale), value=r.value)
+                    for r in DismissReason
+                ],
             )
         )
         self.case_id = case_id
@@ -581,18 +621,20 @@ class DismissSelect(
         return cls(int(match["case_id"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
         if not is_moderator(interaction):
-            await send_private(interaction, MODERATORS_ONLY)
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
             return
         values = self.item.values
         if len(values) != 1 or values[0] not in DismissReason._value2member_map_:
-            await send_private(interaction, "Choose one of the listed reasons. Nothing changed.")
+            await send_private(interaction, tr("act.invalid_reason", locale))
             return
         reason = DismissReason(values[0])
         case = await record(interaction, self.case_id, CaseAction.DISMISS, detail=reason.value)
         if case is not None:
+            why = dismiss_inline(reason, locale)
             await reply_or_edit(
-                interaction, f"Case #{case.number} dismissed ({reason.label.lower()})."
+                interaction, tr("act.dismissed", locale, number=case.number, reason=why)
             )
 
 
@@ -600,9 +642,9 @@ class DismissSelect(
 
 
 class NoteModal(discord.ui.Modal):
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, locale: str | None = None) -> None:
         super().__init__(
-            title=f"Note on case #{case.number}"[:45],
+            title=tr("act.note_title", locale, number=case.number)[:45],
             custom_id=f"vigil:note-form:{case.id}",
             timeout=900,
         )
@@ -611,60 +653,93 @@ class NoteModal(discord.ui.Modal):
             custom_id="note",
             style=discord.TextStyle.paragraph,
             max_length=MAX_NOTE,
-            placeholder="Only moderators see notes. Describe, never paste images.",
+            placeholder=tr("act.note_placeholder", locale),
         )
-        self.add_item(discord.ui.Label(text="Note", component=self.note))
+        self.add_item(discord.ui.Label(text=tr("act.note_label", locale), component=self.note))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
         if not is_moderator(interaction):
-            await send_private(interaction, MODERATORS_ONLY)
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
             return
-        text = self.note.value.strip()
+        text = clean_user_text(self.note.value, MAX_NOTE)
         if not text:
-            await send_private(interaction, "The note was empty, so nothing was added.")
+            await send_private(interaction, tr("act.note_empty", locale))
             return
-        case = await record(interaction, self.case_id, CaseAction.NOTE, note=text[:MAX_NOTE])
+        case = await record(interaction, self.case_id, CaseAction.NOTE, note=text)
         if case is not None:
-            await send_private(interaction, f"Note added to case #{case.number}.")
+            await send_private(interaction, tr("act.note_added", locale, number=case.number))
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: Interaction, error: Exception
+    ) -> None:
+        await answer_form_error(interaction, error)
 
 
 class EscalateModal(discord.ui.Modal):
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, locale: str | None = None) -> None:
         super().__init__(
-            title=f"Case #{case.number}: reported elsewhere"[:45],
+            title=tr("act.escalate_title", locale, number=case.number)[:45],
             custom_id=f"vigil:escalate-form:{case.id}",
             timeout=900,
         )
         self.case_id = case.id
         self.where: discord.ui.Select[discord.ui.View] = discord.ui.Select(
             custom_id="where",
-            options=[discord.SelectOption(label=t.label, value=t.value) for t in EscalationTarget],
+            options=[
+                discord.SelectOption(label=escalation_label(t, locale), value=t.value)
+                for t in EscalationTarget
+            ],
         )
         self.reference: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
             custom_id="reference",
             required=False,
             max_length=MAX_REFERENCE,
-            placeholder="e.g. the report or ticket number you were given",
+            placeholder=tr("act.escalate_placeholder", locale),
         )
-        self.add_item(discord.ui.Label(text="Reported to", component=self.where))
-        self.add_item(discord.ui.Label(text="Reference number", component=self.reference))
+        self.add_item(discord.ui.Label(text=tr("act.escalate_where", locale), component=self.where))
+        self.add_item(
+            discord.ui.Label(text=tr("act.escalate_reference", locale), component=self.reference)
+        )
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
         if not is_moderator(interaction):
-            await send_private(interaction, MODERATORS_ONLY)
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
             return
         values = self.where.values
         if len(values) != 1 or values[0] not in EscalationTarget._value2member_map_:
-            await send_private(interaction, "Choose where it was reported. Nothing was recorded.")
+            await send_private(interaction, tr("act.escalate_invalid", locale))
             return
-        reference = self.reference.value.strip() or None
+        reference = clean_user_text(self.reference.value, MAX_REFERENCE)
         case = await record(
             interaction, self.case_id, CaseAction.ESCALATE, detail=values[0], note=reference
         )
         if case is not None:
             data = await interaction.client.services.cases.alert_data(case.id)
-            summary = describe_event(data.events[-1]) if data and data.events else "recorded"
-            await send_private(interaction, f"Recorded on case #{case.number}: {summary}.")
+            summary = (
+                describe_event(data.events[-1], locale)
+                if data and data.events
+                else tr("act.recorded_plain", locale)
+            )
+            await send_private(
+                interaction, tr("act.recorded", locale, number=case.number, summary=summary)
+            )
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: Interaction, error: Exception
+    ) -> None:
+        await answer_form_error(interaction, error)
+
+
+async def answer_form_error(interaction: Interaction, error: Exception) -> None:
+    """A form that failed still gets a polite answer, never silence."""
+    log.error("moderator form failed", exc_info=error)
+    text = tr("error.generic", server_locale(interaction))
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await send_private(interaction, text)
 
 
 class CaseActions(commands.Cog):

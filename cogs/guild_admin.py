@@ -1,7 +1,8 @@
 """/reports: setup, config, queue and history, for members with Manage Server.
 
 `default_permissions` hides the group from others in the client, but server admins can change
-that, so every command checks the member's permissions again here.
+that, so every command checks the member's permissions again here. Replies are moderator-facing:
+they follow the server's language (`interaction.guild_locale`).
 """
 
 from __future__ import annotations
@@ -15,60 +16,80 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.app import VigilBot
-from cogs.case_actions import send_export
+from cogs.case_actions import send_export, server_locale
 from cogs.hotlines import country_choices
 from cogs.replies import alert_embed, send_private
 from core.alert_view import (
     describe_event,
+    describe_problem,
     relative,
     render_alert,
     render_case_record,
     render_queue_line,
     render_settings,
 )
+from core.i18n import country_name, tr
 from core.text import neutralise, trim
 
 log = logging.getLogger(__name__)
 
 
-def alert_channel_problems(guild: discord.Guild, channel_id: int | None) -> list[str]:
+def alert_channel_problems(
+    guild: discord.Guild, channel_id: int | None, locale: str | None = None
+) -> list[str]:
     """Why Vigil could not post alerts, in words an admin can act on (empty: all good)."""
     if channel_id is None:
-        return ["No alert channel is set: run `/reports setup alert_channel:`."]
+        return [tr("admin.no_alert_channel", locale)]
     channel = guild.get_channel(channel_id)
     if channel is None:
-        return ["The alert channel no longer exists: choose another with `/reports setup`."]
+        return [tr("admin.channel_gone", locale)]
     me = guild.me
     if me is None or not isinstance(channel, discord.abc.GuildChannel):
         return []
     perms = channel.permissions_for(me)
     missing = [
-        name
-        for name, ok in (
-            ("View Channel", perms.view_channel),
-            ("Send Messages", perms.send_messages),
-            ("Embed Links", perms.embed_links),
+        tr(key, locale)
+        for key, ok in (
+            ("permission.view_channel", perms.view_channel),
+            ("permission.send_messages", perms.send_messages),
+            ("permission.embed_links", perms.embed_links),
         )
         if not ok
     ]
     if missing:
-        return [f"Vigil is missing {', '.join(missing)} in {channel.mention}."]
+        return [
+            tr(
+                "admin.missing_permissions",
+                locale,
+                permissions=", ".join(missing),
+                channel=channel.mention,
+            )
+        ]
     return []
 
 
 async def queue_message(
-    bot: VigilBot, guild_id: int, page: int
+    bot: VigilBot, guild_id: int, page: int, locale: str | None = None
 ) -> tuple[str, discord.ui.View | None]:
     result = await bot.services.cases.queue_page(guild_id, page)
     if not result.cases:
-        return "No open cases. ✅", None
-    lines = [f"**Open cases** ({result.total}) · page {result.page} of {result.pages}"]
-    lines += [render_queue_line(guild_id, case) for case in result.cases]
+        return tr("admin.no_open_cases", locale), None
+    lines = [
+        tr(
+            "admin.queue_header",
+            locale,
+            total=result.total,
+            page=result.page,
+            pages=result.pages,
+        )
+    ]
+    lines += [render_queue_line(guild_id, case, locale) for case in result.cases]
     view = None
     if result.pages > 1:
+        previous, following = tr("admin.previous", locale), tr("admin.next", locale)
         view = discord.ui.View(timeout=None)
-        view.add_item(QueuePageButton(result.page - 1, "◀ Previous", result.page <= 1))
-        view.add_item(QueuePageButton(result.page + 1, "Next ▶", result.page >= result.pages))
+        view.add_item(QueuePageButton(result.page - 1, previous, result.page <= 1))
+        view.add_item(QueuePageButton(result.page + 1, following, result.page >= result.pages))
     return trim("\n".join(lines), 2000), view
 
 
@@ -97,10 +118,13 @@ class QueuePageButton(
         return cls(int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            await send_private(interaction, "Only members with Manage Server can page the queue.")
+            await send_private(interaction, tr("admin.queue_only_managers", locale))
             return
-        text, view = await queue_message(interaction.client, interaction.guild_id, self.page)
+        text, view = await queue_message(
+            interaction.client, interaction.guild_id, self.page, locale
+        )
         await interaction.response.edit_message(content=text, view=view)
 
 
@@ -110,10 +134,10 @@ class ForgetButton(
 ):
     """Confirms an erasure. Re-checks Manage Server: the ID in it carries no trust."""
 
-    def __init__(self, user_id: int) -> None:
+    def __init__(self, user_id: int, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Erase everything about this member",
+                label=tr("admin.erase_button", locale),
                 style=discord.ButtonStyle.danger,
                 custom_id=f"vigil:forget:{user_id}",
             )
@@ -131,8 +155,9 @@ class ForgetButton(
 
     async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
         guild = interaction.guild
+        locale = server_locale(interaction)
         if guild is None or not interaction.permissions.manage_guild:
-            await send_private(interaction, "Only members with Manage Server can erase data.")
+            await send_private(interaction, tr("admin.erase_only_managers", locale))
             return
         await interaction.response.defer()
         bot = interaction.client
@@ -147,10 +172,12 @@ class ForgetButton(
                 except discord.HTTPException as error:
                     log.warning("could not delete the alert of an erased case: %s", error)
         await interaction.edit_original_response(
-            content=(
-                f"Erased: {erasure.counts.reports} report(s) and {erasure.counts.cases} case(s); "
-                f"{removed} alert message(s) deleted. The audit trail keeps only that an "
-                "erasure happened."
+            content=tr(
+                "admin.erased",
+                locale,
+                reports=erasure.counts.reports,
+                cases=erasure.counts.cases,
+                alerts=removed,
             ),
             view=None,
         )
@@ -158,12 +185,11 @@ class ForgetButton(
 
 class ReportsGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction[VigilBot]) -> bool:  # type: ignore[override]
+        locale = server_locale(interaction)
         if interaction.guild is None:
-            raise app_commands.CheckFailure("This command only works inside a server.")
+            raise app_commands.CheckFailure(tr("admin.guild_only", locale))
         if not interaction.permissions.manage_guild:
-            raise app_commands.CheckFailure(
-                "Only members with the Manage Server permission can use `/reports`."
-            )
+            raise app_commands.CheckFailure(tr("admin.manage_server_only", locale))
         return True
 
 
@@ -189,12 +215,12 @@ class GuildAdmin(commands.Cog):
     async def forget_command(
         self, interaction: discord.Interaction[VigilBot], member: discord.Member | discord.User
     ) -> None:
+        locale = server_locale(interaction)
         view = discord.ui.View(timeout=None)
-        view.add_item(ForgetButton(member.id))
+        view.add_item(ForgetButton(member.id, locale))
         await send_private(
             interaction,
-            f"This erases every report by or about {member.mention} (`{member.id}`) and every "
-            "case about them, and deletes those cases' alerts. It can't be undone.",
+            tr("admin.forget_prompt", locale, mention=member.mention, id=member.id),
             view=view,
         )
 
@@ -225,24 +251,17 @@ class GuildAdmin(commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
+        locale = server_locale(interaction)
         services = self.bot.services
         region_code: str | None = None
         if region is not None:
             country = services.hotlines.country(region.strip())
             if country is None:
-                await send_private(
-                    interaction,
-                    "I don't know that region. Pick a country from the list (for example GB, "
-                    "US or DE). Nothing was changed.",
-                )
+                await send_private(interaction, tr("admin.unknown_region", locale))
                 return
             region_code = country.code
         if mod_role is not None and mod_role.is_default():
-            await send_private(
-                interaction,
-                "Vigil never mentions @everyone. Choose a specific moderator role. "
-                "Nothing was changed.",
-            )
+            await send_private(interaction, tr("admin.no_everyone", locale))
             return
         current = await services.guild_settings.get(guild.id)
         updated = replace(
@@ -266,18 +285,15 @@ class GuildAdmin(commands.Cog):
             retention_days=retention_days if retention_days is not None else current.retention_days,
         )
         await services.guild_settings.save(updated)
-        region_name = self._region_name(updated.region)
-        lines = ["**Vigil is set up.**", *render_settings(updated, region_name)]
-        problems = alert_channel_problems(guild, alert_channel.id)
+        region_name = self._region_name(updated.region, locale)
+        lines = [tr("admin.set_up", locale), *render_settings(updated, region_name, locale)]
+        problems = alert_channel_problems(guild, alert_channel.id, locale)
         if problems:
-            lines += ["", "**Warning:** " + " ".join(problems) + " Alerts wait until fixed."]
+            lines += ["", tr("admin.warning", locale, problems=" ".join(problems))]
         if mod_role is not None and not mod_role.mentionable:
             me = guild.me
             if me is None or not me.guild_permissions.mention_everyone:
-                lines.append(
-                    f"Note: {mod_role.mention} is not mentionable, so urgent alerts can't ping "
-                    "it. Make it mentionable in the role settings."
-                )
+                lines.append(tr("admin.not_mentionable", locale, role=mod_role.mention))
         await send_private(interaction, "\n".join(lines))
 
     @setup_command.autocomplete("region")
@@ -286,33 +302,36 @@ class GuildAdmin(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return country_choices(self.bot.services.hotlines, current)
 
-    def _region_name(self, code: str | None) -> str | None:
+    def _region_name(self, code: str | None, locale: str | None = None) -> str | None:
         if code is None:
             return None
         country = self.bot.services.hotlines.country(code)
-        return country.name if country else code
+        return country_name(country.code, country.name, locale) if country else code
 
     @reports.command(name="config", description="Show Vigil's settings and whether alerts can post")
     async def config_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
+        locale = server_locale(interaction)
         settings = await self.bot.services.guild_settings.get(guild.id)
-        lines = render_settings(settings, self._region_name(settings.region))
-        problems = alert_channel_problems(guild, settings.alert_channel_id)
+        lines = render_settings(settings, self._region_name(settings.region, locale), locale)
+        problems = alert_channel_problems(guild, settings.alert_channel_id, locale)
         dispatcher = self.bot.services.dispatcher
         if dispatcher is not None:
-            problems += sorted(set(dispatcher.problems().values()))
+            problems += sorted(
+                {describe_problem(p, locale) for p in dispatcher.problems().values()}
+            )
         if problems:
-            lines += ["", "**Problems:**", *(f"- {p}" for p in problems)]
+            lines += ["", tr("admin.problems", locale), *(f"- {p}" for p in problems)]
         else:
-            lines += ["", "Vigil can post alerts in the alert channel."]
+            lines += ["", tr("admin.all_good", locale)]
         await send_private(interaction, "\n".join(lines))
 
     @reports.command(name="queue", description="Open cases, urgent and oldest first")
     async def queue_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
-        text, view = await queue_message(self.bot, guild.id, 1)
+        text, view = await queue_message(self.bot, guild.id, 1, server_locale(interaction))
         await send_private(interaction, text, view=view)
 
     @reports.command(name="case", description="Everything about one case: reports, actions, notes")
@@ -322,17 +341,20 @@ class GuildAdmin(commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
+        locale = server_locale(interaction)
         data = await self.bot.services.cases.by_number(guild.id, number)
         if data is None:
-            await send_private(interaction, f"There is no case #{number} in this server.")
+            await send_private(interaction, tr("admin.no_case", locale, number=number))
             return
-        content = render_alert(data)
-        record = discord.Embed(title=f"Case #{number}: full record", colour=content.colour)
-        for field in render_case_record(data):
+        content = render_alert(data, locale)
+        record = discord.Embed(
+            title=tr("admin.full_record", locale, number=number), colour=content.colour
+        )
+        for field in render_case_record(data, locale):
             record.add_field(name=field.name, value=field.value, inline=False)
         if data.case.alert_message_id:
             record.description = (
-                f"[Jump to the alert](https://discord.com/channels/{guild.id}/"
+                f"[{tr('admin.jump', locale)}](https://discord.com/channels/{guild.id}/"
                 f"{data.case.alert_channel_id}/{data.case.alert_message_id})"
             )
         await send_private(interaction, None, embeds=[alert_embed(content), record])
@@ -346,7 +368,9 @@ class GuildAdmin(commands.Cog):
         assert guild is not None
         data = await self.bot.services.cases.by_number(guild.id, case)
         if data is None:
-            await send_private(interaction, f"There is no case #{case} in this server.")
+            await send_private(
+                interaction, tr("admin.no_case", server_locale(interaction), number=case)
+            )
             return
         await send_export(interaction, data)
 
@@ -357,31 +381,36 @@ class GuildAdmin(commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
+        locale = server_locale(interaction)
         history = await self.bot.services.cases.history(guild.id, member.id, limit=10)
         if not history.cases and not history.reports:
-            await send_private(interaction, f"No reports about {member.mention}.")
+            await send_private(interaction, tr("admin.no_reports", locale, mention=member.mention))
             return
-        lines = [f"**History of {member.mention}** (`{member.id}`)"]
+        lines = [tr("admin.history", locale, mention=member.mention, id=member.id)]
         if history.cases:
-            lines.append("__Cases__")
+            lines.append(tr("admin.history_cases", locale))
             for case in history.cases:
-                lines.append(render_queue_line(guild.id, case))
+                lines.append(render_queue_line(guild.id, case, locale))
         if history.events:
-            lines.append("__Moderator actions__")
+            lines.append(tr("admin.history_actions", locale))
             numbers = {c.id: c.number for c in history.cases}
             for event in history.events[-10:]:
                 lines.append(
                     f"{relative(event.created_at)} #{numbers.get(event.case_id, '?')}: "
-                    f"{describe_event(event)}"
+                    f"{describe_event(event, locale)}"
                 )
         if history.reports:
-            lines.append(f"__Latest reports__ ({history.report_total} in all)")
+            lines.append(tr("admin.history_reports", locale, total=history.report_total))
             for report in history.reports:
                 details = trim(neutralise(report.details), 120) if report.details else ""
-                lines.append(
-                    f"{relative(report.created_at)} by <@{report.reporter_id}>: "
-                    f"{report.reason.label}" + (f": {details}" if details else "")
+                line = tr(
+                    "admin.history_report",
+                    locale,
+                    when=relative(report.created_at),
+                    reporter=f"<@{report.reporter_id}>",
+                    reason=report.reason.label_in(locale),
                 )
+                lines.append(line + (f": {details}" if details else ""))
         await send_private(interaction, trim("\n".join(lines), 2000))
 
 

@@ -66,20 +66,46 @@ def guidance_embed(
     )
 
 
+class InFlight:
+    """How many reports are being stored right now, across all interactions."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+IN_FLIGHT = InFlight()
+BUSY_AT = 8  # reports in flight at once: a storm has started
+
+
 async def answer_within_deadline(
     interaction: discord.Interaction[Any], work: Awaitable[T]
 ) -> tuple[T, bool]:
-    """Run `work`; if it is not done in time, defer (ephemerally) so Discord keeps waiting.
+    """Run `work` and make sure Discord hears from us within its 3-second window.
 
-    Returns the result and whether the interaction was deferred.
+    Normally the answer comes with the result. If the work is slow, Vigil defers (ephemeral
+    "thinking...") before the deadline. In a storm (many reports in flight) it defers at once,
+    before storing: the acknowledgement Discord needs goes out first, so no report is dropped
+    while hundreds queue for the database, and the confirmation follows once the report is
+    committed. Returns the result and whether the interaction was deferred.
     """
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
-    deferred = False
-    if not done:
+    if IN_FLIGHT.count >= BUSY_AT:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        deferred = True
-    return await task, deferred
+        IN_FLIGHT.count += 1
+        try:
+            return await work, True
+        finally:
+            IN_FLIGHT.count -= 1
+    IN_FLIGHT.count += 1
+    try:
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
+        deferred = False
+        if not done:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            deferred = True
+        return await task, deferred
+    finally:
+        IN_FLIGHT.count -= 1
 
 
 async def send_private(

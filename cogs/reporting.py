@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from typing import Any
@@ -70,7 +71,7 @@ async def submit_and_reply(
         outcome.region, interaction.guild_locale and str(interaction.guild_locale)
     )
     directory = bot.services.hotlines
-    guidance = build_guidance(directory, submission.reason.value, region, locale)
+    guidance = cached_guidance(directory, submission.reason.value, region, locale)
     text = render_report_ack(outcome, submission.target.name, guidance.headline, locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
@@ -119,7 +120,7 @@ class CountrySelect(
         locale = reader_locale(interaction)
         directory = interaction.client.services.hotlines
         chosen = self.item.values[0] if self.item.values else self.country
-        guidance = build_guidance(directory, self.reason.value, chosen, locale)
+        guidance = cached_guidance(directory, self.reason.value, chosen, locale)
         embed = guidance_embed(
             guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
         )
@@ -129,10 +130,12 @@ class CountrySelect(
         )
 
 
-def country_view(
-    directory: HotlineDirectory, reason: Reason, country: str | None, locale: str
-) -> discord.ui.View:
-    """The country menu: the covered countries (and the one shown) in the reader's language."""
+@functools.lru_cache(maxsize=1024)
+def country_options(
+    directory: HotlineDirectory, country: str | None, locale: str
+) -> tuple[str, tuple[discord.SelectOption, ...]]:
+    """(the code shown, the menu's options). Pure and small, so cached: a report storm would
+    otherwise sort and translate the same list for every reply."""
     current = directory.country(country) if country else None
     shown = [c for c in directory.countries() if c.covered or c == current]
     shown.sort(key=lambda c: localised_name(c, locale).casefold())
@@ -149,7 +152,18 @@ def country_view(
             default=current is None,
         )
     )
-    select = CountrySelect(reason, current.code if current else INTERNATIONAL, options[:25])
+    return (current.code if current else INTERNATIONAL), tuple(options[:25])
+
+
+cached_guidance = functools.lru_cache(maxsize=1024)(build_guidance)
+
+
+def country_view(
+    directory: HotlineDirectory, reason: Reason, country: str | None, locale: str
+) -> discord.ui.View:
+    """The country menu: the covered countries (and the one shown) in the reader's language."""
+    shown_code, options = country_options(directory, country, locale)
+    select = CountrySelect(reason, shown_code, list(options))
     select.item.placeholder = tr("select.country", locale)[:150]
     view = discord.ui.View(timeout=None)
     view.add_item(select)

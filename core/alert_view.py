@@ -1,11 +1,18 @@
-"""What moderators see: alerts, case details, the queue, audit lines. Plain data; cogs draw it."""
+"""What moderators see: alerts, case details, the queue, audit lines. Plain data; cogs draw it.
+
+Moderator-facing text follows the server's language: every renderer takes ``locale`` (a
+Discord locale code such as ``str(guild.preferred_locale)``) and falls back to English. User
+text, names, IDs and Discord timestamps are never translated. ``describe_event`` without a
+locale stays English: the export file (for authorities) uses it that way.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
     BURST_REPORTERS,
@@ -21,6 +28,7 @@ from core.models import (
     GuildSettings,
     Report,
 )
+from core.service import CaseActionRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 
@@ -34,17 +42,145 @@ MAX_EVENT_LINES = 6
 FIELD_LIMIT = 1024
 
 TIMEOUT_CHOICES: dict[str, str] = {
-    "600": "10 minutes",
-    "3600": "1 hour",
-    "86400": "1 day",
-    "604800": "1 week",
+    "600": "duration.ten_minutes",
+    "3600": "duration.one_hour",
+    "86400": "duration.one_day",
+    "604800": "duration.one_week",
 }
+"""Timeout length in seconds -> catalogue key of its label (see :func:`timeout_label`)."""
 BAN_DELETE_CHOICES: dict[str, str] = {
-    "0": "keep their messages",
-    "3600": "delete the last hour of messages",
-    "86400": "delete the last 24 hours of messages",
-    "604800": "delete the last 7 days of messages",
+    "0": "ban_delete.none",
+    "3600": "ban_delete.hour",
+    "86400": "ban_delete.day",
+    "604800": "ban_delete.week",
 }
+"""Seconds of messages a ban deletes -> catalogue key of its label (:func:`ban_delete_label`)."""
+
+STATUS_KEYS: dict[CaseStatus, str] = {
+    CaseStatus.OPEN: "status.open",
+    CaseStatus.ACKNOWLEDGED: "status.acknowledged",
+    CaseStatus.RESOLVED: "status.resolved",
+    CaseStatus.DISMISSED: "status.dismissed",
+}
+ACTION_LABEL_KEYS: dict[str, str] = {
+    CaseAction.ACKNOWLEDGE.value: "action.acknowledge",
+    CaseAction.RESOLVE.value: "action.resolve",
+    CaseAction.DISMISS.value: "action.dismiss",
+    CaseAction.NOTE.value: "action.note",
+    "export": "action.export",
+    CaseAction.TIMEOUT.value: "action.timeout",
+    CaseAction.KICK.value: "action.kick",
+    CaseAction.BAN.value: "action.ban",
+    CaseAction.DELETE_MESSAGES.value: "action.delete_messages",
+    CaseAction.ESCALATE.value: "action.escalate",
+}
+"""Button key -> catalogue key of the button's label (also an action's name in refusals)."""
+ACTION_VERB_KEYS: dict[CaseAction, str] = {
+    CaseAction.TIMEOUT: "verb.timeout",
+    CaseAction.KICK: "verb.kick",
+    CaseAction.BAN: "verb.ban",
+    CaseAction.DELETE_MESSAGES: "verb.delete_messages",
+}
+EVENT_KEYS: dict[CaseAction, str] = {
+    CaseAction.ACKNOWLEDGE: "event.acknowledge",
+    CaseAction.RESOLVE: "event.resolve",
+    CaseAction.DISMISS: "event.dismiss",
+    CaseAction.NOTE: "event.note",
+    CaseAction.ESCALATE: "event.escalate",
+    CaseAction.TIMEOUT: "event.timeout",
+    CaseAction.KICK: "event.kick",
+    CaseAction.BAN: "event.ban",
+    CaseAction.DELETE_MESSAGES: "event.delete_messages",
+}
+DISMISS_LABEL_KEYS: dict[DismissReason, str] = {
+    DismissReason.NOT_A_VIOLATION: "dismiss.not_violation",
+    DismissReason.DUPLICATE: "dismiss.duplicate",
+    DismissReason.MALICIOUS: "dismiss.malicious",
+}
+DISMISS_INLINE_KEYS: dict[DismissReason, str] = {
+    DismissReason.NOT_A_VIOLATION: "dismissed.not_violation",
+    DismissReason.DUPLICATE: "dismissed.duplicate",
+    DismissReason.MALICIOUS: "dismissed.malicious",
+}
+ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
+    EscalationTarget.POLICE: "escalation.police",
+    EscalationTarget.HOTLINE: "escalation.hotline",
+}
+"""Discord Trust & Safety and NCMEC CyberTipline are names: they stay as they are."""
+PROBLEM_KEYS: dict[str, str] = {
+    "the alert message was deleted": "problem.message_gone",
+    "Vigil is missing a permission in the alert channel (View Channel, Send Messages, Embed "
+    "Links)": "problem.missing_permission",
+    "the alert channel no longer exists": "problem.channel_gone",
+    "rate limited by Discord": "problem.rate_limited",
+}
+"""Delivery problems (cogs/alerts.py words them in English) -> catalogue key, for display."""
+_HTTP_PROBLEM = re.compile(r"Discord answered (?P<status>[0-9]{3})")
+_NETWORK_PROBLEM = re.compile(r"network error \((?P<error>[A-Za-z0-9_.]+)\)")
+
+
+def timeout_label(seconds: str, locale: str | None = None) -> str:
+    """`1 hour`, `1 Stunde`: a timeout length offered to moderators."""
+    return tr(TIMEOUT_CHOICES[seconds], locale)
+
+
+def ban_delete_label(seconds: str, locale: str | None = None) -> str:
+    return tr(BAN_DELETE_CHOICES[seconds], locale)
+
+
+def status_label(status: CaseStatus, locale: str | None = None) -> str:
+    """`acknowledged`, `übernommen`: a case's status, as it reads inside a sentence."""
+    return tr(STATUS_KEYS[status], locale)
+
+
+def action_label(key: str, locale: str | None = None) -> str:
+    """A button's label: `Acknowledge`, `Delete messages`, `Export`."""
+    return tr(ACTION_LABEL_KEYS[key], locale) if key in ACTION_LABEL_KEYS else key.title()
+
+
+def action_verb(action: CaseAction, locale: str | None = None) -> str:
+    """An enforcement action inside a sentence: `Can't {kick}`."""
+    key = ACTION_VERB_KEYS.get(action)
+    return tr(key, locale) if key else action_label(action.value, locale).lower()
+
+
+def dismiss_label(reason: DismissReason, locale: str | None = None) -> str:
+    """`Not a violation`: a dismissal reason as a choice."""
+    return tr(DISMISS_LABEL_KEYS[reason], locale)
+
+
+def dismiss_inline(reason: DismissReason, locale: str | None = None) -> str:
+    """`not a violation`: a dismissal reason inside a sentence."""
+    return tr(DISMISS_INLINE_KEYS[reason], locale)
+
+
+def escalation_label(target: EscalationTarget, locale: str | None = None) -> str:
+    key = ESCALATION_LABEL_KEYS.get(target)
+    return tr(key, locale) if key else target.label
+
+
+def describe_problem(problem: str, locale: str | None = None) -> str:
+    """A delivery problem in the server's language (unknown wording is shown as it is)."""
+    if problem in PROBLEM_KEYS:
+        return tr(PROBLEM_KEYS[problem], locale)
+    if match := _HTTP_PROBLEM.fullmatch(problem):
+        return tr("problem.http", locale, status=match["status"])
+    if match := _NETWORK_PROBLEM.fullmatch(problem):
+        return tr("problem.network", locale, error=match["error"])
+    return problem
+
+
+def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
+    """Why a case action was refused, in the server's language."""
+    if refused.case is None or refused.action is None:
+        return tr("refused.no_case", locale)
+    return tr(
+        "refused.not_applicable",
+        locale,
+        number=refused.case.number,
+        status=status_label(refused.case.status, locale),
+        action=action_label(refused.action.value, locale),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,44 +225,48 @@ def absolute(when: datetime) -> str:
     return f"<t:{int(when.timestamp())}:f>"
 
 
-def describe_event(event: CaseEvent) -> str:
+def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
-    text = f"<@{event.actor_id}> {event.action.past_tense}"
-    if event.action is CaseAction.TIMEOUT and event.detail in TIMEOUT_CHOICES:
-        text += f" ({TIMEOUT_CHOICES[event.detail]})"
-    elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
-        text += f" ({BAN_DELETE_CHOICES[event.detail]})"
-    elif event.action is CaseAction.DISMISS and event.detail:
-        with contextlib.suppress(ValueError):
-            text += f" ({DismissReason(event.detail).label.lower()})"
-    elif event.action is CaseAction.ESCALATE and event.detail:
+    actor = f"<@{event.actor_id}>"
+    if event.action is CaseAction.ESCALATE and event.detail:
         try:
-            where = EscalationTarget(event.detail).label
+            where = escalation_label(EscalationTarget(event.detail), locale)
         except ValueError:
-            where = "elsewhere"
-        text += f" to {where}"
+            where = tr("escalation.elsewhere", locale)
+        text = tr("event.escalate_to", locale, actor=actor, where=where)
+    else:
+        text = tr(EVENT_KEYS[event.action], locale, actor=actor)
+    if event.action is CaseAction.TIMEOUT and event.detail in TIMEOUT_CHOICES:
+        text += f" ({timeout_label(event.detail, locale)})"
+    elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
+        text += f" ({ban_delete_label(event.detail, locale)})"
+    elif event.action is CaseAction.DISMISS and event.detail in DismissReason._value2member_map_:
+        text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:
-        label = "ref" if event.action is CaseAction.ESCALATE else "reason"
-        text += f", {label}: {trim(neutralise(event.note), 120)}"
+        key = "event.ref" if event.action is CaseAction.ESCALATE else "event.reason"
+        text += ", " + tr(key, locale, note=trim(neutralise(event.note), 120))
     return text
 
 
-def _status_line(case: Case) -> str:
+def _status_line(case: Case, locale: str | None) -> str:
     if case.status is CaseStatus.OPEN:
-        return "**Status:** open: waiting for a moderator"
-    who = f"<@{case.handled_by}>" if case.handled_by else "a moderator"
-    when = f" {relative(case.handled_at)}" if case.handled_at else ""
-    status = case.status.value
+        return tr("alert.status_open", locale)
+    who = f"<@{case.handled_by}>" if case.handled_by else tr("alert.a_moderator", locale)
+    status = status_label(case.status, locale)
     if case.dismiss_reason is not None:
-        status += f" ({case.dismiss_reason.label.lower()})"
-    return f"**Status:** {status} by {who}{when}"
+        status += f" ({dismiss_inline(case.dismiss_reason, locale)})"
+    if case.handled_at:
+        return tr(
+            "alert.status_by_when", locale, status=status, who=who, when=relative(case.handled_at)
+        )
+    return tr("alert.status_by", locale, status=status, who=who)
 
 
 def _done(events: tuple[CaseEvent, ...], action: CaseAction) -> bool:
     return any(e.action is action for e in events)
 
 
-def _buttons(data: AlertData) -> tuple[ButtonSpec, ...]:
+def _buttons(data: AlertData, locale: str | None) -> tuple[ButtonSpec, ...]:
     case, events = data.case, data.events
     status = case.status
     active = status.is_active
@@ -134,115 +274,157 @@ def _buttons(data: AlertData) -> tuple[ButtonSpec, ...]:
     gone = _done(events, CaseAction.KICK) or _done(events, CaseAction.BAN)
     member = case.target_is_member and not gone
     has_links = any(r.message_link for r in data.reports)
-    return (
-        ButtonSpec("acknowledge", "Acknowledge", "primary", status is not CaseStatus.OPEN, 0),
-        ButtonSpec("resolve", "Resolve", "success", not active, 0),
-        ButtonSpec("dismiss", "Dismiss", "secondary", not active, 0),
-        ButtonSpec("note", "Note", "secondary", False, 0),
-        ButtonSpec("export", "Export", "secondary", False, 0),
-        ButtonSpec("timeout", "Timeout", "danger", dismissed or not member, 1),
-        ButtonSpec("kick", "Kick", "danger", dismissed or not member, 1),
-        ButtonSpec("ban", "Ban", "danger", dismissed or _done(events, CaseAction.BAN), 1),
-        ButtonSpec(
+    specs = (
+        ("acknowledge", "primary", status is not CaseStatus.OPEN, 0),
+        ("resolve", "success", not active, 0),
+        ("dismiss", "secondary", not active, 0),
+        ("note", "secondary", False, 0),
+        ("export", "secondary", False, 0),
+        ("timeout", "danger", dismissed or not member, 1),
+        ("kick", "danger", dismissed or not member, 1),
+        ("ban", "danger", dismissed or _done(events, CaseAction.BAN), 1),
+        (
             "delete_messages",
-            "Delete messages",
             "danger",
             dismissed or not has_links or _done(events, CaseAction.DELETE_MESSAGES),
             1,
         ),
-        ButtonSpec("escalate", "Escalated", "secondary", False, 1),
+        ("escalate", "secondary", False, 1),
+    )
+    return tuple(
+        ButtonSpec(key, action_label(key, locale), style, disabled, row)
+        for key, style, disabled, row in specs
     )
 
 
-def _signal_lines(data: AlertData) -> list[str]:
+def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     signals, settings = data.signals, data.settings
     reporters = len({r.reporter_id for r in data.reports})
     lines = []
     if signals.new_accounts:
-        lines.append(
-            f"🆕 {signals.new_accounts} of {reporters} reporter account(s) younger than "
-            f"{NEW_ACCOUNT_DAYS} days"
+        new = tr(
+            "signal.new_accounts",
+            locale,
+            count=signals.new_accounts,
+            total=reporters,
+            days=NEW_ACCOUNT_DAYS,
         )
+        lines.append(f"🆕 {new}")
     if signals.recent_joiners:
-        lines.append(
-            f"🚪 {signals.recent_joiners} reporter(s) joined in the last {RECENT_JOIN_HOURS} hours"
+        joined = tr(
+            "signal.recent_joiners", locale, count=signals.recent_joiners, hours=RECENT_JOIN_HOURS
         )
+        lines.append(f"🚪 {joined}")
     if signals.burst:
-        lines.append(f"⚡ Burst: {BURST_REPORTERS}+ reporters within {BURST_MINUTES} minutes")
+        burst = tr("signal.burst", locale, count=BURST_REPORTERS, minutes=BURST_MINUTES)
+        lines.append(f"⚡ {burst}")
     if signals.not_counted:
-        lines.append(
-            f"➖ {signals.not_counted} reporter(s) not counted: accounts younger than "
-            f"{settings.min_account_age_days} days"
+        not_counted = tr(
+            "signal.not_counted",
+            locale,
+            count=signals.not_counted,
+            days=settings.min_account_age_days,
         )
+        lines.append(f"➖ {not_counted}")
     if signals.flagged_reporters:
         mentions = ", ".join(f"<@{rid}>" for rid in sorted(signals.flagged_reporters))
-        lines.append(f"⚠️ Earlier reports dismissed as malicious: {mentions}")
+        lines.append(f"⚠️ {tr('signal.flagged', locale, mentions=mentions)}")
     return lines
 
 
-def _report_line(report: Report, flagged: frozenset[int]) -> str:
-    text = trim(neutralise(report.details), 180) if report.details else "*(no details)*"
+def _report_line(report: Report, flagged: frozenset[int], locale: str | None) -> str:
+    no_details = tr("alert.no_details", locale)
+    text = trim(neutralise(report.details), 180) if report.details else no_details
     mark = " ⚠️" if report.reporter_id in flagged else ""
     return f"{relative(report.created_at)} <@{report.reporter_id}>{mark}: {text}"
 
 
-def render_alert(data: AlertData) -> AlertContent:
+def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
+    """The alert, in the server's language (``locale``; English when unknown)."""
     case, reports = data.case, data.reports
     urgent = case.urgent
     flagged = data.signals.flagged_reporters
     reasons = sorted({r.reason for r in reports}, key=lambda r: (not r.is_critical, r.value))
     reporters = list(dict.fromkeys(r.reporter_id for r in reports))
     if case.target_is_member and case.target_joined_at is not None:
-        membership = f"joined {relative(case.target_joined_at)}"
+        membership = tr("alert.joined", locale, when=relative(case.target_joined_at))
     else:
-        membership = "**not a member** of this server"
+        membership = tr("alert.not_member", locale)
+    member = tr(
+        "alert.member",
+        locale,
+        mention=f"<@{case.target_id}>",
+        name=safe_name(case.target_name),
+        id=case.target_id,
+    )
+    created = tr(
+        "alert.account",
+        locale,
+        when=relative(snowflake_time(case.target_id)),
+        membership=membership,
+    )
+    distinct_key = "alert.distinct_urgent" if urgent else "alert.distinct"
     description = "\n".join(
         [
-            _status_line(case),
-            f"**Member:** <@{case.target_id}> ({safe_name(case.target_name)}, `{case.target_id}`)",
-            f"**Account created** {relative(snowflake_time(case.target_id))}; {membership}",
-            f"**Distinct reporters:** {data.distinct_reporters}"
-            + (" (urgent: opened on the first report)" if urgent else ""),
+            _status_line(case, locale),
+            member,
+            created,
+            tr(distinct_key, locale, count=data.distinct_reporters),
         ]
     )
-    lines = [_report_line(r, flagged) for r in list(reports)[-MAX_REPORT_LINES:]]
+    lines = [_report_line(r, flagged, locale) for r in list(reports)[-MAX_REPORT_LINES:]]
     links = list(dict.fromkeys(r.message_link for r in reports if r.message_link))
+    latest = tr(
+        "alert.latest", locale, shown=min(len(reports), MAX_REPORT_LINES), total=len(reports)
+    )
     fields = [
-        EmbedField("Reasons", "\n".join(f"- {r.label}" for r in reasons) or "-"),
         EmbedField(
-            f"Latest reports ({min(len(reports), MAX_REPORT_LINES)} of {len(reports)})",
-            trim("\n".join(lines), FIELD_LIMIT) or "-",
+            tr("alert.reasons", locale),
+            "\n".join(f"- {r.label_in(locale)}" for r in reasons) or "-",
         ),
+        EmbedField(latest, trim("\n".join(lines), FIELD_LIMIT) or "-"),
     ]
     if links:
-        shown = [f"[message {i + 1}]({link})" for i, link in enumerate(links[:MAX_LINKS])]
-        more = f" (+{len(links) - MAX_LINKS} more)" if len(links) > MAX_LINKS else ""
-        fields.append(EmbedField("Reported messages", " · ".join(shown) + more))
+        shown = [
+            f"[{tr('alert.message_n', locale, n=i + 1)}]({link})"
+            for i, link in enumerate(links[:MAX_LINKS])
+        ]
+        more = (
+            " " + tr("alert.more", locale, count=len(links) - MAX_LINKS)
+            if len(links) > MAX_LINKS
+            else ""
+        )
+        fields.append(EmbedField(tr("alert.messages", locale), " · ".join(shown) + more))
     fields.append(
         EmbedField(
-            "Reporters (moderators only)",
+            tr("alert.reporters", locale),
             trim(
                 ", ".join(f"<@{rid}>" + (" ⚠️" if rid in flagged else "") for rid in reporters),
                 FIELD_LIMIT,
             ),
         )
     )
-    signal_lines = _signal_lines(data)
+    signal_lines = _signal_lines(data, locale)
     if signal_lines:
-        fields.append(EmbedField("Reporter signals", trim("\n".join(signal_lines), FIELD_LIMIT)))
+        fields.append(
+            EmbedField(tr("alert.signals", locale), trim("\n".join(signal_lines), FIELD_LIMIT))
+        )
     actions = [e for e in data.events if e.action is not CaseAction.NOTE]
     if actions:
         shown_events = [
-            f"{relative(e.created_at)} {describe_event(e)}" for e in actions[-MAX_EVENT_LINES:]
+            f"{relative(e.created_at)} {describe_event(e, locale)}"
+            for e in actions[-MAX_EVENT_LINES:]
         ]
-        fields.append(EmbedField("Actions", trim("\n".join(shown_events), FIELD_LIMIT)))
+        fields.append(
+            EmbedField(tr("alert.actions", locale), trim("\n".join(shown_events), FIELD_LIMIT))
+        )
     notes = [e for e in data.events if e.action is CaseAction.NOTE]
     if notes:
-        latest = notes[-1]
+        last_note = notes[-1]
         fields.append(
             EmbedField(
-                f"Notes ({len(notes)})",
-                trim(f"<@{latest.actor_id}>: {neutralise(latest.note or '')}", FIELD_LIMIT),
+                tr("alert.notes", locale, count=len(notes)),
+                trim(f"<@{last_note.actor_id}>: {neutralise(last_note.note or '')}", FIELD_LIMIT),
             )
         )
     if case.status.is_active:
@@ -251,8 +433,8 @@ def render_alert(data: AlertData) -> AlertContent:
             colour = COLOUR_ACKNOWLEDGED
     else:
         colour = COLOUR_CLOSED
-    prefix = "URGENT: " if urgent else ""
-    title = f"{prefix}Case #{case.number}: reports about {safe_name(case.target_name, 40)}"
+    title_key = "alert.title_urgent" if urgent else "alert.title"
+    title = tr(title_key, locale, number=case.number, name=safe_name(case.target_name, 40))
     mention = data.settings.mod_role_id if urgent and case.status.is_active else None
     return AlertContent(
         case_id=case.id,
@@ -260,25 +442,26 @@ def render_alert(data: AlertData) -> AlertContent:
         description=description,
         colour=colour,
         fields=tuple(fields),
-        footer=f"Vigil case #{case.number} · never forward reported images; use the links",
+        footer=tr("alert.footer", locale, number=case.number),
         timestamp=case.opened_at,
-        buttons=_buttons(data),
+        buttons=_buttons(data, locale),
         mention_role_id=mention,
     )
 
 
-def render_case_record(data: AlertData) -> list[EmbedField]:
+def render_case_record(data: AlertData, locale: str | None = None) -> list[EmbedField]:
     """The full record for `/reports case`: every report, the whole audit trail, the notes."""
     flagged = data.signals.flagged_reporters
+    message = tr("record.message", locale)
     report_lines = [
-        f"{absolute(r.created_at)} <@{r.reporter_id}> · {r.reason.label}"
-        + (f" · [message]({r.message_link})" if r.message_link else "")
+        f"{absolute(r.created_at)} <@{r.reporter_id}> · {r.reason.label_in(locale)}"
+        + (f" · [{message}]({r.message_link})" if r.message_link else "")
         + (f"\n  {trim(neutralise(r.details), 200)}" if r.details else "")
         + (" ⚠️" if r.reporter_id in flagged else "")
         for r in data.reports
     ]
     trail = [
-        f"{absolute(e.created_at)} {describe_event(e)}"
+        f"{absolute(e.created_at)} {describe_event(e, locale)}"
         for e in data.events
         if e.action is not CaseAction.NOTE
     ]
@@ -288,13 +471,21 @@ def render_case_record(data: AlertData) -> list[EmbedField]:
         if e.action is CaseAction.NOTE
     ]
     return [
-        EmbedField(f"All reports ({len(report_lines)})", _fit(report_lines)),
-        EmbedField("Audit trail", _fit(trail) if trail else "No actions yet."),
-        EmbedField("Notes", _fit(notes) if notes else "No notes."),
+        EmbedField(
+            tr("record.all_reports", locale, count=len(report_lines)), _fit(report_lines, locale)
+        ),
+        EmbedField(
+            tr("record.audit_trail", locale),
+            _fit(trail, locale) if trail else tr("record.no_actions", locale),
+        ),
+        EmbedField(
+            tr("record.notes", locale),
+            _fit(notes, locale) if notes else tr("record.no_notes", locale),
+        ),
     ]
 
 
-def _fit(lines: list[str]) -> str:
+def _fit(lines: list[str], locale: str | None = None) -> str:
     """As many of the newest lines as fit in one embed field, saying how many were left out."""
     kept: list[str] = []
     size = 0
@@ -305,68 +496,89 @@ def _fit(lines: list[str]) -> str:
         size += len(line) + 1
     kept.reverse()
     hidden = len(lines) - len(kept)
-    prefix = [f"(+{hidden} older; use Export for all)"] if hidden else []
+    prefix = [tr("record.older", locale, count=hidden)] if hidden else []
     return "\n".join(prefix + kept) or "-"
 
 
-def render_queue_line(guild_id: int, case: Case) -> str:
+def render_queue_line(guild_id: int, case: Case, locale: str | None = None) -> str:
     link = (
-        f" · [alert](https://discord.com/channels/{guild_id}/{case.alert_channel_id}/"
-        f"{case.alert_message_id})"
+        f" · [{tr('queue.alert', locale)}](https://discord.com/channels/{guild_id}/"
+        f"{case.alert_channel_id}/{case.alert_message_id})"
         if case.alert_message_id
-        else " · alert pending"
+        else f" · {tr('queue.alert_pending', locale)}"
     )
-    return (
-        f"{'🔴 ' if case.urgent else ''}**#{case.number}** <@{case.target_id}> "
-        f"({case.status.value}, opened {relative(case.opened_at)}){link}"
+    state = tr(
+        "queue.status",
+        locale,
+        status=status_label(case.status, locale),
+        when=relative(case.opened_at),
     )
+    return f"{'🔴 ' if case.urgent else ''}**#{case.number}** <@{case.target_id}> ({state}){link}"
 
 
-def render_audit_line(case: Case, event: CaseEvent) -> str:
+def render_audit_line(case: Case, event: CaseEvent, locale: str | None = None) -> str:
     """One line per action for the audit channel: who, what, which case, when. No pings."""
-    return (
-        f"Case #{case.number} · {describe_event(event)} · <@{case.target_id}> "
-        f"({safe_name(case.target_name)}) · {absolute(event.created_at)}"
+    return tr(
+        "audit.line",
+        locale,
+        number=case.number,
+        event=describe_event(event, locale),
+        target=f"<@{case.target_id}> ({safe_name(case.target_name)})",
+        when=absolute(event.created_at),
     )
 
 
-def render_settings(settings: GuildSettings, region_name: str | None) -> list[str]:
-    channel = f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else "not set"
-    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else "none"
-    role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else "none"
-    region = f"{region_name} ({settings.region})" if settings.region and region_name else "not set"
+def render_settings(
+    settings: GuildSettings, region_name: str | None, locale: str | None = None
+) -> list[str]:
+    not_set, none = tr("settings.not_set", locale), tr("settings.none", locale)
+    channel = f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else not_set
+    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else none
+    role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else none
+    region = f"{region_name} ({settings.region})" if settings.region and region_name else not_set
     min_age = (
-        f"{settings.min_account_age_days} days"
+        tr("settings.days", locale, count=settings.min_account_age_days)
         if settings.min_account_age_days
-        else "none (every account counts)"
+        else tr("settings.every_account", locale)
+    )
+    feedback = tr("settings.yes" if settings.reporter_feedback else "settings.no", locale)
+    retention = (
+        tr("settings.days", locale, count=settings.retention_days)
+        if settings.retention_days
+        else tr("settings.forever", locale)
     )
     return [
-        f"**Alert channel:** {channel}",
-        f"**Audit channel:** {audit}",
-        f"**Threshold:** {settings.threshold} distinct reporters "
-        f"within {settings.window_hours} hours",
-        f"**Minimum account age to count toward the threshold:** {min_age}",
-        f"**Region (hotline guidance):** {region}",
-        f"**Role mentioned on urgent alerts:** {role}",
-        f"**Tell reporters when moderators act:** {'yes' if settings.reporter_feedback else 'no'}",
-        "**Keep reports and closed cases for:** "
-        + (f"{settings.retention_days} days" if settings.retention_days else "ever (no purge)"),
+        tr("settings.alert_channel", locale, value=channel),
+        tr("settings.audit_channel", locale, value=audit),
+        tr(
+            "settings.threshold",
+            locale,
+            threshold=settings.threshold,
+            hours=settings.window_hours,
+        ),
+        tr("settings.min_age", locale, value=min_age),
+        tr("settings.region", locale, value=region),
+        tr("settings.role", locale, value=role),
+        tr("settings.feedback", locale, value=feedback),
+        tr("settings.retention", locale, value=retention),
     ]
 
 
-def render_feedback_dm(guild_name: str, target_name: str) -> str:
-    """The one DM a reporter gets: that moderators acted, never what they did."""
-    return (
-        f"Moderators of **{safe_name(guild_name)}** have acted on your report about "
-        f"**{safe_name(target_name)}**. Thank you for helping keep the community safe. "
-        "You don't need to do anything else."
-    )
+def render_feedback_dm(guild_name: str | None, target_name: str, locale: str | None = None) -> str:
+    """The one DM a reporter gets: that moderators acted, never what they did.
+
+    ``locale`` is the server's: a DM has no interaction to take the reader's language from.
+    ``guild_name`` None: the server is not known to this process any more.
+    """
+    guild = safe_name(guild_name) if guild_name else tr("feedback.your_server", locale)
+    return tr("feedback.dm", locale, guild=guild, target=safe_name(target_name))
 
 
-def render_channel_notice(guild_name: str, problem: str) -> str:
+def render_channel_notice(guild_name: str, problem: str, locale: str | None = None) -> str:
     """For the server's admins when alerts can't be posted. Never any report's content."""
-    return (
-        f"**Vigil can't post moderator alerts in {safe_name(guild_name)}:** {problem}. "
-        "Reports are still being recorded, and waiting alerts will be posted as soon as this "
-        "is fixed. Run `/reports config` to check."
+    return tr(
+        "notice.alerts_blocked",
+        locale,
+        guild=safe_name(guild_name),
+        problem=describe_problem(problem, locale),
     )

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 
 _MESSAGE_LINK = re.compile(
     r"^https://(?:(?:ptb|canary)\.)?(?:discord\.com|discordapp\.com)"
-    r"/channels/(?P<guild>\d{15,21})/(?P<channel>\d{15,21})/(?P<message>\d{15,21})/?$"
+    r"/channels/(?P<guild>[1-9][0-9]{14,19})/(?P<channel>[1-9][0-9]{14,19})"
+    r"/(?P<message>[1-9][0-9]{14,19})/?$",
+    re.ASCII,
 )
 
 MAX_LINK_LENGTH = 200
+MAX_SNOWFLAKE = 2**63 - 1  # Discord IDs are 64-bit; a larger number is not an ID
+_PARTS = ("guild", "channel", "message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ def parse_message_link(text: str) -> MessageLink | None:
     if candidate.startswith("<") and candidate.endswith(">"):
         candidate = candidate[1:-1]
     match = _MESSAGE_LINK.match(candidate)
-    if match is None:
+    if match is None or any(int(match[part]) > MAX_SNOWFLAKE for part in _PARTS):
         return None
     return MessageLink(
         guild_id=int(match["guild"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import tr
 from core.models import CaseAction
 
 # The Discord permission each action needs, by discord.py's attribute name and a human name.
@@ -40,25 +41,39 @@ class TargetMember:
     is_owner: bool = False
 
 
+PERMISSION_LABEL_KEYS: dict[CaseAction, str] = {
+    CaseAction.TIMEOUT: "permission.moderate_members",
+    CaseAction.KICK: "permission.kick_members",
+    CaseAction.BAN: "permission.ban_members",
+    CaseAction.DELETE_MESSAGES: "permission.manage_messages",
+}
+"""Catalogue keys of the permissions' names as Discord shows them in each language."""
+
+
 def refusal_for(
-    action: CaseAction, moderator: Actor, bot: Actor, target: TargetMember
+    action: CaseAction,
+    moderator: Actor,
+    bot: Actor,
+    target: TargetMember,
+    locale: str | None = None,
 ) -> str | None:
-    """None if the action may go ahead; otherwise exactly why not, in a moderator's words."""
-    permission, label = REQUIRED_PERMISSION[action]
+    """None if the action may go ahead; otherwise exactly why not, in a moderator's words.
+
+    ``locale`` is the server's (a Discord locale code); English when unknown.
+    """
+    permission, _label = REQUIRED_PERMISSION[action]
+    label = tr(PERMISSION_LABEL_KEYS[action], locale)
     if not moderator.is_owner and permission not in moderator.permissions:
-        return f"You need the **{label}** permission to do that."
+        return tr("mod.need_permission", locale, permission=label)
     if permission not in bot.permissions:
-        return f"Vigil needs the **{label}** permission; ask an admin to grant it to Vigil's role."
+        return tr("mod.bot_needs_permission", locale, permission=label)
     if action in NEEDS_MEMBERSHIP and not target.is_member:
-        return f"{target.name} is not a member of this server any more."
+        return tr("mod.not_member", locale, name=target.name)
     if action in HIERARCHY_ACTIONS and target.is_member:
         if target.is_owner:
-            return "Nobody can do that to the server owner."
+            return tr("mod.owner", locale)
         if not moderator.is_owner and moderator.top_role_position <= target.top_role_position:
-            return f"Your highest role must be above {target.name}'s highest role."
+            return tr("mod.role_too_low", locale, name=target.name)
         if bot.top_role_position <= target.top_role_position:
-            return (
-                f"Vigil's highest role must be above {target.name}'s highest role; "
-                "move Vigil's role up in Server Settings > Roles."
-            )
+            return tr("mod.bot_role_too_low", locale, name=target.name)
     return None

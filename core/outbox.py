@@ -92,6 +92,8 @@ class AlertDispatcher:
         batch: int = 50,
         on_channel_problem: Callable[[int, str], Awaitable[None]] | None = None,
         on_channel_recovered: Callable[[int], Awaitable[None]] | None = None,
+        edit_interval: float = 1.0,
+        locale_for: Callable[[int], str | None] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -105,6 +107,13 @@ class AlertDispatcher:
         self._on_problem = on_channel_problem
         self._on_recovered = on_channel_recovered
         self._troubled_guilds: set[int] = set()
+        # At most one edit per alert per `edit_interval`: in a storm, many reports land on the
+        # same case within a second, and one edit showing all of them is what moderators need
+        # (and what Discord's per-channel rate limits allow). First posts are never delayed.
+        self._edit_interval = edit_interval
+        self._last_edit: dict[int, float] = {}
+        # Guild ID -> the server's Discord locale: alerts are in the server's language.
+        self._locale_for = locale_for or (lambda _guild_id: "en")
 
     def wake(self) -> None:
         self._wake.set()
@@ -141,6 +150,10 @@ class AlertDispatcher:
             if backoff is not None and backoff.next_at > now:
                 sleep_for = min(sleep_for, backoff.next_at - now)
                 continue
+            edit_due = self._last_edit.get(case.id, 0.0) + self._edit_interval
+            if case.alert_message_id is not None and edit_due > now:
+                sleep_for = min(sleep_for, edit_due - now)
+                continue
             async with self._store.claim(f"alert:{case.id}") as mine:
                 delivered = await self._deliver(case) if mine else None
             if delivered is None:  # another process is delivering it; look again soon
@@ -160,7 +173,7 @@ class AlertDispatcher:
             return True
         if data.case.alert_posted_revision >= data.case.alert_revision:
             return True  # delivered meanwhile (by another process) since the pending list
-        content = render_alert(data)
+        content = render_alert(data, self._locale_for(case.guild_id))
         channel_id = data.settings.alert_channel_id
         revision = data.case.alert_revision
         try:
@@ -185,6 +198,10 @@ class AlertDispatcher:
                 await self._on_problem(case.guild_id, failure.problem)
             return False
         await self._cases.mark_alert_rendered(case.id, revision, channel_id, message_id)
+        self._last_edit[case.id] = time.monotonic()
+        if len(self._last_edit) > 10_000:  # forget old cases; only recent ones matter
+            horizon = time.monotonic() - self._edit_interval
+            self._last_edit = {k: v for k, v in self._last_edit.items() if v > horizon}
         if case.guild_id in self._troubled_guilds:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSubmission
+from core.text import clean_user_text
 
 
 class RefusalCode(StrEnum):
@@ -70,11 +71,9 @@ class ValidSubmission:
 
 
 def clean_details(details: str | None) -> str | None:
-    """Trim, and turn an empty answer into no answer, so stored text is always meaningful."""
-    if details is None:
-        return None
-    stripped = details.strip()
-    return stripped or None
+    """Trim, drop control characters, and turn an empty answer into no answer, so stored text
+    is always meaningful (and storable by every backend: PostgreSQL refuses NUL)."""
+    return clean_user_text(details)
 
 
 def validate_submission(submission: ReportSubmission) -> ValidSubmission | Refusal:

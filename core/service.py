@@ -152,7 +152,18 @@ class MemberHistory:
 
 
 class CaseActionRefused(Exception):
-    """A moderator action that cannot apply; the message is shown to the moderator."""
+    """A moderator action that cannot apply; the message is shown to the moderator.
+
+    The message is English; ``case`` (None: no such case in this server) and ``action`` let
+    the cogs word it in the server's language (``core.alert_view.describe_refusal``).
+    """
+
+    def __init__(
+        self, message: str, *, case: Case | None = None, action: CaseAction | None = None
+    ) -> None:
+        super().__init__(message)
+        self.case = case
+        self.action = action
 
 
 _ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED})
@@ -203,14 +214,21 @@ QUEUE_PAGE_SIZE = 8
 
 class CaseService:
     def __init__(
-        self, store: Store, clock: Clock, on_alert_change: Callable[[], None] | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        on_alert_change: Callable[[], None] | None = None,
+        on_feedback_queued: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_alert_change = on_alert_change or (lambda: None)
+        self._on_feedback_queued = on_feedback_queued or (lambda: None)
 
     async def require(self, guild_id: int, case_id: int, action: CaseAction) -> Case:
         """The case, if it belongs to this guild and the action applies to it now."""
+        if not 0 < case_id <= MAX_ID:
+            raise CaseActionRefused("That case doesn't exist in this server.")
         case = await self._store.read(lambda tx: tx.cases.get(case_id))
         _check(case, guild_id, action)
         assert case is not None
@@ -227,9 +245,14 @@ class CaseService:
         detail: str | None = None,
     ) -> Case:
         """Record a moderator action. The case is re-read: a custom ID carries no trust."""
+        if not 0 < case_id <= MAX_ID:
+            raise CaseActionRefused("That case doesn't exist in this server.")
         now = self._clock.now()
 
+        feedback_queued = False
+
         async def apply(tx: UnitOfWork) -> Case:
+            nonlocal feedback_queued
             case = await tx.cases.get(case_id)
             _check(case, guild_id, action)
             assert case is not None
@@ -243,10 +266,13 @@ class CaseService:
                     reports = await tx.reports.for_case(case_id)
                     reporters = list(dict.fromkeys(r.reporter_id for r in reports))
                     await tx.cases.queue_feedback(case_id, reporters, now)
+                    feedback_queued = True
             return updated
 
         updated = await self._store.write(apply)
         self._on_alert_change()
+        if feedback_queued:
+            self._on_feedback_queued()
         return updated
 
     async def mark_alert_rendered(
@@ -290,6 +316,8 @@ class CaseService:
         return await self._store.read(load)
 
     async def by_number(self, guild_id: int, number: int) -> AlertData | None:
+        if not 0 < number <= MAX_ID:
+            return None
         case = await self._store.read(lambda tx: tx.cases.get_by_number(guild_id, number))
         return None if case is None else await self.alert_data(case.id)
 
@@ -323,13 +351,18 @@ class CaseService:
         await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
 
 
+MAX_ID = 2**63 - 1  # databases store 64-bit integers; a larger "ID" from a custom ID is junk
+
+
 def _check(case: Case | None, guild_id: int, action: CaseAction) -> None:
     if case is None or case.guild_id != guild_id:
         raise CaseActionRefused("That case doesn't exist in this server.")
     if case.status not in ALLOWED_FROM[action]:
         raise CaseActionRefused(
             f"Case #{case.number} is already {case.status.value}, so **{action.label}** no "
-            "longer applies. Nothing was changed."
+            "longer applies. Nothing was changed.",
+            case=case,
+            action=action,
         )
 
 

@@ -6,16 +6,31 @@ import re
 import unicodedata
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#<:-])")
-_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+# Bidirectional overrides and isolates can make text display in another order than it is
+# stored (to disguise a link or a name); joiners (ZWJ, ZWNJ) are kept: emoji and scripts need them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def strip_control(text: str) -> str:
-    """Drop control and invisible format characters (keeping newlines and tabs as spaces)."""
-    out = []
-    for ch in text:
-        if ch in "\n\t" or unicodedata.category(ch) not in _CONTROL:
-            out.append(ch)
-    return "".join(out)
+    """Drop control characters (NUL included; newlines and tabs kept), lone surrogates and
+    bidirectional overrides: none of them can be stored everywhere or shown honestly."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS)
+    )
+
+
+def clean_user_text(text: str | None, limit: int | None = None) -> str | None:
+    """User text as Vigil stores it: control characters removed, trimmed, None when empty,
+    and cut to `limit` characters where a form declared one."""
+    if text is None:
+        return None
+    cleaned = strip_control(text).strip()
+    if limit is not None:
+        cleaned = cleaned[:limit].rstrip()
+    return cleaned or None
 
 
 def neutralise(text: str) -> str:

@@ -45,6 +45,24 @@ LIMITS = {
     "modal.reason_placeholder": 150,
     "select.country": 150,
     "select.international": 100,
+    # Moderator-facing components (alerts, confirmations, modals).
+    "action.": 80,  # alert button labels
+    "act.cancel": 80,
+    "admin.erase_button": 80,
+    "admin.previous": 80,
+    "admin.next": 80,
+    "act.note_title": 38,  # modal titles (45) with room for the case number
+    "act.escalate_title": 38,
+    "act.note_label": 45,
+    "act.escalate_where": 45,
+    "act.escalate_reference": 45,
+    "act.note_placeholder": 100,
+    "act.escalate_placeholder": 100,
+    "act.choose_duration": 150,
+    "act.dismiss_placeholder": 150,
+    "duration.": 100,  # select option labels
+    "dismiss.": 100,
+    "escalation.": 100,
 }
 
 
@@ -191,3 +209,11 @@ def test_country_names_and_search_in_the_readers_language() -> None:
 
 def test_guidance_title_key() -> None:
     assert tr(GUIDANCE_TITLE_KEY, "de") == "Was du jetzt tun kannst"
+
+
+def test_moderator_text_follows_the_servers_language() -> None:
+    """Alerts and moderator replies use the server's locale, with the same fallback rules."""
+    assert tr("alert.title", "de", number=1, name="Ida") == "Fall #1: Meldungen über Ida"
+    assert tr("action.acknowledge", "de") == "Übernehmen"
+    assert tr("action.acknowledge", "ko") == "Acknowledge"
+    assert tr("alert.title", "fr", number=1, name="Ida").startswith("Cas #1")

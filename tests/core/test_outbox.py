@@ -36,10 +36,14 @@ class FakePoster:
         self.edits.append((channel_id, message_id, content))
 
 
-async def setup(store: SqliteStore, poster: FakePoster, configured: bool = True):
+async def setup(
+    store: SqliteStore, poster: FakePoster, configured: bool = True, edit_interval: float = 0.0
+):
     c = clock()
     cases = CaseService(store, c)
-    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, max_delay=0.0)
+    dispatcher = AlertDispatcher(
+        store, cases, poster, base_delay=0.0, max_delay=0.0, edit_interval=edit_interval
+    )
     reports = ReportService(store, c, RateLimit(), on_alert_change=dispatcher.wake)
     if configured:
         settings = GuildSettings(GUILD, alert_channel_id=CHANNEL)
@@ -98,3 +102,18 @@ async def test_alert_waits_for_setup(store):
     await store.write(lambda tx: tx.settings.save(settings, clock().now()))
     await dispatcher.drain_once()
     assert len(poster.posts) == 1 and poster.posts[0][0] == CHANNEL
+
+
+async def test_edits_are_coalesced_but_first_posts_are_not(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster, edit_interval=60.0)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    for n in (2, 3, 4):
+        await reports.submit(submission(n, reason=Reason.CHILD_SAFETY))
+        delay = await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and poster.edits == []  # edits wait for the interval
+    assert 0 < delay <= 60.0
+    await reports.submit(submission(5, target=77, reason=Reason.SELF_HARM))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 2  # a new case's alert goes out at once

@@ -5,11 +5,31 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from core.alert_view import render_alert
-from core.models import AlertData, Case, CaseStatus, GuildSettings, Report, ReportSource
+from core.alert_view import (
+    describe_event,
+    describe_refusal,
+    render_alert,
+    render_audit_line,
+    render_channel_notice,
+    render_feedback_dm,
+    render_queue_line,
+    render_settings,
+)
+from core.models import (
+    AlertData,
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    DismissReason,
+    GuildSettings,
+    Report,
+    ReportSource,
+)
+from core.moderation import Actor, TargetMember, refusal_for
 from core.reasons import Reason
 from core.rendering import render_report_ack
-from core.service import ReportAccepted
+from core.service import CaseActionRefused, ReportAccepted
 from core.text import neutralise
 from tests.helpers import GUILD
 
@@ -146,3 +166,96 @@ def test_report_ack_is_warm_and_says_what_happens_next():
 def test_neutralise_keeps_text_readable():
     assert neutralise("hello\u0000 world\u202e") == "hello world"
     assert "@\u200beveryone" in neutralise("@everyone")
+
+
+def test_alert_follows_the_servers_language():
+    reports = (report(1, message_link="https://discord.com/channels/1/2/3"), report(2))
+    data = AlertData(case(urgent=True), GuildSettings(GUILD, mod_role_id=42), reports, 2)
+    content = render_alert(data, "de")
+    text = text_of(content)
+    assert content.title == "DRINGEND: Fall #7: Meldungen über Mallory"
+    assert "**Status:** offen" in content.description
+    assert "**Verschiedene Meldende:** 2" in content.description
+    names = [f.name for f in content.fields]
+    assert names[:2] == ["Gründe", "Neueste Meldungen (2 von 2)"]
+    assert "Gemeldete Nachrichten" in names and "Meldende (nur für Moderation)" in names
+    assert "Belästigung" in text or "Mobbing" in text  # the reason's German label
+    assert [b.label for b in content.buttons][:3] == ["Übernehmen", "Erledigt", "Verwerfen"]
+    assert content.footer.startswith("Vigil-Fall #7")
+    # IDs, mentions, names and Discord timestamps are never translated.
+    assert "<@1234567890123456789>" in text and "Mallory" in text and "<t:" in text
+    for english in ("Case #", "Reasons", "Acknowledge", "reports about", "Distinct reporters"):
+        assert english not in text + " ".join(b.label for b in content.buttons)
+
+
+def test_alert_in_each_language_and_english_fallback():
+    data = AlertData(case(), GuildSettings(GUILD), (report(1),), 1)
+    english = render_alert(data)
+    assert render_alert(data, "en-GB") == english
+    assert render_alert(data, "ja") == english  # no catalogue: English
+    assert render_alert(data, None) == english
+    assert english.title.startswith("Case #7") and english.buttons[0].label == "Acknowledge"
+    assert render_alert(data, "fr").title.startswith("Cas #7")
+    assert render_alert(data, "es-ES").title.startswith("Caso #7")
+    assert render_alert(data, "pt-BR").fields[0].name == "Motivos"
+
+
+def test_acted_on_alert_and_audit_lines_in_german():
+    acted = case(
+        status=CaseStatus.DISMISSED,
+        handled_by=99,
+        handled_at=NOW,
+        dismiss_reason=DismissReason.MALICIOUS,
+    )
+    events = (
+        CaseEvent(1, 99, CaseAction.TIMEOUT, NOW, detail="3600"),
+        CaseEvent(1, 99, CaseAction.DISMISS, NOW, detail="malicious"),
+        CaseEvent(1, 99, CaseAction.ESCALATE, NOW, note="CT1", detail="ncmec"),
+    )
+    data = AlertData(acted, GuildSettings(GUILD), (report(1),), 1, events)
+    content = render_alert(data, "de")
+    assert "**Status:** verworfen (böswillige Meldung) von <@99>" in content.description
+    actions = next(f for f in content.fields if f.name == "Aktionen").value
+    assert "<@99> hat das Mitglied in den Timeout geschickt (1 Stunde)" in actions
+    assert "<@99> hat an NCMEC CyberTipline gemeldet, Az.: CT1" in actions  # names stay
+    line = render_audit_line(acted, events[0], "de")
+    assert line.startswith("Fall #7 · <@99> hat das Mitglied")
+    assert describe_event(events[0]) == "<@99> timed out the member (1 hour)"  # export: English
+    assert "(übernommen, eröffnet <t:" in render_queue_line(
+        GUILD, case(status=CaseStatus.ACKNOWLEDGED), "de"
+    )
+
+
+def test_settings_notice_feedback_and_refusals_in_german():
+    lines = render_settings(GuildSettings(GUILD, alert_channel_id=5), None, "de")
+    assert lines[0] == "**Alarmkanal:** <#5>" and "nicht festgelegt" in lines[4]
+    assert render_settings(GuildSettings(GUILD), None)[0] == "**Alert channel:** not set"
+    notice = render_channel_notice("Lighthouse", "the alert channel no longer exists", "de")
+    assert notice.startswith("**Vigil kann in Lighthouse keine Alarme")
+    assert "den Alarmkanal gibt es nicht mehr" in notice
+    assert "Discord antwortete mit 503" in render_channel_notice("L", "Discord answered 503", "de")
+    dm = render_feedback_dm("Lighthouse", "Mallory", "de")
+    assert "Lighthouse" in dm and "Mallory" in dm and dm.startswith("Die Moderatoren")
+    assert "your server" in render_feedback_dm(None, "Mallory")
+    assert describe_refusal(CaseActionRefused("x"), "de") == (
+        "Diesen Fall gibt es auf diesem Server nicht."
+    )
+    refused = CaseActionRefused(
+        "x", case=case(status=CaseStatus.RESOLVED), action=CaseAction.ACKNOWLEDGE
+    )
+    assert describe_refusal(refused, "de").startswith("Fall #7 ist bereits erledigt")
+    assert "**Acknowledge** no longer applies" in describe_refusal(refused, "ko")
+
+
+def test_moderation_refusals_in_the_servers_language():
+    mod = Actor("hans", frozenset({"kick_members"}), 5)
+    bot = Actor("vigil", frozenset({"kick_members"}), 9)
+    target = TargetMember("alice", True, top_role_position=7)
+    english = refusal_for(CaseAction.KICK, mod, bot, target)
+    assert english == "Your highest role must be above alice's highest role."
+    german = refusal_for(CaseAction.KICK, mod, bot, target, "de")
+    assert german == "Deine höchste Rolle muss über der höchsten Rolle von alice stehen."
+    nobody = Actor("hans", frozenset(), 5)
+    assert "**Mitglieder kicken**" in (
+        refusal_for(CaseAction.KICK, nobody, bot, target, "de") or ""
+    )

@@ -171,3 +171,31 @@ async def test_not_a_member_can_be_reported(vigil: Vigil):
     await vigil.report("alice", "zed", "violent_threat")
     message = await vigil.wait_alert_text("not a member")
     assert str(vigil.world.users["zed"].id) in alert_text(message)
+
+
+async def test_storm_every_report_is_acknowledged_then_confirmed(vigil: Vigil):
+    """In a storm Vigil may defer first (ephemeral "thinking"), then confirms after the commit:
+    every report gets an ephemeral first answer and an ephemeral confirmation, and is stored."""
+    await vigil.setup()
+    reporters = ["alice", "bob", "carol", "erin", "maya", "milo", "adam", "olivia"]
+    records = []
+    for reporter in reporters:
+        for target in ("dave", "zed"):
+            payload = vigil.emu.build.slash(
+                "report", user=reporter, options={"member": target, "reason": "spam"}
+            )
+            records.append(await vigil.emu.dispatch_interaction(payload))
+    await vigil.emu.waiters.wait_for(
+        lambda: all(r.callback.done() for r in records) or None, 10, "every first answer"
+    )
+    deferred = [r for r in records if r.callback_type == 5]
+    for record in records:
+        assert record.callback_type in (4, 5)
+        assert record.callback_data.get("flags", 0) & 64  # ephemeral, deferred or not
+    await vigil.emu.waiters.wait_for(
+        lambda: all(r.followups for r in deferred) or None, 10, "every confirmation"
+    )
+    for record in deferred:
+        confirmation = record.followups[0]
+        assert "received" in confirmation["content"] and confirmation["flags"] & 64
+    assert vigil.report_count() == len(records)

@@ -36,17 +36,21 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_report(vigil: Vigil)
         )
         pending.append(await vigil.emu.dispatch_interaction(payload))
         if n == 9:
-            # Wait until a few were acknowledged, then kill mid-burst.
+            # Wait until a few were answered, then kill mid-burst.
             await vigil.emu.waiters.wait_for(
-                lambda: sum(r.callback.done() for r in pending) >= 5 or None, 10, "5 acks"
+                lambda: sum(r.callback.done() for r in pending) >= 5 or None, 10, "5 answers"
             )
             vigil.proc.kill()
             await vigil.proc.wait()
             break
+    # Confirmed = the reporter was told "received": in the callback itself, or (when Vigil
+    # deferred first during the burst) in the follow-up sent after the commit. A deferral alone
+    # ("thinking...") confirms nothing, and the reporter sees the interaction fail.
     acknowledged = {
         r.payload["data"]["options"][2]["value"]
         for r in pending
-        if r.callback.done() and not r.callback.cancelled() and r.callback.exception() is None
+        if "received" in (r.callback_data.get("content") or "")
+        or any("received" in (f.get("content") or "") for f in r.followups)
     }
     stored = {row[0] for row in vigil.db_rows("SELECT details FROM reports")}
     assert acknowledged and acknowledged <= stored  # every confirmed report survived
