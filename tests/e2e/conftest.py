@@ -38,20 +38,22 @@ class Vigil:
         self.guild = emulator.world.guild_a
         self.alerts_channel = self.guild.channel("mod-alerts")
 
-    async def start(self, **env: str) -> BotProcess:
+    async def start(self, *, args: list[str] | None = None, **env: str) -> BotProcess:
         self.proc = await self._start(
-            db_path=self.db, env={"DATABASE_URL": self.database_url, **env}
+            db_path=self.db, env={"DATABASE_URL": self.database_url, **env}, args=args
         )
         return self.proc
 
-    async def restart(self, *, kill: bool = False, **env: str) -> BotProcess:
+    async def restart(
+        self, *, kill: bool = False, args: list[str] | None = None, **env: str
+    ) -> BotProcess:
         assert self.proc is not None
         if kill:
             self.proc.kill()
             await self.proc.wait()
         else:
             await self.proc.stop()
-        return await self.start(**env)
+        return await self.start(args=args, **env)
 
     async def run(self, payload: dict[str, Any], timeout: float = 5.0) -> InteractionResult:
         return await self.emu.interact(payload, timeout=timeout)

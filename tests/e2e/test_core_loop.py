@@ -44,6 +44,8 @@ async def test_start_syncs_commands_once(vigil: Vigil):
     assert {o["name"] for o in reports["options"]} >= {"setup", "config", "queue", "history"}
     await vigil.restart()
     assert len(emu.requests_to("PUT", SYNC)) == 1  # unchanged tree: no second sync
+    await vigil.restart(args=["--sync"])
+    assert len(emu.requests_to("PUT", SYNC)) == 2  # --sync forces one
 
 
 async def test_threshold_path_posts_one_alert_then_edits(vigil: Vigil):

@@ -34,6 +34,7 @@ class BotProcess:
         log_path: str | Path | None = None,
         cwd: str | Path | None = None,
         python: str = sys.executable,
+        args: list[str] | None = None,
     ) -> None:
         self.emu = emulator
         self.script = Path(script) if script else REPO_ROOT / "bot.py"
@@ -43,6 +44,7 @@ class BotProcess:
         self.cwd = Path(cwd) if cwd else REPO_ROOT
         self.python = python
         self.extra_env = env or {}
+        self.args = list(args or [])  # command-line arguments for the script, e.g. ["--sync"]
         self.proc: asyncio.subprocess.Process | None = None
         self._log_fh: IO[bytes] | None = None
         self._ready_baseline = 0
@@ -69,6 +71,7 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             self.python,
             str(self.script),
+            *self.args,
             cwd=str(self.cwd),
             env=self.env,
             stdout=self._log_fh,
