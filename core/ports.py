@@ -12,7 +12,6 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
-    CaseStatus,
     ErasedCase,
     GuildSettings,
     PurgeCounts,
@@ -134,8 +133,6 @@ class CaseRepository(Protocol):
     async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]: ...
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
-
-    async def count_by_status(self, guild_id: int, status: CaseStatus) -> int: ...
 
 
 class GuildSettingsRepository(Protocol):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from core.i18n import tr
-from core.policy import Refusal
-from core.reasons import Reason
 from core.service import ReportAccepted
 from core.text import safe_name, trim
 
@@ -30,12 +28,3 @@ def render_report_ack(
     else:
         lines.append(tr("ack.saved", locale))
     return trim("\n".join(lines), 2000)
-
-
-def render_refusal(refusal: Refusal) -> str:
-    return refusal.message
-
-
-def reason_choices() -> list[tuple[str, str]]:
-    """(label, value) pairs for the reason option, critical reasons first."""
-    return [(reason.label[:100], reason.value) for reason in Reason]

@@ -246,10 +246,3 @@ class CaseRepository:
             "ORDER BY opened_at DESC, id DESC LIMIT ?",
             (guild_id, target_id, limit),
         )
-
-    async def count_by_status(self, guild_id: int, status: CaseStatus) -> int:
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status = ?",
-            (guild_id, status.value),
-        )
-        return int(row[0]) if row else 0
