@@ -39,9 +39,10 @@ class Vigil:
         self.alerts_channel = self.guild.channel("mod-alerts")
 
     async def start(self, *, args: list[str] | None = None, **env: str) -> BotProcess:
-        self.proc = await self._start(
-            db_path=self.db, env={"DATABASE_URL": self.database_url, **env}, args=args
-        )
+        # INFO keeps the bot's own CPU for the scenario (DEBUG logs every gateway payload);
+        # a test that needs the DEBUG log passes LOG_LEVEL="DEBUG".
+        env = {"DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO", **env}
+        self.proc = await self._start(db_path=self.db, env=env, args=args)
         return self.proc
 
     async def restart(

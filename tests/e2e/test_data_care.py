@@ -77,6 +77,7 @@ async def test_sigint_exits_cleanly(vigil: Vigil):
 
 
 async def test_token_never_reaches_the_log(vigil: Vigil):
+    await vigil.restart(LOG_LEVEL="DEBUG")  # the most verbose log Vigil can write
     await vigil.report("alice", "dave")
     vigil.proc.terminate()
     await vigil.proc.wait(timeout=15)

@@ -2,7 +2,8 @@
 
 Tests wait for conditions on emulator state (a request arrived, READY was sent, a follow-up was
 posted). Rather than one event per condition, every state change calls ``notify()`` and each
-waiter re-evaluates its predicate.
+waiter re-evaluates its predicate. Conditions on state the emulator does not see (the bot's
+database, its log) are also re-checked every POLL seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+POLL = 0.05
 
 
 class Waiters:
@@ -42,6 +46,6 @@ class Waiters:
                 raise TimeoutError(f"timed out after {within}s waiting for {what}")
             event = self._event
             try:
-                await asyncio.wait_for(event.wait(), remaining)
+                await asyncio.wait_for(event.wait(), min(remaining, POLL))
             except TimeoutError:
                 continue
