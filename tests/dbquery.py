@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from typing import Any
 
 from storage import is_postgres_url, sqlite_path
 from storage.postgres import to_dollar_params
-from tests.postgres import run_sync
+
+
+class _PostgresReader:
+    """One background event loop and one connection per database, reused across queries:
+    tests check the database after every step, and a new connection each time costs more
+    CPU than the scenario itself. (Sessions drop their databases WITH (FORCE).)"""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connections: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, name="test-db-reader", daemon=True
+                ).start()
+            return self._loop
+
+    async def _fetch(self, url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        import asyncpg
+
+        conn = self._connections.get(url)
+        if conn is None or conn.is_closed():
+            conn = await asyncpg.connect(url)
+            self._connections[url] = conn
+        try:
+            return [tuple(r) for r in await conn.fetch(to_dollar_params(sql), *params)]
+        except (asyncpg.PostgresConnectionError, ConnectionError, OSError):
+            self._connections.pop(url, None)
+            raise
+
+    def query(self, url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        future = asyncio.run_coroutine_threadsafe(
+            self._fetch(url, sql, params), self._running_loop()
+        )
+        return future.result(timeout=30)
+
+
+_POSTGRES = _PostgresReader()
 
 
 def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -17,14 +60,4 @@ def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tup
         assert path is not None, "an in-memory database cannot be read from outside"
         with sqlite3.connect(path) as conn:
             return conn.execute(sql, params).fetchall()
-
-    async def fetch() -> list[tuple[Any, ...]]:
-        import asyncpg
-
-        conn = await asyncpg.connect(database_url)
-        try:
-            return [tuple(r) for r in await conn.fetch(to_dollar_params(sql), *params)]
-        finally:
-            await conn.close()
-
-    return run_sync(fetch())
+    return _POSTGRES.query(database_url, sql, params)

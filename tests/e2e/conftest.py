@@ -40,8 +40,14 @@ class Vigil:
 
     async def start(self, *, args: list[str] | None = None, **env: str) -> BotProcess:
         # INFO keeps the bot's own CPU for the scenario (DEBUG logs every gateway payload);
-        # a test that needs the DEBUG log passes LOG_LEVEL="DEBUG".
-        env = {"DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO", **env}
+        # a test that needs the DEBUG log passes LOG_LEVEL="DEBUG". Retries of refused alerts
+        # back off to 2 s at most (60 s in production) so fault scenarios finish quickly.
+        env = {
+            "DATABASE_URL": self.database_url,
+            "LOG_LEVEL": "INFO",
+            "ALERT_RETRY_MAX_SECONDS": "2",
+            **env,
+        }
         self.proc = await self._start(db_path=self.db, env=env, args=args)
         return self.proc
 

@@ -53,7 +53,7 @@ from tests.emulator.interactions import InteractionResult
 
 # --------------------------------------------------------------------------- hypothesis profile
 
-EXAMPLES = int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "20"))
 # Shrinking replays dozens of interactions per step (seconds each when the bot fails to answer),
 # so CI reports the first failing example as found; VIGIL_FUZZ_SHRINK=1 minimises it locally.
 PHASES = [Phase.explicit, Phase.generate] + (

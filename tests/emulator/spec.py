@@ -72,6 +72,7 @@ class Spec:
         # Prefer templates with more literal segments: /users/@me beats /users/{user_id}.
         self._routes.sort(key=lambda r: -r[4])
         self._validators: dict[tuple[str, str, str], Draft202012Validator | None] = {}
+        self._verdicts: dict[tuple[str, str, str, str], str | None] = {}
 
     @staticmethod
     def _patch_quirks(doc: dict[str, Any]) -> None:
@@ -144,7 +145,24 @@ class Spec:
     def validate_body(
         self, method: str, template: str, body: Any, content_type: str = "application/json"
     ) -> str | None:
-        """Return a readable error message, or ``None`` if the body is valid."""
+        """Return a readable error message, or ``None`` if the body is valid.
+
+        Memoised on the exact body: validation is deterministic, and every test's bot sends
+        some identical bodies (the command sync, setup replies), so each is checked once.
+        """
+        try:
+            key = (method.upper(), template, content_type, json.dumps(body, sort_keys=True))
+        except (TypeError, ValueError):
+            return self._validate_body(method, template, body, content_type)
+        if key not in self._verdicts:
+            if len(self._verdicts) > 20_000:
+                self._verdicts.clear()
+            self._verdicts[key] = self._validate_body(method, template, body, content_type)
+        return self._verdicts[key]
+
+    def _validate_body(
+        self, method: str, template: str, body: Any, content_type: str = "application/json"
+    ) -> str | None:
         validator = self.validator(method, template, content_type)
         if body is None and validator is not None and not self.body_required(method, template):
             return None
