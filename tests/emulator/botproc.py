@@ -38,9 +38,10 @@ class BotProcess:
     ) -> None:
         self.emu = emulator
         self.script = Path(script) if script else REPO_ROOT / "bot.py"
-        tmp = Path(tempfile.mkdtemp(prefix="vigil-bot-"))
-        self.db_path = Path(db_path) if db_path else tmp / "vigil.sqlite3"
-        self.log_path = Path(log_path) if log_path else tmp / "bot.log"
+        # A temporary directory only when the caller did not say where files go.
+        tmp = None if db_path and log_path else Path(tempfile.mkdtemp(prefix="vigil-bot-"))
+        self.db_path = Path(db_path) if db_path else Path(str(tmp)) / "vigil.sqlite3"
+        self.log_path = Path(log_path) if log_path else Path(str(tmp)) / "bot.log"
         self.cwd = Path(cwd) if cwd else REPO_ROOT
         self.python = python
         self.extra_env = env or {}
