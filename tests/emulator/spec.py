@@ -29,12 +29,19 @@ SPEC_URI = "urn:discord:openapi"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+SHARED_SPEC = REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
+# A copy of that file (MIT, LICENSE beside it), so a lone clone of the repository can run the
+# tests too; tests/emulator_selftest checks the copy is identical to shared/'s when both exist.
+VENDORED_SPEC = Path(__file__).resolve().parent / "discord-api-spec" / "openapi.json"
+
+
 def default_spec_path() -> Path:
-    """``$VIGIL_DISCORD_SPEC`` or ``<repo>/../shared/discord-api-spec/openapi.json``."""
+    """``$VIGIL_DISCORD_SPEC``, else ``<repo>/../shared/discord-api-spec/openapi.json``, else
+    the copy under tests/emulator/discord-api-spec/."""
     env = os.environ.get("VIGIL_DISCORD_SPEC")
     if env:
         return Path(env)
-    return REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
+    return SHARED_SPEC if SHARED_SPEC.exists() else VENDORED_SPEC
 
 
 @dataclass(frozen=True)

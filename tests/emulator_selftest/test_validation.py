@@ -198,3 +198,14 @@ async def test_enforce_nonce_deduplicates(emulator: Emulator, http: aiohttp.Clie
     async with http.post(f"channels/{cid}/messages", json={"content": "x", "nonce": "case-1"}):
         pass  # without enforce_nonce Discord creates a new message
     assert len(emulator.channel_messages(cid)) == 2
+
+
+def test_vendored_spec_matches_shared() -> None:
+    """The copy that lets a lone clone run the tests must not drift from shared/'s spec."""
+    import pytest
+
+    from tests.emulator.spec import SHARED_SPEC, VENDORED_SPEC
+
+    if not SHARED_SPEC.exists():
+        pytest.skip("shared/discord-api-spec is not beside this clone")
+    assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()
