@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.snowflakes import is_storable_id
+
 _MESSAGE_LINK = re.compile(
     r"^https://(?:(?:ptb|canary)\.)?(?:discord\.com|discordapp\.com)"
     r"/channels/(?P<guild>[1-9][0-9]{14,19})/(?P<channel>[1-9][0-9]{14,19})"
@@ -13,7 +15,6 @@ _MESSAGE_LINK = re.compile(
 )
 
 MAX_LINK_LENGTH = 200
-MAX_SNOWFLAKE = 2**63 - 1  # Discord IDs are 64-bit; a larger number is not an ID
 _PARTS = ("guild", "channel", "message")
 
 
@@ -37,7 +38,7 @@ def parse_message_link(text: str) -> MessageLink | None:
     if candidate.startswith("<") and candidate.endswith(">"):
         candidate = candidate[1:-1]
     match = _MESSAGE_LINK.match(candidate)
-    if match is None or any(int(match[part]) > MAX_SNOWFLAKE for part in _PARTS):
+    if match is None or not all(is_storable_id(int(match[part])) for part in _PARTS):
         return None
     return MessageLink(
         guild_id=int(match["guild"]),

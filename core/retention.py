@@ -15,6 +15,7 @@ from datetime import timedelta
 from core.clock import Clock
 from core.models import DEPARTED_GUILD_GRACE_DAYS, ErasedCase, PurgeCounts
 from core.ports import Store, UnitOfWork
+from core.snowflakes import is_storable_id
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class RetentionService:
         return total
 
     async def forget(self, guild_id: int, user_id: int, actor_id: int) -> Erasure:
+        if not is_storable_id(user_id):
+            return Erasure(counts=PurgeCounts(), erased_cases=())  # not an ID: nothing held
         now = self._clock.now()
         counts, erased, touched = await self._store.write(
             lambda tx: tx.guild_data.forget_user(guild_id, user_id, actor_id, now)

@@ -30,7 +30,7 @@ from core.policy import (
 )
 from core.ports import NewReport, Store, UnitOfWork
 from core.signals import reporter_signals
-from core.snowflakes import snowflake_time
+from core.snowflakes import is_storable_id, snowflake_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +227,7 @@ class CaseService:
 
     async def require(self, guild_id: int, case_id: int, action: CaseAction) -> Case:
         """The case, if it belongs to this guild and the action applies to it now."""
-        if not 0 < case_id <= MAX_ID:
+        if not is_storable_id(case_id):
             raise CaseActionRefused("That case doesn't exist in this server.")
         case = await self._store.read(lambda tx: tx.cases.get(case_id))
         _check(case, guild_id, action)
@@ -245,7 +245,7 @@ class CaseService:
         detail: str | None = None,
     ) -> Case:
         """Record a moderator action. The case is re-read: a custom ID carries no trust."""
-        if not 0 < case_id <= MAX_ID:
+        if not is_storable_id(case_id):
             raise CaseActionRefused("That case doesn't exist in this server.")
         now = self._clock.now()
 
@@ -316,7 +316,7 @@ class CaseService:
         return await self._store.read(load)
 
     async def by_number(self, guild_id: int, number: int) -> AlertData | None:
-        if not 0 < number <= MAX_ID:
+        if not is_storable_id(number):
             return None
         case = await self._store.read(lambda tx: tx.cases.get_by_number(guild_id, number))
         return None if case is None else await self.alert_data(case.id)
@@ -349,9 +349,6 @@ class CaseService:
     async def mark_feedback(self, case_id: int, reporter_id: int, state: str) -> None:
         now = self._clock.now()
         await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
-
-
-MAX_ID = 2**63 - 1  # databases store 64-bit integers; a larger "ID" from a custom ID is junk
 
 
 def _check(case: Case | None, guild_id: int, action: CaseAction) -> None:

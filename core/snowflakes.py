@@ -5,6 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+MAX_SNOWFLAKE = 2**63 - 1  # Discord IDs are 64-bit, and so are the databases' integers
+
+
+def is_storable_id(value: int) -> bool:
+    """Whether `value` can be a Discord ID (or a row ID): a number from a custom ID or a link
+    outside this range is junk, and would overflow the database's integer columns."""
+    return 0 < value <= MAX_SNOWFLAKE
 
 
 def snowflake_time(snowflake: int) -> datetime:
