@@ -294,6 +294,8 @@ class GuildAdmin(commands.Cog):
             me = guild.me
             if me is None or not me.guild_permissions.mention_everyone:
                 lines.append(tr("admin.not_mentionable", locale, role=mod_role.mention))
+        if updated.region is None:
+            lines += ["", tr("admin.region_nudge", locale)]
         await send_private(interaction, "\n".join(lines))
 
     @setup_command.autocomplete("region")
@@ -325,6 +327,8 @@ class GuildAdmin(commands.Cog):
             lines += ["", tr("admin.problems", locale), *(f"- {p}" for p in problems)]
         else:
             lines += ["", tr("admin.all_good", locale)]
+        if settings.region is None:
+            lines += ["", tr("admin.region_nudge", locale)]
         await send_private(interaction, "\n".join(lines))
 
     @reports.command(name="queue", description="Open cases, urgent and oldest first")
@@ -360,9 +364,15 @@ class GuildAdmin(commands.Cog):
         await send_private(interaction, None, embeds=[alert_embed(content), record])
 
     @reports.command(name="export", description="Escalation packet for a case (JSON, private)")
-    @app_commands.describe(case="The case number (#1, #2, ...)")
+    @app_commands.describe(
+        case="The case number (#1, #2, ...)",
+        include_reporters="Include reporters' IDs (off by default; recorded in the case history)",
+    )
     async def export_command(
-        self, interaction: discord.Interaction[VigilBot], case: app_commands.Range[int, 1]
+        self,
+        interaction: discord.Interaction[VigilBot],
+        case: app_commands.Range[int, 1],
+        include_reporters: bool = False,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -372,7 +382,7 @@ class GuildAdmin(commands.Cog):
                 interaction, tr("admin.no_case", server_locale(interaction), number=case)
             )
             return
-        await send_export(interaction, data)
+        await send_export(interaction, data, include_reporters=include_reporters)
 
     @reports.command(name="history", description="Cases and reports about a member")
     @app_commands.describe(member="The member to look up")

@@ -8,11 +8,11 @@ from discord.ext import commands
 
 from cogs.app import VigilBot
 from cogs.replies import guidance_embed, send_private
+from cogs.reporting import HOTLINES, country_view, region_for
 from cogs.translator import L
 from core.guidance import find_country, hotlines_overview, localised_name, search_countries
 from core.hotlines import HotlineDirectory
 from core.i18n import tr
-from core.regions import effective_region
 
 
 def country_choices(
@@ -46,16 +46,12 @@ class Hotlines(commands.Cog):
                 return
             code: str | None = found.code
         else:
-            configured = None
-            if interaction.guild_id is not None:
-                configured = (
-                    await self.bot.services.guild_settings.get(interaction.guild_id)
-                ).region
-            code = effective_region(
-                configured, str(interaction.guild_locale) if interaction.guild_locale else None
-            )
+            # The server's region, else the reader's locale where it names one country, else
+            # the international answer: the country menu below lets the reader correct it.
+            code = await region_for(self.bot, interaction.guild_id, locale)
         overview = hotlines_overview(directory, code, locale)
-        await send_private(interaction, None, embeds=[guidance_embed(overview)])
+        view = country_view(directory, HOTLINES, code, locale)
+        await send_private(interaction, None, embeds=[guidance_embed(overview)], view=view)
 
     @hotlines.autocomplete("country")
     async def country_autocomplete(

@@ -15,20 +15,28 @@ from discord.ext import commands
 from cogs.app import VigilBot
 from cogs.replies import NO_MENTIONS, answer_within_deadline, guidance_embed, send_private
 from cogs.translator import L
-from core.guidance import GUIDANCE_TITLE_KEY, build_guidance, localised_name
+from core.guidance import (
+    GUIDANCE_TITLE_KEY,
+    Guidance,
+    build_guidance,
+    build_self_support,
+    hotlines_overview,
+    localised_name,
+)
 from core.hotlines import INTERNATIONAL, HotlineDirectory
 from core.i18n import tr
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
 from core.reasons import REASON_LABEL_KEYS, Reason
 from core.regions import effective_region
-from core.rendering import render_report_ack
+from core.rendering import is_cry_for_help, render_refusal, render_report_ack, render_self_support
 from core.text import trim
 
 log = logging.getLogger(__name__)
 
 REASON_CHOICES = [app_commands.Choice(name=L(REASON_LABEL_KEYS[r]), value=r.value) for r in Reason]
 MEMBER_LOOKUP_SECONDS = 1.0
+REGION_LOOKUP_SECONDS = 1.0  # a refusal must still answer within Discord's 3 s
 
 
 def reader_locale(interaction: discord.Interaction[Any]) -> str:
@@ -59,23 +67,111 @@ async def resolve_member(
 async def submit_and_reply(
     bot: VigilBot, interaction: discord.Interaction[VigilBot], submission: ReportSubmission
 ) -> None:
-    """Store first, confirm second: the reporter only ever sees a confirmation of a commit."""
-    outcome, deferred = await answer_within_deadline(
-        interaction, bot.services.reports.submit(submission)
-    )
+    """Store first, confirm second: the reporter only ever sees a confirmation of a commit.
+
+    Every answer, whatever happened to the report (stored, refused, rate-limited, failed),
+    carries the guidance for its reason: nobody in danger is left without a number to call.
+    """
     locale = reader_locale(interaction)
-    if isinstance(outcome, Refusal):
-        await send_private(interaction, outcome.localised(locale), deferred=deferred)
+    try:
+        outcome, deferred = await answer_within_deadline(
+            interaction, bot.services.reports.submit(submission)
+        )
+    except Exception:
+        log.exception("storing a report failed")
+        region = await region_for(bot, submission.guild_id, locale)
+        await reply_with_help(
+            bot, interaction, submission.reason, region, tr("error.generic", locale)
+        )
         return
-    region = effective_region(
-        outcome.region, interaction.guild_locale and str(interaction.guild_locale)
-    )
+    if isinstance(outcome, Refusal):
+        region = await region_for(bot, submission.guild_id, locale)
+        if is_cry_for_help(outcome, submission.reason):
+            await reply_with_self_support(bot, interaction, region, deferred=deferred)
+            return
+        text = render_refusal(outcome, submission.reason, locale)
+        await reply_with_help(bot, interaction, submission.reason, region, text, deferred=deferred)
+        return
+    region = effective_region(outcome.region, locale)
     directory = bot.services.hotlines
     guidance = cached_guidance(directory, submission.reason.value, region, locale)
-    text = render_report_ack(outcome, submission.target.name, guidance.headline, locale)
+    text = render_report_ack(
+        outcome, submission.target.name, guidance.headline, locale, submission.reason
+    )
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+async def region_for(bot: VigilBot, guild_id: int | None, locale: str) -> str | None:
+    """The country whose help a reporter sees when there is no stored report to read it from:
+    the server's region, else the reporter's locale where it names one country. A database
+    that fails here must not cost the reporter their help: then the locale alone decides."""
+    configured: str | None = None
+    if guild_id is not None:
+        try:
+            settings = await asyncio.wait_for(
+                bot.services.guild_settings.get(guild_id), REGION_LOOKUP_SECONDS
+            )
+            configured = settings.region
+        except Exception:
+            log.warning("could not read the server's region for guidance", exc_info=True)
+    return effective_region(configured, locale)
+
+
+async def reply_with_help(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    reason: Reason,
+    region: str | None,
+    text: str,
+    *,
+    deferred: bool | None = None,
+) -> None:
+    """A refusal or error, with the guidance for the report's reason and the country menu."""
+    locale = reader_locale(interaction)
+    directory = bot.services.hotlines
+    guidance = cached_guidance(directory, reason.value, region, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    view = country_view(directory, reason, region, locale)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+async def reply_with_self_support(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    region: str | None,
+    *,
+    deferred: bool | None = None,
+) -> None:
+    """A member who reported themselves for self-harm is asking for help: crisis support,
+    never a refusal. Nothing is stored and no moderator is alerted (the answer says so and
+    suggests reaching out to a moderator they trust): telling others is the member's choice."""
+    locale = reader_locale(interaction)
+    directory = bot.services.hotlines
+    guidance = cached_self_support(directory, region, locale)
+    text = render_self_support(guidance.headline, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    view = country_view(directory, SELF_SUPPORT, region, locale)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+SELF_SUPPORT = "self_support"
+"""Country-menu kind: crisis support for a member who reported themselves for self-harm."""
+HOTLINES = "hotlines"
+"""Country-menu kind: the /hotlines overview."""
+
+
+def guidance_for(
+    directory: HotlineDirectory, kind: str, country: str | None, locale: str
+) -> Guidance:
+    """What a country menu shows: a reason's guidance, self-support or the overview."""
+    if kind == SELF_SUPPORT:
+        return cached_self_support(directory, country, locale)
+    if kind == HOTLINES:
+        return cached_overview(directory, country, locale)
+    value = kind if kind in Reason._value2member_map_ else Reason.OTHER.value
+    return cached_guidance(directory, value, country, locale)
 
 
 COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
@@ -91,17 +187,21 @@ class CountrySelect(
     """
 
     def __init__(
-        self, reason: Reason, country: str, options: list[discord.SelectOption] | None = None
+        self,
+        reason: Reason | str,
+        country: str,
+        options: list[discord.SelectOption] | None = None,
     ) -> None:
+        kind = reason.value if isinstance(reason, Reason) else reason
         super().__init__(
             discord.ui.Select(
-                custom_id=f"vigil:country:{reason.value}:{country}",
+                custom_id=f"vigil:country:{kind}:{country}",
                 options=options or [],
                 min_values=1,
                 max_values=1,
             )
         )
-        self.reason = reason
+        self.kind = kind
         self.country = country
 
     @classmethod
@@ -113,18 +213,21 @@ class CountrySelect(
         /,
     ) -> CountrySelect:
         value = match["reason"]
-        reason = Reason(value) if value in Reason._value2member_map_ else Reason.OTHER
-        return cls(reason, match["country"])
+        known = value in Reason._value2member_map_ or value in (SELF_SUPPORT, HOTLINES)
+        return cls(value if known else Reason.OTHER.value, match["country"])
 
     async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
         locale = reader_locale(interaction)
         directory = interaction.client.services.hotlines
         chosen = self.item.values[0] if self.item.values else self.country
-        guidance = cached_guidance(directory, self.reason.value, chosen, locale)
-        embed = guidance_embed(
-            guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
-        )
-        view = country_view(directory, self.reason, chosen, locale)
+        guidance = guidance_for(directory, self.kind, chosen, locale)
+        if self.kind == HOTLINES:
+            embed = guidance_embed(guidance)
+        else:
+            embed = guidance_embed(
+                guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
+            )
+        view = country_view(directory, self.kind, chosen, locale)
         await interaction.response.edit_message(
             embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
         )
@@ -156,10 +259,12 @@ def country_options(
 
 
 cached_guidance = functools.lru_cache(maxsize=1024)(build_guidance)
+cached_self_support = functools.lru_cache(maxsize=256)(build_self_support)
+cached_overview = functools.lru_cache(maxsize=256)(hotlines_overview)
 
 
 def country_view(
-    directory: HotlineDirectory, reason: Reason, country: str | None, locale: str
+    directory: HotlineDirectory, reason: Reason | str, country: str | None, locale: str
 ) -> discord.ui.View:
     """The country menu: the covered countries (and the one shown) in the reader's language."""
     shown_code, options = country_options(directory, country, locale)
@@ -227,7 +332,11 @@ class ReportModal(discord.ui.Modal):
         assert interaction.guild is not None
         values = self.reason_select.values
         if not values or values[0] not in Reason._value2member_map_:
-            await send_private(interaction, tr("modal.choose_reason", reader_locale(interaction)))
+            locale = reader_locale(interaction)
+            region = await region_for(self.bot, interaction.guild.id, locale)
+            await reply_with_help(
+                self.bot, interaction, Reason.OTHER, region, tr("modal.choose_reason", locale)
+            )
             return
         submission = ReportSubmission(
             guild_id=interaction.guild.id,
@@ -245,7 +354,14 @@ class ReportModal(discord.ui.Modal):
     ) -> None:
         log.error("report modal failed", exc_info=error)
         if not interaction.response.is_done():
-            await send_private(interaction, tr("error.generic", reader_locale(interaction)))
+            locale = reader_locale(interaction)
+            values = self.reason_select.values
+            chosen = values[0] if values else ""
+            reason = Reason(chosen) if chosen in Reason._value2member_map_ else Reason.OTHER
+            region = await region_for(self.bot, interaction.guild_id, locale)
+            await reply_with_help(
+                self.bot, interaction, reason, region, tr("error.generic", locale)
+            )
 
 
 class Reporting(commands.Cog):
@@ -305,7 +421,11 @@ class Reporting(commands.Cog):
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
         if message.webhook_id is not None or message.author.bot:
-            await send_private(interaction, tr("refusal.bot_message", reader_locale(interaction)))
+            locale = reader_locale(interaction)
+            region = await region_for(self.bot, interaction.guild_id, locale)
+            await reply_with_help(
+                self.bot, interaction, Reason.OTHER, region, tr("refusal.bot_message", locale)
+            )
             return
         await interaction.response.send_modal(
             ReportModal(

@@ -7,6 +7,7 @@ media: Vigil never had any, and a packet must never become a way to pass images 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,17 +34,78 @@ def _entry(entry: HotlineEntry) -> dict[str, Any]:
     }
 
 
+def _police(directory: HotlineDirectory, region: str | None) -> list[dict[str, Any]]:
+    """The national emergency / police entry, or a plain pointer when the country is unknown
+    (no emergency number is guessed)."""
+    own = [e for e in directory.entries(region, Category.EMERGENCY) if e.country == region]
+    if own:
+        return [_entry(e) for e in own]
+    return [
+        {
+            "organisation": "Local police (your country's emergency number)",
+            "country": region,
+            "url": None,
+            "phone": directory.emergency_number(region),
+            "source": [],
+        }
+    ]
+
+
+_ANYWHERE_CSAM_ID = "us-ncmec-cybertipline"
+"""FACTS.md section 7: NCMEC's CyberTipline takes reports from anywhere (the fallback when the
+server's country has no hotline of its own)."""
+
+
+def where_to_file_by_reason(
+    directory: HotlineDirectory, region: str | None, reasons: Iterable[Reason]
+) -> dict[str, list[dict[str, Any]]]:
+    """Where to file, per reason in the case, from the sourced directory.
+
+    child_safety: the national CSAM hotline and police channel, then the police; violent_threat:
+    the police; self_harm: emergency and crisis services, never a child-abuse-image hotline;
+    every reason: Discord's own routes.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for reason in dict.fromkeys(reasons):
+        found: list[dict[str, Any]] = []
+        if reason is Reason.CHILD_SAFETY:
+            hotlines = directory.entries(region, Category.CSAM_REPORT)
+            exploitation = directory.entries(region, Category.CHILD_EXPLOITATION)
+            national = [e for e in hotlines + exploitation if e.country == region]
+            chosen = national or hotlines
+            anywhere = directory.get(_ANYWHERE_CSAM_ID)
+            if not national and anywhere is not None:
+                chosen = [*chosen, anywhere]
+            found += [_entry(e) for e in dict.fromkeys(chosen)]
+            found += _police(directory, region)
+        elif reason is Reason.VIOLENT_THREAT:
+            found += _police(directory, region)
+        elif reason is Reason.SELF_HARM:
+            found += _police(directory, region)
+            found += [_entry(e) for e in directory.entries(region, Category.CRISIS)]
+        found += [_entry(e) for e in directory.platform_entries()]
+        out[reason.value] = found
+    return out
+
+
 def where_to_file(
-    directory: HotlineDirectory, region: str | None, critical: bool
+    directory: HotlineDirectory, region: str | None, reasons: Iterable[Reason]
 ) -> list[dict[str, Any]]:
-    """From the sourced directory: the national CSAM hotline for critical cases, and Discord."""
-    found: list[HotlineEntry] = []
-    if critical:
-        found += directory.entries(region, Category.CSAM_REPORT)
-        found += directory.entries(region, Category.CHILD_EXPLOITATION)
-    found += directory.platform_entries()
-    unique = {e.id: e for e in found}
-    return [_entry(e) for e in unique.values()]
+    """Every place of :func:`where_to_file_by_reason`, once each, most urgent reason first."""
+    ordered = sorted(set(reasons), key=_REASON_ORDER.index)
+    seen: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for places in where_to_file_by_reason(directory, region, ordered).values():
+        for place in places:
+            seen.setdefault((place["organisation"], place["country"]), place)
+    return list(seen.values())
+
+
+_REASON_ORDER = [
+    Reason.CHILD_SAFETY,
+    Reason.VIOLENT_THREAT,
+    Reason.SELF_HARM,
+    *(r for r in Reason if r not in (Reason.CHILD_SAFETY, Reason.VIOLENT_THREAT, Reason.SELF_HARM)),
+]
 
 
 def build_export(
@@ -53,9 +115,22 @@ def build_export(
     directory: HotlineDirectory,
     generated_at: datetime,
     generated_by: int,
+    include_reporters: bool = False,
 ) -> dict[str, Any]:
+    """The packet. Reporters are "Reporter 1, 2, ..." (in order of their first report) unless
+    ``include_reporters``: the acknowledgement promises that only the server's moderators can
+    see who reported, and a packet leaves the server."""
     case = data.case
-    critical = any(r.reason.is_critical for r in data.reports)
+    reasons = [Reason(r.reason) for r in data.reports]
+    aliases: dict[int, str] = {}
+    for r in sorted(data.reports, key=lambda r: r.created_at):
+        aliases.setdefault(r.reporter_id, f"Reporter {len(aliases) + 1}")
+
+    def reporter(reporter_id: int) -> dict[str, str]:
+        if include_reporters:
+            return {"reporter": aliases[reporter_id], "reporter_id": str(reporter_id)}
+        return {"reporter": aliases[reporter_id]}
+
     return {
         "format": "vigil-case-export",
         "format_version": FORMAT_VERSION,
@@ -99,7 +174,7 @@ def build_export(
         "reports": [
             {
                 "reported_at_utc": _utc(r.created_at),
-                "reporter_id": str(r.reporter_id),
+                **reporter(r.reporter_id),
                 "reason": r.reason.value,
                 "reason_label": Reason(r.reason).label,
                 "details": r.details,
@@ -125,7 +200,11 @@ def build_export(
             for e in data.events
             if e.action is CaseAction.NOTE
         ],
-        "where_to_file": where_to_file(directory, data.settings.region, critical),
+        "reporter_identities": "included" if include_reporters else "omitted",
+        "where_to_file": where_to_file(directory, data.settings.region, reasons),
+        "where_to_file_by_reason": where_to_file_by_reason(
+            directory, data.settings.region, sorted(set(reasons), key=_REASON_ORDER.index)
+        ),
     }
 
 

@@ -20,8 +20,10 @@ from core.hotlines import Category, Country, HotlineDirectory, HotlineEntry
 from core.i18n import catalogue, catalogue_locale, country_name
 from core.reasons import Reason
 
-MAX_CHARS = 1800
-"""Upper bound for the whole rendered guidance (Discord's message limit is 2,000)."""
+MAX_CHARS = 2600
+"""Upper bound for the whole rendered guidance. It is sent as an embed description (Discord's
+limit: 4,096); kept well below so a reader on a phone still finds the emergency line first and
+the translated texts (longer than English) never lose a line the English keeps."""
 
 DEFAULT_LOCALE = "en"
 
@@ -31,7 +33,22 @@ MESSAGES: dict[str, dict[str, str]] = {
 """Every message by language and key, read from the catalogues in ``core/locales/`` (the English
 .po is the source of truth). A plain dict so tests can add a language; :func:`t` reads it."""
 
-_ENTRY_HINTS = {"int-inhope": "entry.inhope", "es-incibe-hotline": "entry.incibe"}
+_ENTRY_HINTS = {
+    "int-inhope": "entry.inhope",
+    "es-incibe-hotline": "entry.incibe",
+    # The fact sheet: both take public content only (a URL on the open web; PHAROS sends
+    # private matters to a police station), so a reporter knows a Discord DM belongs elsewhere.
+    "nl-offlimits-meldpunt": "entry.public_only",
+    "fr-pharos": "entry.public_only",
+}
+
+_CHAT_POLICE_IDS = frozenset({"nl-politie"})
+"""Police channels the fact sheet gives for abuse material seen in chat apps or social media
+(not for grooming): shown under their own heading, in the sheet's words."""
+
+_ANYWHERE_CSAM_ID = "us-ncmec-cybertipline"
+"""FACTS.md section 7: NCMEC's CyberTipline takes reports from anywhere; the concrete link
+beside INHOPE's directory when the reporter's country has no hotline of its own."""
 
 _EMERGENCY_KEYS: dict[str, tuple[str, str, str]] = {
     "child": ("emergency.child", "emergency.child_unknown_eu", "emergency.child_unknown"),
@@ -127,6 +144,8 @@ class Guidance:
     lines: tuple[str, ...]
     entry_ids: tuple[str, ...]
     """Which directory entries were cited, in order of first appearance."""
+    country: str | None = None
+    """The country the guidance is for (ISO code), or None for the international answer."""
 
     def render(self) -> str:
         return "\n".join((self.headline, *self.lines))
@@ -149,7 +168,7 @@ class _Builder:
     def add(self, text: str, priority: int = REQUIRED, ids: Iterable[str] = ()) -> None:
         self._lines.append((priority, text, tuple(ids)))
 
-    def build(self, limit: int = MAX_CHARS) -> Guidance:
+    def build(self, limit: int = MAX_CHARS, country: str | None = None) -> Guidance:
         lines = list(self._lines)
 
         def size(items: Sequence[tuple[int, str, tuple[str, ...]]]) -> int:
@@ -164,7 +183,9 @@ class _Builder:
         ids: list[str] = []
         for _, _, line_ids in lines:
             ids.extend(i for i in line_ids if i not in ids)
-        return Guidance(self.headline, tuple(text for _, text, _ in lines), tuple(ids))
+        return Guidance(
+            self.headline, tuple(text for _, text, _ in lines), tuple(ids), country=country
+        )
 
 
 def _contact_parts(entry: HotlineEntry, locale: str) -> list[str]:
@@ -269,6 +290,21 @@ def _young_people(entries: Iterable[HotlineEntry]) -> list[HotlineEntry]:
     return sorted(usable, key=lambda e: e.audience != "young_people")
 
 
+def _youth_lines(entries: Iterable[HotlineEntry]) -> list[HotlineEntry]:
+    """Only helplines whose source says they serve young people: an abuse-reporting line
+    (Veilig Thuis, Childhelp, 119) is no place to send a young person in crisis."""
+    return [e for e in entries if e.audience == "young_people"]
+
+
+def _country_line(directory: HotlineDirectory, code: str | None, locale: str) -> str:
+    """Which country the help is for, and how to pick another: a guess must never hide that
+    the numbers above belong to one country."""
+    c = directory.country(code) if code else None
+    if c is None:
+        return t("guidance.for_unknown", locale)
+    return t("guidance.for_country", locale, country=localised_name(c, locale))
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -285,7 +321,12 @@ def build_guidance(
     country: str | None,
     locale: str = DEFAULT_LOCALE,
 ) -> Guidance:
-    """Guidance for a reporter, for the report ``reason`` and the server's ``country``."""
+    """Guidance for a reporter, for the report ``reason`` and the reporter's ``country``.
+
+    Every answer to a report carries it, whatever happened to the report (stored, refused,
+    rate-limited, failed): for the critical reasons the emergency number comes first, then a
+    line saying which country the help is for, so a wrong guess can be corrected at once.
+    """
     r = _reason(reason)
     code = _norm_country(directory, country)
 
@@ -297,9 +338,10 @@ def build_guidance(
         b = _Builder(t("headline.violent_threat", locale))
         line, ids = _emergency_line(directory, code, locale, "person")
         b.add(line, ids=ids)
+        b.add(_country_line(directory, code, locale))
         b.add(t("vt.police", locale))
         _discord_lines(b, directory, locale, also=False, priority=_Builder.REQUIRED)
-        return b.build()
+        return b.build(country=code)
 
     b = _Builder(t("headline.default", locale))
     _discord_lines(b, directory, locale, also=False, priority=_Builder.REQUIRED)
@@ -310,13 +352,42 @@ def build_guidance(
             _add_entries(b, own, locale, _Builder.USEFUL)
     if r is Reason.SEXUAL_CONTENT:
         b.add(t("sc.minor", locale))
-    return b.build()
+    b.add(_country_line(directory, code, locale))
+    return b.build(country=code)
+
+
+def build_self_support(
+    directory: HotlineDirectory, country: str | None, locale: str = DEFAULT_LOCALE
+) -> Guidance:
+    """Crisis support for a member who reported themselves for self-harm: a cry for help,
+    never a refusal. The emergency number first, then the crisis lines and youth lines."""
+    code = _norm_country(directory, country)
+    b = _Builder(t("headline.self_support", locale))
+    line, ids = _emergency_line(directory, code, locale, "person")
+    b.add(line, ids=ids)
+    b.add(_country_line(directory, code, locale))
+    crisis = directory.entries(code, Category.CRISIS)
+    if crisis:
+        b.add(t("sh.crisis", locale))
+        _add_entries(b, crisis, locale, _Builder.REQUIRED)
+    young = [
+        (e, ln)
+        for e in _youth_lines(directory.entries(code, Category.CHILD_HELPLINE))
+        if (ln := _entry_line(e, locale))
+    ]
+    if young:
+        b.add(t("sh.young", locale), _Builder.USEFUL)
+        for e, ln in young:
+            b.add(ln, _Builder.USEFUL, (e.id,))
+    b.add(t("sh.self_not_alone", locale))
+    return b.build(country=code)
 
 
 def _child_safety(directory: HotlineDirectory, code: str | None, locale: str) -> Guidance:
     b = _Builder(t("headline.child_safety", locale))
     line, ids = _emergency_line(directory, code, locale, "child")
     b.add(line, ids=ids)
+    b.add(_country_line(directory, code, locale))
 
     hotlines = directory.entries(code, Category.CSAM_REPORT)
     specific = bool(hotlines) and code is not None and hotlines[0].country == code
@@ -326,6 +397,10 @@ def _child_safety(directory: HotlineDirectory, code: str | None, locale: str) ->
         header = "cs.hotline_one" if len(hotlines) == 1 else "cs.hotline_many"
     b.add(t(header, locale))
     _add_entries(b, hotlines, locale, _Builder.REQUIRED, show_anonymity=True, name_only_ok=True)
+    anywhere = directory.get(_ANYWHERE_CSAM_ID)
+    if not specific and anywhere is not None:
+        b.add(t("cs.anywhere", locale))
+        _add_entries(b, [anywhere], locale, _Builder.REQUIRED, show_anonymity=True)
 
     # Only a national police / child-protection channel; no international fallback here, so the
     # reporter is not sent to several places for the same thing.
@@ -335,13 +410,22 @@ def _child_safety(directory: HotlineDirectory, code: str | None, locale: str) ->
         for e in directory.entries(code, Category.CHILD_EXPLOITATION)
         if e.id not in hotline_ids and code is not None and e.country == code
     ]
-    if police:
+    chat_police = [e for e in police if e.id in _CHAT_POLICE_IDS]
+    grooming_police = [e for e in police if e.id not in _CHAT_POLICE_IDS]
+    if chat_police:
+        b.add(t("cs.police_chat", locale), _Builder.USEFUL)
+        _add_entries(b, chat_police, locale, _Builder.USEFUL, name_only_ok=True)
+    if grooming_police:
         b.add(t("cs.police", locale), _Builder.USEFUL)
-        _add_entries(b, police, locale, _Builder.USEFUL, show_anonymity=True, name_only_ok=True)
+        _add_entries(
+            b, grooming_police, locale, _Builder.USEFUL, show_anonymity=True, name_only_ok=True
+        )
 
     b.add(t("cs.warn_no_share", locale))
     b.add(t("cs.no_send", locale))
+    b.add(t("cs.no_search", locale))
     b.add(t("cs.not_sure", locale))
+    b.add(t("cs.grooming_evidence", locale), _Builder.USEFUL)
     _discord_lines(b, directory, locale, also=False, priority=_Builder.REQUIRED)
     b.add(t("cs.received", locale), _Builder.OPTIONAL)
 
@@ -350,25 +434,26 @@ def _child_safety(directory: HotlineDirectory, code: str | None, locale: str) ->
     if lines:
         b.add(t("cs.talk", locale), _Builder.OPTIONAL)
         b.add(lines[0], _Builder.OPTIONAL, (helplines[0].id,))
-    return b.build()
+    return b.build(country=code)
 
 
 def _self_harm(directory: HotlineDirectory, code: str | None, locale: str) -> Guidance:
     b = _Builder(t("headline.self_harm", locale))
     line, ids = _emergency_line(directory, code, locale, "person")
     b.add(line, ids=ids)
+    b.add(_country_line(directory, code, locale))
     crisis = directory.entries(code, Category.CRISIS)
     if crisis:
         b.add(t("sh.crisis", locale))
         _add_entries(b, crisis, locale, _Builder.REQUIRED)
-    young = _young_people(directory.entries(code, Category.CHILD_HELPLINE))
+    young = _youth_lines(directory.entries(code, Category.CHILD_HELPLINE))
     young_lines = [(e, ln) for e in young if (ln := _entry_line(e, locale))]
     if young_lines:
         b.add(t("sh.young", locale), _Builder.USEFUL)
         for e, ln in young_lines:
             b.add(ln, _Builder.USEFUL, (e.id,))
     _discord_lines(b, directory, locale, also=True, priority=_Builder.USEFUL)
-    return b.build()
+    return b.build(country=code)
 
 
 _OVERVIEW_SECTIONS = (
@@ -403,6 +488,7 @@ def hotlines_overview(
     else:
         b.add(t("ov.emergency_unknown", locale))
 
+    b.add(_country_line(directory, code, locale))
     if c is not None and not c.covered:
         b.add(t("ov.fallback", locale, country=localised_name(c, locale)))
 
@@ -427,6 +513,17 @@ def hotlines_overview(
         for e, ln in lines:
             b.add(ln, priority, (e.id,))
             cited.add(e.id)
+        anywhere = directory.get(_ANYWHERE_CSAM_ID)
+        if (
+            category is Category.CSAM_REPORT
+            and anywhere is not None
+            and all(e.country != code for e, _ in lines)
+        ):
+            anywhere_line = _entry_line(anywhere, locale, show_anonymity=True)
+            if anywhere_line:
+                b.add(t("cs.anywhere", locale), priority)
+                b.add(anywhere_line, priority, (anywhere.id,))
+                cited.add(anywhere.id)
 
     b.add(t("ov.section.platform", locale))
     report = directory.get(_DISCORD_REPORT_ID)
@@ -435,4 +532,4 @@ def hotlines_overview(
         if e.url:
             b.add(f"- {e.organisation}: <{e.url}>", _Builder.OPTIONAL, (e.id,))
     b.add(t("ov.checked", locale, date=directory.compiled.isoformat()), _Builder.OPTIONAL)
-    return b.build()
+    return b.build(country=code)

@@ -106,7 +106,7 @@ def test_child_safety_police_channel_only_when_national() -> None:
     for country in ("DE", "ES", "IN", "JP", None):
         g = text("child_safety", country)
         assert "Virtual Global Taskforce" not in g, country
-        assert "grooming or pressuring" not in g, country
+        assert "**If someone is grooming or pressuring a child:**" not in g, country
     assert "Disque 100" in text("child_safety", "BR")
     assert "politie" in text("child_safety", "NL")
 

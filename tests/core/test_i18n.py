@@ -145,7 +145,7 @@ def test_every_discord_locale_maps_to_a_catalogue_or_english() -> None:
 
 
 def test_fallback_to_english() -> None:
-    assert tr("ack.alerted", "ja") == tr("ack.alerted", "en")
+    assert tr("ack.saved", "ja") == tr("ack.saved", "en")
     partial = Catalogue({"en": {"a.b": "Hello {name}"}, "de": {}})
     assert partial.tr("a.b", "de", name="Ida") == "Hello Ida"
     with pytest.raises(KeyError):

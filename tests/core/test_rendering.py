@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from core.alert_view import (
     describe_event,
     describe_refusal,
@@ -15,6 +17,7 @@ from core.alert_view import (
     render_queue_line,
     render_settings,
 )
+from core.i18n import tr
 from core.models import (
     AlertData,
     Case,
@@ -153,14 +156,41 @@ def test_report_ack_is_warm_and_says_what_happens_next():
     warm = render_report_ack(outcome, "Mallory", "**You did the right thing.**")
     assert warm.startswith("**You did the right thing.**")
     assert "confidential" in text
-    opened = render_report_ack(replace(outcome, case_id=1, case_number=1), "Mallory", "")
-    assert "alerted" in opened
+    assert "saved for the moderators" in text
     pending = render_report_ack(
         replace(outcome, case_id=1, alert_channel_configured=False), "Mallory", ""
     )
     assert "as soon as" in pending
     dup = render_report_ack(replace(outcome, duplicate=True), "Mallory", "")
     assert "already" in dup
+
+
+def test_report_ack_never_reveals_the_case_state():
+    """Issue 11 item 17: whether a case is open, was just opened, or the threshold was reached
+    depends on other people's reports; the reporter's confirmation is the same either way."""
+    below = ReportAccepted(1, None, None, False, 1, 3, False, True, None)
+    states = [
+        below,
+        replace(below, case_id=7, case_number=2, case_opened=True, distinct_reporters=3),
+        replace(below, case_id=7, case_number=2, case_opened=False, distinct_reporters=9),
+    ]
+    for locale in ("en", "de", "fr", "es-ES", "pt-BR"):
+        texts = {render_report_ack(s, "Mallory", "", locale) for s in states}
+        assert len(texts) == 1, texts
+    text = render_report_ack(states[1], "Mallory", "")
+    for leak in ("alerted", "threshold", "already open", "case", "other"):
+        assert leak not in text.lower(), leak
+
+
+@pytest.mark.parametrize("reason", [Reason.CHILD_SAFETY, Reason.SELF_HARM, Reason.VIOLENT_THREAT])
+def test_report_ack_never_says_nothing_else_to_do_when_guidance_asks_to_act(reason: Reason):
+    outcome = ReportAccepted(1, 7, 2, True, 1, 3, False, True, None)
+    for locale in ("en", "de", "fr", "es-ES", "pt-BR"):
+        text = render_report_ack(outcome, "Mallory", "", locale, reason)
+        assert tr("ack.saved", locale) not in text
+        assert tr("ack.saved_act", locale) in text
+    assert "anything else" not in render_report_ack(outcome, "Mallory", "", "en", reason)
+    assert "anything else" in render_report_ack(outcome, "Mallory", "", "en", Reason.SPAM)
 
 
 def test_neutralise_keeps_text_readable():
