@@ -175,7 +175,7 @@ async def test_alert_channel_failing_for_a_while(vigil: Vigil):
     emu.faults.add("POST", MESSAGES, 500, count=2, channel_id=channel_id)
     emu.faults.add("POST", MESSAGES, 403, count=2, channel_id=channel_id)
     reply = await vigil.report("alice", "dave", "child_safety")
-    assert reply.ephemeral and "alerted" in reply.content
+    assert reply.ephemeral and "saved for the moderators" in reply.content
     await vigil.wait_alerts(1, timeout=20)
     await asyncio.sleep(0.5)
     assert len(vigil.alerts()) == 1
