@@ -139,6 +139,9 @@ class FeedbackSender:
             guild.name if guild else None,
             data.case.target_name,
             str(guild.preferred_locale) if guild else None,
+            critical=any(
+                r.reporter_id == reporter_id and r.reason.is_critical for r in data.reports
+            ),
         )
         try:
             channel = await self._bot.create_dm(discord.Object(reporter_id))

@@ -564,14 +564,19 @@ def render_settings(
     ]
 
 
-def render_feedback_dm(guild_name: str | None, target_name: str, locale: str | None = None) -> str:
+def render_feedback_dm(
+    guild_name: str | None, target_name: str, locale: str | None = None, *, critical: bool = False
+) -> str:
     """The one DM a reporter gets: that moderators acted, never what they did.
 
     ``locale`` is the server's: a DM has no interaction to take the reader's language from.
-    ``guild_name`` None: the server is not known to this process any more.
+    ``guild_name`` None: the server is not known to this process any more. ``critical``: the
+    reporter filed a child-safety, self-harm or threat report and was asked to call or report
+    outside Discord, so they are never told there is nothing else to do.
     """
     guild = safe_name(guild_name) if guild_name else tr("feedback.your_server", locale)
-    return tr("feedback.dm", locale, guild=guild, target=safe_name(target_name))
+    key = "feedback.dm_critical" if critical else "feedback.dm"
+    return tr(key, locale, guild=guild, target=safe_name(target_name))
 
 
 def render_channel_notice(guild_name: str, problem: str, locale: str | None = None) -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.alert_view import render_feedback_dm
 from core.export import build_export, where_to_file_by_reason
 from core.guidance import (
     MAX_CHARS,
@@ -377,3 +378,11 @@ def test_export_never_sends_self_harm_or_threats_to_an_image_hotline(region: str
 
 def test_refusal_type_is_the_policy_refusal():
     assert isinstance(refuse(RefusalCode.BAD_LINK), Refusal)
+
+
+def test_feedback_dm_to_a_critical_reporter_never_says_nothing_else_to_do():
+    for locale in LOCALES:
+        critical = render_feedback_dm("Harbour", "Mallory", locale, critical=True)
+        assert critical != render_feedback_dm("Harbour", "Mallory", locale)
+    assert "anything else" not in render_feedback_dm("Harbour", "Mallory", critical=True)
+    assert "anything else" in render_feedback_dm("Harbour", "Mallory")

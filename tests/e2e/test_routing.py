@@ -256,3 +256,20 @@ async def test_delete_messages_reminds_moderators_to_report_to_discord_first(vig
     assert prompt.ephemeral
     assert "Report the message to Discord first" in prompt.content
     assert prompt.content.index("Delete") < prompt.content.index("Report the message")
+
+
+async def test_a_database_error_still_answers_with_the_guidance(vigil: Vigil):
+    """The store fails mid-report (its table is gone): the reporter is told it went wrong and
+    still gets the emergency number first and the national hotline."""
+    await vigil.setup(region="GB")
+    vigil.db_rows("ALTER TABLE reports RENAME TO reports_gone")
+    try:
+        reply = await vigil.report("alice", "dave", "child_safety", details="images")
+    finally:
+        vigil.db_rows("ALTER TABLE reports_gone RENAME TO reports")
+    assert reply.ephemeral and "something went wrong" in reply.content
+    text = guidance(reply)
+    assert text.startswith("**If a child is in danger right now, call 999.**")
+    assert "<https://www.iwf.org.uk/report>" in text
+    # The bot keeps serving.
+    assert "received" in (await vigil.report("bob", "dave")).content
