@@ -174,6 +174,9 @@ def guidance_for(
     return cached_guidance(directory, value, country, locale)
 
 
+MAX_COUNTRY_OPTIONS = 24
+"""Countries in the menu (Discord's limit is 25 options; the last is "international")."""
+
 COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
 
 
@@ -241,6 +244,12 @@ def country_options(
     otherwise sort and translate the same list for every reply."""
     current = directory.country(country) if country else None
     shown = [c for c in directory.countries() if c.covered or c == current]
+    if len(shown) > MAX_COUNTRY_OPTIONS:
+        # Discord allows 25 options: the country shown and "international" always stay in.
+        others = [c for c in shown if c != current]
+        others.sort(key=lambda c: localised_name(c, locale).casefold())
+        keep = MAX_COUNTRY_OPTIONS - (current is not None)
+        shown = others[:keep] + ([current] if current is not None else [])
     shown.sort(key=lambda c: localised_name(c, locale).casefold())
     options = [
         discord.SelectOption(
@@ -255,7 +264,7 @@ def country_options(
             default=current is None,
         )
     )
-    return (current.code if current else INTERNATIONAL), tuple(options[:25])
+    return (current.code if current else INTERNATIONAL), tuple(options)
 
 
 cached_guidance = functools.lru_cache(maxsize=1024)(build_guidance)

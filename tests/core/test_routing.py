@@ -386,3 +386,36 @@ def test_feedback_dm_to_a_critical_reporter_never_says_nothing_else_to_do():
         assert critical != render_feedback_dm("Harbour", "Mallory", locale)
     assert "anything else" not in render_feedback_dm("Harbour", "Mallory", critical=True)
     assert "anything else" in render_feedback_dm("Harbour", "Mallory")
+
+
+def test_country_menu_keeps_the_shown_country_and_international_past_25():
+    """Discord allows 25 options; with more covered countries the one shown and
+    "international" must stay in the menu."""
+    from cogs.reporting import country_options
+
+    codes = [f"{a}{b}" for a in "ABC" for b in "ABCDEFGHIJ"]  # 30 made-up codes
+    data = {
+        "compiled": "2026-11-28",
+        "countries": {c: {"name": f"Land {c}"} for c in codes},
+        "entries": [
+            {
+                "id": f"e-{c}",
+                "country": c,
+                "organisation": f"Line {c}",
+                "categories": ["crisis"],
+                "url": None,
+                "phone": "1",
+                "source_urls": ["https://example.org"],
+                "verified": "2026-11-28",
+            }
+            for c in codes
+        ],
+    }
+    directory = HotlineDirectory.from_data(data)
+    for shown in ("CJ", None):
+        code, options = country_options(directory, shown, "en")
+        values = [o.value for o in options]
+        assert len(options) <= 25 and values[-1] == "INT"
+        if shown:
+            assert shown in values and code == shown
+        assert [o.value for o in options if o.default] == [shown or "INT"]
