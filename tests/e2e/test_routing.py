@@ -273,3 +273,42 @@ async def test_a_database_error_still_answers_with_the_guidance(vigil: Vigil):
     assert "<https://www.iwf.org.uk/report>" in text
     # The bot keeps serving.
     assert "received" in (await vigil.report("bob", "dave")).content
+
+
+# Per covered country (FACTS.md section 1): the emergency number shown first and a route that
+# must appear, for a stored child-safety report, a refused threat report and a self-harm
+# self-report. Numbers and addresses are the sheet's.
+COUNTRY_ROUTES = {
+    "GB": ("999", "<https://www.iwf.org.uk/report>", "116 123"),
+    "US": ("911", "<https://report.cybertip.org>", "988"),
+    "CA": ("911", "<https://www.cybertip.ca>", "988"),
+    "AU": ("000", "<https://www.esafety.gov.au/report>", "13 11 14"),
+    "IE": ("112", "<https://hotline.ie/report>", "116 123"),
+    "NZ": ("111", "<https://www.dia.govt.nz/", "1737"),
+    "DE": ("110", "<https://www.internet-beschwerdestelle.de>", "0800 111 0 111"),
+    "FR": ("17", "<https://www.pointdecontact.net>", "3114"),
+    "NL": ("112", "<https://meldpunt-kinderporno.nl>", "0800-0113"),
+    "ES": ("112", "017", "024"),
+    "IT": ("112", "<https://stop-it.savethechildren.it>", "19696"),
+    "SE": ("112", "<https://ecpat.se/hotline/>", "90101"),
+    "BR": ("your local emergency number", "<https://www.safernet.org.br>", "188"),
+    "IN": ("112", "<https://cybercrime.gov.in>", "14416"),
+}
+
+
+async def test_every_covered_country_routes_every_path(vigil: Vigil):
+    reporters = ["alice", "bob", "erin", "maya", "milo", "olivia", "adam"]
+    for n, (code, (emergency, hotline, crisis)) in enumerate(COUNTRY_ROUTES.items()):
+        await vigil.setup(region=code)
+        stored = await vigil.report(reporters[n % len(reporters)], "dave", "child_safety")
+        text = guidance(stored)
+        assert "received" in stored.content, code
+        assert emergency in text.splitlines()[0] and hotline in text, (code, text)
+        refused = await vigil.report("alice", "helperbot", "violent_threat")
+        text = guidance(refused)
+        assert "don't wait" in refused.content, code
+        assert text.startswith("**If someone is in danger right now") and emergency in text, code
+        self_report = await vigil.report("bob", "bob", "self_harm")
+        text = guidance(self_report)
+        assert "You are not alone" in self_report.content, code
+        assert emergency in text.splitlines()[0] and crisis in text, (code, text)
