@@ -15,6 +15,7 @@ from discord.ext import commands
 from cogs.app import VigilBot
 from cogs.replies import NO_MENTIONS, answer_within_deadline, guidance_embed, send_private
 from cogs.translator import L
+from core.country_picker import picker_countries
 from core.guidance import GUIDANCE_TITLE_KEY, build_guidance, localised_name
 from core.hotlines import INTERNATIONAL, HotlineDirectory
 from core.i18n import tr
@@ -137,7 +138,9 @@ def country_options(
     """(the code shown, the menu's options). Pure and small, so cached: a report storm would
     otherwise sort and translate the same list for every reply."""
     current = directory.country(country) if country else None
-    shown = [c for c in directory.countries() if c.covered or c == current]
+    # At most 24 countries (Discord allows 25 options, one is the international help): the one
+    # shown, then the reader's language and region; the rest are reachable through /hotlines.
+    shown = picker_countries(directory, current, locale)
     shown.sort(key=lambda c: localised_name(c, locale).casefold())
     options = [
         discord.SelectOption(
