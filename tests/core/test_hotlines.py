@@ -560,7 +560,7 @@ def test_anonymity_as_the_sheet_says(directory: HotlineDirectory) -> None:
 
 def test_romania_form_carries_the_no_upload_warning(directory: HotlineDirectory) -> None:
     e = directory.get("ro-esc-abuz")
-    assert e is not None and "Never upload images" in e.notes
+    assert e is not None and "Never add images or screenshots" in e.notes
 
 
 def test_ukraine_police_number_comes_first(directory: HotlineDirectory) -> None:
