@@ -15,6 +15,7 @@ from discord.ext import commands
 from cogs.app import VigilBot
 from cogs.replies import NO_MENTIONS, answer_within_deadline, guidance_embed, send_private
 from cogs.translator import L
+from core.country_picker import picker_countries
 from core.guidance import (
     GUIDANCE_TITLE_KEY,
     Guidance,
@@ -174,9 +175,6 @@ def guidance_for(
     return cached_guidance(directory, value, country, locale)
 
 
-MAX_COUNTRY_OPTIONS = 24
-"""Countries in the menu (Discord's limit is 25 options; the last is "international")."""
-
 COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
 
 
@@ -243,13 +241,9 @@ def country_options(
     """(the code shown, the menu's options). Pure and small, so cached: a report storm would
     otherwise sort and translate the same list for every reply."""
     current = directory.country(country) if country else None
-    shown = [c for c in directory.countries() if c.covered or c == current]
-    if len(shown) > MAX_COUNTRY_OPTIONS:
-        # Discord allows 25 options: the country shown and "international" always stay in.
-        others = [c for c in shown if c != current]
-        others.sort(key=lambda c: localised_name(c, locale).casefold())
-        keep = MAX_COUNTRY_OPTIONS - (current is not None)
-        shown = others[:keep] + ([current] if current is not None else [])
+    # At most 24 countries (Discord allows 25 options, one is the international help): the one
+    # shown, then the reader's language and region; the rest are reachable through /hotlines.
+    shown = picker_countries(directory, current, locale)
     shown.sort(key=lambda c: localised_name(c, locale).casefold())
     options = [
         discord.SelectOption(

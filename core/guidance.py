@@ -13,6 +13,7 @@ Every phrase lives in the gettext catalogues (``core/locales/<lang>/LC_MESSAGES/
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ _CHAT_POLICE_IDS = frozenset({"nl-politie"})
 _ANYWHERE_CSAM_ID = "us-ncmec-cybertipline"
 """FACTS.md section 7: NCMEC's CyberTipline takes reports from anywhere; the concrete link
 beside INHOPE's directory when the reporter's country has no hotline of its own."""
+_ENTRY_HINTS["ro-esc-abuz"] = "entry.no_upload"  # its form offers an upload (FACTS-MORE.md §3, §4)
 
 _EMERGENCY_KEYS: dict[str, tuple[str, str, str]] = {
     "child": ("emergency.child", "emergency.child_unknown_eu", "emergency.child_unknown"),
@@ -87,6 +89,13 @@ def localised_name(country: Country, locale: str = DEFAULT_LOCALE) -> str:
     return country_name(country.code, country.name, locale)
 
 
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form, so "Osterreich" finds "Österreich" and "Mexico" finds
+    "México" on any keyboard."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def search_countries(
     directory: HotlineDirectory, query: str, locale: str = DEFAULT_LOCALE, limit: int = 25
 ) -> list[Country]:
@@ -94,14 +103,14 @@ def search_countries(
     alias; best match first, sorted by the reader's names."""
     if limit <= 0:
         return []
-    q = query.strip().casefold()
+    q = _fold(query)
     by_name = sorted(directory.countries(), key=lambda c: localised_name(c, locale).casefold())
     if not q:
         return sorted(by_name, key=lambda c: not c.covered)[:limit]
     scored: list[tuple[int, int, Country]] = []
     for position, c in enumerate(by_name):
-        own = localised_name(c, locale).casefold()
-        names = [own, c.name.casefold(), *(a.casefold() for a in c.aliases)]
+        own = _fold(localised_name(c, locale))
+        names = [own, _fold(c.name), *(_fold(a) for a in c.aliases)]
         if c.code.casefold() == q:
             rank = 0
         elif q in names:
@@ -129,10 +138,10 @@ def find_country(
     if found is not None:
         return found
     best = search_countries(directory, text, locale, limit=1)
-    if best and text.strip().casefold() in {
-        localised_name(best[0], locale).casefold(),
-        best[0].name.casefold(),
-        *(a.casefold() for a in best[0].aliases),
+    if best and _fold(text) in {
+        _fold(localised_name(best[0], locale)),
+        _fold(best[0].name),
+        *(_fold(a) for a in best[0].aliases),
     }:
         return best[0]
     return None

@@ -1,7 +1,8 @@
 """Directory of official reporting channels (hotlines, helplines, emergency numbers).
 
-The data lives in ``core/hotlines.json`` and is compiled only from the sourced fact sheet
-``shared/hotlines/FACTS.md``. Every entry carries its source URLs and the date it was verified.
+The data lives in ``core/hotlines.json`` and is compiled only from the sourced fact sheets
+``shared/hotlines/FACTS.md`` and ``FACTS-MORE.md``. Every entry carries its source URLs and the date
+it was verified.
 Entries marked ``"unverified": true`` or sourced only from a research note
 (``"source_quality": "R"``) are never loaded, so they can never be shown to users.
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from core.guidance import MAX_CHARS, MESSAGES, Guidance, build_guidance, hotlines_overview, t
-from core.hotlines import HotlineDirectory
+from core.hotlines import Category, HotlineDirectory
 from core.reasons import Reason
 
 DIRECTORY = HotlineDirectory.load()
@@ -92,12 +92,12 @@ def test_child_safety_unknown_country() -> None:
 
 
 def test_child_safety_non_eu_uncovered_country_has_no_112() -> None:
-    g = text("child_safety", "JP")
+    g = text("child_safety", "MX")
     assert "your local emergency number" in g and "112" not in g
 
 
 def test_child_safety_eu_uncovered_country_gets_112() -> None:
-    g = build_guidance(DIRECTORY, "child_safety", "PL")
+    g = build_guidance(DIRECTORY, "child_safety", "SK")
     assert "call 112" in g.render()
     assert "int-112" in g.entry_ids
 
@@ -239,8 +239,8 @@ def test_overview_gb_groups_by_category() -> None:
 
 
 def test_overview_uncovered_country_says_international() -> None:
-    g = hotlines_overview(DIRECTORY, "JP").render()
-    assert "Japan" in g and "international" in g
+    g = hotlines_overview(DIRECTORY, "MX").render()
+    assert "Mexico" in g and "international" in g
     assert "112" not in g
 
 
@@ -263,3 +263,86 @@ def test_message_placeholders_are_named() -> None:
     for key, template in MESSAGES["en"].items():
         assert "{}" not in template, key
     assert t("emergency.child", number="999") == "**If a child is in danger right now, call 999.**"
+
+
+# ------------------------------------------------------------------ FACTS-MORE.md countries
+
+MORE = ["PL", "PH", "TR", "JP", "KR", "UA", "AR", "AT", "CH", "BE", "PT", "NO", "DK", "FI", "CZ"]
+MORE += ["RO", "SG"]
+CRITICAL = ("child_safety", "self_harm", "violent_threat")
+LOCALES = ("en", "de", "fr", "es-ES", "pt-BR")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("reason", CRITICAL)
+@pytest.mark.parametrize("country", MORE)
+def test_new_country_critical_guidance(country: str, reason: str, locale: str) -> None:
+    g = build_guidance(DIRECTORY, reason, country, locale)
+    rendered = g.render()
+    assert len(rendered) < MAX_CHARS - 200, len(rendered)  # nothing had to be dropped
+    number = DIRECTORY.emergency_number(country)
+    assert number is not None
+    first_number = number.split(" or ")[0]
+    assert first_number in g.lines[0], g.lines[0]  # the emergency number comes first
+    cited = [e for i in g.entry_ids if (e := DIRECTORY.get(i)) is not None]
+    assert len(cited) == len(g.entry_ids)
+    # NCMEC's CyberTipline takes reports from anywhere (FACTS.md section 7): offered where a
+    # country has no child-abuse-image hotline of its own.
+    anywhere = {"us-ncmec-cybertipline"}
+    assert all(e.country in (country, "INT") or e.id in anywhere for e in cited), (
+        country,
+        g.entry_ids,
+    )
+    own = [e for e in cited if e.country == country]
+    if reason == "child_safety":
+        reporting = {Category.CSAM_REPORT, Category.CHILD_EXPLOITATION}
+        assert any(e.categories & reporting for e in own), (country, g.entry_ids)
+    if reason == "self_harm" and DIRECTORY.entries(country, Category.CRISIS)[0].country == country:
+        assert any(e.has(Category.CRISIS) for e in own), (country, g.entry_ids)
+
+
+def test_ukraine_shows_102_before_112() -> None:
+    for g in (text("child_safety", "UA"), text("self_harm", "UA"), text("violent_threat", "UA")):
+        assert index(g, "102") < index(g, "112")
+    overview = hotlines_overview(DIRECTORY, "UA").render()
+    assert index(overview, "102") < index(overview, "112")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_korea_and_singapore_reports_are_shown_as_not_anonymous(locale: str) -> None:
+    not_anonymous = t("entry.not_anonymous", locale)
+    sg = build_guidance(DIRECTORY, "child_safety", "SG", locale).render()
+    assert "Online Safety Commission" in sg
+    line = next(ln for ln in sg.splitlines() if "Online Safety Commission" in ln)
+    assert not_anonymous in line
+    kr = build_guidance(DIRECTORY, "child_safety", "KR", locale).render()
+    line = next(ln for ln in kr.splitlines() if "ECRM" in ln)
+    assert not_anonymous in line
+    for code, name in (("SG", "Online Safety Commission"), ("KR", "ECRM")):
+        ov = hotlines_overview(DIRECTORY, code, locale).render()
+        assert not_anonymous in next(ln for ln in ov.splitlines() if name in ln)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_romania_form_is_shown_with_the_no_upload_warning(locale: str) -> None:
+    warning = t("entry.no_upload", locale)
+    for g in (
+        build_guidance(DIRECTORY, "child_safety", "RO", locale),
+        hotlines_overview(DIRECTORY, "RO", locale),
+    ):
+        line = next(ln for ln in g.lines if "esc_ABUZ" in ln)
+        assert warning in line
+    assert "never" in t("entry.no_upload").casefold()
+
+
+def test_name_only_channels_say_to_look_them_up() -> None:
+    for code, name in (("CZ", "STOPonline.cz"), ("PH", "ECPAT Philippines")):
+        g = text("child_safety", code)
+        line = next(ln for ln in g.splitlines() if name in ln)
+        assert t("entry.search") in line
+
+
+def test_new_countries_leave_the_international_fallback() -> None:
+    for code in MORE:
+        g = hotlines_overview(DIRECTORY, code).render()
+        assert "No services specific to" not in g, code
