@@ -179,7 +179,7 @@ def _english_phrases(language: str) -> set[tuple[str, str]]:
 
 def _untranslated_texts(language: str) -> set[str]:
     """English directory texts that, translated, must not appear as they are ("24/7, free")."""
-    texts = {e for e in EN_DATA if CATALOGUE.data_text(e, language) not in (None, e)}
+    texts = {e for e in EN_DATA if CATALOGUE.data_text(e, language) != e}
     texts |= {t for entry in ENTRIES for t in _directory_texts(entry)} - EN_DATA
     return {t for t in texts if _has_words(t)}
 
