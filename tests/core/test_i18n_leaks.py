@@ -14,6 +14,7 @@ are checked without changing this file.
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Iterator
@@ -127,7 +128,7 @@ def _english_pairs(text: str) -> set[tuple[str, str]]:
         words = _WORD.findall(fragment)
         pairs.update(
             (first, second)
-            for first, second in zip(words, words[1:], strict=False)
+            for first, second in itertools.pairwise(words)
             if len(first) > 2 and len(second) > 2
         )
     return pairs
@@ -209,7 +210,7 @@ def test_the_directory_is_seen() -> None:
 def test_every_directory_text_is_in_the_english_catalogue() -> None:
     """Hours, SMS instructions and phone notes shown to readers are listed for translation."""
     missing = sorted({text for entry in ENTRIES for text in _directory_texts(entry)} - EN_DATA)
-    assert missing == [], "add these as msgctxt \"data\" entries to every .po file"
+    assert missing == [], 'add these as msgctxt "data" entries to every .po file'
 
 
 def test_every_name_is_kept_or_translated() -> None:
@@ -222,7 +223,7 @@ def test_every_name_is_kept_or_translated() -> None:
         parts = _name_parts(name)
         if not parts or any(p not in EN_DATA and p not in KEPT_AS_WRITTEN for p in parts):
             unknown.append(name)
-    assert unknown == [], "translate (msgctxt \"data\") or add to KEPT_AS_WRITTEN"
+    assert unknown == [], 'translate (msgctxt "data") or add to KEPT_AS_WRITTEN'
 
 
 def test_english_directory_texts_are_their_own_translation() -> None:
