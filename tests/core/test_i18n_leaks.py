@@ -86,6 +86,55 @@ KEPT_AS_WRITTEN = frozenset(
         "Virtual Global Taskforce (Report Abuse)",
         "Child Helpline International",
         "Find A Helpline (ThroughLine)",
+        # Countries added from FACTS-MORE.md (t12-countries).
+        "Línea 137",
+        "Línea 102 (SENAF)",
+        "Línea de Salud Mental (Ministerio de Salud)",
+        "Stopline",
+        "Bundeskriminalamt – Meldestelle Kinderpornografie",
+        "Rat auf Draht",
+        "Child Focus (stopchildporno.be)",
+        "103 Écoute-Enfants",
+        "Zelfmoordlijn 1813",
+        "Centre de Prévention du Suicide",
+        "STOPonline.cz (CZ.NIC)",
+        "Red Barnet AnmeldDet",
+        "Livslinien",
+        "Nettivihje (Pelastakaa Lapset / Save the Children Finland)",
+        "MLL Lasten ja nuorten puhelin",
+        "MIELI Crisis Helpline",
+        "Internet Hotline Center Japan (IHC)",
+        "24時間子供SOSダイヤル (MEXT)",
+        "チャイルドライン (Childline Japan)",
+        "児童相談所全国共通ダイヤル",
+        "よりそいホットライン",
+        "Kripos",
+        "Alarmtelefonen for barn og unge",
+        "Mental Helse Hjelpetelefonen",
+        "Kirkens SOS",
+        "ECPAT Philippines eProtectKids",
+        "PNP Anti-Cybercrime Group",
+        "Makabata Helpline 1383 (Council for the Welfare of Children)",
+        "Bantay Bata 163",
+        "NCMH Crisis Hotline (National Center for Mental Health)",
+        "Dyżurnet.pl (NASK)",
+        "Telefon Zaufania dla Dzieci i Młodzieży (Fundacja Dajemy Dzieciom Siłę)",
+        "Dziecięcy Telefon Zaufania Rzecznika Praw Dziecka",
+        "Kryzysowy telefon zaufania dla dorosłych",
+        "Linha Internet Segura (APAV)",
+        "Linha Nacional de Prevenção do Suicídio",
+        "esc_ABUZ (Salvați Copiii / Ora de Net)",
+        "Online Safety Commission",
+        "Korea Communications Standards Commission (KCSC)",
+        "ECRM",
+        "청소년전화 1388",
+        "clickandstop.ch (Kinderschutz Schweiz)",
+        "Pro Juventute Beratung + Hilfe 147",
+        "Die Dargebotene Hand / La Main Tendue",
+        "İhbar Web (BTK)",
+        "ALO 183",
+        "StopCrime (Magnolia)",
+        "La Strada-Ukraine",
         # Names of other services the catalogue mentions.
         "Discord Trust & Safety",
         "0508 NETSAFE",
@@ -181,8 +230,18 @@ def _english_phrases(language: str) -> set[tuple[str, str]]:
 def _untranslated_texts(language: str) -> set[str]:
     """English directory texts that, translated, must not appear as they are ("24/7, free")."""
     texts = {e for e in EN_DATA if CATALOGUE.data_text(e, language) != e}
-    texts |= {t for entry in ENTRIES for t in _directory_texts(entry)} - EN_DATA
+    shown = {t for entry in ENTRIES for t in _directory_texts(entry)} | _country_texts()
+    texts |= shown - EN_DATA
     return {t for t in texts if _has_words(t)}
+
+
+def _country_texts() -> set[str]:
+    """Emergency numbers with words in them ("911 or your provincial police line")."""
+    return {
+        c.emergency
+        for c in DIRECTORY.countries()
+        if c.emergency and _has_words(c.emergency) and c.emergency not in KEPT_AS_WRITTEN
+    }
 
 
 def _entries() -> list[HotlineEntry]:
@@ -209,7 +268,8 @@ def test_the_directory_is_seen() -> None:
 
 def test_every_directory_text_is_in_the_english_catalogue() -> None:
     """Hours, SMS instructions and phone notes shown to readers are listed for translation."""
-    missing = sorted({text for entry in ENTRIES for text in _directory_texts(entry)} - EN_DATA)
+    shown = {text for entry in ENTRIES for text in _directory_texts(entry)} | _country_texts()
+    missing = sorted(shown - EN_DATA)
     assert missing == [], 'add these as msgctxt "data" entries to every .po file'
 
 
