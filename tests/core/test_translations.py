@@ -162,3 +162,14 @@ def test_discords_menu_names_in_each_language(locale: str, menu: str) -> None:
         assert f"**{menu}**" in tr(key, locale), key
     overview = hotlines_overview(DIRECTORY, None, locale).render()
     assert menu in overview and "Report Message" not in overview
+
+
+def test_latin_american_spanish_falls_back_to_spanish_before_english() -> None:
+    """A key or directory text not yet in es_419 (e.g. just merged) is read in Spanish."""
+    shipped = catalogue()
+    messages = {**shipped.messages, "es_419": {}}
+    data = {**shipped.data, "es_419": {}}
+    partial = type(shipped)(messages, data)
+    assert partial.tr("ack.alerted", "es-419") == shipped.tr("ack.alerted", "es-ES")
+    assert partial.tr_data("24/7, free", "es-419") == "las 24 horas, gratis"
+    assert partial.tr("ack.alerted", "pt-BR") == shipped.tr("ack.alerted", "pt-BR")
