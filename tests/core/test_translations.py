@@ -8,7 +8,10 @@ reads as Latin-American Spanish.
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +176,14 @@ def test_latin_american_spanish_falls_back_to_spanish_before_english() -> None:
     assert partial.tr("ack.alerted", "es-419") == shipped.tr("ack.alerted", "es-ES")
     assert partial.tr_data("24/7, free", "es-419") == "las 24 horas, gratis"
     assert partial.tr("ack.alerted", "pt-BR") == shipped.tr("ack.alerted", "pt-BR")
+
+
+def test_packaging_ships_every_catalogue() -> None:
+    """pyproject's package-data glob takes every language's .po into the wheel (es_419 too)."""
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["core"]
+    for language in LANGUAGES:
+        path = f"locales/{language}/LC_MESSAGES/vigil.po"
+        assert (root / "core" / path).is_file(), path
+        assert any(fnmatch(path, pattern) for pattern in patterns), path
