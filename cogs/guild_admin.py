@@ -19,6 +19,7 @@ from cogs.app import VigilBot
 from cogs.case_actions import send_export, server_locale
 from cogs.hotlines import country_choices
 from cogs.replies import alert_embed, send_private
+from cogs.translator import L
 from core.alert_view import (
     describe_event,
     describe_problem,
@@ -196,7 +197,7 @@ class ReportsGroup(app_commands.Group):
 class GuildAdmin(commands.Cog):
     reports = ReportsGroup(
         name="reports",
-        description="Set up Vigil and review reports (Manage Server)",
+        description=L("cmd.reports.description"),
         default_permissions=discord.Permissions(manage_guild=True),
         guild_only=True,
     )
@@ -210,8 +211,8 @@ class GuildAdmin(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(QueuePageButton, ForgetButton)
 
-    @reports.command(name="forget", description="Erase everything Vigil holds about a member")
-    @app_commands.describe(member="The member whose data should be erased (as reporter or target)")
+    @reports.command(name="forget", description=L("cmd.reports.forget.description"))
+    @app_commands.describe(member=L("cmd.reports.forget.member"))
     async def forget_command(
         self, interaction: discord.Interaction[VigilBot], member: discord.Member | discord.User
     ) -> None:
@@ -224,17 +225,17 @@ class GuildAdmin(commands.Cog):
             view=view,
         )
 
-    @reports.command(name="setup", description="Choose where alerts go and when they fire")
+    @reports.command(name="setup", description=L("cmd.reports.setup.description"))
     @app_commands.describe(
-        alert_channel="Private channel where moderators receive alerts",
-        threshold="Distinct reporters needed to alert (default 3)",
-        window_hours="Hours over which reporters are counted (default 24)",
-        region="Country for hotline guidance",
-        mod_role="Role to mention on urgent alerts (child safety, self-harm, threats)",
-        audit_channel="Channel that gets one line per moderator action",
-        min_account_age_days="Reports from younger accounts are kept but not counted (0: off)",
-        reporter_feedback="Tell reporters (by DM) when moderators acted on their report",
-        retention_days="Days to keep reports and closed cases (default 180; 0 keeps them)",
+        alert_channel=L("cmd.reports.setup.alert_channel"),
+        threshold=L("cmd.reports.setup.threshold"),
+        window_hours=L("cmd.reports.setup.window_hours"),
+        region=L("cmd.reports.setup.region"),
+        mod_role=L("cmd.reports.setup.mod_role"),
+        audit_channel=L("cmd.reports.setup.audit_channel"),
+        min_account_age_days=L("cmd.reports.setup.min_account_age_days"),
+        reporter_feedback=L("cmd.reports.setup.reporter_feedback"),
+        retention_days=L("cmd.reports.setup.retention_days"),
     )
     async def setup_command(
         self,
@@ -310,7 +311,7 @@ class GuildAdmin(commands.Cog):
         country = self.bot.services.hotlines.country(code)
         return country_name(country.code, country.name, locale) if country else code
 
-    @reports.command(name="config", description="Show Vigil's settings and whether alerts can post")
+    @reports.command(name="config", description=L("cmd.reports.config.description"))
     async def config_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -331,15 +332,15 @@ class GuildAdmin(commands.Cog):
             lines += ["", tr("admin.region_nudge", locale)]
         await send_private(interaction, "\n".join(lines))
 
-    @reports.command(name="queue", description="Open cases, urgent and oldest first")
+    @reports.command(name="queue", description=L("cmd.reports.queue.description"))
     async def queue_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
         text, view = await queue_message(self.bot, guild.id, 1, server_locale(interaction))
         await send_private(interaction, text, view=view)
 
-    @reports.command(name="case", description="Everything about one case: reports, actions, notes")
-    @app_commands.describe(number="The case number (#1, #2, ...)")
+    @reports.command(name="case", description=L("cmd.reports.case.description"))
+    @app_commands.describe(number=L("cmd.reports.case.number"))
     async def case_command(
         self, interaction: discord.Interaction[VigilBot], number: app_commands.Range[int, 1]
     ) -> None:
@@ -363,10 +364,10 @@ class GuildAdmin(commands.Cog):
             )
         await send_private(interaction, None, embeds=[alert_embed(content), record])
 
-    @reports.command(name="export", description="Escalation packet for a case (JSON, private)")
+    @reports.command(name="export", description=L("cmd.reports.export.description"))
     @app_commands.describe(
-        case="The case number (#1, #2, ...)",
-        include_reporters="Include reporters' IDs (off by default; recorded in the case history)",
+        case=L("cmd.reports.export.case"),
+        include_reporters=L("cmd.reports.export.include_reporters"),
     )
     async def export_command(
         self,
@@ -384,8 +385,8 @@ class GuildAdmin(commands.Cog):
             return
         await send_export(interaction, data, include_reporters=include_reporters)
 
-    @reports.command(name="history", description="Cases and reports about a member")
-    @app_commands.describe(member="The member to look up")
+    @reports.command(name="history", description=L("cmd.reports.history.description"))
+    @app_commands.describe(member=L("cmd.reports.history.member"))
     async def history_command(
         self, interaction: discord.Interaction[VigilBot], member: discord.Member | discord.User
     ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from core.i18n import DEFAULT_LANGUAGE, DISCORD_LOCALES, catalogue, tr
+from core.i18n import DEFAULT_LANGUAGE, DISCORD_LOCALES, FALLBACKS, catalogue, tr
 
 
 def L(key: str) -> app_commands.locale_str:
@@ -31,4 +31,7 @@ class VigilTranslator(app_commands.Translator):
         language = DISCORD_LOCALES.get(locale.value)
         if not isinstance(key, str) or language is None or language == DEFAULT_LANGUAGE:
             return None  # names, unknown languages and English keep the default text
-        return catalogue().get(key, language)
+        found = catalogue().get(key, language)
+        if found is None and language in FALLBACKS:  # es-419 not yet translated: Spanish
+            found = catalogue().get(key, FALLBACKS[language])
+        return found

@@ -107,6 +107,12 @@ ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
     EscalationTarget.HOTLINE: "escalation.hotline",
 }
 """Discord Trust & Safety and NCMEC CyberTipline are names: they stay as they are."""
+ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
+    EscalationTarget.POLICE: "event.escalate_police",
+    EscalationTarget.HOTLINE: "event.escalate_hotline",
+}
+""""escalated to the police": a whole sentence per target, so each language puts its own article
+and case on the noun (an die Polizei, à la police, a la policía, à polícia)."""
 PROBLEM_KEYS: dict[str, str] = {
     "the alert message was deleted": "problem.message_gone",
     "Vigil is missing a permission in the alert channel (View Channel, Send Messages, Embed "
@@ -230,10 +236,18 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     actor = f"<@{event.actor_id}>"
     if event.action is CaseAction.ESCALATE and event.detail:
         try:
-            where = escalation_label(EscalationTarget(event.detail), locale)
+            target = EscalationTarget(event.detail)
         except ValueError:
-            where = tr("escalation.elsewhere", locale)
-        text = tr("event.escalate_to", locale, actor=actor, where=where)
+            target = None
+        if target in ESCALATION_EVENT_KEYS:
+            text = tr(ESCALATION_EVENT_KEYS[target], locale, actor=actor)
+        else:
+            where = (
+                escalation_label(target, locale)
+                if target is not None
+                else tr("escalation.elsewhere", locale)
+            )
+            text = tr("event.escalate_to", locale, actor=actor, where=where)
     else:
         text = tr(EVENT_KEYS[event.action], locale, actor=actor)
     if event.action is CaseAction.TIMEOUT and event.detail in TIMEOUT_CHOICES:

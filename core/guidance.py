@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.hotlines import Category, Country, HotlineDirectory, HotlineEntry
-from core.i18n import catalogue, catalogue_locale, country_name
+from core.i18n import country_name, tr, tr_data, tr_name
 from core.reasons import Reason
 
 MAX_CHARS = 2600
@@ -27,12 +27,6 @@ limit: 4,096); kept well below so a reader on a phone still finds the emergency 
 the translated texts (longer than English) never lose a line the English keeps."""
 
 DEFAULT_LOCALE = "en"
-
-MESSAGES: dict[str, dict[str, str]] = {
-    language: dict(messages) for language, messages in catalogue().messages.items()
-}
-"""Every message by language and key, read from the catalogues in ``core/locales/`` (the English
-.po is the source of truth). A plain dict so tests can add a language; :func:`t` reads it."""
 
 _ENTRY_HINTS = {
     "int-inhope": "entry.inhope",
@@ -73,15 +67,22 @@ _DISCORD_SAFETY_ID = "discord-safety-center"
 
 
 def t(key: str, locale: str = DEFAULT_LOCALE, **params: str) -> str:
-    """The message ``key`` in ``locale`` (English if missing), with named placeholders filled."""
-    language = catalogue_locale(locale)
-    template = MESSAGES.get(language, {}).get(key) or MESSAGES[DEFAULT_LOCALE][key]
-    return template.format(**params)
+    """The message ``key`` in ``locale`` (English if missing), with named placeholders filled.
+
+    The one translation path is :func:`core.i18n.tr`; this is its short name here."""
+    return tr(key, locale, **params)
 
 
 def _or(text: str, locale: str) -> str:
     """Numbers joined with "or" in the directory ("110 or 112"), with "or" in the reader's words."""
     return text.replace(" or ", f" {t('guidance.or', locale)} ")
+
+
+def _phone(text: str, locale: str) -> str:
+    """A phone field in the reader's words: "110 (police), 112" translated whole when the
+    catalogue has it, else just its "or"."""
+    translated = tr_data(text, locale)
+    return translated if translated != text else _or(text, locale)
 
 
 def localised_name(country: Country, locale: str = DEFAULT_LOCALE) -> str:
@@ -200,9 +201,9 @@ class _Builder:
 def _contact_parts(entry: HotlineEntry, locale: str) -> list[str]:
     parts: list[str] = []
     if entry.phone:
-        parts.append(_or(entry.phone, locale))
+        parts.append(_phone(entry.phone, locale))
     if entry.sms:
-        parts.append(entry.sms)
+        parts.append(tr_data(entry.sms, locale))
     if entry.url:
         parts.append(f"<{entry.url}>")
     return parts
@@ -218,12 +219,12 @@ def _entry_line(entry: HotlineEntry, locale: str, *, show_anonymity: bool = Fals
         return None
     extras: list[str] = []
     if entry.phone and entry.hours and entry.hours != "online":
-        extras.append(entry.hours)
+        extras.append(tr_data(entry.hours, locale))
     if show_anonymity and entry.anonymous is True:
         extras.append(t("entry.anonymous", locale))
     elif show_anonymity and entry.anonymous is False:
         extras.append(t("entry.not_anonymous", locale))
-    line = f"- **{entry.organisation}**: " + " · ".join(parts)
+    line = f"- **{tr_name(entry.organisation, locale)}**: " + " · ".join(parts)
     if extras:
         line += " (" + "; ".join(extras) + ")"
     return line
@@ -231,7 +232,7 @@ def _entry_line(entry: HotlineEntry, locale: str, *, show_anonymity: bool = Fals
 
 def _name_only_line(entry: HotlineEntry, locale: str, *, show_anonymity: bool) -> str:
     """A bullet for an entry without a verified address: its name and a neutral hint."""
-    line = f"- **{entry.organisation}**: {t('entry.search', locale)}"
+    line = f"- **{tr_name(entry.organisation, locale)}**: {t('entry.search', locale)}"
     if show_anonymity and entry.anonymous is True:
         line += f" ({t('entry.anonymous', locale)})"
     return line
@@ -274,7 +275,7 @@ def _emergency_line(
     number = directory.emergency_number(code) if code else None
     own = directory.entries(code, Category.EMERGENCY) if code else []
     if number:
-        return t(known, locale, number=_or(number, locale)), tuple(e.id for e in own)
+        return t(known, locale, number=_phone(number, locale)), tuple(e.id for e in own)
     country = directory.country(code) if code else None
     if code is None or (country is not None and country.eu):
         eu_ids = tuple(e.id for e in directory.entries(None, Category.EMERGENCY))
@@ -490,7 +491,7 @@ def hotlines_overview(
         ids = tuple(e.id for e in directory.entries(code, Category.EMERGENCY) if e.country == code)
         if not ids and c is not None and c.eu:
             ids = tuple(e.id for e in directory.entries(code, Category.EMERGENCY))
-        b.add(t("ov.emergency", locale, number=_or(number, locale)), ids=ids)
+        b.add(t("ov.emergency", locale, number=_phone(number, locale)), ids=ids)
     elif c is None or c.eu:
         ids = tuple(e.id for e in directory.entries(None, Category.EMERGENCY))
         b.add(t("ov.emergency_unknown_eu", locale), ids=ids)
@@ -539,6 +540,6 @@ def hotlines_overview(
     b.add(t("ov.discord_report", locale), ids=(report.id,) if report else ())
     for e in directory.platform_entries():
         if e.url:
-            b.add(f"- {e.organisation}: <{e.url}>", _Builder.OPTIONAL, (e.id,))
+            b.add(f"- {tr_name(e.organisation, locale)}: <{e.url}>", _Builder.OPTIONAL, (e.id,))
     b.add(t("ov.checked", locale, date=directory.compiled.isoformat()), _Builder.OPTIONAL)
     return b.build(country=code)

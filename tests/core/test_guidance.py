@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from core.guidance import MAX_CHARS, MESSAGES, Guidance, build_guidance, hotlines_overview, t
+from core import i18n
+from core.guidance import MAX_CHARS, Guidance, build_guidance, hotlines_overview, t
 from core.hotlines import Category, HotlineDirectory
 from core.reasons import Reason
 
@@ -253,14 +254,19 @@ def test_locale_falls_back_to_english() -> None:
 
 
 def test_translations_can_override_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(MESSAGES, "de", {"headline.default": "**Danke für deine Meldung.**"})
+    """Guidance reads the one catalogue (core.i18n); a key missing in a language is English."""
+    shipped = i18n.catalogue()
+    partial = i18n.Catalogue(
+        {**shipped.messages, "de": {"headline.default": "**Danke für deine Meldung.**"}}
+    )
+    monkeypatch.setattr(i18n, "catalogue", lambda: partial)
     g = build_guidance(DIRECTORY, "spam", "DE", locale="de")
     assert g.headline == "**Danke für deine Meldung.**"
     assert "Report Message" in g.render()  # missing keys fall back to English
 
 
 def test_message_placeholders_are_named() -> None:
-    for key, template in MESSAGES["en"].items():
+    for key, template in i18n.catalogue().messages["en"].items():
         assert "{}" not in template, key
     assert t("emergency.child", number="999") == "**If a child is in danger right now, call 999.**"
 

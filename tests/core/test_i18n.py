@@ -136,7 +136,7 @@ def test_every_discord_locale_maps_to_a_catalogue_or_english() -> None:
         "de": "de",
         "fr": "fr",
         "es-ES": "es",
-        "es-419": "es",
+        "es-419": "es_419",
         "pt-BR": "pt_BR",
     }
     assert catalogue_locale("ja") == "en" and catalogue_locale(None) == "en"

@@ -247,7 +247,7 @@ def test_acted_on_alert_and_audit_lines_in_german():
     assert "**Status:** verworfen (böswillige Meldung) von <@99>" in content.description
     actions = next(f for f in content.fields if f.name == "Aktionen").value
     assert "<@99> hat das Mitglied in den Timeout geschickt (1 Stunde)" in actions
-    assert "<@99> hat an NCMEC CyberTipline gemeldet, Az.: CT1" in actions  # names stay
+    assert "<@99> hat es an NCMEC CyberTipline gemeldet, Az.: CT1" in actions  # names stay
     line = render_audit_line(acted, events[0], "de")
     assert line.startswith("Fall #7 · <@99> hat das Mitglied")
     assert describe_event(events[0]) == "<@99> timed out the member (1 hour)"  # export: English
