@@ -668,11 +668,12 @@ async def test_report_user_form(vigil: Vigil):
         opened = await vigil.run(
             vigil.emu.build.user_command("Report user", user=reporter, target=target)
         )
-        assert opened.type == 9 and opened.data["custom_id"] == "vigil:report-form", opened
+        form = f"vigil:rf:u:{users[target].id}"
+        assert opened.type == 9 and opened.data["custom_id"] == form, opened
         before = vigil.report_count()
         reply = await vigil.run(
             vigil.emu.build.modal_submit(
-                "vigil:report-form", user=reporter, fields={"reason": values, "details": details}
+                form, user=reporter, fields={"reason": values, "details": details}
             )
         )
         assert_polite(reply)
@@ -851,7 +852,8 @@ async def test_note_and_escalation_forms(vigil: Vigil):
             build.component(f"vigil:case:{kind}:{case_id}", user="maya", message=alert)
         )
         assert opened.type == 9, opened
-        form = f"vigil:{kind}-form:{case_id}"
+        target = vigil.db_rows("SELECT target_id FROM cases WHERE id = ?", (case_id,))[0][0]
+        form = f"vigil:{kind}-form:{case_id}:{target}"
         assert opened.data["custom_id"] == form, opened.data
         before = vigil.db_rows(events_sql)
         if kind == "note":
