@@ -401,6 +401,8 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
         prompt = tr("act.ban_prompt", locale, name=name)
     else:
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        # One message fetch per reported message: answer Discord first (3-second window).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         plan = await deletion_plan(interaction.client, interaction.guild, case, interaction.user)
         count = sum(1 for step in plan if step.skip is None)
         prompt = describe_plan(plan, case, name, locale)

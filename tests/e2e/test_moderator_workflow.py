@@ -133,10 +133,13 @@ async def test_delete_reported_messages(vigil: Vigil):
         )
     )
     await vigil.wait_alerts(1)
-    prompt = await press(vigil, vigil.alerts()[0], "vigil:case:delete_messages:1", "maya")
-    assert "Delete the 1 reported message" in prompt.content
-    assert vigil.world.jump_url(general.id, message["id"]) in prompt.content
-    done = await confirm(vigil, prompt, f"vigil:confirm:delete_messages:1:{uid(vigil)}:0", "maya")
+    pressed = await press(vigil, vigil.alerts()[0], "vigil:case:delete_messages:1", "maya")
+    assert pressed.type == 5  # deferred: Vigil reads each reported message before asking
+    prompt = await pressed.wait_followup(timeout=10)
+    assert "Delete the 1 reported message" in prompt["content"]
+    assert vigil.world.jump_url(general.id, message["id"]) in prompt["content"]
+    confirm_id = f"vigil:confirm:delete_messages:1:{uid(vigil)}:0"
+    done = await press(vigil, prompt, confirm_id, "maya")
     assert "1 reported message(s) deleted" in await settled(done)
     deleted = vigil.emu.requests_to("DELETE", MESSAGE)[-1]
     assert deleted.params == {"channel_id": str(general.id), "message_id": message["id"]}
