@@ -560,6 +560,7 @@ class Skip(StrEnum):
 
     NOT_HERE = "not_here"  # the link's channel is not a channel of this server
     NO_PERMISSION = "no_permission"  # the moderator lacks Manage Messages in that channel
+    BOT_NO_PERMISSION = "bot_no_permission"  # so does Vigil
     GONE = "gone"  # already deleted
     NOT_TARGET = "not_target"  # someone other than the reported member wrote it
     UNREADABLE = "unreadable"  # Vigil cannot read it, so cannot check who wrote it
@@ -603,6 +604,9 @@ async def deletion_plan(
         if not channel.permissions_for(moderator).manage_messages:
             plan.append(step(Skip.NO_PERMISSION))
             continue
+        if not channel.permissions_for(guild.me).manage_messages:
+            plan.append(step(Skip.BOT_NO_PERMISSION))
+            continue
         try:
             message = await channel.fetch_message(message_id)
         except discord.NotFound:
@@ -621,6 +625,7 @@ async def deletion_plan(
 SKIP_KEYS: dict[Skip, str] = {
     Skip.NOT_HERE: "act.delete_skip_not_here",
     Skip.NO_PERMISSION: "act.delete_skip_no_permission",
+    Skip.BOT_NO_PERMISSION: "act.delete_skip_bot_permission",
     Skip.GONE: "act.delete_skip_gone",
     Skip.NOT_TARGET: "act.delete_skip_not_target",
     Skip.UNREADABLE: "act.delete_skip_unreadable",

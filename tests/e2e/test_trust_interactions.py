@@ -52,7 +52,11 @@ def custom_ids(message: dict[str, Any] | None) -> list[str]:
 async def deletion_prompt(vigil: Vigil, alert: dict[str, Any], case_id: int) -> dict[str, Any]:
     """Press Delete messages: Vigil defers (it reads each message first), then asks."""
     pressed = await press(vigil, alert, f"vigil:case:delete_messages:{case_id}", "maya")
-    assert pressed.type == 5 and pressed.ephemeral, pressed.type
+    assert pressed.ephemeral and pressed.type in (4, 5), pressed.type
+    if pressed.type == 4:
+        shown = pressed.original()
+        assert shown is not None
+        return shown
     return await pressed.wait_followup(timeout=10)
 
 
