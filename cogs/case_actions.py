@@ -106,6 +106,7 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
 
 
 _BACKGROUND: set[asyncio.Task[None]] = set()
+AUDIT_DRAIN_SECONDS = 5.0
 
 
 def in_background(work: Coroutine[Any, Any, None], what: str) -> None:
@@ -968,6 +969,9 @@ class CaseActions(commands.Cog):
         unregister_form(NOTE_FORM)
         unregister_form(ESCALATE_FORM)
         self.bot.remove_dynamic_items(*self.ITEMS)
+        # Audit lines still being posted get a moment before the database closes.
+        if _BACKGROUND:
+            await asyncio.wait(set(_BACKGROUND), timeout=AUDIT_DRAIN_SECONDS)
 
 
 async def setup(bot: VigilBot) -> None:
