@@ -490,6 +490,9 @@ async def enforce(
         done = await carry_out(
             interaction.client, guild, case, action, arg, member, reason, locale, interaction.user
         )
+    except NothingDeleted as nothing:
+        await interaction.edit_original_response(content=str(nothing), view=None)
+        return
     except discord.Forbidden:
         await interaction.edit_original_response(
             content=tr("act.discord_refused", locale, action=verb), view=None
@@ -553,7 +556,13 @@ async def carry_out(
     if skipped:
         lines.append(tr("act.delete_not_deleted", locale))
         lines += skip_lines(skipped, name, locale)
+    if not deleted and not gone:
+        raise NothingDeleted(describe_plan(plan, case, name, locale))
     return "\n".join(lines)[:1800]
+
+
+class NothingDeleted(Exception):
+    """Delete messages found nothing it may delete: said to the moderator, nothing recorded."""
 
 
 class Skip(StrEnum):

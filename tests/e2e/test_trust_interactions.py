@@ -179,6 +179,7 @@ async def test_delete_needs_manage_messages_where_the_message_is(vigil: Vigil):
     forged = await press(vigil, showing(prompt, confirm), confirm, "maya")
     assert "Manage Messages" in await settled(forged)
     assert deletes(vigil) == set()
+    assert vigil.db_rows("SELECT COUNT(*) FROM case_events") == [(0,)]  # nothing to record
     assert own["id"] in [m["id"] for m in vigil.emu.channel_messages(general.id)]
 
 
