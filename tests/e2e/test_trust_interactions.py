@@ -272,7 +272,17 @@ async def test_a_form_submitted_after_a_restart(vigil: Vigil):
     stale = await vigil.run(old)
     assert stale.ephemeral and "open it again" in result_text(stale), stale.content
     assert stale.embeds, "the answer carries the help for the reason"
+    # A forged form whose IDs no Discord object can have: the same polite answer.
+    for forged in (f"vigil:rf:u:{2**64}", "vigil:rf:u:0", f"vigil:rf:m:{uid(vigil, 'dave')}"):
+        reply = await vigil.run(submit(vigil, forged, "bob"))
+        assert reply.ephemeral and "open it again" in result_text(reply), (forged, reply.content)
     assert vigil.report_count() == 1
+    # A moderator's note form from before the update, too.
+    await vigil.setup()
+    note = await vigil.run(
+        vigil.emu.build.modal_submit("vigil:note-form:1", user="maya", fields={"note": "x"})
+    )
+    assert note.ephemeral and "open it again" in (note.content or ""), note.content
 
 
 # --------------------------------------------------------------------------- 4. own case
