@@ -29,6 +29,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 INITIAL_EXTENSIONS: tuple[str, ...] = (
+    "cogs.forms",
     "cogs.reporting",
     "cogs.case_actions",
     "cogs.alerts",
@@ -45,6 +46,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     view_channel=True,  # see the alert channel
     send_messages=True,  # post alerts, audit lines and notices
     embed_links=True,  # alerts are embeds
+    read_message_history=True,  # read a reported message to check who wrote it before deleting
     **{name: True for name, _label in REQUIRED_PERMISSION.values()},
 )
 

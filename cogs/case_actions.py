@@ -12,16 +12,21 @@ Everything here is moderator-facing, so it follows the server's language
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from cogs.app import VigilBot
+from cogs.forms import FormSubmit, form_custom_id, register_form, stateless, unregister_form
 from cogs.replies import NO_MENTIONS, alert_embed, alert_mentions, button_style, send_private
 from core.alert_view import (
     BAN_DELETE_CHOICES,
@@ -100,6 +105,26 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
         )
 
 
+_BACKGROUND: set[asyncio.Task[None]] = set()
+AUDIT_DRAIN_SECONDS = 5.0
+
+
+def in_background(work: Coroutine[Any, Any, None], what: str) -> None:
+    """Run `work` after the interaction is answered; a failure is logged, never raised.
+
+    A slow channel (the audit channel under a rate limit) must not push a moderator's answer
+    past Discord's 3 seconds: the answer goes first, side posts follow."""
+    task = asyncio.get_running_loop().create_task(work)
+    _BACKGROUND.add(task)
+
+    def done(finished: asyncio.Task[None]) -> None:
+        _BACKGROUND.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.warning("%s failed", what, exc_info=finished.exception())
+
+    task.add_done_callback(done)
+
+
 async def post_audit_line(bot: VigilBot, case: Case, locale: str | None = None) -> None:
     """One line per action in the audit channel, if the server has one. Best effort: the
     audit trail itself is in the database and in `/reports case`."""
@@ -127,7 +152,9 @@ async def record(
     note: str | None = None,
     detail: str | None = None,
 ) -> Case | None:
-    """Record an action; on refusal tell the moderator why (privately) and return None."""
+    """Record an action; on refusal tell the moderator why (privately) and return None.
+
+    The audit line is posted in the background: the caller answers the interaction first."""
     assert interaction.guild_id is not None
     try:
         case = await interaction.client.services.cases.act(
@@ -141,7 +168,10 @@ async def record(
     except CaseActionRefused as refused:
         await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
         return None
-    await post_audit_line(interaction.client, case, server_locale(interaction))
+    in_background(
+        post_audit_line(interaction.client, case, server_locale(interaction)),
+        f"audit line for case {case.id}",
+    )
     return case
 
 
@@ -270,11 +300,11 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
 async def on_dismiss(interaction: Interaction, case_id: int) -> None:
     assert interaction.guild_id is not None
     case = await interaction.client.services.cases.require(
-        interaction.guild_id, case_id, CaseAction.DISMISS
+        interaction.guild_id, case_id, CaseAction.DISMISS, interaction.user.id
     )
     locale = server_locale(interaction)
     view = discord.ui.View(timeout=None)
-    view.add_item(DismissSelect(case_id, locale))
+    view.add_item(DismissSelect(case_id, case.target_id, locale))
     view.add_item(CancelButton(locale))
     await send_private(interaction, tr("act.dismiss_prompt", locale, number=case.number), view=view)
 
@@ -282,23 +312,27 @@ async def on_dismiss(interaction: Interaction, case_id: int) -> None:
 async def on_note(interaction: Interaction, case_id: int) -> None:
     assert interaction.guild_id is not None
     case = await interaction.client.services.cases.require(
-        interaction.guild_id, case_id, CaseAction.NOTE
+        interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
     )
-    await interaction.response.send_modal(NoteModal(case, server_locale(interaction)))
+    await interaction.response.send_modal(stateless(NoteModal(case, server_locale(interaction))))
 
 
 async def on_escalate(interaction: Interaction, case_id: int) -> None:
     assert interaction.guild_id is not None
     case = await interaction.client.services.cases.require(
-        interaction.guild_id, case_id, CaseAction.ESCALATE
+        interaction.guild_id, case_id, CaseAction.ESCALATE, interaction.user.id
     )
-    await interaction.response.send_modal(EscalateModal(case, server_locale(interaction)))
+    await interaction.response.send_modal(
+        stateless(EscalateModal(case, server_locale(interaction)))
+    )
 
 
 async def on_export(interaction: Interaction, case_id: int) -> None:
     assert interaction.guild_id is not None
     services = interaction.client.services
-    await services.cases.require(interaction.guild_id, case_id, CaseAction.NOTE)
+    await services.cases.require(
+        interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+    )
     data = await services.cases.alert_data(case_id)
     assert data is not None
     await send_export(interaction, data)
@@ -363,34 +397,39 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
     assert interaction.guild_id is not None
     services = interaction.client.services
     locale = server_locale(interaction)
-    case = await services.cases.require(interaction.guild_id, case_id, action)
+    case = await services.cases.require(interaction.guild_id, case_id, action, interaction.user.id)
     why, member = await check_enforcement(interaction, case, action)
     if why is not None:
         cant = tr("act.cant", locale, action=action_verb(action, locale), why=why)
         await send_private(interaction, cant)
         return
     name = safe_name(member.display_name if member else case.target_name)
+    target = case.target_id
     view = discord.ui.View(timeout=None)
     if action is CaseAction.TIMEOUT:
-        view.add_item(TimeoutSelect(case_id, locale))
+        view.add_item(TimeoutSelect(case_id, target, locale))
         prompt = tr("act.timeout_prompt", locale, name=name, number=case.number)
     elif action is CaseAction.KICK:
         label = tr("act.kick_button", locale, name=name)
-        view.add_item(ConfirmButton(action, case_id, "0", label))
+        view.add_item(ConfirmButton(action, case_id, target, "0", label))
         prompt = tr("act.kick_prompt", locale, name=name)
     elif action is CaseAction.BAN:
         for seconds in BAN_DELETE_CHOICES:
             label = tr("act.ban_button", locale, choice=ban_delete_label(seconds, locale))
-            view.add_item(ConfirmButton(action, case_id, seconds, label))
+            view.add_item(ConfirmButton(action, case_id, target, seconds, label))
         prompt = tr("act.ban_prompt", locale, name=name)
     else:
-        data = await services.cases.alert_data(case_id)
-        count = len({r.message_link for r in data.reports if r.message_link}) if data else 0
-        label = tr("act.delete_button", locale, count=count)
-        view.add_item(ConfirmButton(action, case_id, "0", label))
-        prompt = tr("act.delete_prompt", locale, count=count, number=case.number)
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        # One message fetch per reported message: answer Discord first (3-second window).
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plan = await deletion_plan(interaction.client, interaction.guild, case, interaction.user)
+        count = sum(1 for step in plan if step.skip is None)
         # Deleting breaks the message links Discord's Trust & Safety needs: report first.
-        prompt += "\n" + tr("act.delete_report_first", locale)
+        reminder = tr("act.delete_report_first", locale)
+        prompt = (reminder + "\n" + describe_plan(plan, case, name, locale))[:2000]
+        if count:
+            label = tr("act.delete_button", locale, count=count)
+            view.add_item(ConfirmButton(action, case_id, target, "0", label))
     view.add_item(CancelButton(locale))
     await send_private(interaction, prompt, view=view)
 
@@ -426,8 +465,13 @@ BUTTON_HANDLERS: dict[str, Callable[[Interaction, int], Awaitable[None]]] = {
 # --------------------------------------------------------------------------- confirmations
 
 
-async def enforce(interaction: Interaction, case_id: int, action: CaseAction, arg: str) -> None:
-    """Check again (time has passed since the prompt), act on Discord, then record it."""
+async def enforce(
+    interaction: Interaction, case_id: int, action: CaseAction, arg: str, target_id: int | None
+) -> None:
+    """Check again (time has passed since the prompt), act on Discord, then record it.
+
+    ``target_id`` is the member the confirmation was shown for: a confirmation whose case now
+    names someone else (or an old one that names nobody) changes nothing."""
     locale = server_locale(interaction)
     if not is_moderator(interaction):
         await send_private(interaction, tr(MODERATORS_ONLY, locale))
@@ -437,10 +481,15 @@ async def enforce(interaction: Interaction, case_id: int, action: CaseAction, ar
     await interaction.response.defer()  # Discord calls below may take a moment
     services = interaction.client.services
     try:
-        case = await services.cases.require(guild.id, case_id, action)
+        case = await services.cases.require(guild.id, case_id, action, interaction.user.id)
     except CaseActionRefused as refused:
         await interaction.edit_original_response(
             content=describe_refusal(refused, locale), view=None
+        )
+        return
+    if case.target_id != target_id:
+        await interaction.edit_original_response(
+            content=tr("act.confirmation_outdated", locale, number=case.number), view=None
         )
         return
     verb = action_verb(action, locale)
@@ -458,7 +507,12 @@ async def enforce(interaction: Interaction, case_id: int, action: CaseAction, ar
         id=interaction.user.id,
     )
     try:
-        done = await carry_out(interaction.client, guild, case, action, arg, member, reason, locale)
+        done = await carry_out(
+            interaction.client, guild, case, action, arg, member, reason, locale, interaction.user
+        )
+    except NothingDeleted as nothing:
+        await interaction.edit_original_response(content=str(nothing), view=None)
+        return
     except discord.Forbidden:
         await interaction.edit_original_response(
             content=tr("act.discord_refused", locale, action=verb), view=None
@@ -489,6 +543,7 @@ async def carry_out(
     member: discord.Member | None,
     reason: str,
     locale: str | None = None,
+    moderator: discord.Member | discord.User | None = None,
 ) -> str:
     """The Discord side of an action. Returns what was done, for the moderator."""
     name = safe_name(member.display_name if member else case.target_name)
@@ -503,40 +558,202 @@ async def carry_out(
     if action is CaseAction.BAN:
         await guild.ban(target, delete_message_seconds=int(arg), reason=reason)
         return tr("act.banned", locale, name=name, choice=ban_delete_label(arg, locale))
+    assert isinstance(moderator, discord.Member)
+    plan = await deletion_plan(bot, guild, case, moderator)
+    deleted = gone = 0
+    skipped: list[DeletionStep] = []
+    for step in plan:
+        if step.skip is not None or step.message is None:
+            gone += step.skip is Skip.GONE
+            skipped += [step] if step.skip is not Skip.GONE else []
+            continue
+        try:
+            await step.message.delete()
+            deleted += 1
+        except discord.NotFound:
+            gone += 1  # deleted meanwhile
+    lines = [tr("act.deleted", locale, deleted=deleted, gone=gone)]
+    if skipped:
+        lines.append(tr("act.delete_not_deleted", locale))
+        lines += skip_lines(skipped, name, locale)
+    if not deleted and not gone:
+        raise NothingDeleted(describe_plan(plan, case, name, locale))
+    return "\n".join(lines)[:1800]
+
+
+class NothingDeleted(Exception):
+    """Delete messages found nothing it may delete: said to the moderator, nothing recorded."""
+
+
+class Skip(StrEnum):
+    """Why a reported message is not deleted (each is said to the moderator)."""
+
+    NOT_HERE = "not_here"  # the link's channel is not a channel of this server
+    NO_PERMISSION = "no_permission"  # the moderator lacks Manage Messages in that channel
+    BOT_NO_PERMISSION = "bot_no_permission"  # so does Vigil
+    GONE = "gone"  # already deleted
+    NOT_TARGET = "not_target"  # someone other than the reported member wrote it
+    UNREADABLE = "unreadable"  # Vigil cannot read it, so cannot check who wrote it
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionStep:
+    channel_id: int
+    message_id: int
+    url: str
+    skip: Skip | None
+    message: discord.Message | None = None
+
+
+async def deletion_plan(
+    bot: VigilBot, guild: discord.Guild, case: Case, moderator: discord.Member
+) -> list[DeletionStep]:
+    """Which reported messages "Delete messages" may delete, and why not the others.
+
+    A link is the reporter's text: only a message in a channel of this guild, written by the
+    case's target (fetched and compared, not assumed), in a channel where the moderator holds
+    Manage Messages, is ever deleted. Checked when the confirmation is shown and again at the
+    click, since both may change."""
     data = await bot.services.cases.alert_data(case.id)
-    messages = dict.fromkeys(
+    where = dict.fromkeys(
         (r.channel_id, r.message_id)
         for r in (data.reports if data else ())
         if r.channel_id and r.message_id
     )
-    deleted = 0
-    for channel_id, message_id in messages:
-        partial = bot.get_partial_messageable(channel_id, guild_id=guild.id)
+    plan: list[DeletionStep] = []
+    for channel_id, message_id in where:
+        url = f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}"
+
+        def step(skip: Skip | None, message: discord.Message | None = None) -> DeletionStep:
+            return DeletionStep(channel_id, message_id, url, skip, message)  # noqa: B023
+
+        channel = guild.get_channel_or_thread(channel_id)
+        if not isinstance(channel, discord.abc.Messageable) or channel.guild.id != guild.id:
+            plan.append(step(Skip.NOT_HERE))
+            continue
+        if not channel.permissions_for(moderator).manage_messages:
+            plan.append(step(Skip.NO_PERMISSION))
+            continue
+        if not channel.permissions_for(guild.me).manage_messages:
+            plan.append(step(Skip.BOT_NO_PERMISSION))
+            continue
         try:
-            await partial.get_partial_message(message_id).delete()
-            deleted += 1
+            message = await channel.fetch_message(message_id)
         except discord.NotFound:
-            pass  # already gone
-    return tr("act.deleted", locale, deleted=deleted, gone=len(messages) - deleted)
+            plan.append(step(Skip.GONE))
+            continue
+        except discord.HTTPException:
+            plan.append(step(Skip.UNREADABLE))
+            continue
+        if message.author.id != case.target_id:
+            plan.append(step(Skip.NOT_TARGET))
+            continue
+        plan.append(step(None, message))
+    return plan
+
+
+SKIP_KEYS: dict[Skip, str] = {
+    Skip.NOT_HERE: "act.delete_skip_not_here",
+    Skip.NO_PERMISSION: "act.delete_skip_no_permission",
+    Skip.BOT_NO_PERMISSION: "act.delete_skip_bot_permission",
+    Skip.GONE: "act.delete_skip_gone",
+    Skip.NOT_TARGET: "act.delete_skip_not_target",
+    Skip.UNREADABLE: "act.delete_skip_unreadable",
+}
+MAX_LISTED = 8  # per list, so a prompt stays within one message
+
+
+def skip_lines(steps: list[DeletionStep], name: str, locale: str | None) -> list[str]:
+    lines = [
+        "- "
+        + tr(
+            SKIP_KEYS[s.skip],
+            locale,
+            link=s.url,
+            channel=f"<#{s.channel_id}>",
+            name=name,
+        )
+        for s in steps[:MAX_LISTED]
+        if s.skip is not None
+    ]
+    if len(steps) > MAX_LISTED:
+        lines.append(tr("act.delete_more", locale, count=len(steps) - MAX_LISTED))
+    return lines
+
+
+def describe_plan(plan: list[DeletionStep], case: Case, name: str, locale: str | None) -> str:
+    """The confirmation: which messages will go (jump links) and which won't, and why."""
+    going = [s for s in plan if s.skip is None]
+    staying = [s for s in plan if s.skip is not None]
+    if not going:
+        lines = [tr("act.delete_nothing", locale, number=case.number)]
+    else:
+        lines = [tr("act.delete_prompt", locale, count=len(going), number=case.number)]
+        lines += [f"- {s.url}" for s in going[:MAX_LISTED]]
+        if len(going) > MAX_LISTED:
+            lines.append(tr("act.delete_more", locale, count=len(going) - MAX_LISTED))
+    if staying:
+        lines.append(tr("act.delete_not_deleted", locale))
+        lines += skip_lines(staying, name, locale)
+    return "\n".join(lines)[:2000]
+
+
+def parse_target(match: re.Match[str]) -> int | None:
+    """The target ID a confirmation names (untrusted: only ever compared with the case's)."""
+    target = match["target"]
+    return int(target) if target is not None else None
+
+
+async def shown_for_target(interaction: Interaction, case_id: int, target_id: int | None) -> bool:
+    """Whether the case still is about the member this confirmation or form was shown for.
+
+    Says why not (privately) when it isn't: an old prompt must never act on another member."""
+    assert interaction.guild_id is not None
+    try:
+        case = await interaction.client.services.cases.require(
+            interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+        )
+    except CaseActionRefused as refused:
+        await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
+        return False
+    if target_id is None or case.target_id != target_id:
+        locale = server_locale(interaction)
+        await reply_or_edit(
+            interaction, tr("act.confirmation_outdated", locale, number=case.number)
+        )
+        return False
+    return True
 
 
 class ConfirmButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=(
         r"vigil:confirm:(?P<key>kick|ban|delete_messages):(?P<case_id>[0-9]{1,19})"
-        r":(?P<arg>[0-9]{1,7})"
+        r"(?::(?P<target>[0-9]{1,20}))?:(?P<arg>[0-9]{1,7})"
     ),
 ):
-    def __init__(self, action: CaseAction, case_id: int, arg: str, label: str = "Confirm") -> None:
+    """Confirms kick, ban or delete: names the case, the member it was shown for and the
+    choice. A confirmation from before targets were named carries none and is refused."""
+
+    def __init__(
+        self,
+        action: CaseAction,
+        case_id: int,
+        target_id: int | None,
+        arg: str,
+        label: str = "Confirm",
+    ) -> None:
+        target = f":{target_id}" if target_id is not None else ""
         super().__init__(
             discord.ui.Button(
                 label=label[:80],
                 style=discord.ButtonStyle.danger,
-                custom_id=f"vigil:confirm:{action.value}:{case_id}:{arg}",
+                custom_id=f"vigil:confirm:{action.value}:{case_id}{target}:{arg}",
             )
         )
         self.action = action
         self.case_id = case_id
+        self.target_id = target_id
         self.arg = arg
 
     @classmethod
@@ -546,13 +763,15 @@ class ConfirmButton(
         item: discord.ui.Button[discord.ui.View],
         match: re.Match[str],
     ) -> ConfirmButton:
-        return cls(CaseAction(match["key"]), int(match["case_id"]), match["arg"])
+        return cls(
+            CaseAction(match["key"]), int(match["case_id"]), parse_target(match), match["arg"]
+        )
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         if self.action is CaseAction.BAN and self.arg not in BAN_DELETE_CHOICES:
             await send_private(interaction, tr("act.invalid_choice", server_locale(interaction)))
             return
-        await enforce(interaction, self.case_id, self.action, self.arg)
+        await enforce(interaction, self.case_id, self.action, self.arg, self.target_id)
 
 
 class CancelButton(
@@ -582,12 +801,13 @@ class CancelButton(
 
 class TimeoutSelect(
     discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
-    template=r"vigil:timeout:(?P<case_id>[0-9]{1,19})",
+    template=r"vigil:timeout:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
 ):
-    def __init__(self, case_id: int, locale: str | None = None) -> None:
+    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
+        target = f":{target_id}" if target_id is not None else ""
         super().__init__(
             discord.ui.Select(
-                custom_id=f"vigil:timeout:{case_id}",
+                custom_id=f"vigil:timeout:{case_id}{target}",
                 placeholder=tr("act.choose_duration", locale),
                 options=[
                     discord.SelectOption(label=timeout_label(seconds, locale), value=seconds)
@@ -596,6 +816,7 @@ class TimeoutSelect(
             )
         )
         self.case_id = case_id
+        self.target_id = target_id
 
     @classmethod
     async def from_custom_id(  # type: ignore[override]
@@ -604,24 +825,25 @@ class TimeoutSelect(
         item: discord.ui.Select[discord.ui.View],
         match: re.Match[str],
     ) -> TimeoutSelect:
-        return cls(int(match["case_id"]))
+        return cls(int(match["case_id"]), parse_target(match))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         values = self.item.values
         if len(values) != 1 or values[0] not in TIMEOUT_CHOICES:
             await send_private(interaction, tr("act.invalid_duration", server_locale(interaction)))
             return
-        await enforce(interaction, self.case_id, CaseAction.TIMEOUT, values[0])
+        await enforce(interaction, self.case_id, CaseAction.TIMEOUT, values[0], self.target_id)
 
 
 class DismissSelect(
     discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
-    template=r"vigil:dismiss:(?P<case_id>[0-9]{1,19})",
+    template=r"vigil:dismiss:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
 ):
-    def __init__(self, case_id: int, locale: str | None = None) -> None:
+    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
+        target = f":{target_id}" if target_id is not None else ""
         super().__init__(
             discord.ui.Select(
-                custom_id=f"vigil:dismiss:{case_id}",
+                custom_id=f"vigil:dismiss:{case_id}{target}",
                 placeholder=tr("act.dismiss_placeholder", locale),
                 options=[
                     discord.SelectOption(label=dismiss_label(r, locale), value=r.value)
@@ -630,6 +852,7 @@ class DismissSelect(
             )
         )
         self.case_id = case_id
+        self.target_id = target_id
 
     @classmethod
     async def from_custom_id(  # type: ignore[override]
@@ -638,7 +861,7 @@ class DismissSelect(
         item: discord.ui.Select[discord.ui.View],
         match: re.Match[str],
     ) -> DismissSelect:
-        return cls(int(match["case_id"]))
+        return cls(int(match["case_id"]), parse_target(match))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         locale = server_locale(interaction)
@@ -650,6 +873,8 @@ class DismissSelect(
             await send_private(interaction, tr("act.invalid_reason", locale))
             return
         reason = DismissReason(values[0])
+        if not await shown_for_target(interaction, self.case_id, self.target_id):
+            return
         case = await record(interaction, self.case_id, CaseAction.DISMISS, detail=reason.value)
         if case is not None:
             why = dismiss_inline(reason, locale)
@@ -661,14 +886,21 @@ class DismissSelect(
 # --------------------------------------------------------------------------- modals
 
 
+NOTE_FORM = "note-form"
+ESCALATE_FORM = "escalate-form"
+CASE_FORM_PATTERN = r"(?P<case_id>[0-9]{1,19}):(?P<target>[0-9]{1,20})"
+
+
 class NoteModal(discord.ui.Modal):
+    """A private note on a case. Stateless (see cogs/forms.py): the custom ID names the case
+    and its target, so two moderators' forms on one case are each their own."""
+
     def __init__(self, case: Case, locale: str | None = None) -> None:
         super().__init__(
             title=tr("act.note_title", locale, number=case.number)[:45],
-            custom_id=f"vigil:note-form:{case.id}",
-            timeout=900,
+            custom_id=form_custom_id(NOTE_FORM, case.id, case.target_id),
+            timeout=None,
         )
-        self.case_id = case.id
         self.note: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
             custom_id="note",
             style=discord.TextStyle.paragraph,
@@ -677,33 +909,34 @@ class NoteModal(discord.ui.Modal):
         )
         self.add_item(discord.ui.Label(text=tr("act.note_label", locale), component=self.note))
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        locale = server_locale(interaction)
-        if not is_moderator(interaction):
-            await send_private(interaction, tr(MODERATORS_ONLY, locale))
-            return
-        text = clean_user_text(self.note.value, MAX_NOTE)
-        if not text:
-            await send_private(interaction, tr("act.note_empty", locale))
-            return
-        case = await record(interaction, self.case_id, CaseAction.NOTE, note=text)
-        if case is not None:
-            await send_private(interaction, tr("act.note_added", locale, number=case.number))
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: Interaction, error: Exception
-    ) -> None:
-        await answer_form_error(interaction, error)
+async def on_note_form(interaction: Interaction, form: FormSubmit) -> None:
+    locale = server_locale(interaction)
+    if not is_moderator(interaction):
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
+        return
+    case_id = form.id("case_id")
+    assert case_id is not None
+    text = clean_user_text(form.first("note"), MAX_NOTE)
+    if not text:
+        await send_private(interaction, tr("act.note_empty", locale))
+        return
+    if not await shown_for_target(interaction, case_id, form.id("target")):
+        return
+    case = await record(interaction, case_id, CaseAction.NOTE, note=text)
+    if case is not None:
+        await send_private(interaction, tr("act.note_added", locale, number=case.number))
 
 
 class EscalateModal(discord.ui.Modal):
+    """Where a case was escalated to, and the reference. Stateless, like NoteModal."""
+
     def __init__(self, case: Case, locale: str | None = None) -> None:
         super().__init__(
             title=tr("act.escalate_title", locale, number=case.number)[:45],
-            custom_id=f"vigil:escalate-form:{case.id}",
-            timeout=900,
+            custom_id=form_custom_id(ESCALATE_FORM, case.id, case.target_id),
+            timeout=None,
         )
-        self.case_id = case.id
         self.where: discord.ui.Select[discord.ui.View] = discord.ui.Select(
             custom_id="where",
             options=[
@@ -722,44 +955,32 @@ class EscalateModal(discord.ui.Modal):
             discord.ui.Label(text=tr("act.escalate_reference", locale), component=self.reference)
         )
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        locale = server_locale(interaction)
-        if not is_moderator(interaction):
-            await send_private(interaction, tr(MODERATORS_ONLY, locale))
-            return
-        values = self.where.values
-        if len(values) != 1 or values[0] not in EscalationTarget._value2member_map_:
-            await send_private(interaction, tr("act.escalate_invalid", locale))
-            return
-        reference = clean_user_text(self.reference.value, MAX_REFERENCE)
-        case = await record(
-            interaction, self.case_id, CaseAction.ESCALATE, detail=values[0], note=reference
+
+async def on_escalate_form(interaction: Interaction, form: FormSubmit) -> None:
+    locale = server_locale(interaction)
+    if not is_moderator(interaction):
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
+        return
+    case_id = form.id("case_id")
+    assert case_id is not None
+    values = form.values.get("where") or []
+    if len(values) != 1 or values[0] not in EscalationTarget._value2member_map_:
+        await send_private(interaction, tr("act.escalate_invalid", locale))
+        return
+    reference = clean_user_text(form.first("reference"), MAX_REFERENCE)
+    if not await shown_for_target(interaction, case_id, form.id("target")):
+        return
+    case = await record(interaction, case_id, CaseAction.ESCALATE, detail=values[0], note=reference)
+    if case is not None:
+        data = await interaction.client.services.cases.alert_data(case.id)
+        summary = (
+            describe_event(data.events[-1], locale)
+            if data and data.events
+            else tr("act.recorded_plain", locale)
         )
-        if case is not None:
-            data = await interaction.client.services.cases.alert_data(case.id)
-            summary = (
-                describe_event(data.events[-1], locale)
-                if data and data.events
-                else tr("act.recorded_plain", locale)
-            )
-            await send_private(
-                interaction, tr("act.recorded", locale, number=case.number, summary=summary)
-            )
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: Interaction, error: Exception
-    ) -> None:
-        await answer_form_error(interaction, error)
-
-
-async def answer_form_error(interaction: Interaction, error: Exception) -> None:
-    """A form that failed still gets a polite answer, never silence."""
-    log.error("moderator form failed", exc_info=error)
-    text = tr("error.generic", server_locale(interaction))
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await send_private(interaction, text)
+        await send_private(
+            interaction, tr("act.recorded", locale, number=case.number, summary=summary)
+        )
 
 
 class CaseActions(commands.Cog):
@@ -769,10 +990,17 @@ class CaseActions(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
+        register_form(NOTE_FORM, CASE_FORM_PATTERN, on_note_form)
+        register_form(ESCALATE_FORM, CASE_FORM_PATTERN, on_escalate_form)
         self.bot.add_dynamic_items(*self.ITEMS)
 
     async def cog_unload(self) -> None:
+        unregister_form(NOTE_FORM)
+        unregister_form(ESCALATE_FORM)
         self.bot.remove_dynamic_items(*self.ITEMS)
+        # Audit lines still being posted get a moment before the database closes.
+        if _BACKGROUND:
+            await asyncio.wait(set(_BACKGROUND), timeout=AUDIT_DRAIN_SECONDS)
 
 
 async def setup(bot: VigilBot) -> None:

@@ -160,6 +160,9 @@ class ForgetButton(
         if guild is None or not interaction.permissions.manage_guild:
             await send_private(interaction, tr("admin.erase_only_managers", locale))
             return
+        if self.user_id == interaction.user.id:
+            await send_private(interaction, tr("admin.not_about_yourself", locale))
+            return
         await interaction.response.defer()
         bot = interaction.client
         erasure = await bot.services.retention.forget(guild.id, self.user_id, interaction.user.id)
@@ -217,6 +220,9 @@ class GuildAdmin(commands.Cog):
         self, interaction: discord.Interaction[VigilBot], member: discord.Member | discord.User
     ) -> None:
         locale = server_locale(interaction)
+        if member.id == interaction.user.id:
+            await send_private(interaction, tr("admin.not_about_yourself", locale))
+            return
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(member.id, locale))
         await send_private(
@@ -351,6 +357,9 @@ class GuildAdmin(commands.Cog):
         if data is None:
             await send_private(interaction, tr("admin.no_case", locale, number=number))
             return
+        if data.case.target_id == interaction.user.id:
+            await send_private(interaction, tr("refused.own_case", locale, number=number))
+            return
         content = render_alert(data, locale)
         record = discord.Embed(
             title=tr("admin.full_record", locale, number=number), colour=content.colour
@@ -383,6 +392,11 @@ class GuildAdmin(commands.Cog):
                 interaction, tr("admin.no_case", server_locale(interaction), number=case)
             )
             return
+        if data.case.target_id == interaction.user.id:
+            await send_private(
+                interaction, tr("refused.own_case", server_locale(interaction), number=case)
+            )
+            return
         await send_export(interaction, data, include_reporters=include_reporters)
 
     @reports.command(name="history", description=L("cmd.reports.history.description"))
@@ -393,6 +407,9 @@ class GuildAdmin(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         locale = server_locale(interaction)
+        if member.id == interaction.user.id:
+            await send_private(interaction, tr("admin.not_about_yourself", locale))
+            return
         history = await self.bot.services.cases.history(guild.id, member.id, limit=10)
         if not history.cases and not history.reports:
             await send_private(interaction, tr("admin.no_reports", locale, mention=member.mention))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import re
+from collections import OrderedDict
 from typing import Any
 
 import discord
@@ -13,6 +15,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.app import VigilBot
+from cogs.forms import (
+    FormSubmit,
+    form_custom_id,
+    register_form,
+    set_stale_answer,
+    stateless,
+    unregister_form,
+)
 from cogs.replies import NO_MENTIONS, answer_within_deadline, guidance_embed, send_private
 from cogs.translator import L
 from core.country_picker import picker_countries
@@ -26,6 +36,7 @@ from core.guidance import (
 )
 from core.hotlines import INTERNATIONAL, HotlineDirectory
 from core.i18n import tr
+from core.links import parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
 from core.reasons import REASON_LABEL_KEYS, Reason
@@ -65,6 +76,43 @@ async def resolve_member(
         return user
 
 
+CHANNEL_LOOKUP_SECONDS = 1.0
+
+
+async def guild_channel_ids(
+    bot: VigilBot, guild: discord.Guild, message_link: str | None
+) -> frozenset[int]:
+    """The channels and threads of this guild a report's link may point to.
+
+    The guild cache (guilds intent) knows every channel and active thread; a channel it does
+    not know (an archived thread) is looked up once and counted only if Discord says it is this
+    guild's. Core decides with this plain set: a link's own guild ID is only the reporter's
+    text."""
+    known = {c.id for c in guild.channels} | {t.id for t in guild.threads}
+    link = parse_message_link(message_link) if message_link else None
+    if link is not None and link.channel_id not in known and link.guild_id == guild.id:
+        try:
+            channel = await asyncio.wait_for(
+                bot.fetch_channel(link.channel_id), CHANNEL_LOOKUP_SECONDS
+            )
+        except (discord.HTTPException, discord.InvalidData, TimeoutError):
+            channel = None
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread) and (
+            channel.guild.id == guild.id
+        ):
+            known.add(channel.id)
+    return frozenset(known)
+
+
+async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> Any:
+    """Submit, with the guild's channel set when there is a link to check against it."""
+    guild = bot.get_guild(submission.guild_id)
+    if submission.message_link and guild is not None:
+        channels = await guild_channel_ids(bot, guild, submission.message_link)
+        submission = dataclasses.replace(submission, guild_channel_ids=channels)
+    return await bot.services.reports.submit(submission)
+
+
 async def submit_and_reply(
     bot: VigilBot, interaction: discord.Interaction[VigilBot], submission: ReportSubmission
 ) -> None:
@@ -76,7 +124,7 @@ async def submit_and_reply(
     locale = reader_locale(interaction)
     try:
         outcome, deferred = await answer_within_deadline(
-            interaction, bot.services.reports.submit(submission)
+            interaction, submit_with_channels(bot, submission)
         )
     except Exception:
         log.exception("storing a report failed")
@@ -281,27 +329,59 @@ def country_view(
     return view
 
 
+REPORT_FORM = "rf"
+REPORT_FORM_PATTERN = (
+    r"(?P<source>[um]):(?P<target>[0-9]{1,20})"
+    r"(?::(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20}))?"
+)
+FORM_SOURCES = {"u": ReportSource.USER_MENU, "m": ReportSource.MESSAGE_MENU}
+SNAPSHOT_CACHE_SIZE = 4096
+
+
+class SnapshotCache:
+    """Who a form is about, as seen when it opened: (guild, target) -> snapshot.
+
+    Filled when a form opens so a submit needs no Discord call; bounded, and only a
+    convenience: a miss (restart, eviction) looks the member up through the API instead."""
+
+    def __init__(self, size: int = SNAPSHOT_CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, int], UserSnapshot] = OrderedDict()
+
+    def put(self, guild_id: int, target: UserSnapshot) -> None:
+        self._items[(guild_id, target.id)] = target
+        self._items.move_to_end((guild_id, target.id))
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def get(self, guild_id: int, target_id: int) -> UserSnapshot | None:
+        return self._items.get((guild_id, target_id))
+
+
+SNAPSHOTS = SnapshotCache()
+
+
 class ReportModal(discord.ui.Modal):
-    """Reason and details for a context-menu report. The target is fixed when it opens."""
+    """Reason and details for a context-menu report.
+
+    Stateless: the custom ID names the source, the target and (for a message) where the message
+    is, so every open form is its own and a submission is filed about the target its form was
+    opened for, by any process, even after a restart (``on_report_form`` answers it)."""
 
     def __init__(
         self,
-        bot: VigilBot,
         target: discord.Member | discord.User,
         source: ReportSource,
-        message_link: str | None = None,
+        message: tuple[int, int] | None = None,
         locale: str | None = None,
     ) -> None:
+        code = "m" if source is ReportSource.MESSAGE_MENU else "u"
+        where = message if message is not None else ()
         super().__init__(
             title=trim(tr("modal.title", locale, name=target.display_name), 45),
-            timeout=900,
-            custom_id="vigil:report-form",
+            timeout=None,
+            custom_id=form_custom_id(REPORT_FORM, code, target.id, *where),
         )
-        self.bot = bot
-        self.target = target
-        self.source = source
-        self.message_link = message_link
-        self.locale = locale
         self.reason_select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
             custom_id="reason",
             placeholder=tr("modal.reason_placeholder", locale)[:150],
@@ -331,40 +411,115 @@ class ReportModal(discord.ui.Modal):
             )
         )
 
-    async def on_submit(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
-        assert interaction.guild is not None
-        values = self.reason_select.values
-        if not values or values[0] not in Reason._value2member_map_:
-            locale = reader_locale(interaction)
-            region = await region_for(self.bot, interaction.guild.id, locale)
-            await reply_with_help(
-                self.bot, interaction, Reason.OTHER, region, tr("modal.choose_reason", locale)
-            )
-            return
-        submission = ReportSubmission(
-            guild_id=interaction.guild.id,
-            reporter=snapshot(interaction.user),
-            target=snapshot(self.target),
-            reason=Reason(values[0]),
-            source=self.source,
-            details=self.details_input.value or None,
-            message_link=self.message_link,
-        )
-        await submit_and_reply(self.bot, interaction, submission)
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[VigilBot], error: Exception
-    ) -> None:
-        log.error("report modal failed", exc_info=error)
-        if not interaction.response.is_done():
-            locale = reader_locale(interaction)
-            values = self.reason_select.values
-            chosen = values[0] if values else ""
-            reason = Reason(chosen) if chosen in Reason._value2member_map_ else Reason.OTHER
-            region = await region_for(self.bot, interaction.guild_id, locale)
-            await reply_with_help(
-                self.bot, interaction, reason, region, tr("error.generic", locale)
-            )
+async def open_report_form(
+    interaction: discord.Interaction[VigilBot],
+    target: discord.Member | discord.User,
+    source: ReportSource,
+    message: tuple[int, int] | None = None,
+) -> None:
+    if interaction.guild_id is not None:
+        SNAPSHOTS.put(interaction.guild_id, snapshot(target))
+    modal = ReportModal(target, source, message, locale=reader_locale(interaction))
+    await interaction.response.send_modal(stateless(modal))
+
+
+async def lookup_target(bot: VigilBot, guild: discord.Guild, target_id: int) -> UserSnapshot | None:
+    """The target as the form saw it, or as Discord knows them now; None if nobody answers."""
+    cached = SNAPSHOTS.get(guild.id, target_id)
+    if cached is not None:
+        return cached
+    user: discord.Member | discord.User | None = guild.get_member(target_id)
+    if user is None:
+        try:
+            user = await asyncio.wait_for(guild.fetch_member(target_id), MEMBER_LOOKUP_SECONDS)
+        except (discord.HTTPException, TimeoutError):
+            try:
+                user = await asyncio.wait_for(bot.fetch_user(target_id), MEMBER_LOOKUP_SECONDS)
+            except (discord.HTTPException, TimeoutError):
+                return None
+    return snapshot(user)
+
+
+async def answer_open_again(
+    interaction: discord.Interaction[VigilBot], reason: Reason = Reason.OTHER
+) -> None:
+    """ "Please open the form again", with the help for the reason chosen (never bare)."""
+    bot = interaction.client
+    locale = reader_locale(interaction)
+    region = await region_for(bot, interaction.guild_id, locale)
+    await reply_with_help(bot, interaction, reason, region, tr("form.open_again", locale))
+
+
+def form_reason(form: FormSubmit) -> Reason | None:
+    chosen = form.first("reason")
+    return Reason(chosen) if chosen is not None and chosen in Reason._value2member_map_ else None
+
+
+async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
+    """A report form's submission. A form that fails still answers with the help for the
+    reason chosen: a person in danger is never left with a bare error."""
+    try:
+        await file_report_form(interaction, form)
+    except Exception:
+        log.exception("report form failed")
+        locale = reader_locale(interaction)
+        region = await region_for(interaction.client, interaction.guild_id, locale)
+        reason = form_reason(form) or Reason.OTHER
+        text = tr("error.generic", locale)
+        await reply_with_help(interaction.client, interaction, reason, region, text)
+
+
+async def file_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
+    """A report form's submission, about the target its own custom ID names."""
+    locale = reader_locale(interaction)
+    guild = interaction.guild
+    reason = form_reason(form)
+    target_id = form.id("target")
+    source = FORM_SOURCES.get(form.parts.get("source", ""))
+    channel_id, message_id = form.id("channel"), form.id("message")
+    is_message = source is ReportSource.MESSAGE_MENU
+    if (
+        guild is None
+        or target_id is None
+        or source is None
+        or is_message != (channel_id is not None and message_id is not None)
+    ):
+        await answer_open_again(interaction, reason or Reason.OTHER)
+        return
+    if reason is None:
+        region = await region_for(interaction.client, guild.id, locale)
+        await reply_with_help(
+            interaction.client, interaction, Reason.OTHER, region, tr("modal.choose_reason", locale)
+        )
+        return
+    target = await lookup_target(interaction.client, guild, target_id)
+    if target is None:
+        await answer_open_again(interaction, reason)
+        return
+    link = (
+        f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}" if is_message else None
+    )
+    details = form.first("details")
+    submission = ReportSubmission(
+        guild_id=guild.id,
+        reporter=snapshot(interaction.user),
+        target=target,
+        reason=reason,
+        source=source,
+        details=details or None,
+        message_link=link,
+    )
+    await submit_and_reply(interaction.client, interaction, submission)
+
+
+async def answer_stale_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
+    """Any form Vigil no longer knows. A report form (it has a reason) gets the help for the
+    reason chosen with the request to open it again: a person in danger is never left bare."""
+    if "reason" not in form.values:
+        await send_private(interaction, tr("form.open_again", reader_locale(interaction)))
+        return
+    await answer_open_again(interaction, form_reason(form) or Reason.OTHER)
 
 
 class Reporting(commands.Cog):
@@ -379,6 +534,8 @@ class Reporting(commands.Cog):
             bot.tree.add_command(menu)
 
     async def cog_unload(self) -> None:
+        unregister_form(REPORT_FORM)
+        set_stale_answer(None)
         self.bot.remove_dynamic_items(CountrySelect)
         self.bot.tree.remove_command(self.user_menu.name, type=self.user_menu.type)
         self.bot.tree.remove_command(self.message_menu.name, type=self.message_menu.type)
@@ -415,9 +572,7 @@ class Reporting(commands.Cog):
     async def report_user(
         self, interaction: discord.Interaction[VigilBot], user: discord.Member | discord.User
     ) -> None:
-        await interaction.response.send_modal(
-            ReportModal(self.bot, user, ReportSource.USER_MENU, locale=reader_locale(interaction))
-        )
+        await open_report_form(interaction, user, ReportSource.USER_MENU)
 
     async def report_message(
         self, interaction: discord.Interaction[VigilBot], message: discord.Message
@@ -430,17 +585,13 @@ class Reporting(commands.Cog):
                 self.bot, interaction, Reason.OTHER, region, tr("refusal.bot_message", locale)
             )
             return
-        await interaction.response.send_modal(
-            ReportModal(
-                self.bot,
-                message.author,
-                ReportSource.MESSAGE_MENU,
-                message.jump_url,
-                locale=reader_locale(interaction),
-            )
+        await open_report_form(
+            interaction, message.author, ReportSource.MESSAGE_MENU, (message.channel.id, message.id)
         )
 
 
 async def setup(bot: VigilBot) -> None:
+    register_form(REPORT_FORM, REPORT_FORM_PATTERN, on_report_form)
+    set_stale_answer(answer_stale_form)
     bot.add_dynamic_items(CountrySelect)
     await bot.add_cog(Reporting(bot))

@@ -28,7 +28,7 @@ from core.models import (
     GuildSettings,
     Report,
 )
-from core.service import CaseActionRefused
+from core.service import CaseActionRefused, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 
@@ -180,6 +180,8 @@ def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> s
     """Why a case action was refused, in the server's language."""
     if refused.case is None or refused.action is None:
         return tr("refused.no_case", locale)
+    if isinstance(refused, OwnCaseRefused):
+        return tr("refused.own_case", locale, number=refused.case.number)
     return tr(
         "refused.not_applicable",
         locale,

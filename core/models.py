@@ -158,6 +158,10 @@ class ReportSubmission:
     details: str | None = None
     message_link: str | None = None
     target_is_member: bool = True
+    # The channels (and threads) of this guild that the link may point to, as the cog knows
+    # them. A link's guild ID is the reporter's text: only a channel of this guild proves the
+    # message is here. None (not supplied) refuses every link: fail closed.
+    guild_channel_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ class RefusalCode(StrEnum):
     BOT_TARGET = "bot_target"
     BAD_LINK = "bad_link"
     FOREIGN_LINK = "foreign_link"
+    UNKNOWN_CHANNEL = "unknown_channel"
     DETAILS_TOO_LONG = "details_too_long"
     RATE_LIMITED = "rate_limited"
 
@@ -41,6 +42,7 @@ REFUSAL_KEYS: dict[RefusalCode, str] = {
     RefusalCode.BOT_TARGET: "refusal.bot_target",
     RefusalCode.BAD_LINK: "refusal.bad_link",
     RefusalCode.FOREIGN_LINK: "refusal.foreign_link",
+    RefusalCode.UNKNOWN_CHANNEL: "refusal.unknown_channel",
     RefusalCode.DETAILS_TOO_LONG: "refusal.details_too_long",
     RefusalCode.RATE_LIMITED: "refusal.rate_limited",
 }
@@ -93,6 +95,11 @@ def validate_submission(submission: ReportSubmission) -> ValidSubmission | Refus
             return refuse(RefusalCode.BAD_LINK)
         if link.guild_id != submission.guild_id:
             return refuse(RefusalCode.FOREIGN_LINK)
+        # The guild ID in a link is only text: a channel of another server behind this server's
+        # ID would let "Delete messages" reach anywhere Vigil can. Only this guild's channels.
+        channels = submission.guild_channel_ids
+        if channels is None or link.channel_id not in channels:
+            return refuse(RefusalCode.UNKNOWN_CHANNEL)
     return ValidSubmission(submission=submission, details=details, link=link)
 
 

@@ -166,6 +166,11 @@ class CaseActionRefused(Exception):
         self.action = action
 
 
+class OwnCaseRefused(CaseActionRefused):
+    """Nobody acts on a case about themselves: a reported moderator cannot close, note,
+    export or enforce their own case (another moderator or the owner must)."""
+
+
 _ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED})
 _ANY = frozenset(CaseStatus)
 ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
@@ -225,12 +230,15 @@ class CaseService:
         self._on_alert_change = on_alert_change or (lambda: None)
         self._on_feedback_queued = on_feedback_queued or (lambda: None)
 
-    async def require(self, guild_id: int, case_id: int, action: CaseAction) -> Case:
-        """The case, if it belongs to this guild and the action applies to it now."""
+    async def require(
+        self, guild_id: int, case_id: int, action: CaseAction, actor_id: int | None = None
+    ) -> Case:
+        """The case, if it belongs to this guild, the action applies to it now and (given the
+        actor) the actor is not the case's target."""
         if not is_storable_id(case_id):
             raise CaseActionRefused("That case doesn't exist in this server.")
         case = await self._store.read(lambda tx: tx.cases.get(case_id))
-        _check(case, guild_id, action)
+        _check(case, guild_id, action, actor_id)
         assert case is not None
         return case
 
@@ -254,7 +262,7 @@ class CaseService:
         async def apply(tx: UnitOfWork) -> Case:
             nonlocal feedback_queued
             case = await tx.cases.get(case_id)
-            _check(case, guild_id, action)
+            _check(case, guild_id, action, actor_id)
             assert case is not None
             updated = await tx.cases.apply_action(
                 case_id, action, actor_id, now, note=note, detail=detail
@@ -351,9 +359,18 @@ class CaseService:
         await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
 
 
-def _check(case: Case | None, guild_id: int, action: CaseAction) -> None:
+def _check(
+    case: Case | None, guild_id: int, action: CaseAction, actor_id: int | None = None
+) -> None:
     if case is None or case.guild_id != guild_id:
         raise CaseActionRefused("That case doesn't exist in this server.")
+    if actor_id is not None and actor_id == case.target_id:
+        raise OwnCaseRefused(
+            f"Case #{case.number} is about you, so another moderator must handle it. "
+            "Nothing was changed.",
+            case=case,
+            action=action,
+        )
     if case.status not in ALLOWED_FROM[action]:
         raise CaseActionRefused(
             f"Case #{case.number} is already {case.status.value}, so **{action.label}** no "

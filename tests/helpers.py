@@ -11,6 +11,7 @@ from core.snowflakes import snowflake_at
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
+CHANNEL = 333333333333333333  # a channel of GUILD (the cog passes the guild's channel set)
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -33,6 +34,7 @@ def submission(
     details: str | None = "they keep insulting me",
     link: str | None = None,
     target_snapshot: UserSnapshot | None = None,
+    channels: frozenset[int] | None = frozenset({CHANNEL}),
 ) -> ReportSubmission:
     return ReportSubmission(
         guild_id=guild,
@@ -42,6 +44,7 @@ def submission(
         source=ReportSource.SLASH,
         details=details,
         message_link=link,
+        guild_channel_ids=channels,
     )
 
 

@@ -149,6 +149,23 @@ async def test_rate_limit_refuses_and_stores_nothing(store, fake_clock):
             RefusalCode.FOREIGN_LINK,
         ),
         (submission(1, details="x" * 1001), RefusalCode.DETAILS_TOO_LONG),
+        # This guild's ID in front of a channel that is not this guild's (another server's
+        # channel, or one Vigil cannot see): "Delete messages" must never reach it.
+        (
+            submission(
+                1,
+                link=f"https://discord.com/channels/{GUILD}/555555555555555555/444444444444444444",
+            ),
+            RefusalCode.UNKNOWN_CHANNEL,
+        ),
+        (
+            submission(
+                1,
+                link=f"https://discord.com/channels/{GUILD}/333333333333333333/444444444444444444",
+                channels=None,
+            ),
+            RefusalCode.UNKNOWN_CHANNEL,
+        ),
     ],
 )
 async def test_refusals_store_nothing(reports, store, sub, code):

@@ -125,10 +125,11 @@ async def test_report_message_opens_a_modal_and_records_the_link(vigil: Vigil):
     )
     assert opened.type == 9  # MODAL
     modal = opened.data
-    assert modal["custom_id"] == "vigil:report-form"
+    dave = vigil.world.users["dave"]
+    assert modal["custom_id"] == f"vigil:rf:m:{dave.id}:{general.id}:{message['id']}"
     submitted = await vigil.run(
         vigil.emu.build.modal_submit(
-            "vigil:report-form",
+            modal["custom_id"],
             user="alice",
             fields={"reason": ["violent_threat"], "details": "threatened to hurt someone"},
             channel=general,
@@ -152,7 +153,9 @@ async def test_report_user_context_menu(vigil: Vigil):
     assert opened.type == 9
     submitted = await vigil.run(
         vigil.emu.build.modal_submit(
-            "vigil:report-form", user="bob", fields={"reason": ["scam"], "details": "fake nitro"}
+            opened.data["custom_id"],
+            user="bob",
+            fields={"reason": ["scam"], "details": "fake nitro"},
         )
     )
     assert submitted.ephemeral and "received" in submitted.content

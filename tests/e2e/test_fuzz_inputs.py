@@ -537,9 +537,12 @@ def link(host: str, guild: Any, channel: Any, message: Any, tail: str = "") -> s
     return f"https://{host}/channels/{guild}/{channel}/{message}{tail}"
 
 
-def link_strategy(guild_id: int, other_guild_id: int) -> st.SearchStrategy[tuple[str, str]]:
-    """(text, what must happen): "accept", "foreign", "refuse", or "either" (a polite answer
-    either way; anything stored is checked against the canonical form)."""
+def link_strategy(
+    guild_id: int, other_guild_id: int, channels: list[int]
+) -> st.SearchStrategy[tuple[str, str]]:
+    """(text, what must happen): "accept", "foreign", "unknown" (this guild's ID, a channel
+    that is not this guild's), "refuse", or "either" (a polite answer either way; anything
+    stored is checked against the canonical form). Only `channels` are this guild's."""
     host = st.sampled_from(HOSTS)
     decorate = st.sampled_from(
         [("", ""), ("", "/"), ("<", ">"), (" ", " "), ("\n", "\t"), ("<", "/>")]
@@ -549,8 +552,13 @@ def link_strategy(guild_id: int, other_guild_id: int) -> st.SearchStrategy[tuple
         return around[0] + core + around[1]
 
     valid = st.builds(
-        decorated, st.builds(link, host, st.just(guild_id), snowflake, snowflake), decorate
+        decorated,
+        st.builds(link, host, st.just(guild_id), st.sampled_from(channels), snowflake),
+        decorate,
     ).map(lambda text: (text, "accept"))
+    unknown = st.builds(
+        link, host, st.just(guild_id), snowflake.filter(lambda c: c not in channels), snowflake
+    ).map(lambda text: (text, "unknown"))
     foreign_guild = st.one_of(st.just(other_guild_id), snowflake.filter(lambda g: g != guild_id))
     foreign = st.builds(link, host, foreign_guild, snowflake, snowflake).map(
         lambda text: (text, "foreign")
@@ -598,13 +606,15 @@ def link_strategy(guild_id: int, other_guild_id: int) -> st.SearchStrategy[tuple
             snowflake,
         ),
     ).map(lambda text: (text, "either"))
-    return st.one_of(valid, foreign, refused, odd)
+    return st.one_of(valid, unknown, foreign, refused, odd)
 
 
 async def test_report_message_link(vigil: Vigil):
     await vigil.setup()
     watch = Watch(vigil)
     guild_id = vigil.guild.id
+    channels = [c.id for c in vigil.guild.channels.values()]
+    general = vigil.guild.channel("general").id
     turn = {"n": 0}
 
     async def check(case: tuple[tuple[str, str], str]) -> None:
@@ -612,6 +622,7 @@ async def test_report_message_link(vigil: Vigil):
         # A refusal for a critical reason also says not to wait (its guidance follows).
         bad = render_refusal(refuse(RefusalCode.BAD_LINK), Reason(reason), "en-GB")
         elsewhere = render_refusal(refuse(RefusalCode.FOREIGN_LINK), Reason(reason), "en-GB")
+        unknown = render_refusal(refuse(RefusalCode.UNKNOWN_CHANNEL), Reason(reason), "en-GB")
         if not text.strip():
             expect = "nolink"  # an empty option is no link at all
         reporter = REPORTERS[turn["n"] % len(REPORTERS)]
@@ -628,23 +639,26 @@ async def test_report_message_link(vigil: Vigil):
             assert newest_report(vigil)[4] == canonical
         elif expect == "foreign":
             assert reply.content == elsewhere and stored == 0, (text, reply)
+        elif expect == "unknown":
+            assert reply.content == unknown and stored == 0, (text, reply)
         elif expect == "nolink":
             assert "received" in (reply.content or "") and stored == 1, (text, reply)
             assert newest_report(vigil)[4] is None
         elif expect == "refuse":
-            assert reply.content in (bad, elsewhere) and stored == 0, (text, reply)
+            assert reply.content in (bad, elsewhere, unknown) and stored == 0, (text, reply)
         elif stored:
             assert "received" in (reply.content or ""), (text, reply)
         else:
-            assert reply.content in (bad, elsewhere), (text, reply)
+            assert reply.content in (bad, elsewhere, unknown), (text, reply)
         await watch.after_example()
 
     other = vigil.world.guild_b.id
     await fuzz(
-        st.tuples(link_strategy(guild_id, other), st.sampled_from(REASONS)),
+        st.tuples(link_strategy(guild_id, other, channels), st.sampled_from(REASONS)),
         check,
         explicit=[
-            ((link("discord.com", guild_id, 10**17, 10**17 + 1), "accept"), "spam"),
+            ((link("discord.com", guild_id, general, 10**17 + 1), "accept"), "spam"),
+            ((link("discord.com", guild_id, 10**17, 10**17 + 1), "unknown"), "spam"),
             ((link("discord.com", other, 10**17, 10**17 + 1), "foreign"), "spam"),
             ((link("discord.com", guild_id, 10**17, "9" * 21), "either"), "spam"),
             ((link("discord.com", guild_id, 10**17, "0" * 18), "either"), "spam"),
@@ -671,11 +685,12 @@ async def test_report_user_form(vigil: Vigil):
         opened = await vigil.run(
             vigil.emu.build.user_command("Report user", user=reporter, target=target)
         )
-        assert opened.type == 9 and opened.data["custom_id"] == "vigil:report-form", opened
+        form = f"vigil:rf:u:{users[target].id}"
+        assert opened.type == 9 and opened.data["custom_id"] == form, opened
         before = vigil.report_count()
         reply = await vigil.run(
             vigil.emu.build.modal_submit(
-                "vigil:report-form", user=reporter, fields={"reason": values, "details": details}
+                form, user=reporter, fields={"reason": values, "details": details}
             )
         )
         assert_polite(reply)
@@ -856,7 +871,8 @@ async def test_note_and_escalation_forms(vigil: Vigil):
             build.component(f"vigil:case:{kind}:{case_id}", user="maya", message=alert)
         )
         assert opened.type == 9, opened
-        form = f"vigil:{kind}-form:{case_id}"
+        target = vigil.db_rows("SELECT target_id FROM cases WHERE id = ?", (case_id,))[0][0]
+        form = f"vigil:{kind}-form:{case_id}:{target}"
         assert opened.data["custom_id"] == form, opened.data
         before = vigil.db_rows(events_sql)
         if kind == "note":

@@ -353,6 +353,7 @@ def test_invite_url_lists_the_permissions_used(tmp_path: Path):
     assert done.returncode == 0
     url = done.stdout.strip()
     assert "client_id=123456789012345678" in url and "applications.commands" in url
-    # View Channel, Send Messages, Embed Links, and Kick, Ban, Manage Messages, Timeout Members
-    # for the moderator actions: the same bits the emulator's Vigil role has.
-    assert "permissions=1099511655430" in url
+    # View Channel, Send Messages, Embed Links, Read Message History (to check who wrote a
+    # reported message), and Kick, Ban, Manage Messages, Timeout Members for the moderator
+    # actions.
+    assert "permissions=1099511720966" in url

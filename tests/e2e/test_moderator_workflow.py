@@ -24,6 +24,11 @@ async def critical_case(vigil: Vigil, target: str = "dave", **setup: Any) -> dic
     return vigil.alerts()[0]
 
 
+def uid(vigil: Vigil, name: str = "dave") -> int:
+    """A cast member's ID: confirmations name the member they were shown for."""
+    return int(vigil.world.users[name].id)
+
+
 async def press(
     vigil: Vigil, message: dict[str, Any], custom_id: str, user: str, **kw: Any
 ) -> InteractionResult:
@@ -61,7 +66,7 @@ async def test_timeout_from_the_alert(vigil: Vigil):
     prompt = await press(vigil, alert, "vigil:case:timeout:1", "maya")
     assert prompt.ephemeral and "how long" in prompt.content
     before = datetime.now(UTC)
-    done = await choose(vigil, prompt, "vigil:timeout:1", "maya", "3600")
+    done = await choose(vigil, prompt, f"vigil:timeout:1:{dave.id}", "maya", "3600")
     assert done.type == 6  # deferred: the Discord call happens before the answer
     assert "timed out for 1 hour" in await settled(done)
     patch = vigil.emu.requests_to("PATCH", MEMBER)[-1]
@@ -81,7 +86,7 @@ async def test_kick_asks_first_then_kicks(vigil: Vigil):
     prompt = await press(vigil, alert, "vigil:case:kick:1", "milo")
     assert prompt.ephemeral and "Kick" in prompt.content
     assert vigil.emu.requests_to("DELETE", MEMBER) == []  # nothing happens before confirming
-    done = await confirm(vigil, prompt, "vigil:confirm:kick:1:0", "milo")
+    done = await confirm(vigil, prompt, f"vigil:confirm:kick:1:{uid(vigil)}:0", "milo")
     assert "was kicked" in await settled(done)
     kick = vigil.emu.requests_to("DELETE", MEMBER)[-1]
     assert kick.params["user_id"] == str(vigil.world.users["dave"].id) and kick.status == 204
@@ -103,7 +108,7 @@ async def test_cancel_changes_nothing(vigil: Vigil):
 async def test_ban_deleting_recent_messages(vigil: Vigil):
     alert = await critical_case(vigil)
     prompt = await press(vigil, alert, "vigil:case:ban:1", "maya")
-    done = await confirm(vigil, prompt, "vigil:confirm:ban:1:86400", "maya")
+    done = await confirm(vigil, prompt, f"vigil:confirm:ban:1:{uid(vigil)}:86400", "maya")
     assert "was banned" in await settled(done)
     ban = vigil.emu.requests_to("PUT", BAN)[-1]
     seconds = (ban.body or {}).get(
@@ -117,18 +122,24 @@ async def test_delete_reported_messages(vigil: Vigil):
     await vigil.setup()
     general = vigil.guild.channel("general")
     message = await vigil.emu.post_user_message(general, "dave", "threat")
-    await vigil.run(
+    form = await vigil.run(
         vigil.emu.build.message_command("Report message", user="alice", message=message)
     )
     await vigil.run(
         vigil.emu.build.modal_submit(
-            "vigil:report-form", user="alice", fields={"reason": ["violent_threat"], "details": "x"}
+            form.data["custom_id"],
+            user="alice",
+            fields={"reason": ["violent_threat"], "details": "x"},
         )
     )
     await vigil.wait_alerts(1)
-    prompt = await press(vigil, vigil.alerts()[0], "vigil:case:delete_messages:1", "maya")
-    assert "Delete the 1 reported message" in prompt.content
-    done = await confirm(vigil, prompt, "vigil:confirm:delete_messages:1:0", "maya")
+    pressed = await press(vigil, vigil.alerts()[0], "vigil:case:delete_messages:1", "maya")
+    assert pressed.type == 5  # deferred: Vigil reads each reported message before asking
+    prompt = await pressed.wait_followup(timeout=10)
+    assert "Delete the 1 reported message" in prompt["content"]
+    assert vigil.world.jump_url(general.id, message["id"]) in prompt["content"]
+    confirm_id = f"vigil:confirm:delete_messages:1:{uid(vigil)}:0"
+    done = await press(vigil, prompt, confirm_id, "maya")
     assert "1 reported message(s) deleted" in await settled(done)
     deleted = vigil.emu.requests_to("DELETE", MESSAGE)[-1]
     assert deleted.params == {"channel_id": str(general.id), "message_id": message["id"]}
@@ -156,7 +167,7 @@ async def test_enforcement_is_refused_for_members(vigil: Vigil):
     assert refused.ephemeral and "Only moderators" in refused.content
     # Bob replays the confirmation a moderator was shown: the press is checked, not trusted.
     prompt = await press(vigil, alert, "vigil:case:ban:1", "maya")
-    forged = await confirm(vigil, prompt, "vigil:confirm:ban:1:0", "bob")
+    forged = await confirm(vigil, prompt, f"vigil:confirm:ban:1:{uid(vigil)}:0", "bob")
     assert "Only moderators" in result_text(forged)
     assert vigil.emu.requests_to("PUT", BAN) == []
 
@@ -165,7 +176,7 @@ async def test_discord_refusing_is_explained_and_not_recorded(vigil: Vigil):
     alert = await critical_case(vigil)
     vigil.emu.faults.add("DELETE", MEMBER, 403, count=1)
     prompt = await press(vigil, alert, "vigil:case:kick:1", "milo")
-    done = await confirm(vigil, prompt, "vigil:confirm:kick:1:0", "milo")
+    done = await confirm(vigil, prompt, f"vigil:confirm:kick:1:{uid(vigil)}:0", "milo")
     assert "Discord refused to kick" in await settled(done)
     assert vigil.db_rows("SELECT COUNT(*) FROM case_events") == [(0,)]
 
@@ -176,7 +187,7 @@ async def test_dismiss_as_malicious_flags_the_reporter_next_time(vigil: Vigil):
         await vigil.report(name, "dave", details="coordinated")
     await vigil.wait_alerts(1)
     prompt = await press(vigil, vigil.alerts()[0], "vigil:case:dismiss:1", "maya")
-    done = await choose(vigil, prompt, "vigil:dismiss:1", "maya", "malicious")
+    done = await choose(vigil, prompt, f"vigil:dismiss:1:{uid(vigil)}", "maya", "malicious")
     assert done.type == 7 and "dismissed (malicious report)" in done.data["content"]
     await vigil.wait_alert_text("dismissed (malicious report) by")
     # Alice reports someone else: her earlier malicious report is flagged on the new alert.
@@ -192,7 +203,7 @@ async def test_notes_and_escalation_are_kept_with_the_case(vigil: Vigil):
     assert opened.type == 9
     noted = await vigil.run(
         vigil.emu.build.modal_submit(
-            "vigil:note-form:1", user="maya", fields={"note": "Spoke to alice, credible."}
+            opened.data["custom_id"], user="maya", fields={"note": "Spoke to alice, credible."}
         )
     )
     assert noted.ephemeral and "Note added" in noted.content
@@ -200,7 +211,7 @@ async def test_notes_and_escalation_are_kept_with_the_case(vigil: Vigil):
     assert opened.type == 9
     escalated = await vigil.run(
         vigil.emu.build.modal_submit(
-            "vigil:escalate-form:1",
+            opened.data["custom_id"],
             user="maya",
             fields={"where": ["ncmec"], "reference": "CT-12345"},
         )
@@ -243,7 +254,11 @@ async def test_audit_channel_gets_a_line_per_action(vigil: Vigil):
     audit = vigil.guild.channel("audit")
     await press(vigil, alert, "vigil:case:acknowledge:1", "maya")
     prompt = await press(vigil, alert, "vigil:case:kick:1", "maya")
-    await settled(await confirm(vigil, prompt, "vigil:confirm:kick:1:0", "maya"))
+    await settled(await confirm(vigil, prompt, f"vigil:confirm:kick:1:{uid(vigil)}:0", "maya"))
+    # Audit lines are posted after the moderator's answer: wait for them.
+    await vigil.emu.waiters.wait_for(
+        lambda: len(vigil.emu.channel_messages(audit.id)) >= 2 or None, 10, "two audit lines"
+    )
     lines = [m["content"] for m in vigil.emu.channel_messages(audit.id)]
     assert len(lines) == 2
     assert "Case #1" in lines[0] and "acknowledged" in lines[0]
