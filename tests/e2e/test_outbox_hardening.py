@@ -1,0 +1,133 @@
+"""The alert outbox under attack, failure and crash (issue 11: items 4, 8, 12, 13, 14, 15)."""
+
+from __future__ import annotations
+
+from core.i18n import tr
+from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
+
+
+async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):
+    done = await vigil.setup(alert_channel="general")
+    assert "everyone in the server can read" in done.content
+    config = await vigil.slash("reports config", "olivia")
+    assert "everyone in the server can read" in config.content
+    private = await vigil.setup()  # #mod-alerts: @everyone is denied View Channel
+    assert "everyone in the server can read" not in private.content
+
+
+async def test_upgrade_to_urgent_notifies_the_role_with_a_reply(vigil: Vigil):
+    role = vigil.guild.role("Moderators")
+    await vigil.setup(mod_role="Moderators")
+    for reporter in ("alice", "bob", "erin"):
+        await vigil.report(reporter, "dave", "harassment")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    assert not alert.get("content")  # not urgent: no mention
+    await vigil.report("carol", "dave", "child_safety")
+    await vigil.wait_alerts(2)
+    ping = vigil.alerts()[1]
+    assert (ping.get("message_reference") or {}).get("message_id") == alert["id"]
+    (request,) = [
+        r
+        for r in vigil.emu.requests_to("POST", MESSAGES)
+        if (r.body or {}).get("message_reference")
+    ]
+    mentions = request.body["allowed_mentions"]
+    assert mentions.get("parse") in (None, [])  # no @everyone, no users
+    assert [str(r) for r in mentions.get("roles", [])] == [str(role.id)]
+    assert not mentions.get("replied_user") and not mentions.get("users")
+    assert f"<@&{role.id}>" in ping["content"]
+    # A second critical report on the now urgent case edits the alert, and pings no more.
+    await vigil.report("milo", "dave", "self_harm")
+    await vigil.emu.waiters.wait_for(
+        lambda: "of 5)" in alert_text(vigil.alerts()[0]) or None, 10, "the alert edit"
+    )
+    assert len(vigil.alerts()) == 2
+
+
+async def test_reported_moderator_never_sees_their_alert(vigil: Vigil):
+    """maya moderates and can read #mod-alerts and #audit: her alert goes to the owner."""
+    await vigil.setup(admin_channel="audit")
+    olivia = vigil.world.users["olivia"]
+    dm = vigil.world.dm_channel_for(olivia)
+    await vigil.report("alice", "maya", "child_safety", details="secret about maya")
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.emu.channel_messages(dm.id) or None, 10, "the alert in the owner's DMs"
+    )
+    (alert,) = vigil.emu.channel_messages(dm.id)
+    text = alert_text(alert)
+    assert "Case #1" in text and "Sent to you, the server owner" in text
+    assert vigil.alerts() == []  # nothing in #mod-alerts
+    assert vigil.alerts(vigil.guild.channel("audit")) == []
+    # A member who cannot read #mod-alerts is alerted there as usual.
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.wait_alerts(1)
+    assert "Sent to you" not in alert_text(vigil.alerts()[0])
+
+
+async def test_config_shows_only_this_servers_delivery_problems(vigil: Vigil):
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", MESSAGES, 403, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "a refused alert")
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT problem FROM delivery_problems") or None, 10, "the problem"
+    )
+    harbour = await vigil.slash("reports config", "olivia")
+    assert "missing a permission" in harbour.content
+    lighthouse = vigil.world.guild_b
+    other = await vigil.run(
+        vigil.emu.build.slash(
+            "reports config", user="greta", channel=lighthouse.channel("allgemein")
+        )
+    )
+    assert tr("problem.missing_permission", "de") not in other.content
+    assert "missing a permission" not in other.content
+    vigil.emu.faults.remove(rule)
+
+
+async def test_retention_purge_deletes_the_purged_cases_alert(vigil: Vigil):
+    await vigil.setup(retention_days=30)
+    await vigil.report("alice", "dave", "violent_threat", details="quoted in the alert")
+    await vigil.wait_alerts(1)
+    (alert,) = vigil.alerts()
+    await vigil.run(vigil.emu.build.component("vigil:case:resolve:1", user="maya", message=alert))
+    vigil.db_rows("UPDATE cases SET closed_at = '2026-01-01T00:00:00.000000+00:00'")
+    await vigil.restart()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.alerts() == [] or None, 15, "the purged case's alert deleted"
+    )
+    assert any(
+        r.params.get("message_id") == alert["id"] and r.status == 204
+        for r in vigil.emu.requests_to("DELETE", MESSAGE)
+    )
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM alert_cleanup") == [(0,)] or None,
+        10,
+        "the cleanup done",
+    )
+
+
+async def test_alert_posted_before_a_crash_is_not_posted_again(vigil: Vigil):
+    """SIGKILL after the POST reached Discord but before the message ID was stored, and a
+    restart slower than Discord's nonce window: still exactly one alert."""
+    await vigil.setup()
+    vigil.emu.nonce_window = 0.0  # the restart took longer than Discord remembers a nonce
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "the alert's POST")
+    assert len(vigil.alerts()) == 1  # Discord has it; Vigil never heard back
+    assert vigil.proc is not None
+    vigil.proc.kill()
+    await vigil.proc.wait()
+    hold.release()
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(None,)]
+    await vigil.start()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT alert_message_id FROM cases") != [(None,)] or None,
+        15,
+        "the alert adopted",
+    )
+    (alert,) = vigil.alerts()
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(int(alert["id"]),)]
