@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from core.i18n import tr
+from tests import postgres
+from tests.dbquery import query
 from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
+from tests.emulator import Emulator
 
 
 async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):
@@ -138,3 +143,63 @@ async def test_alert_posted_before_a_crash_is_not_posted_again(vigil: Vigil):
     )
     (alert,) = vigil.alerts()
     assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(int(alert["id"]),)]
+
+
+async def test_two_processes_send_each_feedback_dm_once(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    """Process A sends alice's feedback DM; Discord has it but A has not heard back when a
+    second process B starts and looks for feedback owed. B must not send it again."""
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    owner = (guild.id >> 22) % 2
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    first = await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.interact(
+        emu.build.slash("reports setup", user="olivia", options={"alert_channel": "mod-alerts"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="alice", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="bob", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="carol", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    alerts = guild.channel("mod-alerts")
+    await emu.waiters.wait_for(lambda: emu.channel_messages(alerts.id) or None, 10, "the alert")
+    alice_dm = world.dm_channel_for(world.users["alice"])
+    hold = emu.faults.hold("POST", MESSAGES, channel_id=alice_dm.id)
+    (alert,) = emu.channel_messages(alerts.id)
+    resolve = next(
+        button["custom_id"]
+        for row in alert["components"]
+        for button in row["components"]
+        if ":resolve:" in button.get("custom_id", "")
+    )
+    await emu.interact(emu.build.component(resolve, user="maya", message=alert), timeout=10)
+    await emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "alice's feedback DM")
+    second = await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await asyncio.sleep(1.0)  # time for a duplicate to show up, if B would send one
+    hold.release()
+    await emu.waiters.wait_for(
+        lambda: (
+            query(
+                postgres_database,
+                "SELECT state FROM reporter_feedback WHERE reporter_id = ?",
+                (world.users["alice"].id,),
+            )
+            == [("sent",)]
+            or None
+        ),
+        10,
+        "alice's feedback recorded as sent",
+    )
+    assert len(emu.channel_messages(alice_dm.id)) == 1
+    assert first.returncode is None and second.returncode is None
