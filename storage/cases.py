@@ -255,10 +255,13 @@ class CaseRepository:
     ) -> None:
         sent = -1 if ping_sent is None else ping_sent  # None: leave ping_sent as it is
         await self._db.execute(
-            "UPDATE cases SET alert_posted_revision = CASE WHEN alert_posted_revision > ? "
+            # A redraw that sends no ping (a button's response) leaves an owed ping pending.
+            "UPDATE cases SET alert_posted_revision = CASE "
+            "WHEN ping_wanted > (CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END) "
+            "THEN alert_posted_revision WHEN alert_posted_revision > ? "
             "THEN alert_posted_revision ELSE ? END, alert_channel_id = ?, alert_message_id = ?, "
             "ping_sent = CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END WHERE id = ?",
-            (revision, revision, channel_id, message_id, sent, sent, case_id),
+            (sent, sent, revision, revision, channel_id, message_id, sent, sent, case_id),
         )
 
     async def note_post_started(self, case_id: int) -> None:

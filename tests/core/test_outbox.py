@@ -239,6 +239,24 @@ async def test_upgrade_to_urgent_posts_one_notifying_reply(store):
     assert len(poster.pings) == 1 and len(poster.posts) == 1
 
 
+async def test_a_button_redraw_does_not_swallow_an_owed_ping(store):
+    poster = FakePoster()
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, edit_interval=0.0)
+    reports = ReportService(store, c, RateLimit(max_reports=100))
+    settings = GuildSettings(GUILD, alert_channel_id=CHANNEL, mod_role_id=4242, threshold=1)
+    await store.write(lambda tx: tx.settings.save(settings, c.now()))
+    opened = await reports.submit(submission(1, reason=Reason.HARASSMENT))
+    await dispatcher.drain_once()
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    case = await store.read(lambda tx: tx.cases.get(opened.case_id))
+    # A moderator's button redraws the alert first (its response edits the message).
+    await cases.mark_alert_rendered(case.id, case.alert_revision, CHANNEL, 1001)
+    await dispatcher.drain_once()
+    assert len(poster.pings) == 1
+
+
 async def test_first_alert_urgent_needs_no_extra_ping(store):
     poster = FakePoster()
     reports, dispatcher = await setup(store, poster)
