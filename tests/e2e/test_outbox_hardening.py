@@ -203,3 +203,37 @@ async def test_two_processes_send_each_feedback_dm_once(
     )
     assert len(emu.channel_messages(alice_dm.id)) == 1
     assert first.returncode is None and second.returncode is None
+
+
+async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vigil):
+    """60 urgent alerts of Harbour wait behind a 403; Lighthouse's alert still goes out."""
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", MESSAGES, 403, channel_id=vigil.alerts_channel.id)
+    harbour = vigil.guild.id
+    for n in range(60):  # cases opened earlier (as by a raid), their alerts not yet posted
+        vigil.db_rows(
+            "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+            "status, urgent, opened_at) VALUES (?, ?, ?, ?, 0, 'open', 1, ?)",
+            (harbour, 100 + n, 10_000_000_000_000_000 + n, f"raider{n}", "2026-01-01T00:00:00"),
+        )
+    await vigil.report("alice", "dave", "child_safety")  # wakes the outbox
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 50 or None, 20, "Harbour's retries")
+    lighthouse = vigil.world.guild_b
+    moderation = lighthouse.channel("moderation")
+    general = lighthouse.channel("allgemein")
+    await vigil.run(
+        vigil.emu.build.slash(
+            "reports setup", user="greta", channel=general, options={"alert_channel": moderation}
+        )
+    )
+    await vigil.run(
+        vigil.emu.build.slash(
+            "report",
+            user="ida",
+            channel=general,
+            options={"member": "alice", "reason": "child_safety"},
+        )
+    )
+    await vigil.wait_alerts(1, channel=moderation, timeout=15)
+    assert vigil.alerts() == []  # Harbour's alerts are still refused
+    vigil.emu.faults.remove(rule)
