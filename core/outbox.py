@@ -267,6 +267,8 @@ class AlertDispatcher:
                     )
             else:
                 message_id = await self._first_post(current, channel_id, content)
+                if where.rerouted and current.alert_message_id and current.alert_channel_id:
+                    await self._remove_old(current.alert_channel_id, current.alert_message_id)
             assert message_id is not None
             ping_sent = current.ping_sent
             if first:
@@ -293,6 +295,14 @@ class AlertDispatcher:
             if self._on_recovered is not None:
                 await self._on_recovered(case.guild_id)
         return True
+
+    async def _remove_old(self, channel_id: int, message_id: int) -> None:
+        """The reported member can read where the alert was: it goes, now that it is
+        elsewhere (best effort; a failure is logged, the new alert stands)."""
+        try:
+            await self._poster.delete(channel_id, message_id)
+        except DeliveryFailed as failure:
+            log.warning("could not remove an alert its target can read: %s", failure.problem)
 
     async def _first_post(self, case: Case, channel_id: int, content: AlertContent) -> int:
         """Post a case's alert, unless an earlier attempt already did.

@@ -34,6 +34,7 @@ class FakePoster:
     attempts: int = 0
     lose_answer: bool = False  # the POST lands, then the answer is lost (a crash, a timeout)
     in_channel: dict[int, int] = field(default_factory=dict)  # case ID -> message ID
+    reroute_to: int | None = None  # the target can read the alert channel: go there
 
     async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
         self.attempts += 1
@@ -55,6 +56,8 @@ class FakePoster:
 
     async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
         assert settings.alert_channel_id is not None
+        if self.reroute_to is not None:
+            return Destination(self.reroute_to, rerouted="owner_dm")
         return Destination(settings.alert_channel_id)
 
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
@@ -341,3 +344,16 @@ async def test_feedback_dm_is_claimed_by_one_process(store, holders):
     await cases.mark_feedback(*pair, "sent")
     c.advance(timedelta(minutes=6))
     assert await cases.pending_feedback(10) == []
+
+
+async def test_rerouted_alert_says_why_and_leaves_the_readable_channel(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.reroute_to = 4444  # the reported member was given access to the alert channel
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [CHANNEL, 4444]
+    assert tr("alert.rerouted_owner") in poster.posts[1][2].description
+    assert poster.deleted == [(CHANNEL, 1001)]
