@@ -9,6 +9,7 @@ from tests import postgres
 from tests.dbquery import query
 from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
 from tests.emulator import Emulator
+from tests.emulator.models import Channel, Overwrite
 
 
 async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):
@@ -74,6 +75,31 @@ async def test_reported_moderator_never_sees_their_alert(vigil: Vigil):
     await vigil.report("alice", "dave", "child_safety")
     await vigil.wait_alerts(1)
     assert "Sent to you" not in alert_text(vigil.alerts()[0])
+
+
+async def test_reported_moderator_alert_goes_to_the_admin_channel(vigil: Vigil):
+    guild = vigil.guild
+    vigil_role = guild.role("Vigil")
+    staff = Channel(
+        max(guild.channels) + 1,
+        "staff-only",
+        guild_id=guild.id,
+        position=3,
+        overwrites=[
+            Overwrite(guild.id, 0, deny=1 << 10),  # @everyone: no View Channel
+            Overwrite(vigil_role.id, 0, allow=(1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)),
+        ],
+    )
+    guild.channels[staff.id] = staff
+    await vigil.restart()  # Vigil learns of the new channel
+    await vigil.setup(admin_channel="staff-only")
+    await vigil.report("alice", "milo", "child_safety", details="about milo")
+    await vigil.wait_alerts(1, channel=staff)
+    text = alert_text(vigil.alerts(staff)[0])
+    assert "Posted here, not in the alert channel" in text
+    assert vigil.alerts() == []
+    config = await vigil.slash("reports config", "olivia")
+    assert f"<#{staff.id}>" in config.content and "admin channel" in config.content
 
 
 async def test_config_shows_only_this_servers_delivery_problems(vigil: Vigil):
