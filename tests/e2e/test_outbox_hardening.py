@@ -263,3 +263,38 @@ async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vi
     await vigil.wait_alerts(1, channel=moderation, timeout=15)
     assert vigil.alerts() == []  # Harbour's alerts are still refused
     vigil.emu.faults.remove(rule)
+
+
+async def test_notice_is_sent_by_the_process_that_owns_the_server(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    """The process that does not see Harbour meets the refused alert first; the notice must
+    still reach Harbour's owner once the owning process runs (not be recorded and dropped)."""
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    alerts = guild.channel("mod-alerts")
+    owner = (guild.id >> 22) % 2
+    rule = emu.faults.add("POST", MESSAGES, 403, channel_id=alerts.id)
+    query(
+        postgres_database,
+        "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)",
+        (guild.id, alerts.id, "2026-01-01T00:00:00"),
+    )
+    query(
+        postgres_database,
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, 'Dave', 0, 'open', 1, ?)",
+        (guild.id, world.users["dave"].id, "2026-01-01T00:00:00"),
+    )
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "the refused alert")
+    dm = world.dm_channel_for(world.users["olivia"])
+    await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(
+        lambda: emu.channel_messages(dm.id) or None, 15, "the notice to Harbour's owner"
+    )
+    (notice,) = emu.channel_messages(dm.id)
+    assert "can't post moderator alerts" in notice["content"]
+    emu.faults.remove(rule)
