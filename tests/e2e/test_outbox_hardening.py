@@ -298,3 +298,44 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
     (notice,) = emu.channel_messages(dm.id)
     assert "can't post moderator alerts" in notice["content"]
     emu.faults.remove(rule)
+
+
+async def test_alert_delivered_by_another_process_is_in_the_servers_language(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    lighthouse = world.guild_b  # preferred_locale de
+    moderation = lighthouse.channel("moderation")
+    owner = (lighthouse.id >> 22) % 2
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    first = await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(
+        lambda: (
+            query(
+                postgres_database,
+                "SELECT locale FROM guild_settings WHERE guild_id = ?",
+                (lighthouse.id,),
+            )
+            == [("de",)]
+            or None
+        ),
+        10,
+        "Lighthouse's language stored",
+    )
+    await first.stop()
+    query(
+        postgres_database,
+        "UPDATE guild_settings SET alert_channel_id = ? WHERE guild_id = ?",
+        (moderation.id, lighthouse.id),
+    )
+    query(
+        postgres_database,
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, 'Ida', 0, 'open', 1, ?)",
+        (lighthouse.id, world.users["ida"].id, "2026-01-01T00:00:00"),
+    )
+    await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: emu.channel_messages(moderation.id) or None, 10, "the alert")
+    (alert,) = emu.channel_messages(moderation.id)
+    assert tr("alert.footer", "de", number=1) in alert_text(alert)
