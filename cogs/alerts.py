@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import time
 
 import aiohttp
 import discord
@@ -18,7 +20,8 @@ from cogs.app import VigilBot
 from cogs.case_actions import alert_view
 from cogs.replies import NO_MENTIONS, alert_embed, alert_mentions
 from core.alert_view import AlertContent, render_channel_notice, render_feedback_dm
-from core.outbox import AlertDispatcher, DeliveryFailed
+from core.models import GuildSettings
+from core.outbox import AlertDispatcher, DeliveryFailed, Destination
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +29,18 @@ UNKNOWN_MESSAGE = 10008
 
 
 def _failure(error: Exception) -> DeliveryFailed:
+    """Discord's answer as a problem code (stored per guild, worded when shown)."""
     if isinstance(error, discord.HTTPException):
         if error.status == 404 and error.code == UNKNOWN_MESSAGE:
-            return DeliveryFailed("the alert message was deleted", message_gone=True)
+            return DeliveryFailed("message_gone", message_gone=True)
         if error.status == 403:
-            return DeliveryFailed(
-                "Vigil is missing a permission in the alert channel (View Channel, Send "
-                "Messages, Embed Links)",
-                admins_must_fix=True,
-            )
+            return DeliveryFailed("missing_permission", admins_must_fix=True)
         if error.status == 404:
-            return DeliveryFailed("the alert channel no longer exists", admins_must_fix=True)
+            return DeliveryFailed("channel_gone", admins_must_fix=True)
         if error.status == 429:
-            return DeliveryFailed("rate limited by Discord", retry_after=1.0)
-        return DeliveryFailed(f"Discord answered {error.status}")
-    return DeliveryFailed(f"network error ({type(error).__name__})")
+            return DeliveryFailed("rate_limited", retry_after=1.0)
+        return DeliveryFailed(f"http:{error.status}")
+    return DeliveryFailed(f"network:{type(error).__name__}")
 
 
 def _differs(message: discord.Message, content: AlertContent) -> bool:
@@ -60,6 +60,8 @@ class DiscordAlertPoster:
 
     def __init__(self, bot: VigilBot) -> None:
         self._bot = bot
+        # (guild, channel, member) -> (can read, until): a short memory of permissions.
+        self._readers: dict[tuple[int, int, int], tuple[bool, float]] = {}
 
     async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
         channel = self._bot.get_partial_messageable(channel_id)
@@ -88,6 +90,106 @@ class DiscordAlertPoster:
                 view=alert_view(content.case_id, content),
                 allowed_mentions=alert_mentions(content),
             )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
+
+    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+        """The alert channel, unless the reported member can read it: then the admin channel
+        (if they can't read that), else the owner's DMs. A reported moderator must not see
+        who reported them."""
+        assert settings.alert_channel_id is not None
+        alert = Destination(settings.alert_channel_id)
+        guild = self._bot.get_guild(guild_id)
+        if guild is None:
+            return alert  # not this process's server: its owner routes the next delivery
+        if not await self._can_read(guild, settings.alert_channel_id, target_id):
+            return alert
+        if settings.admin_channel_id is not None and not await self._can_read(
+            guild, settings.admin_channel_id, target_id
+        ):
+            return Destination(settings.admin_channel_id, rerouted="admin_channel")
+        if guild.owner_id is None or guild.owner_id == target_id:
+            return alert  # nobody else to tell; the alert channel is the least bad place
+        try:
+            dm = await self._bot.create_dm(discord.Object(guild.owner_id))
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
+        return Destination(dm.id, rerouted="owner_dm")
+
+    async def _can_read(self, guild: discord.Guild, channel_id: int, member_id: int) -> bool:
+        """Whether a member can read a channel, from the guild cache (members are fetched:
+        Vigil has no members intent). Remembered for a minute: edits come in bursts."""
+        key = (guild.id, channel_id, member_id)
+        cached = self._readers.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        channel = guild.get_channel(channel_id)
+        if channel is None:
+            return False
+        member = guild.get_member(member_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(member_id)
+            except discord.NotFound:
+                member = None  # not (or no longer) a member: can't read any channel
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+                raise _failure(error) from error
+        readable = member is not None and channel.permissions_for(member).view_channel
+        if len(self._readers) > 10_000:
+            self._readers.clear()
+        self._readers[key] = (readable, time.monotonic() + 60.0)
+        return readable
+
+    async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
+        """This bot's alert for `case_id` among the channel's last 50 messages (matched by
+        nonce when Discord returns it, else by the case ID in the alert's buttons)."""
+        channel = self._bot.get_partial_messageable(channel_id)
+        me = self._bot.user.id if self._bot.user else None
+        marker = re.compile(rf"vigil:[a-z_]+:[a-z_]+:{case_id}(?::|$)")
+        try:
+            async for message in channel.history(limit=50):
+                if message.author.id != me:
+                    continue
+                if message.nonce is not None and str(message.nonce) == nonce:
+                    return message.id
+                for row in message.components:
+                    for item in getattr(row, "children", ()):
+                        custom_id = getattr(item, "custom_id", None)
+                        if custom_id and marker.fullmatch(custom_id):
+                            return message.id
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
+        return None
+
+    async def ping(
+        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
+    ) -> None:
+        channel = self._bot.get_partial_messageable(channel_id)
+        mentions = (
+            discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(role_id)], replied_user=False
+            )
+            if role_id
+            else NO_MENTIONS
+        )
+        try:
+            await channel.send(
+                content=text,
+                reference=discord.MessageReference(
+                    message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
+                ),
+                allowed_mentions=mentions,
+                nonce=nonce,
+            )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        message = self._bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.delete()
+        except discord.NotFound:
+            return  # already gone
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
 
@@ -124,6 +226,9 @@ class FeedbackSender:
     async def drain_once(self) -> None:
         cases = self._bot.services.cases
         for case_id, reporter_id in await cases.pending_feedback(50):
+            # Every process runs this loop: the claim makes one of them send each DM.
+            if not await cases.claim_feedback(case_id, reporter_id):
+                continue
             state = await self._send(case_id, reporter_id)
             if state is not None:
                 await cases.mark_feedback(case_id, reporter_id, state)
@@ -138,7 +243,7 @@ class FeedbackSender:
         text = render_feedback_dm(
             guild.name if guild else None,
             data.case.target_name,
-            str(guild.preferred_locale) if guild else None,
+            str(guild.preferred_locale) if guild else data.settings.locale,
             critical=any(
                 r.reporter_id == reporter_id and r.reason.is_critical for r in data.reports
             ),
@@ -171,24 +276,40 @@ class Alerts(commands.Cog):
             on_channel_problem=self.tell_admins,
             on_channel_recovered=bot.services.retention.clear_notices,
             locale_for=self.guild_locale,
+            on_pass=self.after_pass,
         )
         self.feedback = FeedbackSender(bot)
+        self._next_notice_check = 0.0
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
 
-    def guild_locale(self, guild_id: int) -> str:
-        """The server's Discord locale (alerts follow it); English if the guild is unknown."""
+    def guild_locale(self, guild_id: int) -> str | None:
+        """The server's Discord locale (alerts follow it); None if this process does not see
+        the server: the outbox then takes the locale stored in the server's settings."""
         guild = self.bot.get_guild(guild_id)
-        return str(guild.preferred_locale) if guild is not None else "en"
+        return str(guild.preferred_locale) if guild is not None else None
+
+    async def after_pass(self) -> None:
+        """After each outbox pass: delete alerts of purged cases, and tell the admins of
+        this process's servers about problems any process recorded."""
+        await self.dispatcher.clean_up_purged()
+        now = time.monotonic()
+        if now < self._next_notice_check:
+            return
+        self._next_notice_check = now + 5.0
+        for guild_id, problem in await self.bot.services.cases.delivery_problems():
+            if problem in ("missing_permission", "channel_gone"):
+                await self.tell_admins(guild_id, problem)
 
     async def tell_admins(self, guild_id: int, problem: str) -> None:
         """One notice per guild and problem: in the system channel, else to the owner.
 
-        It names the problem and never a report's content."""
-        if not await self.bot.services.retention.record_notice(guild_id, problem):
-            return
+        Only the process that sees the server records and sends it (another would record it
+        and then have nobody to send it to). It names the problem, never a report's content."""
         guild = self.bot.get_guild(guild_id)
         if guild is None:
+            return
+        if not await self.bot.services.retention.record_notice(guild_id, problem):
             return
         text = render_channel_notice(guild.name, problem, str(guild.preferred_locale))
         system = guild.system_channel

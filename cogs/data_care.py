@@ -50,8 +50,24 @@ class DataCare(commands.Cog):
         shards = self.bot.shard_ids if self.bot.shard_ids is not None else range(count)
         return (guild_id >> 22) % count in shards
 
+    async def _note_locales(self, guilds: list[discord.Guild]) -> None:
+        """Store the servers' languages: a process that does not see a server (several share
+        the database) renders its alerts and DMs in that language all the same."""
+        try:
+            await self.bot.services.guild_settings.note_locales(
+                {guild.id: str(guild.preferred_locale) for guild in guilds}
+            )
+        except Exception:
+            log.exception("could not store the servers' languages")
+
+    @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if before.preferred_locale != after.preferred_locale:
+            await self._note_locales([after])
+
     @commands.Cog.listener()
     async def on_ready(self) -> None:
+        await self._note_locales(list(self.bot.guilds))
         if self._reconciled:
             return
         self._reconciled = True
@@ -66,6 +82,7 @@ class DataCare(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.bot.services.retention.guild_present(guild.id)
+        await self._note_locales([guild])
 
 
 async def setup(bot: VigilBot) -> None:

@@ -69,6 +69,20 @@ def alert_channel_problems(
     return []
 
 
+def public_channel_warnings(
+    guild: discord.Guild, channel_ids: list[int | None], locale: str | None = None
+) -> list[str]:
+    """Alert channels that @everyone can read: alerts name reporters and quote reports."""
+    lines = []
+    for channel_id in dict.fromkeys(channel_ids):
+        channel = guild.get_channel(channel_id) if channel_id is not None else None
+        if not isinstance(channel, discord.abc.GuildChannel):
+            continue
+        if channel.permissions_for(guild.default_role).view_channel:
+            lines.append(tr("admin.everyone_readable", locale, channel=channel.mention))
+    return lines
+
+
 async def queue_message(
     bot: VigilBot, guild_id: int, page: int, locale: str | None = None
 ) -> tuple[str, discord.ui.View | None]:
@@ -242,6 +256,7 @@ class GuildAdmin(commands.Cog):
         min_account_age_days=L("cmd.reports.setup.min_account_age_days"),
         reporter_feedback=L("cmd.reports.setup.reporter_feedback"),
         retention_days=L("cmd.reports.setup.retention_days"),
+        admin_channel=L("cmd.reports.setup.admin_channel"),
     )
     async def setup_command(
         self,
@@ -255,6 +270,7 @@ class GuildAdmin(commands.Cog):
         min_account_age_days: app_commands.Range[int, 0, 365] | None = None,
         reporter_feedback: bool | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
+        admin_channel: discord.TextChannel | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -290,6 +306,10 @@ class GuildAdmin(commands.Cog):
                 reporter_feedback if reporter_feedback is not None else current.reporter_feedback
             ),
             retention_days=retention_days if retention_days is not None else current.retention_days,
+            admin_channel_id=(
+                admin_channel.id if admin_channel is not None else current.admin_channel_id
+            ),
+            locale=str(guild.preferred_locale),
         )
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region, locale)
@@ -297,6 +317,11 @@ class GuildAdmin(commands.Cog):
         problems = alert_channel_problems(guild, alert_channel.id, locale)
         if problems:
             lines += ["", tr("admin.warning", locale, problems=" ".join(problems))]
+        public = public_channel_warnings(
+            guild, [updated.alert_channel_id, updated.admin_channel_id], locale
+        )
+        lines += public
+        lines.append(tr("admin.routing", locale))
         if mod_role is not None and not mod_role.mentionable:
             me = guild.me
             if me is None or not me.guild_permissions.mention_everyone:
@@ -325,11 +350,13 @@ class GuildAdmin(commands.Cog):
         settings = await self.bot.services.guild_settings.get(guild.id)
         lines = render_settings(settings, self._region_name(settings.region, locale), locale)
         problems = alert_channel_problems(guild, settings.alert_channel_id, locale)
-        dispatcher = self.bot.services.dispatcher
-        if dispatcher is not None:
-            problems += sorted(
-                {describe_problem(p, locale) for p in dispatcher.problems().values()}
-            )
+        # From the database, for this server only: any process may have met the problem.
+        stored = await self.bot.services.cases.delivery_problems(guild.id)
+        problems += sorted({describe_problem(p, locale) for _, p in stored} - set(problems))
+        problems += public_channel_warnings(
+            guild, [settings.alert_channel_id, settings.admin_channel_id], locale
+        )
+        lines.append(tr("admin.routing", locale))
         if problems:
             lines += ["", tr("admin.problems", locale), *(f"- {p}" for p in problems)]
         else:

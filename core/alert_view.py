@@ -119,10 +119,16 @@ PROBLEM_KEYS: dict[str, str] = {
     "Links)": "problem.missing_permission",
     "the alert channel no longer exists": "problem.channel_gone",
     "rate limited by Discord": "problem.rate_limited",
+    "message_gone": "problem.message_gone",
+    "missing_permission": "problem.missing_permission",
+    "channel_gone": "problem.channel_gone",
+    "rate_limited": "problem.rate_limited",
 }
-"""Delivery problems (cogs/alerts.py words them in English) -> catalogue key, for display."""
-_HTTP_PROBLEM = re.compile(r"Discord answered (?P<status>[0-9]{3})")
-_NETWORK_PROBLEM = re.compile(r"network error \((?P<error>[A-Za-z0-9_.]+)\)")
+"""Delivery problem codes (cogs/alerts.py; stored per guild) -> catalogue key, for display.
+The English sentences are earlier versions' codes, still found in old notice rows."""
+_HTTP_PROBLEM = re.compile(r"(?:Discord answered |http:)(?P<status>[0-9]{3})")
+_NETWORK_PROBLEM = re.compile(r"(?:network error \(|network:)(?P<error>[A-Za-z0-9_.]+)\)?")
+_INTERNAL_PROBLEM = re.compile(r"internal:[A-Za-z0-9_.]+")
 
 
 def timeout_label(seconds: str, locale: str | None = None) -> str:
@@ -173,7 +179,22 @@ def describe_problem(problem: str, locale: str | None = None) -> str:
         return tr("problem.http", locale, status=match["status"])
     if match := _NETWORK_PROBLEM.fullmatch(problem):
         return tr("problem.network", locale, error=match["error"])
+    if _INTERNAL_PROBLEM.fullmatch(problem):
+        return tr("problem.internal", locale)
     return problem
+
+
+def reroute_line(why: str, locale: str | None = None) -> str:
+    """Why an alert is not in the alert channel: the reported member can read that channel."""
+    key = "alert.rerouted_owner" if why == "owner_dm" else "alert.rerouted_admin"
+    return tr(key, locale)
+
+
+def render_urgent_ping(number: int, role_id: int | None, locale: str | None = None) -> str:
+    """The reply that notifies moderators when a case becomes urgent. The role is the only
+    mention (and the message's allowed mentions name that role only)."""
+    text = tr("alert.urgent_ping", locale, number=number)
+    return f"<@&{role_id}> {text}" if role_id else text
 
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
@@ -563,6 +584,11 @@ def render_settings(
         if settings.retention_days
         else tr("settings.forever", locale)
     )
+    admin = (
+        f"<#{settings.admin_channel_id}>"
+        if settings.admin_channel_id
+        else tr("settings.owner_dm", locale)
+    )
     return [
         tr("settings.alert_channel", locale, value=channel),
         tr("settings.audit_channel", locale, value=audit),
@@ -577,6 +603,7 @@ def render_settings(
         tr("settings.role", locale, value=role),
         tr("settings.feedback", locale, value=feedback),
         tr("settings.retention", locale, value=retention),
+        tr("settings.admin_channel", locale, value=admin),
     ]
 
 
@@ -597,9 +624,14 @@ def render_feedback_dm(
 
 def render_channel_notice(guild_name: str, problem: str, locale: str | None = None) -> str:
     """For the server's admins when alerts can't be posted. Never any report's content."""
-    return tr(
-        "notice.alerts_blocked",
-        locale,
-        guild=safe_name(guild_name),
-        problem=describe_problem(problem, locale),
+    return "\n".join(
+        [
+            tr(
+                "notice.alerts_blocked",
+                locale,
+                guild=safe_name(guild_name),
+                problem=describe_problem(problem, locale),
+            ),
+            tr("admin.routing", locale),
+        ]
     )

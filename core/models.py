@@ -176,6 +176,10 @@ class GuildSettings:
     min_account_age_days: int = 0  # reports from younger accounts are kept but not counted
     reporter_feedback: bool = True  # DM reporters when moderators act on their report
     retention_days: int = DEFAULT_RETENTION_DAYS  # 0 keeps everything
+    # Where alerts go when the reported member can read the alert channel (None: owner's DMs).
+    admin_channel_id: int | None = None
+    # The server's Discord locale as last seen: any process renders alerts in it.
+    locale: str | None = None
 
     @property
     def is_configured(self) -> bool:
@@ -221,6 +225,9 @@ class Case:
     alert_revision: int = 1
     alert_posted_revision: int = 0
     dismiss_reason: DismissReason | None = None
+    ping_wanted: int = 0  # upgrades to urgent that asked for a notifying reply
+    ping_sent: int = 0  # ... and how many of those replies were posted
+    alert_post_started: bool = False  # a first POST may have reached Discord
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,3 +287,13 @@ class ErasedCase:
     case_id: int
     alert_channel_id: int | None
     alert_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCleanup:
+    """An alert message of a purged case, still to delete from Discord."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int

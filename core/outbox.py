@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
-from core.alert_view import AlertContent, render_alert
-from core.models import Case
-from core.ports import Store
+from core.alert_view import AlertContent, render_alert, render_urgent_ping, reroute_line
+from core.models import Case, GuildSettings
+from core.ports import Store, UnitOfWork
 from core.service import CaseService
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,41 @@ class DeliveryFailed(Exception):
         self.admins_must_fix = admins_must_fix
 
 
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a case's alert goes. `rerouted`: not the alert channel, because the reported
+    member can read it ("admin_channel" or "owner_dm"; the alert says why)."""
+
+    channel_id: int
+    rerouted: str | None = None
+
+
 class AlertPoster(Protocol):
     async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
         """Post the alert; returns the message ID."""
         ...
 
     async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None: ...
+
+    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+        """The alert channel, unless the reported member can read it."""
+        ...
+
+    async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
+        """The ID of this case's alert among the channel's recent messages, if a post of an
+        earlier (crashed) attempt reached Discord; None if there is none."""
+        ...
+
+    async def ping(
+        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
+    ) -> None:
+        """A new message replying to the alert that mentions the moderator role only: an
+        edit's mention does not notify, a new message does."""
+        ...
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        """Delete a message; an already deleted message is not a failure."""
+        ...
 
 
 @dataclass(slots=True)
@@ -80,6 +109,15 @@ def alert_nonce(case_id: int) -> str:
     return f"vigil-case-{case_id}"
 
 
+def ping_nonce(case_id: int, upgrade: int) -> str:
+    """One per upgrade to urgent, so a retried ping is not posted twice."""
+    return f"vigil-ping-{case_id}-{upgrade}"[:25]
+
+
+#: Cases the outbox leaves out of one read because they wait for a retry (a bound on the SQL).
+MAX_EXCLUDED = 500
+
+
 class AlertDispatcher:
     def __init__(
         self,
@@ -94,6 +132,7 @@ class AlertDispatcher:
         on_channel_recovered: Callable[[int], Awaitable[None]] | None = None,
         edit_interval: float = 1.0,
         locale_for: Callable[[int], str | None] | None = None,
+        on_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -111,15 +150,19 @@ class AlertDispatcher:
         # same case within a second, and one edit showing all of them is what moderators need
         # (and what Discord's per-channel rate limits allow). First posts are never delayed.
         self._edit_interval = edit_interval
-        self._last_edit: dict[int, float] = {}
-        # Guild ID -> the server's Discord locale: alerts are in the server's language.
-        self._locale_for = locale_for or (lambda _guild_id: "en")
+        # Case ID -> not before this time (edits coalesced, or another process holds it).
+        self._not_before: dict[int, float] = {}
+        # Guild ID -> the server's Discord locale when this process sees the server (None:
+        # the locale stored in its settings, so any process renders in the server's language).
+        self._locale_for = locale_for or (lambda _guild_id: None)
+        self._on_pass = on_pass
 
     def wake(self) -> None:
         self._wake.set()
 
     def problems(self) -> dict[int, str]:
-        """Case ID -> last delivery problem, for `/reports config`."""
+        """Case ID -> last delivery problem seen by this process (the database has them per
+        guild for `/reports config`: `CaseService.delivery_problems`)."""
         return {cid: b.problem for cid, b in self._backoff.items() if b.problem}
 
     async def run(self) -> None:
@@ -130,7 +173,12 @@ class AlertDispatcher:
                 delay = await self.drain_once()
             except Exception:
                 log.exception("alert outbox pass failed; retrying")
-                delay = self._base_delay
+                delay = max(self._base_delay, 1.0)
+            if self._on_pass is not None:
+                try:
+                    await self._on_pass()
+                except Exception:
+                    log.exception("after-pass work of the alert outbox failed")
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -140,47 +188,75 @@ class AlertDispatcher:
         self._stopping = True
         self._wake.set()
 
+    def _waiting(self, now: float) -> dict[int, float]:
+        """Case ID -> when it may be tried again, for cases not due yet."""
+        waiting = {cid: b.next_at for cid, b in self._backoff.items() if b.next_at > now}
+        for cid, at in self._not_before.items():
+            if at > now:
+                waiting[cid] = max(at, waiting.get(cid, 0.0))
+        return waiting
+
     async def drain_once(self) -> float:
-        """One pass over pending alerts. Returns how long to sleep before the next pass."""
-        pending = await self._store.read(lambda tx: tx.cases.with_pending_alerts(self._batch))
+        """One pass over pending alerts. Returns how long to sleep before the next pass.
+
+        Cases waiting for a retry are left out of the read, and guilds take turns, so one
+        guild's failing alerts never hold up another's. A case that raises is logged and
+        skipped. The sleep is until the earliest due retry (0 only after progress)."""
         now = time.monotonic()
-        sleep_for = 60.0
+        self._not_before = {k: v for k, v in self._not_before.items() if v > now}
+        waiting = self._waiting(now)
+        exclude = sorted(waiting, key=waiting.__getitem__, reverse=True)[:MAX_EXCLUDED]
+        pending = await self._store.read(
+            lambda tx: tx.cases.with_pending_alerts(self._batch, exclude)
+        )
+        progressed = False
         for case in pending:
-            backoff = self._backoff.get(case.id)
-            if backoff is not None and backoff.next_at > now:
-                sleep_for = min(sleep_for, backoff.next_at - now)
+            if case.id in waiting:
+                continue  # beyond MAX_EXCLUDED: read, but not due yet
+            try:
+                async with self._store.claim(f"alert:{case.id}") as mine:
+                    delivered = await self._deliver(case) if mine else None
+            except Exception as error:
+                log.exception("alert for case %s failed unexpectedly; skipped for now", case.id)
+                self._note_failure(case.id, DeliveryFailed(f"internal:{type(error).__name__}"))
                 continue
-            edit_due = self._last_edit.get(case.id, 0.0) + self._edit_interval
-            if case.alert_message_id is not None and edit_due > now:
-                sleep_for = min(sleep_for, edit_due - now)
-                continue
-            async with self._store.claim(f"alert:{case.id}") as mine:
-                delivered = await self._deliver(case) if mine else None
             if delivered is None:  # another process is delivering it; look again soon
-                sleep_for = min(sleep_for, self._base_delay)
+                self._not_before[case.id] = time.monotonic() + max(self._base_delay, 0.5)
             elif delivered:
+                progressed = True
                 self._backoff.pop(case.id, None)
-            else:
-                b = self._backoff[case.id]
-                sleep_for = min(sleep_for, max(0.0, b.next_at - time.monotonic()))
-        if len(pending) >= self._batch:
-            sleep_for = 0.0
-        return sleep_for
+                if self._edit_interval > 0:
+                    self._not_before[case.id] = time.monotonic() + self._edit_interval
+        if progressed and len(pending) >= self._batch:
+            return 0.0  # more may be waiting behind this batch
+        later = self._waiting(time.monotonic())
+        if not later:
+            return 60.0
+        return max(0.0, min(60.0, min(later.values()) - time.monotonic()))
 
     async def _deliver(self, case: Case) -> bool:
         data = await self._cases.alert_data(case.id)
         if data is None or data.settings.alert_channel_id is None:
             return True
-        if data.case.alert_posted_revision >= data.case.alert_revision:
+        current = data.case
+        if current.alert_posted_revision >= current.alert_revision:
             return True  # delivered meanwhile (by another process) since the pending list
-        content = render_alert(data, self._locale_for(case.guild_id))
-        channel_id = data.settings.alert_channel_id
-        revision = data.case.alert_revision
+        locale = self._locale_for(case.guild_id) or data.settings.locale or "en"
+        content = render_alert(data, locale)
+        revision = current.alert_revision
         try:
-            if data.case.alert_message_id is not None and data.case.alert_channel_id == channel_id:
+            where = await self._poster.route(case.guild_id, data.settings, current.target_id)
+            channel_id = where.channel_id
+            if where.rerouted is not None:
+                content = replace(
+                    content,
+                    description=f"{content.description}\n{reroute_line(where.rerouted, locale)}",
+                )
+            message_id = current.alert_message_id
+            first = message_id is None or current.alert_channel_id != channel_id
+            if not first and message_id is not None:
                 try:
-                    await self._poster.edit(channel_id, data.case.alert_message_id, content)
-                    message_id = data.case.alert_message_id
+                    await self._poster.edit(channel_id, message_id, content)
                 except DeliveryFailed as failure:
                     if not failure.message_gone:
                         raise
@@ -190,23 +266,60 @@ class AlertDispatcher:
                         channel_id, content, f"{alert_nonce(case.id)}-{revision}"[:25]
                     )
             else:
-                message_id = await self._poster.post(channel_id, content, alert_nonce(case.id))
+                message_id = await self._first_post(current, channel_id, content)
+                if where.rerouted and current.alert_message_id and current.alert_channel_id:
+                    await self._remove_old(current.alert_channel_id, current.alert_message_id)
+            assert message_id is not None
+            ping_sent = current.ping_sent
+            if first:
+                ping_sent = current.ping_wanted  # a first post's mention notifies by itself
+            elif current.ping_wanted > current.ping_sent and current.urgent:
+                await self._poster.ping(
+                    channel_id,
+                    message_id,
+                    data.settings.mod_role_id,
+                    render_urgent_ping(current.number, data.settings.mod_role_id, locale),
+                    ping_nonce(case.id, current.ping_wanted),
+                )
+                ping_sent = current.ping_wanted
         except DeliveryFailed as failure:
             self._note_failure(case.id, failure)
+            await self._cases.note_delivery_problem(case.guild_id, failure.problem)
             if failure.admins_must_fix and self._on_problem is not None:
                 self._troubled_guilds.add(case.guild_id)
                 await self._on_problem(case.guild_id, failure.problem)
             return False
-        await self._cases.mark_alert_rendered(case.id, revision, channel_id, message_id)
-        self._last_edit[case.id] = time.monotonic()
-        if len(self._last_edit) > 10_000:  # forget old cases; only recent ones matter
-            horizon = time.monotonic() - self._edit_interval
-            self._last_edit = {k: v for k, v in self._last_edit.items() if v > horizon}
+        await self._cases.alert_delivered(current, revision, channel_id, message_id, ping_sent)
         if case.guild_id in self._troubled_guilds:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:
                 await self._on_recovered(case.guild_id)
         return True
+
+    async def _remove_old(self, channel_id: int, message_id: int) -> None:
+        """The reported member can read where the alert was: it goes, now that it is
+        elsewhere (best effort; a failure is logged, the new alert stands)."""
+        try:
+            await self._poster.delete(channel_id, message_id)
+        except DeliveryFailed as failure:
+            log.warning("could not remove an alert its target can read: %s", failure.problem)
+
+    async def _first_post(self, case: Case, channel_id: int, content: AlertContent) -> int:
+        """Post a case's alert, unless an earlier attempt already did.
+
+        Discord's nonce only deduplicates for a short while; an attempt that crashed after
+        its POST reached Discord (but before the message ID was stored) left
+        `alert_post_started` set, so the channel is searched before posting again."""
+        nonce = alert_nonce(case.id)
+        if case.alert_post_started and case.alert_channel_id in (None, channel_id):
+            found = await self._poster.find_posted(channel_id, case.id, nonce)
+            if found is not None:
+                log.info("alert for case %s was already posted; adopting it", case.id)
+                await self._poster.edit(channel_id, found, content)
+                return found
+        if not case.alert_post_started:
+            await self._cases.note_post_started(case.id)
+        return await self._poster.post(channel_id, content, nonce)
 
     def _note_failure(self, case_id: int, failure: DeliveryFailed) -> None:
         b = self._backoff.setdefault(case_id, _Backoff())
@@ -223,3 +336,29 @@ class AlertDispatcher:
             b.attempts,
             delay,
         )
+
+    async def clean_up_purged(self, limit: int = 50) -> int:
+        """Delete the alert messages of purged cases (recorded by the purge). A failure keeps
+        the row for the next pass. Returns how many were handled."""
+        done = 0
+        for item in await self._store.read(lambda tx: tx.guild_data.pending_cleanup(limit)):
+            async with self._store.claim(f"cleanup:{item.id}") as mine:
+                if not mine:
+                    continue
+                try:
+                    await self._poster.delete(item.channel_id, item.message_id)
+                except DeliveryFailed as failure:
+                    if not failure.admins_must_fix:
+                        log.warning("alert of a purged case not deleted yet: %s", failure.problem)
+                        continue
+                    # The channel is gone or closed to Vigil: nothing left that it can delete.
+                await self._store.write(_cleanup_done(item.id))
+                done += 1
+        return done
+
+
+def _cleanup_done(cleanup_id: int) -> Callable[[UnitOfWork], Coroutine[Any, Any, None]]:
+    async def done(tx: UnitOfWork) -> None:
+        await tx.guild_data.cleanup_done(cleanup_id)
+
+    return done

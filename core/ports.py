@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from core.models import (
+    AlertCleanup,
     Case,
     CaseAction,
     CaseEvent,
@@ -110,8 +111,14 @@ class CaseRepository(Protocol):
         self, case_id: int, reporter_ids: list[int], now: datetime
     ) -> None: ...
 
-    async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
-        """(case_id, reporter_id) pairs still owed a feedback DM."""
+    async def pending_feedback(self, limit: int, now: datetime) -> list[tuple[int, int]]:
+        """(case_id, reporter_id) pairs still owed a feedback DM and not claimed at `now`."""
+        ...
+
+    async def claim_feedback(
+        self, case_id: int, reporter_id: int, now: datetime, until: datetime
+    ) -> bool:
+        """Hold one feedback DM until `until`: True in one process only."""
         ...
 
     async def mark_feedback(
@@ -120,13 +127,23 @@ class CaseRepository(Protocol):
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
 
-    async def with_pending_alerts(self, limit: int) -> list[Case]:
-        """Cases whose alert is not yet posted, or is older than the case, in configured guilds."""
+    async def with_pending_alerts(
+        self, limit: int, exclude: tuple[int, ...] | list[int] = ()
+    ) -> list[Case]:
+        """Cases whose alert is not yet posted, or is older than the case, in configured guilds,
+        round robin over guilds; `exclude` leaves out cases waiting for a retry."""
         ...
 
     async def mark_alert_posted(
-        self, case_id: int, revision: int, channel_id: int, message_id: int
+        self,
+        case_id: int,
+        revision: int,
+        channel_id: int,
+        message_id: int,
+        ping_sent: int | None = None,
     ) -> None: ...
+
+    async def note_post_started(self, case_id: int) -> None: ...
 
     async def forget_alert_message(self, case_id: int) -> None: ...
 
@@ -139,6 +156,8 @@ class GuildSettingsRepository(Protocol):
     async def get(self, guild_id: int) -> GuildSettings: ...
 
     async def save(self, settings: GuildSettings, now: datetime) -> None: ...
+
+    async def note_locale(self, guild_id: int, locale: str, now: datetime) -> None: ...
 
 
 class MetaRepository(Protocol):
@@ -171,6 +190,16 @@ class GuildDataRepository(Protocol):
     async def clear_notices(self, guild_id: int) -> None: ...
 
     async def erasure_count(self, guild_id: int) -> int: ...
+
+    async def pending_cleanup(self, limit: int) -> list[AlertCleanup]: ...
+
+    async def cleanup_done(self, cleanup_id: int) -> None: ...
+
+    async def note_delivery_problem(self, guild_id: int, problem: str, now: datetime) -> None: ...
+
+    async def clear_delivery_problems(self, guild_id: int) -> None: ...
+
+    async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]: ...
 
 
 class UnitOfWork(Protocol):

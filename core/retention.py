@@ -64,6 +64,8 @@ class RetentionService:
             total += await self._store.write(purge_all)
         if total.reports or total.cases:
             log.info("retention: purged %d reports and %d cases", total.reports, total.cases)
+        if total.cases:
+            self._on_alert_change()  # the outbox deletes the purged cases' alert messages
         return total
 
     async def forget(self, guild_id: int, user_id: int, actor_id: int) -> Erasure:

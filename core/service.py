@@ -291,6 +291,36 @@ class CaseService:
             lambda tx: tx.cases.mark_alert_posted(case_id, revision, channel_id, message_id)
         )
 
+    async def alert_delivered(
+        self,
+        case: Case,
+        revision: int,
+        channel_id: int,
+        message_id: int,
+        ping_sent: int,
+    ) -> None:
+        """The outbox delivered: the case is even, and the guild's delivery problems are over
+        (whichever process recorded them)."""
+
+        async def record(tx: UnitOfWork) -> None:
+            await tx.cases.mark_alert_posted(case.id, revision, channel_id, message_id, ping_sent)
+            await tx.guild_data.clear_delivery_problems(case.guild_id)
+
+        await self._store.write(record)
+
+    async def note_delivery_problem(self, guild_id: int, problem: str) -> None:
+        """Kept per guild in the database, so `/reports config` in any process shows them."""
+        now = self._clock.now()
+        await self._store.write(
+            lambda tx: tx.guild_data.note_delivery_problem(guild_id, problem, now)
+        )
+
+    async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]:
+        return await self._store.read(lambda tx: tx.guild_data.delivery_problems(guild_id))
+
+    async def note_post_started(self, case_id: int) -> None:
+        await self._store.write(lambda tx: tx.cases.note_post_started(case_id))
+
     async def queue_page(self, guild_id: int, page: int) -> QueuePage:
         async def load(tx: UnitOfWork) -> QueuePage:
             total = await tx.cases.count_active(guild_id)
@@ -352,7 +382,17 @@ class CaseService:
         return await self._store.read(load)
 
     async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
-        return await self._store.read(lambda tx: tx.cases.pending_feedback(limit))
+        now = self._clock.now()
+        return await self._store.read(lambda tx: tx.cases.pending_feedback(limit, now))
+
+    async def claim_feedback(
+        self, case_id: int, reporter_id: int, lease: timedelta = timedelta(minutes=5)
+    ) -> bool:
+        """One process sends each feedback DM; a crash releases it when the lease ends."""
+        now = self._clock.now()
+        return await self._store.write(
+            lambda tx: tx.cases.claim_feedback(case_id, reporter_id, now, now + lease)
+        )
 
     async def mark_feedback(self, case_id: int, reporter_id: int, state: str) -> None:
         now = self._clock.now()
@@ -393,6 +433,25 @@ class SettingsService:
 
     async def save(self, settings: GuildSettings) -> None:
         now = self._clock.now()
-        await self._store.write(lambda tx: tx.settings.save(settings, now))
+
+        async def save(tx: UnitOfWork) -> None:
+            await tx.settings.save(settings, now)
+            # Problems with the old channel no longer apply; new ones are found again.
+            await tx.guild_data.clear_delivery_problems(settings.guild_id)
+
+        await self._store.write(save)
         # A newly named channel may unblock alerts that waited for setup.
         self._on_alert_change()
+
+    async def note_locales(self, locales: dict[int, str]) -> None:
+        """Remember servers' languages (at ready, join, setup): a process that does not see a
+        server still renders its alerts in the server's language."""
+        if not locales:
+            return
+        now = self._clock.now()
+
+        async def note(tx: UnitOfWork) -> None:
+            for guild_id, locale in locales.items():
+                await tx.settings.note_locale(guild_id, locale, now)
+
+        await self._store.write(note)

@@ -13,7 +13,8 @@ from storage.sql import Executor
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
-    "alert_revision, alert_posted_revision, dismiss_reason"
+    "alert_revision, alert_posted_revision, dismiss_reason, ping_wanted, ping_sent, "
+    "alert_post_started"
 )
 
 
@@ -37,6 +38,9 @@ def _case(row: Any) -> Case:
         alert_revision=row[15],
         alert_posted_revision=row[16],
         dismiss_reason=DismissReason(row[17]) if row[17] else None,
+        ping_wanted=int(row[18]),
+        ping_sent=int(row[19]),
+        alert_post_started=bool(row[20]),
     )
 
 
@@ -97,11 +101,14 @@ class CaseRepository:
         await self._db.execute(
             "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
             "target_is_member = ?, target_joined_at = ?, "
+            # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
+            "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
             "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
             (
                 target.name,
                 int(target.joined_at is not None),
                 optional_to_db(target.joined_at),
+                int(urgent),
                 int(urgent),
                 case_id,
             ),
@@ -189,46 +196,82 @@ class CaseRepository:
                 (case_id, reporter_id, to_db(now)),
             )
 
-    async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
+    async def pending_feedback(self, limit: int, now: datetime) -> list[tuple[int, int]]:
         rows = await self._db.fetch_all(
             "SELECT case_id, reporter_id FROM reporter_feedback WHERE state = 'pending' "
+            "AND (claimed_until IS NULL OR claimed_until < ?) "
             "ORDER BY case_id, reporter_id LIMIT ?",
-            (limit,),
+            (to_db(now), limit),
         )
         return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def claim_feedback(
+        self, case_id: int, reporter_id: int, now: datetime, until: datetime
+    ) -> bool:
+        """Compare-and-set: True in exactly one process, until the lease runs out (a crash
+        between the claim and the DM then lets another process send it)."""
+        changed = await self._db.execute(
+            "UPDATE reporter_feedback SET claimed_until = ? WHERE case_id = ? "
+            "AND reporter_id = ? AND state = 'pending' "
+            "AND (claimed_until IS NULL OR claimed_until < ?)",
+            (to_db(until), case_id, reporter_id, to_db(now)),
+        )
+        return changed == 1
 
     async def mark_feedback(
         self, case_id: int, reporter_id: int, state: str, now: datetime
     ) -> None:
         await self._db.execute(
-            "UPDATE reporter_feedback SET state = ?, updated_at = ? "
+            "UPDATE reporter_feedback SET state = ?, updated_at = ?, claimed_until = NULL "
             "WHERE case_id = ? AND reporter_id = ?",
             (state, to_db(now), case_id, reporter_id),
         )
 
-    async def with_pending_alerts(self, limit: int) -> list[Case]:
+    async def with_pending_alerts(
+        self, limit: int, exclude: tuple[int, ...] | list[int] = ()
+    ) -> list[Case]:
+        """Round robin over guilds (each guild's urgent first): a guild whose alerts keep
+        failing takes one place per round, never the whole batch. `exclude`: cases waiting
+        for a retry, left out so they cannot fill the batch either."""
+        skip = f"AND c.id NOT IN ({', '.join('?' for _ in exclude)}) " if exclude else ""
+        columns = ", ".join("c." + c.strip() for c in _COLUMNS.split(","))
         return await self._many(
-            f"SELECT {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
+            f"SELECT {_COLUMNS} FROM (SELECT {columns}, ROW_NUMBER() OVER "
+            "(PARTITION BY c.guild_id ORDER BY c.urgent DESC, c.id) AS turn "
             "FROM cases AS c JOIN guild_settings AS s ON s.guild_id = c.guild_id "
             "WHERE c.alert_posted_revision < c.alert_revision "
-            "AND s.alert_channel_id IS NOT NULL ORDER BY c.urgent DESC, c.id LIMIT ?",
-            (limit,),
+            f"AND s.alert_channel_id IS NOT NULL {skip}) AS p "
+            "ORDER BY turn, urgent DESC, id LIMIT ?",
+            (*exclude, limit),
         )
 
     async def mark_alert_posted(
-        self, case_id: int, revision: int, channel_id: int, message_id: int
+        self,
+        case_id: int,
+        revision: int,
+        channel_id: int,
+        message_id: int,
+        ping_sent: int | None = None,
     ) -> None:
+        sent = -1 if ping_sent is None else ping_sent  # None: leave ping_sent as it is
         await self._db.execute(
-            "UPDATE cases SET alert_posted_revision = CASE WHEN alert_posted_revision > ? "
-            "THEN alert_posted_revision ELSE ? END, alert_channel_id = ?, alert_message_id = ? "
-            "WHERE id = ?",
-            (revision, revision, channel_id, message_id, case_id),
+            # A redraw that sends no ping (a button's response) leaves an owed ping pending.
+            "UPDATE cases SET alert_posted_revision = CASE "
+            "WHEN ping_wanted > (CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END) "
+            "THEN alert_posted_revision WHEN alert_posted_revision > ? "
+            "THEN alert_posted_revision ELSE ? END, alert_channel_id = ?, alert_message_id = ?, "
+            "ping_sent = CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END WHERE id = ?",
+            (sent, sent, revision, revision, channel_id, message_id, sent, sent, case_id),
         )
+
+    async def note_post_started(self, case_id: int) -> None:
+        """Committed before a first POST: after a crash, look in the channel before posting."""
+        await self._db.execute("UPDATE cases SET alert_post_started = 1 WHERE id = ?", (case_id,))
 
     async def forget_alert_message(self, case_id: int) -> None:
         await self._db.execute(
             "UPDATE cases SET alert_channel_id = NULL, alert_message_id = NULL, "
-            "alert_posted_revision = 0 WHERE id = ?",
+            "alert_posted_revision = 0, alert_post_started = 0 WHERE id = ?",
             (case_id,),
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.models import ErasedCase, PurgeCounts
+from core.models import AlertCleanup, ErasedCase, PurgeCounts
 from storage.codec import from_db, to_db
 from storage.sql import Executor
 
@@ -49,6 +49,7 @@ class GuildDataRepository:
             f"(SELECT id FROM cases WHERE {closed_where})",
             (guild_id, stamp),
         )
+        await self._queue_cleanup(closed_where, (guild_id, stamp), stamp)
         cases = await self._delete_cases(closed_where, (guild_id, stamp))
         return PurgeCounts(reports=loose + int(in_cases[0] if in_cases else 0), cases=cases)
 
@@ -59,7 +60,14 @@ class GuildDataRepository:
         )
         cases = await self._delete_cases("guild_id = ?", (guild_id,))
         await self._db.execute("DELETE FROM reports WHERE guild_id = ?", (guild_id,))
-        for table in ("guild_settings", "departed_guilds", "delivery_notices", "erasures"):
+        for table in (
+            "guild_settings",
+            "departed_guilds",
+            "delivery_notices",
+            "erasures",
+            "delivery_problems",
+            "alert_cleanup",
+        ):
             await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
 
@@ -148,3 +156,48 @@ class GuildDataRepository:
             "SELECT COUNT(*) FROM erasures WHERE guild_id = ?", (guild_id,)
         )
         return int(row[0]) if row else 0
+
+    async def _queue_cleanup(self, where: str, params: tuple[object, ...], stamp: str) -> None:
+        """In the purge's transaction: the purged cases' alert messages, to delete from Discord
+        afterwards (a crash in between leaves the row, and the deletion is retried)."""
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at) "
+            "SELECT guild_id, alert_channel_id, alert_message_id, ? FROM cases "
+            f"WHERE {where} AND alert_channel_id IS NOT NULL AND alert_message_id IS NOT NULL "
+            "ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (stamp, *params),
+        )
+
+    async def pending_cleanup(self, limit: int) -> list[AlertCleanup]:
+        rows = await self._db.fetch_all(
+            "SELECT id, guild_id, channel_id, message_id FROM alert_cleanup ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [AlertCleanup(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def cleanup_done(self, cleanup_id: int) -> None:
+        await self._db.execute("DELETE FROM alert_cleanup WHERE id = ?", (cleanup_id,))
+
+    async def note_delivery_problem(self, guild_id: int, problem: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO delivery_problems (guild_id, problem, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, problem) DO UPDATE SET updated_at = excluded.updated_at",
+            (guild_id, problem, to_db(now)),
+        )
+
+    async def clear_delivery_problems(self, guild_id: int) -> None:
+        await self._db.execute("DELETE FROM delivery_problems WHERE guild_id = ?", (guild_id,))
+
+    async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]:
+        """(guild_id, problem code) pairs: one guild's, or every guild's (None)."""
+        if guild_id is None:
+            rows = await self._db.fetch_all(
+                "SELECT guild_id, problem FROM delivery_problems ORDER BY guild_id, problem"
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT guild_id, problem FROM delivery_problems WHERE guild_id = ? "
+                "ORDER BY problem",
+                (guild_id,),
+            )
+        return [(int(r[0]), str(r[1])) for r in rows]

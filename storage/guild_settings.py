@@ -16,8 +16,8 @@ class GuildSettingsRepository:
     async def get(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
             "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
-            "audit_channel_id, min_account_age_days, reporter_feedback, retention_days "
-            "FROM guild_settings WHERE guild_id = ?",
+            "audit_channel_id, min_account_age_days, reporter_feedback, retention_days, "
+            "admin_channel_id, locale FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
         if row is None:
@@ -33,20 +33,26 @@ class GuildSettingsRepository:
             min_account_age_days=row[6],
             reporter_feedback=bool(row[7]),
             retention_days=row[8],
+            admin_channel_id=row[9],
+            locale=row[10],
         )
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, alert_channel_id, threshold, window_hours, "
             "region, mod_role_id, audit_channel_id, min_account_age_days, reporter_feedback, "
-            "retention_days, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "retention_days, admin_channel_id, locale, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id, "
             "threshold = excluded.threshold, window_hours = excluded.window_hours, "
             "region = excluded.region, mod_role_id = excluded.mod_role_id, "
             "audit_channel_id = excluded.audit_channel_id, "
             "min_account_age_days = excluded.min_account_age_days, "
             "reporter_feedback = excluded.reporter_feedback, "
-            "retention_days = excluded.retention_days, updated_at = excluded.updated_at",
+            "retention_days = excluded.retention_days, "
+            "admin_channel_id = excluded.admin_channel_id, "
+            "locale = COALESCE(excluded.locale, guild_settings.locale), "
+            "updated_at = excluded.updated_at",
             (
                 settings.guild_id,
                 settings.alert_channel_id,
@@ -58,6 +64,17 @@ class GuildSettingsRepository:
                 settings.min_account_age_days,
                 int(settings.reporter_feedback),
                 settings.retention_days,
+                settings.admin_channel_id,
+                settings.locale,
                 to_db(now),
             ),
+        )
+
+    async def note_locale(self, guild_id: int, locale: str, now: datetime) -> None:
+        """Remember the server's language (written only when it changed)."""
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, locale, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET locale = excluded.locale "
+            "WHERE guild_settings.locale IS NULL OR guild_settings.locale <> excluded.locale",
+            (guild_id, locale, to_db(now)),
         )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import pytest
+
+import core.outbox
 from core.alert_view import AlertContent
-from core.models import GuildSettings
-from core.outbox import AlertDispatcher, DeliveryFailed, alert_nonce
+from core.i18n import tr
+from core.models import CaseAction, GuildSettings
+from core.outbox import AlertDispatcher, DeliveryFailed, Destination, alert_nonce, ping_nonce
 from core.policy import RateLimit
 from core.reasons import Reason
+from core.retention import RetentionService
 from core.service import CaseService, ReportService
 from storage.sqlite import SqliteStore
-from tests.helpers import GUILD, clock, submission
+from tests.helpers import GUILD, OTHER_GUILD, clock, submission
 
 CHANNEL = 777
 
@@ -21,19 +27,49 @@ class FakePoster:
     fail_next: list[DeliveryFailed] = field(default_factory=list)
     posts: list[tuple[int, str, AlertContent]] = field(default_factory=list)
     edits: list[tuple[int, int, AlertContent]] = field(default_factory=list)
+    pings: list[tuple[int, int, int | None, str, str]] = field(default_factory=list)
+    deleted: list[tuple[int, int]] = field(default_factory=list)
     next_id: int = 1000
+    broken_channels: set[int] = field(default_factory=set)  # every request there: 403
+    attempts: int = 0
+    lose_answer: bool = False  # the POST lands, then the answer is lost (a crash, a timeout)
+    in_channel: dict[int, int] = field(default_factory=dict)  # case ID -> message ID
+    reroute_to: int | None = None  # the target can read the alert channel: go there
 
     async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
+        self.attempts += 1
+        if channel_id in self.broken_channels:
+            raise DeliveryFailed("missing_permission", admins_must_fix=True)
         if self.fail_next:
             raise self.fail_next.pop(0)
         self.next_id += 1
         self.posts.append((channel_id, nonce, content))
+        self.in_channel[content.case_id] = self.next_id
+        if self.lose_answer:
+            raise DeliveryFailed("network:TimeoutError")
         return self.next_id
 
     async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None:
         if self.fail_next:
             raise self.fail_next.pop(0)
         self.edits.append((channel_id, message_id, content))
+
+    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+        assert settings.alert_channel_id is not None
+        if self.reroute_to is not None:
+            return Destination(self.reroute_to, rerouted="owner_dm")
+        return Destination(settings.alert_channel_id)
+
+    async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
+        return self.in_channel.get(case_id)
+
+    async def ping(
+        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
+    ) -> None:
+        self.pings.append((channel_id, message_id, role_id, text, nonce))
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        self.deleted.append((channel_id, message_id))
 
 
 async def setup(
@@ -117,3 +153,207 @@ async def test_edits_are_coalesced_but_first_posts_are_not(store):
     await reports.submit(submission(5, target=77, reason=Reason.SELF_HARM))
     await dispatcher.drain_once()
     assert len(poster.posts) == 2  # a new case's alert goes out at once
+
+
+OTHER_CHANNEL = 888
+
+
+async def test_a_failing_guild_never_delays_another_guilds_alert(store):
+    """60 urgent alerts of a guild whose channel refuses Vigil, then one of another guild: the
+    other guild's alert goes out in the first pass, and nothing spins."""
+    poster = FakePoster(broken_channels={CHANNEL})
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=5.0, max_delay=30.0)
+    reports = ReportService(store, c, RateLimit(max_reports=1000))
+    for guild, channel in ((GUILD, CHANNEL), (OTHER_GUILD, OTHER_CHANNEL)):
+        settings = GuildSettings(guild, alert_channel_id=channel)
+        await store.write(lambda tx, s=settings: tx.settings.save(s, c.now()))
+    for target in range(1, 61):
+        await reports.submit(submission(1, target=1000 + target, reason=Reason.CHILD_SAFETY))
+    await reports.submit(submission(2, target=5000, reason=Reason.HARASSMENT, guild=OTHER_GUILD))
+    await store.write(  # the other guild's alert is not even urgent; it still goes first
+        lambda tx: tx.settings.save(
+            GuildSettings(OTHER_GUILD, alert_channel_id=OTHER_CHANNEL, threshold=1), c.now()
+        )
+    )
+    await reports.submit(submission(3, target=5000, reason=Reason.HARASSMENT, guild=OTHER_GUILD))
+    delay = await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [OTHER_CHANNEL]
+    passes = 1
+    while delay == 0:  # a full batch made progress: the rest is read at once
+        delay = await dispatcher.drain_once()
+        passes += 1
+        assert passes <= 3, "the outbox spins"
+    # No busy loop: the next wake-up is the earliest retry, and passes before it do nothing.
+    assert 0 < delay <= 30
+    assert poster.attempts == 61  # each alert tried once
+    tried = poster.attempts
+    for _ in range(5):
+        await dispatcher.drain_once()
+    assert poster.attempts == tried
+    problems = await cases.delivery_problems(GUILD)
+    assert problems == [(GUILD, "missing_permission")]
+    assert await cases.delivery_problems(OTHER_GUILD) == []
+
+
+async def test_a_case_that_raises_is_skipped_not_the_pass(store, monkeypatch):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    bad = await reports.submit(submission(1, target=70, reason=Reason.CHILD_SAFETY))
+    await reports.submit(submission(2, target=71, reason=Reason.CHILD_SAFETY))
+    real = core.outbox.render_alert
+
+    def render(data, locale=None):
+        if data.case.id == bad.case_id:
+            raise ValueError("a rendering bug")
+        return real(data, locale)
+
+    monkeypatch.setattr(core.outbox, "render_alert", render)
+    await dispatcher.drain_once()
+    assert [p[2].case_id for p in poster.posts] != [] and bad.case_id not in {
+        p[2].case_id for p in poster.posts
+    }
+    assert len(poster.posts) == 1
+
+
+async def test_upgrade_to_urgent_posts_one_notifying_reply(store):
+    poster = FakePoster()
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(
+        store, cases, poster, base_delay=0.0, max_delay=0.0, edit_interval=0.0
+    )
+    reports = ReportService(store, c, RateLimit(max_reports=100))
+    settings = GuildSettings(GUILD, alert_channel_id=CHANNEL, mod_role_id=4242)
+    await store.write(lambda tx: tx.settings.save(settings, c.now()))
+    for n in (1, 2, 3):
+        outcome = await reports.submit(submission(n, reason=Reason.HARASSMENT))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and poster.pings == []
+    await reports.submit(submission(4, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert len(poster.pings) == 1
+    channel, message, role, text, nonce = poster.pings[0]
+    assert (channel, message, role) == (CHANNEL, 1001, 4242)
+    assert text.startswith("<@&4242> ") and nonce == ping_nonce(outcome.case_id, 1)
+    await reports.submit(submission(5, reason=Reason.SELF_HARM))  # already urgent
+    await dispatcher.drain_once()
+    assert len(poster.pings) == 1 and len(poster.posts) == 1
+
+
+async def test_a_button_redraw_does_not_swallow_an_owed_ping(store):
+    poster = FakePoster()
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, edit_interval=0.0)
+    reports = ReportService(store, c, RateLimit(max_reports=100))
+    settings = GuildSettings(GUILD, alert_channel_id=CHANNEL, mod_role_id=4242, threshold=1)
+    await store.write(lambda tx: tx.settings.save(settings, c.now()))
+    opened = await reports.submit(submission(1, reason=Reason.HARASSMENT))
+    await dispatcher.drain_once()
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    case = await store.read(lambda tx: tx.cases.get(opened.case_id))
+    # A moderator's button redraws the alert first (its response edits the message).
+    await cases.mark_alert_rendered(case.id, case.alert_revision, CHANNEL, 1001)
+    await dispatcher.drain_once()
+    assert len(poster.pings) == 1
+
+
+async def test_first_alert_urgent_needs_no_extra_ping(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and poster.pings == []
+
+
+async def test_a_post_whose_answer_was_lost_is_adopted_after_a_restart(store):
+    """The POST reached Discord but the message ID never got stored: the next process finds
+    the alert in the channel instead of posting it a second time."""
+    poster = FakePoster(lose_answer=True)
+    reports, dispatcher = await setup(store, poster)
+    outcome = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1
+    poster.lose_answer = False
+    c = clock()
+    restarted = AlertDispatcher(store, CaseService(store, c), poster, base_delay=0.0)
+    await restarted.drain_once()
+    assert len(poster.posts) == 1
+    case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
+    assert case.alert_message_id == 1001 and case.alert_posted_revision == case.alert_revision
+
+
+async def test_alerts_use_the_stored_server_language_in_any_process(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)  # locale_for: this process sees no guild
+    await store.write(lambda tx: tx.settings.note_locale(GUILD, "de", clock().now()))
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert poster.posts[0][2].footer == tr("alert.footer", "de", number=1)
+    assert poster.posts[0][2].footer != tr("alert.footer", "en", number=1)
+
+
+async def test_purged_case_alert_is_deleted_durably(store):
+    poster = FakePoster()
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0)
+    reports = ReportService(store, c, RateLimit())
+    settings = GuildSettings(GUILD, alert_channel_id=CHANNEL)
+    await store.write(lambda tx: tx.settings.save(settings, c.now()))
+    opened = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    await cases.act(GUILD, opened.case_id, CaseAction.RESOLVE, actor_id=5)
+    c.advance(timedelta(days=181))
+    await RetentionService(store, c).sweep()
+    # Crash here: the purge is committed, the message not deleted yet. Another process
+    # (or the next start) finds what is left to delete.
+    poster.fail_next.append(DeliveryFailed("http:503"))
+    original_delete = poster.delete
+
+    async def failing_once(channel_id: int, message_id: int) -> None:
+        if poster.fail_next:
+            raise poster.fail_next.pop(0)
+        await original_delete(channel_id, message_id)
+
+    poster.delete = failing_once  # type: ignore[method-assign]
+    assert await dispatcher.clean_up_purged() == 0
+    later = AlertDispatcher(store, CaseService(store, c), poster)
+    assert await later.clean_up_purged() == 1
+    assert poster.deleted == [(CHANNEL, 1001)]
+    assert await later.clean_up_purged() == 0
+
+
+@pytest.mark.parametrize("holders", [2])
+async def test_feedback_dm_is_claimed_by_one_process(store, holders):
+    c = clock()
+    reports = ReportService(store, c, RateLimit())
+    cases = CaseService(store, c)
+    opened = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await cases.act(GUILD, opened.case_id, CaseAction.RESOLVE, actor_id=5)
+    (pair,) = await cases.pending_feedback(10)
+    claims = [await CaseService(store, c).claim_feedback(*pair) for _ in range(holders)]
+    assert claims == [True, False]
+    assert await cases.pending_feedback(10) == []  # held: not offered to anyone else
+    c.advance(timedelta(minutes=6))  # the holder crashed: the lease runs out
+    assert await cases.pending_feedback(10) == [pair]
+    assert await cases.claim_feedback(*pair)
+    await cases.mark_feedback(*pair, "sent")
+    c.advance(timedelta(minutes=6))
+    assert await cases.pending_feedback(10) == []
+
+
+async def test_rerouted_alert_says_why_and_leaves_the_readable_channel(store):
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.reroute_to = 4444  # the reported member was given access to the alert channel
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [CHANNEL, 4444]
+    assert tr("alert.rerouted_owner") in poster.posts[1][2].description
+    assert poster.deleted == [(CHANNEL, 1001)]

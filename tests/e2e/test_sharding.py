@@ -22,7 +22,7 @@ from tests.dbquery import query
 from tests.e2e.conftest import MESSAGES
 from tests.emulator import BotProcess, Emulator
 
-TARGETS = ("dave", "erin", "carol", "milo")
+TARGETS = ("dave", "erin", "carol", "zed")  # none can read #mod-alerts
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ request never mutates the world, exactly like a request Discord rejected.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,12 +87,50 @@ class FaultRule:
         return headers
 
 
+@dataclass
+class HoldRule:
+    """Lets matching requests through (the world changes, as on Discord) but holds back the
+    response until released: the client never learns the result, as when a process dies
+    after its request reached Discord."""
+
+    method: str
+    path: str
+    count: int = 1
+    params: dict[str, str] = field(default_factory=dict)
+    hits: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class Faults:
     """Registry of active fault rules (``emulator.faults``)."""
 
     def __init__(self, known_templates: frozenset[str] | None = None) -> None:
         self.rules: list[FaultRule] = []
+        self.holds: list[HoldRule] = []
         self._known = known_templates
+
+    def hold(self, method: str, path: str, *, count: int = 1, **params: str | int) -> HoldRule:
+        """Hold back the responses of the next ``count`` matching requests (see HoldRule)."""
+        if self._known is not None and path not in self._known:
+            raise ValueError(f"{path!r} is not a spec path template")
+        rule = HoldRule(method.upper(), path, count, {k: str(v) for k, v in params.items()})
+        self.holds.append(rule)
+        return rule
+
+    def check_hold(
+        self, method: str, template: str | None, params: dict[str, str]
+    ) -> HoldRule | None:
+        for rule in self.holds:
+            if rule.hits >= rule.count or rule.method != method.upper() or rule.path != template:
+                continue
+            if any(params.get(k) != v for k, v in rule.params.items()):
+                continue
+            rule.hits += 1
+            return rule
+        return None
 
     def add(
         self,

@@ -500,7 +500,7 @@ async def create_message(emu: Emulator, call: Call) -> Result:
         # Discord: with enforce_nonce, a recent message by the same author with the same nonce
         # is returned instead of creating a duplicate (this is how retries stay idempotent).
         seen = emu.nonces.get(nonce_key)
-        if seen is not None and time.monotonic() - seen[1] < NONCE_WINDOW_S:
+        if seen is not None and time.monotonic() - seen[1] < emu.nonce_window:
             existing = emu.world.get_message(ch.id, seen[0])
             if existing is not None:
                 emu.waiters.notify()

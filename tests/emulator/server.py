@@ -8,6 +8,7 @@ schema, checked against injected faults and only then handled. Violations are an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -24,7 +25,7 @@ from .gateway import Gateway
 from .interactions import InteractionRecord, InteractionRegistry, InteractionResult
 from .models import Guild, Member, User
 from .recording import ApiError, RecordedRequest, Violation
-from .rest import HANDLERS, UNAUTHENTICATED, Call
+from .rest import HANDLERS, NONCE_WINDOW_S, UNAUTHENTICATED, Call
 from .spec import Spec, load_spec
 from .waiters import Waiters
 from .world import Attachment, World
@@ -74,6 +75,9 @@ class Emulator:
         self.dm_closed: set[int] = set()
         #: (channel id, author id, nonce) -> (message id, monotonic time) for enforce_nonce.
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
+        #: Seconds an enforced nonce is remembered (Discord: "the past few minutes"); a test
+        #: sets it lower to play a restart slower than the window.
+        self.nonce_window = NONCE_WINDOW_S
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -367,6 +371,11 @@ class Emulator:
             status, out = await handler(self, call)
         except ApiError as exc:
             return self._finish(rec, exc.status, exc.body())
+        hold = self.faults.check_hold(method, match.template, match.params)
+        if hold is not None:
+            self.waiters.notify()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hold.released.wait(), timeout=60)
         return self._finish(rec, status, out)
 
     def _check_query(self, method: str, template: str, query: dict[str, str]) -> str | None:

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from core.models import GuildSettings
-from core.outbox import AlertDispatcher
+from core.outbox import AlertDispatcher, Destination
 from core.policy import RateLimit
 from core.reasons import Reason
 from core.service import CaseService, ReportAccepted, ReportService
@@ -231,6 +231,9 @@ class SlowPoster:
     async def edit(self, channel_id: int, message_id: int, content: Any) -> None:
         await asyncio.sleep(0.01)
         self.edits.append(message_id)
+
+    async def route(self, guild_id: int, settings: Any, target_id: int) -> Destination:
+        return Destination(settings.alert_channel_id)
 
 
 async def test_outbox_is_drained_by_one_process_per_alert(two_processes):

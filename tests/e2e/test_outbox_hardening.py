@@ -1,0 +1,341 @@
+"""The alert outbox under attack, failure and crash (issue 11: items 4, 8, 12, 13, 14, 15)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.i18n import tr
+from tests import postgres
+from tests.dbquery import query
+from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
+from tests.emulator import Emulator
+from tests.emulator.models import Channel, Overwrite
+
+
+async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):
+    done = await vigil.setup(alert_channel="general")
+    assert "everyone in the server can read" in done.content
+    config = await vigil.slash("reports config", "olivia")
+    assert "everyone in the server can read" in config.content
+    private = await vigil.setup()  # #mod-alerts: @everyone is denied View Channel
+    assert "everyone in the server can read" not in private.content
+
+
+async def test_upgrade_to_urgent_notifies_the_role_with_a_reply(vigil: Vigil):
+    role = vigil.guild.role("Moderators")
+    await vigil.setup(mod_role="Moderators")
+    for reporter in ("alice", "bob", "erin"):
+        await vigil.report(reporter, "dave", "harassment")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    assert not alert.get("content")  # not urgent: no mention
+    await vigil.report("carol", "dave", "child_safety")
+    await vigil.wait_alerts(2)
+    ping = vigil.alerts()[1]
+    assert (ping.get("message_reference") or {}).get("message_id") == alert["id"]
+    (request,) = [
+        r
+        for r in vigil.emu.requests_to("POST", MESSAGES)
+        if (r.body or {}).get("message_reference")
+    ]
+    mentions = request.body["allowed_mentions"]
+    assert mentions.get("parse") in (None, [])  # no @everyone, no users
+    assert [str(r) for r in mentions.get("roles", [])] == [str(role.id)]
+    assert not mentions.get("replied_user") and not mentions.get("users")
+    assert f"<@&{role.id}>" in ping["content"]
+    # A second critical report on the now urgent case edits the alert, and pings no more.
+    await vigil.report("milo", "dave", "self_harm")
+    await vigil.emu.waiters.wait_for(
+        lambda: "of 5)" in alert_text(vigil.alerts()[0]) or None, 10, "the alert edit"
+    )
+    assert len(vigil.alerts()) == 2
+
+
+async def test_reported_moderator_never_sees_their_alert(vigil: Vigil):
+    """maya moderates and can read #mod-alerts: her alert goes to the owner, with why."""
+    await vigil.setup()
+    olivia = vigil.world.users["olivia"]
+    dm = vigil.world.dm_channel_for(olivia)
+    await vigil.report("alice", "maya", "child_safety", details="secret about maya")
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.emu.channel_messages(dm.id) or vigil.alerts() or None, 10, "the alert"
+    )
+    assert vigil.alerts() == []  # nothing in #mod-alerts
+    (alert,) = vigil.emu.channel_messages(dm.id)
+    text = alert_text(alert)
+    assert "Case #1" in text and "Sent to you, the server owner" in text
+    # An admin channel she can read too (#audit: moderators may view it) is no way out.
+    await vigil.setup(admin_channel="audit")
+    await vigil.report("alice", "milo", "child_safety")
+    await vigil.emu.waiters.wait_for(
+        lambda: len(vigil.emu.channel_messages(dm.id)) >= 2 or None, 10, "the second alert"
+    )
+    assert vigil.alerts() == [] and vigil.alerts(vigil.guild.channel("audit")) == []
+    # A member who cannot read #mod-alerts is alerted there as usual.
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.wait_alerts(1)
+    assert "Sent to you" not in alert_text(vigil.alerts()[0])
+
+
+async def test_reported_moderator_alert_goes_to_the_admin_channel(vigil: Vigil):
+    guild = vigil.guild
+    vigil_role = guild.role("Vigil")
+    staff = Channel(
+        max(guild.channels) + 1,
+        "staff-only",
+        guild_id=guild.id,
+        position=3,
+        overwrites=[
+            Overwrite(guild.id, 0, deny=1 << 10),  # @everyone: no View Channel
+            Overwrite(vigil_role.id, 0, allow=(1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)),
+        ],
+    )
+    guild.channels[staff.id] = staff
+    await vigil.restart()  # Vigil learns of the new channel
+    await vigil.setup(admin_channel="staff-only")
+    await vigil.report("alice", "milo", "child_safety", details="about milo")
+    await vigil.wait_alerts(1, channel=staff)
+    text = alert_text(vigil.alerts(staff)[0])
+    assert "Posted here, not in the alert channel" in text
+    assert vigil.alerts() == []
+    config = await vigil.slash("reports config", "olivia")
+    assert f"<#{staff.id}>" in config.content and "admin channel" in config.content
+
+
+async def test_config_shows_only_this_servers_delivery_problems(vigil: Vigil):
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", MESSAGES, 403, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "a refused alert")
+    dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.emu.channel_messages(dm.id) or None, 10, "the notice (problem recorded)"
+    )
+    harbour = await vigil.slash("reports config", "olivia")
+    assert "missing a permission" in harbour.content
+    lighthouse = vigil.world.guild_b
+    other = await vigil.run(
+        vigil.emu.build.slash(
+            "reports config", user="greta", channel=lighthouse.channel("allgemein")
+        )
+    )
+    assert tr("problem.missing_permission", "de") not in other.content
+    assert "missing a permission" not in other.content
+    vigil.emu.faults.remove(rule)
+
+
+async def test_retention_purge_deletes_the_purged_cases_alert(vigil: Vigil):
+    await vigil.setup(retention_days=30)
+    await vigil.report("alice", "dave", "violent_threat", details="quoted in the alert")
+    await vigil.wait_alerts(1)
+    (alert,) = vigil.alerts()
+    await vigil.run(vigil.emu.build.component("vigil:case:resolve:1", user="maya", message=alert))
+    vigil.db_rows("UPDATE cases SET closed_at = '2026-01-01T00:00:00.000000+00:00'")
+    await vigil.restart()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.alerts() == [] or None, 15, "the purged case's alert deleted"
+    )
+    assert any(
+        r.params.get("message_id") == alert["id"] and r.status == 204
+        for r in vigil.emu.requests_to("DELETE", MESSAGE)
+    )
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM alert_cleanup") == [(0,)] or None,
+        10,
+        "the cleanup done",
+    )
+
+
+async def test_alert_posted_before_a_crash_is_not_posted_again(vigil: Vigil):
+    """SIGKILL after the POST reached Discord but before the message ID was stored, and a
+    restart slower than Discord's nonce window: still exactly one alert."""
+    await vigil.setup()
+    vigil.emu.nonce_window = 0.0  # the restart took longer than Discord remembers a nonce
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "the alert's POST")
+    assert len(vigil.alerts()) == 1  # Discord has it; Vigil never heard back
+    assert vigil.proc is not None
+    vigil.proc.kill()
+    await vigil.proc.wait()
+    hold.release()
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(None,)]
+    await vigil.start()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT alert_message_id FROM cases") != [(None,)] or None,
+        15,
+        "the alert adopted",
+    )
+    (alert,) = vigil.alerts()
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(int(alert["id"]),)]
+
+
+async def test_two_processes_send_each_feedback_dm_once(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    """Process A sends alice's feedback DM; Discord has it but A has not heard back when a
+    second process B starts and looks for feedback owed. B must not send it again."""
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    owner = (guild.id >> 22) % 2
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    first = await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.interact(
+        emu.build.slash("reports setup", user="olivia", options={"alert_channel": "mod-alerts"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="alice", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="bob", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    await emu.interact(
+        emu.build.slash("report", user="carol", options={"member": "dave", "reason": "spam"}),
+        timeout=10,
+    )
+    alerts = guild.channel("mod-alerts")
+    await emu.waiters.wait_for(lambda: emu.channel_messages(alerts.id) or None, 10, "the alert")
+    alice_dm = world.dm_channel_for(world.users["alice"])
+    hold = emu.faults.hold("POST", MESSAGES, channel_id=alice_dm.id)
+    (alert,) = emu.channel_messages(alerts.id)
+    resolve = next(
+        button["custom_id"]
+        for row in alert["components"]
+        for button in row["components"]
+        if ":resolve:" in button.get("custom_id", "")
+    )
+    await emu.interact(emu.build.component(resolve, user="maya", message=alert), timeout=10)
+    await emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "alice's feedback DM")
+    second = await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await asyncio.sleep(1.0)  # time for a duplicate to show up, if B would send one
+    hold.release()
+    await emu.waiters.wait_for(
+        lambda: (
+            query(
+                postgres_database,
+                "SELECT state FROM reporter_feedback WHERE reporter_id = ?",
+                (world.users["alice"].id,),
+            )
+            == [("sent",)]
+            or None
+        ),
+        10,
+        "alice's feedback recorded as sent",
+    )
+    assert len(emu.channel_messages(alice_dm.id)) == 1
+    assert first.returncode is None and second.returncode is None
+
+
+async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vigil):
+    """60 urgent alerts of Harbour wait behind a 403; Lighthouse's alert still goes out."""
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", MESSAGES, 403, channel_id=vigil.alerts_channel.id)
+    harbour = vigil.guild.id
+    for n in range(60):  # cases opened earlier (as by a raid), their alerts not yet posted
+        vigil.db_rows(
+            "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+            "status, urgent, opened_at) VALUES (?, ?, ?, ?, 0, 'open', 1, ?)",
+            (harbour, 100 + n, 10_000_000_000_000_000 + n, f"raider{n}", "2026-01-01T00:00:00"),
+        )
+    await vigil.report("alice", "dave", "child_safety")  # wakes the outbox
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 50 or None, 20, "Harbour's retries")
+    lighthouse = vigil.world.guild_b
+    moderation = lighthouse.channel("moderation")
+    general = lighthouse.channel("allgemein")
+    await vigil.run(
+        vigil.emu.build.slash(
+            "reports setup", user="greta", channel=general, options={"alert_channel": moderation}
+        )
+    )
+    await vigil.run(
+        vigil.emu.build.slash(
+            "report",
+            user="ida",
+            channel=general,
+            options={"member": "alice", "reason": "child_safety"},
+        )
+    )
+    await vigil.wait_alerts(1, channel=moderation, timeout=15)
+    assert vigil.alerts() == []  # Harbour's alerts are still refused
+    vigil.emu.faults.remove(rule)
+
+
+async def test_notice_is_sent_by_the_process_that_owns_the_server(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    """The process that does not see Harbour meets the refused alert first; the notice must
+    still reach Harbour's owner once the owning process runs (not be recorded and dropped)."""
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    alerts = guild.channel("mod-alerts")
+    owner = (guild.id >> 22) % 2
+    rule = emu.faults.add("POST", MESSAGES, 403, channel_id=alerts.id)
+    query(
+        postgres_database,
+        "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)",
+        (guild.id, alerts.id, "2026-01-01T00:00:00"),
+    )
+    query(
+        postgres_database,
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, 'Dave', 0, 'open', 1, ?)",
+        (guild.id, world.users["dave"].id, "2026-01-01T00:00:00"),
+    )
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "the refused alert")
+    dm = world.dm_channel_for(world.users["olivia"])
+    await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(
+        lambda: emu.channel_messages(dm.id) or None, 15, "the notice to Harbour's owner"
+    )
+    (notice,) = emu.channel_messages(dm.id)
+    assert "can't post moderator alerts" in notice["content"]
+    emu.faults.remove(rule)
+
+
+async def test_alert_delivered_by_another_process_is_in_the_servers_language(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    postgres.run_sync(postgres.empty_tables(postgres_database))
+    emu, world = emulator, emulator.world
+    lighthouse = world.guild_b  # preferred_locale de
+    moderation = lighthouse.channel("moderation")
+    owner = (lighthouse.id >> 22) % 2
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    first = await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(
+        lambda: (
+            query(
+                postgres_database,
+                "SELECT locale FROM guild_settings WHERE guild_id = ?",
+                (lighthouse.id,),
+            )
+            == [("de",)]
+            or None
+        ),
+        10,
+        "Lighthouse's language stored",
+    )
+    await first.stop()
+    query(
+        postgres_database,
+        "UPDATE guild_settings SET alert_channel_id = ? WHERE guild_id = ?",
+        (moderation.id, lighthouse.id),
+    )
+    query(
+        postgres_database,
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, 'Ida', 0, 'open', 1, ?)",
+        (lighthouse.id, world.users["ida"].id, "2026-01-01T00:00:00"),
+    )
+    await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: emu.channel_messages(moderation.id) or None, 10, "the alert")
+    (alert,) = emu.channel_messages(moderation.id)
+    assert tr("alert.footer", "de", number=1) in alert_text(alert)
