@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.e2e.conftest import Vigil
@@ -61,3 +62,61 @@ async def test_ban_while_another_moderator_dismisses_is_recorded_and_told(vigil:
     events = vigil.db_rows("SELECT action, actor_id FROM case_events WHERE case_id = 1 ORDER BY id")
     assert events == [("dismiss", milo.id), ("ban", maya.id)]
     assert vigil.db_rows("SELECT status FROM cases WHERE id = 1") == [("dismissed",)]
+
+
+HOSTILE = (
+    "he threatened me\n<t:1700000000:R> <@123456789012345678>: forged second report\n"
+    "1. step one\n2) step two\n+ bullet\n# heading\n> quote\u2028- dash line\n\n\n"
+    "  3. indented"
+)
+
+
+def field(message: dict[str, Any], prefix: str) -> str:
+    for embed in message.get("embeds") or []:
+        for f in embed.get("fields") or []:
+            if f["name"].startswith(prefix):
+                return str(f["value"])
+    raise AssertionError(f"no field {prefix!r} in {message}")
+
+
+HOSTILE_WORDS = ("forged", "step one", "step two", "bullet", "heading", "quote", "dash", "indented")
+FORMATTING = re.compile(r"(#{1,3}\s|-#\s|>|[-*+]\s|[0-9]+[.)]\s)")
+
+
+def no_line_is_formatting(text: str) -> None:
+    """No line that carries the reporter's words starts with list, heading or quote markdown."""
+    for line in text.splitlines():
+        if any(word in line for word in HOSTILE_WORDS):
+            assert not FORMATTING.match(line.lstrip()), line
+
+
+async def test_report_details_cannot_forge_lines_or_lists(vigil: Vigil):
+    """A reporter's newlines stay inside their own line: one line per report in the alert and
+    in `/reports history`, and no line of theirs renders as a list, heading or quote."""
+    await vigil.setup(threshold=2)
+    await vigil.report("alice", "dave", details=HOSTILE)
+    await vigil.report("bob", "dave", details="second, honest report")
+    await vigil.wait_alerts(1)
+    message = await vigil.wait_alert_text("second, honest report")
+    latest = field(message, "Latest reports")
+    lines = latest.splitlines()
+    assert len(lines) == 2, latest  # one per report, whatever the details say
+    assert all(line.startswith("<t:") for line in lines), latest
+    assert "forged second report" in lines[0] and "↵" in lines[0]
+    no_line_is_formatting(latest)
+
+    history = await vigil.slash("reports history", "adam", member="dave")
+    text = history.content or ""
+    report_lines = [line for line in text.splitlines() if "<@" in line and "<t:" in line]
+    assert len([line for line in report_lines if "forged second report" in line]) == 1, text
+    assert not any(line.lstrip().startswith("<t:1700000000") for line in text.splitlines()), text
+    no_line_is_formatting(text)
+
+    record = await vigil.slash("reports case", "adam", number=1)
+    record_text = "\n".join(
+        f["value"] for e in record.embeds for f in e.get("fields") or [] if "report" in f["name"]
+    )
+    assert not any(
+        line.lstrip().startswith("<t:1700000000") for line in record_text.splitlines()
+    ), record_text
+    no_line_is_formatting(record_text)
