@@ -120,3 +120,76 @@ async def test_report_details_cannot_forge_lines_or_lists(vigil: Vigil):
         line.lstrip().startswith("<t:1700000000") for line in record_text.splitlines()
     ), record_text
     no_line_is_formatting(record_text)
+
+
+def long_text(tag: str, size: int) -> str:
+    """`size` characters of hostile filler (markdown, mentions, newlines), tagged."""
+    unit = "**x** <@1> @everyone\n1. _y_ "
+    return (tag + " " + unit * (size // len(unit) + 1))[:size]
+
+
+def embeds_size(embeds: list[dict[str, Any]]) -> int:
+    from tests.emulator.limits import embed_size
+
+    return sum(embed_size(e) for e in embeds)
+
+
+async def test_the_largest_case_fits_discords_limits(vigil: Vigil):
+    """Many reporters with the longest details, message links, many actions and long notes:
+    the alert and `/reports case` (two embeds) still fit Discord's 6,000 characters per message
+    (which the emulator enforces), so the alert is delivered instead of retried forever."""
+    await vigil.setup(threshold=1, mod_role="Moderators")
+    await vigil.report("alice", "dave", "violent_threat", details=long_text("first", 1000))
+    await vigil.wait_alerts(1)
+    guild, general = vigil.guild, vigil.guild.channel("general")
+    dave, maya = vigil.world.users["dave"], vigil.world.users["maya"]
+    opened = vigil.db_rows("SELECT opened_at FROM cases WHERE id = 1")[0][0]
+    # What a busy case accumulates (as other processes would store it): 60 more reporters
+    # with the longest details and a message link each, and 40 moderator actions and notes.
+    for n in range(60):
+        reporter = 1_100_000_000_000_000_000 + n
+        link = (
+            f"https://discord.com/channels/{guild.id}/{general.id}/{1_200_000_000_000_000_000 + n}"
+        )
+        vigil.db_rows(
+            "INSERT INTO reports (guild_id, reporter_id, reporter_name, target_id, target_name, "
+            "reason, source, details, message_link, channel_id, message_id, created_at, case_id, "
+            "counts_toward_threshold) VALUES (?, ?, ?, ?, ?, 'violent_threat', 'message_menu', "
+            "?, ?, ?, ?, ?, 1, 1)",
+            (
+                guild.id,
+                reporter,
+                "r" * 32,
+                dave.id,
+                "d" * 32,
+                long_text(f"report{n}", 1000),
+                link,
+                general.id,
+                1_200_000_000_000_000_000 + n,
+                opened,
+            ),
+        )
+    for n in range(40):
+        action, note, detail = (
+            ("note", long_text(f"note{n}", 1000), None)
+            if n % 2
+            else ("escalate", long_text(f"ref{n}", 100), "police")
+        )
+        vigil.db_rows(
+            "INSERT INTO case_events (case_id, actor_id, action, note, detail, created_at) "
+            "VALUES (1, ?, ?, ?, ?, ?)",
+            (maya.id, action, note, detail, opened),
+        )
+    vigil.db_rows("UPDATE cases SET target_name = ? WHERE id = 1", ("D" * 100,))
+    # One more report through Discord makes Vigil redraw the alert with all of it.
+    await vigil.report("bob", "dave", "violent_threat", details="the last straw")
+    message = await vigil.wait_alert_text("the last straw", timeout=20)
+    assert embeds_size(message["embeds"]) <= 6000
+    assert not vigil.emu.violations, [str(v) for v in vigil.emu.violations]
+
+    record = await vigil.slash("reports case", "adam", number=1)
+    assert record.type == 4 and len(record.embeds) == 2, record
+    assert embeds_size(record.embeds) <= 6000
+    assert not vigil.emu.violations, [str(v) for v in vigil.emu.violations]
+    # The case's newest reports and the last note are still there to read.
+    assert "the last straw" in str(record.embeds[0])
