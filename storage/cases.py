@@ -74,11 +74,14 @@ class CaseRepository:
         only grows, and IDs are never reused (AUTOINCREMENT / identity): a button or an open
         confirmation for a deleted case can never name a newer one. The upsert's row lock
         orders concurrent openings in one guild across processes."""
+        # A guild's first counter row starts after any case already there (rows copied or
+        # bulk-loaded without one); from then on only the counter decides.
         row = await self._db.fetch_one(
-            "INSERT INTO case_numbers (guild_id, last_number) VALUES (?, 1) "
+            "INSERT INTO case_numbers (guild_id, last_number) "
+            "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?)) "
             "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + 1 "
             "RETURNING last_number",
-            (guild_id,),
+            (guild_id, guild_id),
         )
         assert row is not None
         case_id = await self._db.insert(
