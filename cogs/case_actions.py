@@ -525,13 +525,22 @@ async def enforce(
             view=None,
         )
         return
-    updated = await record(interaction, case_id, action, detail=arg)
-    if updated is not None:
-        status = status_label(updated.status, locale)
-        await interaction.edit_original_response(
-            content=tr("act.done", locale, done=done, number=case.number, status=status),
-            view=None,
+    # Discord did it: the history says so whatever happened to the case meanwhile (another
+    # moderator may have dismissed it during the confirmation), and the moderator is told.
+    recorded = await services.cases.record_enforcement(
+        guild.id, case_id, action, interaction.user.id, arg
+    )
+    if recorded is None:
+        log.warning(
+            "%s for case %s was carried out; the case no longer exists", action.value, case_id
         )
+        text = tr("act.done_case_gone", locale, done=done, number=case.number)
+    else:
+        await post_audit_line(interaction.client, recorded.case, locale)
+        status = status_label(recorded.case.status, locale)
+        key = "act.done" if recorded.status_moved else "act.done_status_kept"
+        text = tr(key, locale, done=done, number=case.number, status=status)
+    await interaction.edit_original_response(content=text, view=None)
 
 
 async def carry_out(

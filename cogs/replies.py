@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import discord
 
+from core import limits
 from core.alert_view import AlertContent, ButtonSpec
 from core.guidance import Guidance
 
@@ -42,7 +43,32 @@ def alert_embed(content: AlertContent) -> discord.Embed:
     for field in content.fields:
         embed.add_field(name=field.name, value=field.value, inline=field.inline)
     embed.set_footer(text=content.footer)
-    return embed
+    return fit_embeds([embed])[0]
+
+
+def fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """The embeds of one message cut to Discord's limits (core/limits.py, the one place)."""
+    fitted = limits.fit_embeds(
+        [
+            limits.EmbedText(
+                title=e.title,
+                description=e.description,
+                fields=tuple((f.name or "", f.value or "") for f in e.fields),
+                footer=e.footer.text,
+            )
+            for e in embeds
+        ]
+    )
+    for embed, text in zip(embeds, fitted, strict=False):
+        embed.title = text.title
+        embed.description = text.description
+        inline = [bool(f.inline) for f in embed.fields]
+        embed.clear_fields()
+        for (name, value), is_inline in zip(text.fields, inline, strict=False):
+            embed.add_field(name=name, value=value, inline=is_inline)
+        if text.footer is not None:
+            embed.set_footer(text=text.footer, icon_url=embed.footer.icon_url)
+    return embeds[: len(fitted)]
 
 
 def alert_mentions(content: AlertContent) -> discord.AllowedMentions:
@@ -118,6 +144,8 @@ async def send_private(
 ) -> None:
     """An ephemeral answer with no mentions, as a response or a follow-up as appropriate."""
     extra: dict[str, Any] = {}
+    content = limits.fit_content(content)
+    embeds = fit_embeds(embeds) if embeds else None
     if view is not None:
         extra["view"] = view
     if deferred or interaction.response.is_done():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.i18n import tr
+from core.limits import shorten
 from core.models import (
     BURST_MINUTES,
     BURST_REPORTERS,
@@ -419,7 +420,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             tr("alert.reasons", locale),
             "\n".join(f"- {r.label_in(locale)}" for r in reasons) or "-",
         ),
-        EmbedField(latest, trim("\n".join(lines), FIELD_LIMIT) or "-"),
+        EmbedField(latest, shorten("\n".join(lines), FIELD_LIMIT, keep_end=True) or "-"),
     ]
     if links:
         shown = [
@@ -453,7 +454,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             for e in actions[-MAX_EVENT_LINES:]
         ]
         fields.append(
-            EmbedField(tr("alert.actions", locale), trim("\n".join(shown_events), FIELD_LIMIT))
+            EmbedField(
+                tr("alert.actions", locale),
+                shorten("\n".join(shown_events), FIELD_LIMIT, keep_end=True),
+            )
         )
     notes = [e for e in data.events if e.action is CaseAction.NOTE]
     if notes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +13,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseStatus,
     ErasedCase,
     GuildSettings,
     PurgeCounts,
@@ -41,6 +42,11 @@ class NewReport:
 
 class ReportRepository(Protocol):
     async def add(self, report: NewReport) -> int: ...
+
+    async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:
+        """Make other processes' report transactions by this reporter wait for this one (taken
+        before `CaseRepository.lock_target`, always in that order)."""
+        ...
 
     async def count_by_reporter_since(
         self, guild_id: int, reporter_id: int, since: datetime
@@ -99,9 +105,26 @@ class CaseRepository(Protocol):
         actor_id: int,
         now: datetime,
         *,
+        allowed_from: Collection[CaseStatus],
         note: str | None = None,
         detail: str | None = None,
-    ) -> Case: ...
+    ) -> Case | None:
+        """Compare-and-set: record `action` only if the case's status is still one of
+        `allowed_from` (checked in the UPDATE itself); None when it is not."""
+        ...
+
+    async def append_event(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        now: datetime,
+        *,
+        note: str | None = None,
+        detail: str | None = None,
+    ) -> Case | None:
+        """Add to the case's history without a status change (None: no such case)."""
+        ...
 
     async def get_by_number(self, guild_id: int, number: int) -> Case | None: ...
 

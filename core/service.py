@@ -84,7 +84,11 @@ class ReportService:
         """The whole decision in one transaction: "alert once" is decided where it is stored."""
         submission, link = checked.submission, checked.link
         guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
-        await tx.cases.lock_target(guild_id, target.id)  # other processes' reports wait here
+        # One reporter's reports, then one target's, wait here for each other (always in that
+        # order, so no two transactions can wait on each other): the rate limit is counted and
+        # enforced in one step, whatever the targets and however many processes.
+        await tx.reports.lock_reporter(guild_id, reporter.id)
+        await tx.cases.lock_target(guild_id, target.id)
         recent = await tx.reports.count_by_reporter_since(
             guild_id, reporter.id, now - self._rate_limit.per
         )
@@ -149,6 +153,15 @@ class MemberHistory:
     reports: tuple[Report, ...]
     report_total: int
     events: tuple[CaseEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAction:
+    """An action in a case's history; `status_moved` False when it was recorded without the
+    status change it normally makes (the case had moved on meanwhile)."""
+
+    case: Case
+    status_moved: bool
 
 
 class CaseActionRefused(Exception):
@@ -255,18 +268,68 @@ class CaseService:
         """Record a moderator action. The case is re-read: a custom ID carries no trust."""
         if not is_storable_id(case_id):
             raise CaseActionRefused("That case doesn't exist in this server.")
-        now = self._clock.now()
+        recorded = await self._record(guild_id, case_id, action, actor_id, note, detail)
+        assert recorded is not None
+        return recorded.case
 
+    async def record_enforcement(
+        self, guild_id: int, case_id: int, action: CaseAction, actor_id: int, detail: str
+    ) -> RecordedAction | None:
+        """Record what Discord already did (a timeout, kick, ban or deletion), truthfully.
+
+        The action is always added to the case's history; the status moves only if the
+        transition still applies (another moderator may have dismissed the case while this
+        one confirmed a ban). None only when the case no longer exists (erased meanwhile).
+        """
+        if not is_storable_id(case_id):
+            return None
+        return await self._record(guild_id, case_id, action, actor_id, None, detail, always=True)
+
+    async def _record(
+        self,
+        guild_id: int,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        note: str | None,
+        detail: str | None,
+        *,
+        always: bool = False,
+    ) -> RecordedAction | None:
+        now = self._clock.now()
         feedback_queued = False
 
-        async def apply(tx: UnitOfWork) -> Case:
+        async def apply(tx: UnitOfWork) -> RecordedAction | None:
             nonlocal feedback_queued
             case = await tx.cases.get(case_id)
-            _check(case, guild_id, action, actor_id)
-            assert case is not None
-            updated = await tx.cases.apply_action(
-                case_id, action, actor_id, now, note=note, detail=detail
-            )
+            while True:
+                if always and (case is None or case.guild_id != guild_id):
+                    return None
+                if (
+                    always
+                    and case is not None
+                    and (case.status not in ALLOWED_FROM[action] or case.target_id == actor_id)
+                ):
+                    kept = await tx.cases.append_event(
+                        case_id, action, actor_id, now, note=note, detail=detail
+                    )
+                    return None if kept is None else RecordedAction(kept, status_moved=False)
+                _check(case, guild_id, action, actor_id)
+                assert case is not None
+                # Compare-and-set on the status just read: if another moderator's action
+                # commits in between, this one re-reads and decides again.
+                updated = await tx.cases.apply_action(
+                    case_id,
+                    action,
+                    actor_id,
+                    now,
+                    allowed_from={case.status},
+                    note=note,
+                    detail=detail,
+                )
+                if updated is not None:
+                    break
+                case = await tx.cases.get(case_id)
             newly_resolved = case.status.is_active and updated.status is CaseStatus.RESOLVED
             if newly_resolved:
                 settings = await tx.settings.get(guild_id)
@@ -275,13 +338,14 @@ class CaseService:
                     reporters = list(dict.fromkeys(r.reporter_id for r in reports))
                     await tx.cases.queue_feedback(case_id, reporters, now)
                     feedback_queued = True
-            return updated
+            return RecordedAction(updated, status_moved=action.resulting_status is not None)
 
-        updated = await self._store.write(apply)
-        self._on_alert_change()
+        recorded = await self._store.write(apply)
+        if recorded is not None:
+            self._on_alert_change()
         if feedback_queued:
             self._on_feedback_queued()
-        return updated
+        return recorded
 
     async def mark_alert_rendered(
         self, case_id: int, revision: int, channel_id: int, message_id: int

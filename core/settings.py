@@ -167,8 +167,44 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
 
 
+# Interaction tokens let anyone answer as Vigil for 15 minutes: they sit in webhook and
+# callback URLs and in INTERACTION_CREATE payloads.
+_TOKEN_PATTERNS = (
+    (re.compile(r"(/interactions/[0-9]+/)[^/\s'\"?]+"), r"\1[redacted]"),
+    (re.compile(r"(/webhooks/[0-9]+/)[^/\s'\"?]+"), r"\1[redacted]"),
+    (re.compile(r"""(["']token["']\s*:\s*["'])[^"']*"""), r"\1[redacted]"),
+    # PostgreSQL quotes a rejected row in its error detail: it may hold what a reporter wrote.
+    (re.compile(r"(Failing row contains ).*"), r"\1[withheld]"),
+)
+WITHHELD = "[payload withheld]"
+
+
+def _summarise(arg: object) -> object:
+    """A log argument of a discord.py logger, without what people wrote or who they are.
+
+    Gateway events keep their op code, name and sequence (enough to debug a connection);
+    everything else that looks like a payload (a dict, a list, a JSON string, bytes) is
+    withheld: INTERACTION_CREATE carries report details and reporter IDs, and request and
+    response bodies carry alerts.
+    """
+    if isinstance(arg, Mapping):
+        if "op" in arg:
+            return f"{{op: {arg.get('op')}, t: {arg.get('t')}, s: {arg.get('s')}}} (data withheld)"
+        return WITHHELD
+    if isinstance(arg, list | tuple | set | bytes | bytearray | memoryview):
+        return WITHHELD
+    if isinstance(arg, str) and arg.lstrip()[:1] in ("{", "["):
+        return WITHHELD
+    return arg
+
+
 class RedactingFilter(logging.Filter):
-    """Replaces secrets in every log record, including tracebacks' formatted text."""
+    """Keeps secrets and people's words out of every log record, at every level.
+
+    Replaces the bot token (and any other given secret) and interaction tokens (in URLs and
+    payloads) everywhere, tracebacks included; withholds the payloads discord.py logs at DEBUG
+    (gateway events, request and response bodies), which hold report details and reporter IDs.
+    """
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
@@ -177,10 +213,22 @@ class RedactingFilter(logging.Filter):
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
+        for pattern, replacement in _TOKEN_PATTERNS:
+            text = pattern.sub(replacement, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._redact(record.getMessage())
+        if record.name.split(".", 1)[0] == "discord" and record.args:
+            args = record.args
+            if isinstance(args, Mapping):  # logging's form for one mapping argument
+                record.args = (_summarise(args),)
+            else:
+                record.args = tuple(_summarise(a) for a in args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = f"{record.msg} (arguments withheld)"
+        record.msg = self._redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -9,6 +9,13 @@ _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#<:-])")
 # Bidirectional overrides and isolates can make text display in another order than it is
 # stored (to disguise a link or a name); joiners (ZWJ, ZWNJ) are kept: emoji and scripts need them.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What a client may break a line at, after strip_control: newline and the Unicode separators.
+_BREAK_CHARS = "\n\u2028\u2029"
+_LINE_BREAKS = re.compile(r"[ \t]*[\n\u2028\u2029]+[ \t]*")
+NEWLINE_MARK = " ↵ "
+# "1. text" and "+ text" render as lists in Discord ("-" and "*" are escaped with the rest of
+# markdown); "1\. text" and "\+ text" do not.
+_LIST_AT_LINE_START = re.compile(r"(?m)^([ \t]*[0-9]*)([.+])")
 
 
 def strip_control(text: str) -> str:
@@ -33,16 +40,32 @@ def clean_user_text(text: str | None, limit: int | None = None) -> str | None:
     return cleaned or None
 
 
-def neutralise(text: str) -> str:
+def neutralise(text: str, *, multiline: bool = False) -> str:
     """User text shown to moderators: markdown escaped, mentions broken, links unclickable.
 
-    Escaping keeps `<@123>`, `@everyone`, `[x](https://...)` and headings from rendering as
-    what they pretend to be; a zero-width space after `@` stops any client-side ping.
+    Escaping keeps `<@123>`, `@everyone`, `[x](https://...)`, headings, block quotes and
+    lists from rendering as what they pretend to be; a zero-width space after `@` stops any
+    client-side ping. Unless `multiline`, line breaks become a visible `↵` on one line: the
+    text sits inside a line of its own ("Latest reports", a history), where a reporter's
+    newline would forge further lines that look like Vigil's (another report, another
+    reporter). Either way no line can start with a list number, heading or quote marker.
     """
     cleaned = strip_control(text)
     escaped = _MARKDOWN.sub(r"\\\1", cleaned)
     escaped = escaped.replace("@", "@\u200b")
-    return escaped.replace("://", ":\u200b//")
+    escaped = escaped.replace("://", ":\u200b//")
+    if not multiline:
+        escaped = _LINE_BREAKS.sub(NEWLINE_MARK, escaped.strip(_BREAK_CHARS + " \t"))
+    return _LIST_AT_LINE_START.sub(_escape_list_marker, escaped)
+
+
+def _escape_list_marker(match: re.Match[str]) -> str:
+    digits, marker = match[1], match[2]
+    if marker == "." and not digits.strip():
+        return match[0]  # a line starting with "." is no list
+    if marker == "+" and digits.strip():
+        return match[0]  # "12+" is no list either
+    return f"{digits}\\{marker}"
 
 
 def trim(text: str, limit: int) -> str:

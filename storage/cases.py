@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -73,18 +74,27 @@ class CaseRepository:
         )
 
     async def open(self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime) -> Case:
-        if self._db.dialect == "postgresql":  # the next case number is per guild
-            await self._db.fetch_one(
-                "SELECT pg_advisory_xact_lock(?)", (advisory_key("case-number", guild_id),)
-            )
+        """Open a case with the guild's next number. Numbers come from `case_numbers`, which
+        only grows, and IDs are never reused (AUTOINCREMENT / identity): a button or an open
+        confirmation for a deleted case can never name a newer one. The upsert's row lock
+        orders concurrent openings in one guild across processes."""
+        # A guild's first counter row starts after any case already there (rows copied or
+        # bulk-loaded without one); from then on only the counter decides.
+        row = await self._db.fetch_one(
+            "INSERT INTO case_numbers (guild_id, last_number) "
+            "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?)) "
+            "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + 1 "
+            "RETURNING last_number",
+            (guild_id, guild_id),
+        )
+        assert row is not None
         case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
             "target_joined_at, status, urgent, opened_at) "
-            "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?), "
-            "?, ?, ?, ?, 'open', ?, ?) RETURNING id",
+            "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id",
             (
                 guild_id,
-                guild_id,
+                int(row[0]),
                 target.id,
                 target.name,
                 int(target.joined_at is not None),
@@ -124,17 +134,27 @@ class CaseRepository:
         actor_id: int,
         now: datetime,
         *,
+        allowed_from: Collection[CaseStatus],
         note: str | None = None,
         detail: str | None = None,
-    ) -> Case:
+    ) -> Case | None:
+        """Record `action` if the case is still in one of `allowed_from`; None if it is not.
+
+        A compare-and-set: the status condition is part of the UPDATE, so of two moderators
+        acting at once (a Dismiss and an Acknowledge) exactly one wins whatever the isolation
+        level, and the loser's action is not recorded."""
+        if not allowed_from:
+            return None
+        statuses = sorted(s.value for s in allowed_from)
+        marks = ", ".join("?" for _ in statuses)
         status = action.resulting_status
         if status is not None:
             dismiss_reason = detail if action is CaseAction.DISMISS else None
-            await self._db.execute(
+            changed = await self._db.execute(
                 "UPDATE cases SET status = ?, "
                 "closed_at = CASE WHEN ? = 1 THEN COALESCE(closed_at, ?) ELSE NULL END, "
                 "handled_by = ?, handled_at = ?, dismiss_reason = ?, "
-                "alert_revision = alert_revision + 1 WHERE id = ?",
+                f"alert_revision = alert_revision + 1 WHERE id = ? AND status IN ({marks})",
                 (
                     status.value,
                     int(not status.is_active),
@@ -143,20 +163,56 @@ class CaseRepository:
                     to_db(now),
                     dismiss_reason,
                     case_id,
+                    *statuses,
                 ),
             )
         else:
-            await self._db.execute(
-                "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
+            changed = await self._db.execute(
+                "UPDATE cases SET alert_revision = alert_revision + 1 "
+                f"WHERE id = ? AND status IN ({marks})",
+                (case_id, *statuses),
             )
+        if changed != 1:
+            return None
+        await self._insert_event(case_id, action, actor_id, now, note, detail)
+        return await self.get(case_id)
+
+    async def append_event(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        now: datetime,
+        *,
+        note: str | None = None,
+        detail: str | None = None,
+    ) -> Case | None:
+        """Add `action` to the case's history without touching its status (None: no such case).
+
+        For what already happened on Discord (a ban) after the case moved on: the audit trail
+        must say so even when the status transition no longer applies."""
+        changed = await self._db.execute(
+            "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
+        )
+        if changed != 1:
+            return None
+        await self._insert_event(case_id, action, actor_id, now, note, detail)
+        return await self.get(case_id)
+
+    async def _insert_event(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        now: datetime,
+        note: str | None,
+        detail: str | None,
+    ) -> None:
         await self._db.execute(
             "INSERT INTO case_events (case_id, actor_id, action, note, detail, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
-        case = await self.get(case_id)
-        assert case is not None
-        return case
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self._db.fetch_all(

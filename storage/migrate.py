@@ -57,13 +57,35 @@ async def current_version(conn: aiosqlite.Connection) -> int:
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
-    """Bring the schema up to date, one transaction per migration. Returns the new version."""
+    """Bring the schema up to date, one transaction per migration. Returns the new version.
+
+    Foreign keys are off while migrations run (SQLite ignores the pragma inside a
+    transaction), so a migration can rebuild a referenced table the way SQLite documents it;
+    each migration commits only if `PRAGMA foreign_key_check` then finds nothing broken.
+    """
     version = await current_version(conn)
-    for migration in available_migrations():
-        if migration.number <= version:
-            continue
-        await conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
-        await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.number,))
-        await conn.commit()
-        version = migration.number
+    async with conn.execute("PRAGMA foreign_keys") as cur:
+        row = await cur.fetchone()
+    enforced = bool(row and row[0])
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for migration in available_migrations():
+            if migration.number <= version:
+                continue
+            await conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
+            async with conn.execute("PRAGMA foreign_key_check") as cur:
+                broken = list(await cur.fetchall())
+            if broken:
+                await conn.rollback()
+                raise RuntimeError(
+                    f"migration {migration.name} would break foreign keys: {broken[:5]}"
+                )
+            await conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?)", (migration.number,)
+            )
+            await conn.commit()
+            version = migration.number
+    finally:
+        if enforced:
+            await conn.execute("PRAGMA foreign_keys = ON")
     return version

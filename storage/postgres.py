@@ -7,10 +7,15 @@ SQLite, whose whole transaction runs in one hop in its database thread).
 
 Several processes may share one database. What keeps them correct:
 - migrations run under an advisory lock, so processes starting together migrate once;
-- a report's transaction first takes a transaction-scoped advisory lock on its target
-  (`CaseRepository.lock_target`), so two reports completing a threshold at the same moment are
-  decided one after the other (and the unique partial index on active cases backs that up);
-- opening a case takes a per-guild lock for the next case number;
+- a report's transaction first takes a transaction-scoped advisory lock on its reporter
+  (`ReportRepository.lock_reporter`, so the rate limit is counted and enforced in one step),
+  then one on its target (`CaseRepository.lock_target`), so two reports completing a threshold
+  at the same moment are decided one after the other (and the unique partial index on active
+  cases backs that up); always in that order, so they never wait on each other;
+- case numbers come from a per-guild counter row (`case_numbers`), whose row lock orders
+  concurrent openings, and which never goes down, so no number is given out twice;
+- moderator actions are compare-and-set updates (`UPDATE ... WHERE status = ?`): of two
+  concurrent actions on one case, the one that lost re-reads the case and decides again;
 - `claim` and `try_lead` (session advisory locks, see storage/leases.py) give each alert
   delivery and each periodic task to exactly one process.
 """

@@ -9,6 +9,7 @@ from core.models import Report, ReportSource
 from core.ports import NewReport
 from core.reasons import Reason
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
+from storage.leases import advisory_key
 from storage.sql import Executor
 
 _COLUMNS = (
@@ -69,6 +70,19 @@ class ReportRepository:
                 int(report.counts_toward_threshold),
             ),
         )
+
+    async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:
+        """Serialise one reporter's report transactions across processes (until commit), so
+        the rate limit is counted and enforced as one step even for different targets.
+
+        Taken before the target's lock, always in that order, so two transactions never wait
+        for each other. SQLite needs nothing: BEGIN IMMEDIATE admits one writer at a time.
+        """
+        if self._db.dialect == "postgresql":
+            await self._db.fetch_one(
+                "SELECT pg_advisory_xact_lock(?)",
+                (advisory_key("reporter", guild_id, reporter_id),),
+            )
 
     async def count_by_reporter_since(
         self, guild_id: int, reporter_id: int, since: datetime

@@ -46,6 +46,16 @@ def _tables_in_dependency_order(conn: sqlite3.Connection) -> list[str]:
     return ordered
 
 
+def _last_issued_id(conn: sqlite3.Connection, table: str) -> int:
+    """The highest ID an AUTOINCREMENT table ever issued (0 for other tables)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+    ).fetchone():
+        return 0
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
@@ -77,9 +87,13 @@ async def copy_sqlite_to_postgres(sqlite_file: Path, target_url: str) -> dict[st
                 if rows:
                     await conn.copy_records_to_table(table, records=rows, columns=columns)
                 if "id" in columns:
+                    # Past every ID SQLite ever gave out (AUTOINCREMENT remembers deleted
+                    # ones), so no deleted case's ID comes back in PostgreSQL either.
+                    issued = _last_issued_id(source, table)
                     await conn.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
+                        f'GREATEST(COALESCE((SELECT MAX(id) FROM "{table}"), 0), $1) + 1, false)',
+                        issued,
                     )
                 expected = source.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
                 actual = await conn.fetchval(f'SELECT COUNT(*) FROM "{table}"')

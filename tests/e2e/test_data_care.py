@@ -77,13 +77,37 @@ async def test_sigint_exits_cleanly(vigil: Vigil):
 
 
 async def test_token_never_reaches_the_log(vigil: Vigil):
+    """Neither the bot token, nor interaction tokens, nor what a reporter wrote, nor who
+    reported, even at DEBUG (where discord.py logs whole gateway and HTTP payloads)."""
     await vigil.restart(LOG_LEVEL="DEBUG")  # the most verbose log Vigil can write
-    await vigil.report("alice", "dave")
+    await vigil.setup()
+    details = "zebraumbrella4711 secret account of what happened"
+    report = await vigil.report("alice", "dave", "violent_threat", details=details)
+    await vigil.wait_alert_text("zebraumbrella4711")
+    alert = vigil.alerts()[0]
+    prompt = await vigil.run(
+        vigil.emu.build.component("vigil:case:kick:1", user="maya", message=alert)
+    )
+    message = prompt.original()
+    assert message is not None
+    confirm = next(
+        c["custom_id"]
+        for row in message["components"]
+        for c in row["components"]
+        if c["custom_id"].startswith("vigil:confirm:")
+    )
+    done = await vigil.run(vigil.emu.build.component(confirm, user="maya", message=message))
+    await done.wait_original_edit(timeout=10)  # a webhook call, its URL carrying the token
     vigil.proc.terminate()
     await vigil.proc.wait(timeout=15)
     log = vigil.proc.log_text()
     assert "logging in" in log  # the log is there, at DEBUG level
+    assert "WebSocket Event" in log and "/callback" in log  # payload logging did happen
     assert vigil.emu.token not in log
+    for token in (report.token, prompt.token, done.token):
+        assert token not in log
+    assert "zebraumbrella" not in log
+    assert str(vigil.world.users["alice"].id) not in log  # the reporter
 
 
 async def test_backup_while_running(vigil: Vigil, tmp_path: Path):

@@ -101,6 +101,18 @@ async def fuzz(
     await asyncio.to_thread(prop)
 
 
+async def finished(vigil: Vigil, record: Any, watch: Watch) -> None:
+    """Wait until the bot is done with an interaction it acknowledged: a deferred one has its
+    real answer (an edit of @original, a follow-up), and the alert outbox has caught up."""
+    if record.callback_type in (5, 6):
+        await vigil.emu.waiters.wait_for(
+            lambda: record.original_edits > 0 or record.followups or record.original_deleted,
+            20,
+            f"the answer after deferring interaction {record.id}",
+        )
+    await watch.settle()
+
+
 # --------------------------------------------------------------------------- what users type
 
 FORGERIES = (
@@ -959,7 +971,42 @@ def forged_message(base: dict[str, Any], custom_id: str, kind: int, values: list
     return {**base, "components": [{"type": 1, "components": [component]}]}
 
 
-def press_strategy(case_id: int) -> st.SearchStrategy[tuple[str, str, list[str], str]]:
+_TEMPLATE_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:[^()]|\([^()]*\))*\)")
+
+
+def custom_id_format(item: Any) -> tuple[str, tuple[str, ...]] | None:
+    """A DynamicItem's custom-ID template as a format string and its field names
+    (`vigil:confirm:{key}:{case_id}:{arg}`), read from the item itself so the fuzzing follows
+    template changes (a new field, a new order); None if the template is not that simple."""
+    pattern: str = item.__discord_ui_compiled_template__.pattern
+    names: list[str] = []
+
+    def field(match: re.Match[str]) -> str:
+        names.append(match["name"])
+        return "{" + match["name"] + "}"
+
+    shape = _TEMPLATE_GROUP.sub(field, pattern)
+    literal = _TEMPLATE_GROUP.sub("", pattern)
+    if not re.fullmatch(r"[A-Za-z0-9:_-]*", literal):
+        return None
+    return shape, tuple(names)
+
+
+CONFIRM_FORMAT = custom_id_format(ConfirmButton) or (
+    "vigil:confirm:{key}:{case_id}:{arg}",
+    ("key", "case_id", "arg"),
+)
+
+
+def confirm_id(**values: str) -> str:
+    """A confirmation's custom ID with these fields (fields not given: "0")."""
+    shape, names = CONFIRM_FORMAT
+    return shape.format(**{name: values.get(name, "0") for name in names})
+
+
+def press_strategy(
+    case_id: int, target_id: int = 0
+) -> st.SearchStrategy[tuple[str, str, list[str], str]]:
     """(custom_id, where it is pressed, select values, who presses)."""
     number = st.one_of(
         st.just(str(case_id)),
@@ -991,10 +1038,19 @@ def press_strategy(case_id: int) -> st.SearchStrategy[tuple[str, str, list[str],
     on_prompt = st.one_of(
         st.tuples(
             st.builds(
-                lambda k, n, a: f"vigil:confirm:{k}:{n}:{a}",
-                st.one_of(st.sampled_from(["kick", "ban", "delete_messages"]), key),
-                number,
-                arg,
+                lambda values: confirm_id(**values),
+                st.fixed_dictionaries(
+                    {
+                        name: {
+                            "key": st.one_of(
+                                st.sampled_from(["kick", "ban", "delete_messages"]), key
+                            ),
+                            "case_id": number,
+                            "arg": arg,
+                        }.get(name, st.one_of(st.just(str(target_id)), number))
+                        for name in CONFIRM_FORMAT[1]
+                    }
+                ),
             ),
             st.just("prompt"),
             st.just([]),
@@ -1034,6 +1090,7 @@ def press_strategy(case_id: int) -> st.SearchStrategy[tuple[str, str, list[str],
 
 async def test_forged_component_presses(vigil: Vigil):
     case_id, alert = await open_critical_case(vigil)
+    target_id = int(vigil.db_rows("SELECT target_id FROM cases WHERE id = ?", (case_id,))[0][0])
     watch = Watch(vigil)
     emu = vigil.emu
     prompt_result = await vigil.run(
@@ -1075,6 +1132,11 @@ async def test_forged_component_presses(vigil: Vigil):
         except TimeoutError:
             assert not must_answer, f"no answer to a press of {custom_id!r} by {user}"
         if record.callback_type is not None:
+            # An example ends when the bot has finished answering it, not at its first
+            # callback: a deferred press (a confirmation) records its action after the defer,
+            # and a redrawn alert is marked rendered after the edit. Without this wait, one
+            # example's write could land in the next example's "before" snapshot.
+            await finished(vigil, record, watch)
             result = InteractionResult(emu, record)
             assert result.type in (4, 5, 6, 7, 9), (custom_id, result)
             if result.type in (4, 5):
@@ -1098,7 +1160,7 @@ async def test_forged_component_presses(vigil: Vigil):
         await watch.after_example()
 
     await fuzz(
-        press_strategy(case_id),
+        press_strategy(case_id, target_id),
         check,
         examples=EXAMPLES + 10,
         explicit=[
@@ -1108,7 +1170,11 @@ async def test_forged_component_presses(vigil: Vigil):
             ("vigil:case:export:0", "alert", [], "maya"),
             ("vigil:case:zzz:1", "alert", [], "maya"),
             ("vigil:case:acknowledge:-1", "alert", [], "maya"),
-            (f"vigil:confirm:ban:{case_id}:1234567", "prompt", [], "maya"),
+            (confirm_id(key="ban", case_id=str(case_id), arg="1234567"), "prompt", [], "maya"),
+            # A confirmation that acts (deferred, recorded after the defer), then at once the
+            # forged press that once saw its write land late (issue 11, item 18).
+            (f"vigil:timeout:{case_id}", "prompt-select", ["600"], "maya"),
+            (confirm_id(key="\u200b", case_id="1", arg="3600"), "prompt", [], "bob"),
             (f"vigil:timeout:{case_id}", "prompt-select", ["31536000"], "maya"),
             (f"vigil:dismiss:{case_id}", "prompt-select", ["'; DROP TABLE cases; --"], "maya"),
             ("vigil:country:child_safety:ZZZ", "prompt-select", ["<@&1>"], "bob"),

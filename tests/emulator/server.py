@@ -23,6 +23,7 @@ from .cast import build_default_world
 from .faults import Faults
 from .gateway import Gateway
 from .interactions import InteractionRecord, InteractionRegistry, InteractionResult
+from .limits import limits_error
 from .models import Guild, Member, User
 from .recording import ApiError, RecordedRequest, Violation
 from .rest import HANDLERS, NONCE_WINDOW_S, UNAUTHENTICATED, Call
@@ -348,7 +349,7 @@ class Emulator:
         if body is None and (method, match.template) in QUERY_AS_BODY and query:
             body = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in query.items()}
             query = {}
-        error = self.spec.validate_body(method, match.template, body)
+        error = self.spec.validate_body(method, match.template, body) or limits_error(body)
         if error:
             return self._violate(rec, error)
         query_error = self._check_query(method, match.template, query)

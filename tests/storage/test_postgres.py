@@ -69,7 +69,9 @@ async def _columns_sqlite(path: Path) -> dict[str, set[str]]:
     store = await SqliteStore.open(path)
     conn = store._conn
     tables: dict[str, set[str]] = {}
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ) as cur:
         names = [r[0] for r in await cur.fetchall()]
     for name in names:
         async with conn.execute(f"PRAGMA table_info({name})") as cur:

@@ -78,3 +78,29 @@ async def test_refuses_a_non_postgres_target(tmp_path: Path):
     await (await SqliteStore.open(tmp_path / "vigil.db")).close()
     done = migrate_to(tmp_path / "vigil.db", "mysql://x/y")
     assert done.returncode == 2 and "postgresql://" in done.stderr
+
+
+async def test_ids_of_deleted_cases_stay_retired_in_postgresql(tmp_path: Path, target_url: str):
+    """SQLite's AUTOINCREMENT remembers the newest case was erased; so does the copy."""
+    from core.retention import RetentionService
+    from tests.helpers import user
+
+    source = tmp_path / "vigil.db"
+    lite = await SqliteStore.open(source)
+    c = clock()
+    settings = GuildSettings(GUILD, alert_channel_id=777, threshold=1)
+    await lite.write(lambda tx: tx.settings.save(settings, c.now()))
+    reports = ReportService(lite, c)
+    opened = [await reports.submit(submission(1, target=60 + n)) for n in range(2)]
+    newest = opened[-1]
+    assert isinstance(newest, ReportAccepted) and newest.case_id is not None
+    await RetentionService(lite, c).forget(GUILD, user(61).id, actor_id=5)
+    await lite.close()
+
+    done = migrate_to(source, target_url)
+    assert done.returncode == 0, done.stderr
+    pg = await PostgresStore.open(target_url)
+    again = await ReportService(pg, c).submit(submission(2, target=70))
+    await pg.close()
+    assert isinstance(again, ReportAccepted) and again.case_id is not None
+    assert again.case_id > newest.case_id and again.case_number == 3
