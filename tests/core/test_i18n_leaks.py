@@ -135,8 +135,18 @@ KEPT_AS_WRITTEN = frozenset(
         "ALO 183",
         "StopCrime (Magnolia)",
         "La Strada-Ukraine",
+        # Names added by the merged branches (i18n-fixup); "024" is the number Spain's line is
+        # known by, its bracketed description is translated (msgctxt "data").
+        "CVV – Centro de Valorização da Vida",
+        "3018 (e-Enfance)",
+        "Tele-MANAS",
+        "Telefono Azzurro 1.96.96",
+        "1737 Need to Talk?",
+        "Mind – Självmordslinjen",
+        "024",
         # Names of other services the catalogue mentions.
         "Discord Trust & Safety",
+        "Trust & Safety",  # Discord's team name, as Discord writes it in every language
         "0508 NETSAFE",
     }
 )

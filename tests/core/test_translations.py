@@ -173,9 +173,9 @@ def test_latin_american_spanish_falls_back_to_spanish_before_english() -> None:
     messages = {**shipped.messages, "es_419": {}}
     data = {**shipped.data, "es_419": {}}
     partial = type(shipped)(messages, data)
-    assert partial.tr("ack.alerted", "es-419") == shipped.tr("ack.alerted", "es-ES")
+    assert partial.tr("ack.saved_act", "es-419") == shipped.tr("ack.saved_act", "es-ES")
     assert partial.tr_data("24/7, free", "es-419") == "las 24 horas, gratis"
-    assert partial.tr("ack.alerted", "pt-BR") == shipped.tr("ack.alerted", "pt-BR")
+    assert partial.tr("ack.saved_act", "pt-BR") == shipped.tr("ack.saved_act", "pt-BR")
 
 
 def test_packaging_ships_every_catalogue() -> None:
