@@ -253,9 +253,13 @@ async def test_delete_messages_reminds_moderators_to_report_to_discord_first(vig
             "vigil:case:delete_messages:1", user="maya", message=vigil.alerts()[0]
         )
     )
+    # The prompt reads each reported message first, so it answers after a "thinking" defer.
     assert prompt.ephemeral
-    assert "Report the message to Discord first" in prompt.content
-    assert prompt.content.index("Delete") < prompt.content.index("Report the message")
+    followup = await prompt.wait_followup(timeout=10)
+    content = str(followup.get("content") or "")
+    assert "Report the message to Discord first" in content
+    # The reminder comes first, before the list of what will be deleted.
+    assert content.startswith("**Report the message to Discord first**")
 
 
 async def test_a_database_error_still_answers_with_the_guidance(vigil: Vigil):

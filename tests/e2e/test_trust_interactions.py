@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.e2e.conftest import CALLBACK, MESSAGES, Vigil, result_text
 from tests.emulator.interactions import InteractionResult
-from tests.emulator.models import Overwrite
+from tests.emulator.models import Channel, Overwrite
 
 MESSAGE = "/channels/{channel_id}/messages/{message_id}"
 MEMBER = "/guilds/{guild_id}/members/{user_id}"
@@ -288,11 +288,34 @@ async def test_a_form_submitted_after_a_restart(vigil: Vigil):
 # --------------------------------------------------------------------------- 4. own case
 
 
+async def staff_only_channel(vigil: Vigil) -> Any:
+    """A channel only Vigil (and admins) can read: where alerts about moderators go."""
+    guild = vigil.guild
+    vigil_role = guild.role("Vigil")
+    staff = Channel(
+        max(guild.channels) + 1,
+        "staff-only",
+        guild_id=guild.id,
+        position=3,
+        overwrites=[
+            Overwrite(guild.id, 0, deny=1 << 10),  # @everyone: no View Channel
+            Overwrite(vigil_role.id, 0, allow=(1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)),
+        ],
+    )
+    guild.channels[staff.id] = staff
+    await vigil.restart()  # Vigil learns of the new channel
+    return staff
+
+
 async def test_a_reported_moderator_cannot_act_on_their_own_case(vigil: Vigil):
-    await vigil.setup()
+    # Maya can read #mod-alerts, so her case's alert goes to a channel she cannot read; the
+    # presses below are what a forged interaction would send.
+    staff = await staff_only_channel(vigil)
+    await vigil.setup(admin_channel="staff-only")
     await vigil.report("alice", "maya", "violent_threat", details="threatened me")
-    await vigil.wait_alerts(1)
-    alert = vigil.alerts()[0]
+    await vigil.wait_alerts(1, channel=staff)
+    # Pressed from #mod-alerts, where she is a moderator: the case's own check must refuse.
+    alert = dict(vigil.alerts(staff)[0], channel_id=str(vigil.alerts_channel.id))
     for key in ("dismiss", "resolve", "acknowledge", "note", "export", "delete_messages", "kick"):
         refused = await press(vigil, alert, f"vigil:case:{key}:1", "maya")
         assert refused.type == 4 and refused.ephemeral, (key, refused.type)
@@ -319,7 +342,9 @@ async def test_a_reported_moderator_cannot_act_on_their_own_case(vigil: Vigil):
     assert vigil.db_rows("SELECT COUNT(*) FROM case_events") == [(0,)]
     # Adam (Manage Server) reported: /reports case, export and history about himself refused.
     await vigil.report("bob", "adam", "violent_threat")
-    await vigil.wait_alerts(2)
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM cases") == [(2,)] or None, 10, "case 2"
+    )
     for command, options in (
         ("reports case", {"number": 2}),
         ("reports export", {"case": 2}),
