@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .models import Channel, Member, Role, User
 from .world import Attachment, World
@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 OptionValue = User | Member | Channel | Role | Attachment | str | int | float | bool
+Context = Literal["guild", "bot_dm", "private_channel"]
+Installed = Literal["guild", "user", "both"]
+
+#: Interaction context types (Discord's InteractionContextType).
+CONTEXTS: dict[str, int] = {"guild": 0, "bot_dm": 1, "private_channel": 2}
+
+#: ``app_permissions`` Discord sends outside guilds (no overwrites apply there).
+PRIVATE_APP_PERMISSIONS = 0x1_0004_C400
 
 _PY_TYPES: list[tuple[type, int]] = [
     (bool, 5),
@@ -42,6 +50,25 @@ class InteractionBuilder:
         return self.emu.world
 
     # -- common envelope ---------------------------------------------------------------------
+    def _context_channel(
+        self, user: User | str, channel: Channel | None, context: Context | None
+    ) -> Channel:
+        """The channel an interaction comes from: explicit, or the default for ``context``
+        (guild → Harbour #general, bot_dm → the bot's DM with the user, private_channel →
+        the cast DM alice↔carol)."""
+        if channel is not None:
+            return channel
+        if context is None or context == "guild":
+            return self.world.guild_a.channel("general")
+        if context == "bot_dm":
+            return self.world.dm_channel_for(self.world.user(user))
+        if context == "private_channel":
+            dm = self.world.dm_alice_carol
+            if not dm.has_recipient(self.world.user(user)):
+                raise ValueError("pass channel=world.dm_between(...) or world.group_dm(...)")
+            return dm
+        raise ValueError(f"unknown context {context!r}")
+
     def _base(
         self,
         itype: int,
@@ -49,12 +76,37 @@ class InteractionBuilder:
         channel: Channel | None,
         locale: str | None,
         guild_locale: str | None = None,
+        *,
+        context: Context | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
+        """The envelope Discord puts around every interaction.
+
+        ``context`` (0 guild, 1 bot DM, 2 private channel) follows from the channel; passing it
+        only checks that it matches. ``installed`` says which installation authorised the
+        interaction: ``"guild"`` (default in guilds and the bot's DM), ``"user"`` (default and
+        required in DMs/group DMs between users) or ``"both"``. It fills
+        ``authorizing_integration_owners`` as Discord documents it: ``{"0": guild_id}`` for a
+        guild install (``"0"`` in the bot's DM), ``{"1": user_id}`` for a user install.
+        """
         world = self.world
         u = world.user(user)
+        channel = self._context_channel(u, channel, context)
         iid = world.ids.now()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(60)
-        guild = world.guild_of(channel.id) if channel is not None else None
+        guild = world.guild_of(channel.id)
+        ctx = 0 if guild is not None else (1 if world.bot_can_access(channel) else 2)
+        if context is not None and CONTEXTS[context] != ctx:
+            raise ValueError(f"channel {channel.id} is context {ctx}, not {context!r}")
+        if installed is None:
+            installed = "user" if ctx == 2 else "guild"
+        if ctx == 2 and installed != "user":
+            raise ValueError("only a user-installed app can be used in DMs between users")
+        owners: dict[str, str] = {}
+        if installed in ("guild", "both"):
+            owners["0"] = str(guild.id) if guild is not None else "0"
+        if installed in ("user", "both"):
+            owners["1"] = str(u.id)
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(world.application_id),
@@ -65,8 +117,10 @@ class InteractionBuilder:
             or ("de" if guild is not None and guild.id == world.guild_b_id else "en-GB"),
             "entitlements": [],
             "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": owners,
+            "context": ctx,
         }
-        if guild is not None and channel is not None:
+        if guild is not None:
             if u.id not in guild.members:
                 raise ValueError(f"{u.username} is not a member of {guild.name}")
             member = guild.members[u.id]
@@ -89,30 +143,51 @@ class InteractionBuilder:
                         "permissions": str(world.channel_permissions(guild, member, channel)),
                     },
                     "app_permissions": str(world.channel_permissions(guild, bot_member, channel)),
-                    "authorizing_integration_owners": {"0": str(guild.id)},
-                    "context": 0,
                 }
             )
         else:
-            dm = channel or world.dm_channel_for(u)
+            if ctx == 2 and not channel.has_recipient(u):
+                raise ValueError(f"{u.username} is not in private channel {channel.id}")
             payload.update(
                 {
-                    "channel_id": str(dm.id),
-                    "channel": dm.partial_payload(),
+                    "channel_id": str(channel.id),
+                    "channel": channel.partial_payload(viewer=u),
                     "user": u.payload(),
-                    "app_permissions": str(0x1_0004_C400),
-                    "authorizing_integration_owners": {"0": str(world.application_id)},
-                    "context": 1,
+                    "app_permissions": str(PRIVATE_APP_PERMISSIONS),
                 }
             )
         return payload
 
-    def _command(self, name: str, ctype: int, guild_id: int | None) -> dict[str, Any]:
+    def _command(
+        self, name: str, ctype: int, guild_id: int | None, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The registered command, refused (``LookupError``) where Discord would not offer it:
+        not registered, a guild command outside its guild, a context missing from its
+        ``contexts`` (or the bot's DM with ``dm_permission: false``), or an installation type
+        missing from its ``integration_types``."""
         cmd = self.emu.find_command(name, ctype, guild_id)
         if cmd is None:
             raise LookupError(
                 f"command {name!r} (type {ctype}) was not registered by the bot; "
                 f"registered: {[(c['name'], c['type']) for c in self.emu.all_commands()]}"
+            )
+        if payload is None:
+            return cmd
+        ctx = int(payload["context"])
+        owners = payload["authorizing_integration_owners"]
+        if cmd.get("guild_id") and (ctx != 0 or "0" not in owners):
+            raise LookupError(f"guild command {name!r} is only offered in its guild")
+        contexts = cmd.get("contexts")
+        if contexts is not None and ctx not in contexts:
+            raise LookupError(f"command {name!r} has contexts {contexts}, not {ctx}")
+        if contexts is None and ctx == 1 and cmd.get("dm_permission") is False:
+            raise LookupError(f"command {name!r} has dm_permission false")
+        types = cmd.get("integration_types") or [0]
+        missing = [k for k in owners if int(k) not in types]
+        if len(missing) == len(owners):
+            raise LookupError(
+                f"command {name!r} has integration_types {types}; interaction authorised by "
+                f"{sorted(owners)}"
             )
         return cmd
 
@@ -210,19 +285,22 @@ class InteractionBuilder:
         options: Mapping[str, OptionValue] | None = None,
         locale: str | None = None,
         focused: str | None = None,
+        context: Context | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
         """A CHAT_INPUT command: ``slash("reports setup", user="olivia", options={...})``.
 
         The first word is the command; a second word is a subcommand, or with three words a
         subcommand group then subcommand. With ``focused`` set, builds an autocomplete (type 4).
+        ``context="bot_dm"`` / ``"private_channel"`` (or a DM ``channel``) and
+        ``installed="user"`` build the interaction of a user-installed app (see ``_base``).
         """
-        channel = channel or self.world.guild_a.channel("general")
         itype = 4 if focused is not None else 2
-        payload = self._base(itype, user, channel, locale)
+        payload = self._base(itype, user, channel, locale, context=context, installed=installed)
         guild_id = int(payload["guild_id"]) if "guild_id" in payload else None
         invoker = self._invoker(payload)
         words = command.split()
-        cmd = self._command(words[0], 1, guild_id)
+        cmd = self._command(words[0], 1, guild_id, payload)
         resolved: dict[str, dict[str, Any]] = {}
         schema: list[dict[str, Any]] = list(cmd.get("options") or [])
         nesting: list[tuple[str, int]] = []
@@ -256,9 +334,19 @@ class InteractionBuilder:
         options: Mapping[str, OptionValue],
         focused: str,
         channel: Channel | None = None,
+        context: Context | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
         """An APPLICATION_COMMAND_AUTOCOMPLETE (type 4) for the ``focused`` option."""
-        return self.slash(command, user=user, channel=channel, options=options, focused=focused)
+        return self.slash(
+            command,
+            user=user,
+            channel=channel,
+            options=options,
+            focused=focused,
+            context=context,
+            installed=installed,
+        )
 
     def user_command(
         self,
@@ -268,12 +356,13 @@ class InteractionBuilder:
         target: User | str,
         channel: Channel | None = None,
         locale: str | None = None,
+        context: Context | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
         """A USER context-menu command (e.g. "Report user") on ``target``."""
-        channel = channel or self.world.guild_a.channel("general")
-        payload = self._base(2, user, channel, locale)
+        payload = self._base(2, user, channel, locale, context=context, installed=installed)
         guild_id = int(payload["guild_id"]) if "guild_id" in payload else None
-        cmd = self._command(name, 2, guild_id)
+        cmd = self._command(name, 2, guild_id, payload)
         resolved: dict[str, dict[str, Any]] = {}
         target_id = self._resolve(self.world.user(target), resolved, guild_id, None)
         payload["data"] = {
@@ -292,14 +381,23 @@ class InteractionBuilder:
         user: User | str,
         message: dict[str, Any],
         locale: str | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
-        """A MESSAGE context-menu command (e.g. "Report message") on a stored message."""
+        """A MESSAGE context-menu command (e.g. "Report message") on a stored message.
+
+        The interaction comes from the message's channel: a guild channel (context 0), the
+        bot's DM (1), or a DM / group DM between users (2, user install; post the message with
+        ``post_user_message(world.dm_between("carol", "alice"), "carol", ...)``). As on
+        Discord, ``resolved.messages`` carries the whole message (author, content, timestamp,
+        edited_timestamp, attachments metadata, no ``member``), which is all a bot ever gets
+        of a message in a DM it is not part of: fetching it answers 403 50001.
+        """
         channel = self.world.channel(int(message["channel_id"]))
         if channel is None:
             raise LookupError("message is not in a known channel")
-        payload = self._base(2, user, channel, locale)
+        payload = self._base(2, user, channel, locale, installed=installed)
         guild_id = int(payload["guild_id"]) if "guild_id" in payload else None
-        cmd = self._command(name, 3, guild_id)
+        cmd = self._command(name, 3, guild_id, payload)
         resolved_msg = {k: v for k, v in message.items() if k not in ("member",)}
         payload["data"] = {
             "id": cmd["id"],
@@ -319,10 +417,13 @@ class InteractionBuilder:
         component_type: int = 2,
         values: Sequence[Any] | None = None,
         locale: str | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
         """A MESSAGE_COMPONENT (type 3): a button click (2) or select (3, 5-8) with values."""
-        channel = self.world.channel(int(message["channel_id"]))
-        payload = self._base(3, user, channel, locale)
+        channel = self.world.channel(int(message["channel_id"])) or self.world.dm_channel_for(
+            self.world.user(user)
+        )
+        payload = self._base(3, user, channel, locale, installed=installed)
         guild_id = int(payload["guild_id"]) if "guild_id" in payload else None
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
@@ -349,6 +450,8 @@ class InteractionBuilder:
         message: dict[str, Any] | None = None,
         labels: bool = True,
         locale: str | None = None,
+        context: Context | None = None,
+        installed: Installed | None = None,
     ) -> dict[str, Any]:
         """A MODAL_SUBMIT (type 5). ``fields`` maps component custom_id to a text value or to a
         list of select values. With ``labels`` (default) each field is wrapped in a Label
@@ -356,8 +459,7 @@ class InteractionBuilder:
         rows (type 1, legacy TextInput-only modals)."""
         if channel is None and message is not None:
             channel = self.world.channel(int(message["channel_id"]))
-        channel = channel or self.world.guild_a.channel("general")
-        payload = self._base(5, user, channel, locale)
+        payload = self._base(5, user, channel, locale, context=context, installed=installed)
         comps: list[dict[str, Any]] = []
         for n, (cid, value) in enumerate(fields.items()):
             if isinstance(value, str):

@@ -171,4 +171,9 @@ def build_default_world() -> World:
     world.guilds[gb.id] = gb
     world.guild_a_id = ga.id
     world.guild_b_id = gb.id
+
+    # ---------------------------------------------------------------- private channels
+    # Outside any guild: a DM alice <-> carol and the group DM "study group" (alice, carol,
+    # ida). The bot is in neither; it reaches them only through user-installed commands.
+    _ = (world.dm_alice_carol, world.group_dm_study)
     return world

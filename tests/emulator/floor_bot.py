@@ -2,7 +2,9 @@
 
 Proves the emulator end to end and serves as the latency floor for benchmarks: one slash
 command ``/ping`` and one "Report message" message command, synced at startup, each answered
-immediately with an ephemeral message. Stores nothing.
+immediately with an ephemeral message. Stores nothing. Both commands are installable to servers
+and to user accounts and usable in servers, the bot's DM and DMs/group DMs between users
+(``allowed_installs`` / ``allowed_contexts``), so self-tests exercise user-install payloads.
 
 Env: DISCORD_TOKEN, DISCORD_API_BASE_URL (sets ``discord.http.Route.BASE``),
 DISCORD_GATEWAY_URL (sets ``DiscordWebSocket.DEFAULT_GATEWAY``), LOG_LEVEL.
@@ -37,12 +39,27 @@ def build_bot() -> commands.AutoShardedBot:
     )
 
     @bot.tree.command(name="ping", description="Check that the bot answers")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def ping(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
 
     @bot.tree.context_menu(name="Report message")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def report_message(interaction: discord.Interaction, message: discord.Message) -> None:
-        await interaction.response.send_message("Report received.", ephemeral=True)
+        text = "Report received."
+        if interaction.guild_id is None:
+            # Outside servers, echo what discord.py parsed so self-tests can check it.
+            c = interaction.context
+            ctx = [n for n in ("guild", "dm_channel", "private_channel") if getattr(c, n)]
+            owners = sorted(int(k) for k in interaction._integration_owners)
+            text += (
+                f" ctx={ctx} channel={type(interaction.channel).__name__}"
+                f" owners={owners} author={message.author.id} content={message.content!r}"
+                f" files={len(message.attachments)} by={interaction.user.id}"
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @bot.event
     async def setup_hook() -> None:

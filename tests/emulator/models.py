@@ -121,7 +121,13 @@ class Overwrite:
 
 @dataclass
 class Channel:
-    """A guild text channel (type 0), category (4) or DM (1, guild_id None)."""
+    """A guild text channel (type 0), category (4), DM (1) or group DM (3).
+
+    Private channels (DM, group DM) have no ``guild_id``. ``recipients`` lists the users in
+    them: for the bot's own DM with a user (``with_bot``) just that user, as Discord shows it
+    to the bot; for a DM between two users or a group DM, every user in it (the bot is not a
+    member of those, so it can only reach them through a user-installed command).
+    """
 
     id: int
     name: str | None
@@ -134,21 +140,47 @@ class Channel:
     nsfw: bool = False
     recipients: list[User] = field(default_factory=list)
     last_message_id: int | None = None
+    #: private channels only: True for the bot's own DM with ``recipients[0]``.
+    with_bot: bool = False
+    #: group DMs only: the user who created the group.
+    owner_id: int | None = None
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
 
-    def payload(self) -> dict[str, Any]:
-        if self.type == 1:
-            return {
+    @property
+    def is_private(self) -> bool:
+        """A DM or group DM (no guild, no permission overwrites)."""
+        return self.type in (1, 3)
+
+    def has_recipient(self, user: User | int) -> bool:
+        uid = user if isinstance(user, int) else user.id
+        return any(u.id == uid for u in self.recipients)
+
+    def payload(self, viewer: User | int | None = None) -> dict[str, Any]:
+        """The channel object. For private channels, ``viewer`` is left out of ``recipients``
+        (Discord lists the *other* people in a DM / group DM to whoever looks at it)."""
+        if self.is_private:
+            vid = viewer if isinstance(viewer, int) or viewer is None else viewer.id
+            others = [u for u in self.recipients if u.id != vid] or list(self.recipients)
+            data: dict[str, Any] = {
                 "id": str(self.id),
-                "type": 1,
+                "type": self.type,
                 "last_message_id": str(self.last_message_id) if self.last_message_id else None,
                 "flags": 0,
-                "recipients": [u.payload() for u in self.recipients],
+                "recipients": [u.payload() for u in others],
             }
-        data: dict[str, Any] = {
+            if self.type == 3:
+                data.update(
+                    {
+                        "name": self.name,
+                        "icon": None,
+                        "owner_id": str(self.owner_id or self.recipients[0].id),
+                    }
+                )
+            return data
+        data = {
             "id": str(self.id),
             "type": self.type,
             "name": self.name,
@@ -172,9 +204,11 @@ class Channel:
             )
         return data
 
-    def partial_payload(self, permissions: int | None = None) -> dict[str, Any]:
+    def partial_payload(
+        self, permissions: int | None = None, viewer: User | int | None = None
+    ) -> dict[str, Any]:
         """The partial channel Discord puts in interactions / resolved data."""
-        data = self.payload()
+        data = self.payload(viewer)
         if permissions is not None:
             data["permissions"] = str(permissions)
         return data

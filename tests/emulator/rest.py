@@ -77,6 +77,10 @@ def _channel(emu: Emulator, cid: int) -> Channel:
     ch = emu.world.channel(cid)
     if ch is None:
         raise fail(R.UNKNOWN_CHANNEL)
+    if not emu.world.bot_can_access(ch):
+        # A DM / group DM between other users: the bot is not a recipient (even when a
+        # user-installed command was used there, Discord gives it no access to the channel).
+        raise fail(R.MISSING_ACCESS)
     return ch
 
 
@@ -302,6 +306,9 @@ async def _publish(emu: Emulator, msg: dict[str, Any]) -> None:
     if int(msg.get("flags") or 0) & EPHEMERAL:
         return
     emu.world.store_message(msg)
+    ch = emu.world.channel(int(msg["channel_id"]))
+    if ch is not None and not emu.world.bot_can_access(ch):
+        return  # visible in a DM / group DM between users, but the bot gets no event there
     gid = msg.get("guild_id")
     await emu.gateway.dispatch("MESSAGE_CREATE", msg, int(gid) if gid else None)
 

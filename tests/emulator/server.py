@@ -186,8 +186,14 @@ class Emulator:
         content: str,
         attachments: list[Attachment] | None = None,
     ) -> dict[str, Any]:
-        """A user posts a message: stored in the world and dispatched as MESSAGE_CREATE."""
+        """A user posts a message: stored in the world and dispatched as MESSAGE_CREATE.
+
+        In a DM or group DM between users (``world.dm_between``, ``world.group_dm``) the
+        message is only stored: the bot is not in that channel and gets no event for it.
+        """
         msg = self.world.create_user_message(channel, author, content, attachments)
+        if not self.world.bot_can_access(channel):
+            return msg
         gid = msg.get("guild_id")
         await self.gateway.dispatch("MESSAGE_CREATE", msg, int(gid) if gid else None)
         return msg

@@ -185,6 +185,21 @@ class Spec:
         err = best_match(errors)
         return _describe(err, body)
 
+    def validate_schema(self, name: str, value: Any) -> str | None:
+        """Validate ``value`` against ``components/schemas/<name>`` (e.g. a response object
+        such as ``MessageResponse`` or ``PrivateChannelResponse`` that Discord also embeds in
+        gateway payloads); a readable error, or ``None`` if valid."""
+        key = ("SCHEMA", name, "")
+        if key not in self._validators:
+            if name not in self.doc["components"]["schemas"]:
+                raise KeyError(f"no schema {name!r} in the spec")
+            ref = {"$ref": f"{SPEC_URI}#/components/schemas/{_pointer_escape(name)}"}
+            self._validators[key] = Draft202012Validator(ref, registry=self.registry)
+        validator = self._validators[key]
+        assert validator is not None
+        errors = list(validator.iter_errors(value))
+        return _describe(best_match(errors), value) if errors else None
+
     def query_params(self, method: str, template: str) -> dict[str, Any]:
         op = self.doc["paths"][template].get(method.lower(), {})
         return {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}

@@ -238,6 +238,8 @@ class World:
         Does not dispatch MESSAGE_CREATE; use ``Emulator.post_user_message`` for that.
         """
         user = self.user(author)
+        if channel.is_private and not channel.has_recipient(user) and user.id != self.bot_user.id:
+            raise ValueError(f"{user.username} is not in private channel {channel.id}")
         atts = [self.attachment_payload(a, channel.id) for a in attachments or []]
         payload = self.message_payload(
             channel=channel, author=user, content=content, attachments=atts
@@ -253,12 +255,67 @@ class World:
         return self.messages.get(channel_id, {}).get(message_id)
 
     def dm_channel_for(self, user: User) -> Channel:
+        """The bot's own DM with ``user`` (created on first use, like POST /users/@me/channels)."""
         for ch in self.dm_channels.values():
-            if ch.recipients and ch.recipients[0].id == user.id:
+            if ch.with_bot and ch.recipients and ch.recipients[0].id == user.id:
                 return ch
-        ch = Channel(id=self.ids.now(), name=None, type=1, recipients=[user])
+        ch = Channel(id=self.ids.now(), name=None, type=1, recipients=[user], with_bot=True)
         self.dm_channels[ch.id] = ch
         return ch
+
+    def dm_between(self, a: User | str, b: User | str) -> Channel:
+        """The DM (type 1) between two users, created on first use. The bot is not in it: it
+        sees it only through interactions of a user-installed command (context 2)."""
+        ua, ub = self.user(a), self.user(b)
+        if self.bot_user.id in (ua.id, ub.id):
+            return self.dm_channel_for(ub if ua.id == self.bot_user.id else ua)
+        for ch in self.dm_channels.values():
+            if ch.type == 1 and not ch.with_bot and {u.id for u in ch.recipients} == {ua.id, ub.id}:
+                return ch
+        ch = Channel(id=self.ids.now(), name=None, type=1, recipients=[ua, ub])
+        self.dm_channels[ch.id] = ch
+        return ch
+
+    def group_dm(self, owner: User | str, *others: User | str, name: str | None = None) -> Channel:
+        """The group DM (type 3) among ``owner`` and ``others`` (found by its exact member set,
+        else created with ``owner`` as its owner). The bot is not a member."""
+        users = [self.user(owner), *(self.user(o) for o in others)]
+        ids = {u.id for u in users}
+        for ch in self.dm_channels.values():
+            if ch.type == 3 and {u.id for u in ch.recipients} == ids:
+                return ch
+        ch = Channel(id=self.ids.now(), name=name, type=3, recipients=users, owner_id=users[0].id)
+        self.dm_channels[ch.id] = ch
+        return ch
+
+    def bot_can_access(self, channel: Channel) -> bool:
+        """Whether the bot is in a private channel (its own DMs only; Discord answers 50001
+        Missing Access for DMs and group DMs between other users). Guild channels: True here,
+        permissions decide."""
+        if not channel.is_private:
+            return True
+        return channel.with_bot or channel.has_recipient(self.bot_user)
+
+    def mutual_guilds(self, a: User | str, b: User | str) -> list[Guild]:
+        """Guilds the bot is in where both users are members (what a bot can learn through
+        GET /guilds/{id}/members/{user_id}; Discord has no endpoint that answers it directly)."""
+        ua, ub = self.user(a), self.user(b)
+        return [
+            g
+            for g in self.guilds.values()
+            if self.bot_user.id in g.members and ua.id in g.members and ub.id in g.members
+        ]
+
+    @property
+    def dm_alice_carol(self) -> Channel:
+        """Cast DM between alice and carol (they share Harbour only)."""
+        return self.dm_between("alice", "carol")
+
+    @property
+    def group_dm_study(self) -> Channel:
+        """Cast group DM "study group" owned by alice, with carol (Harbour) and ida
+        (Lighthouse)."""
+        return self.group_dm("alice", "carol", "ida", name="study group")
 
 
 def _role(world: World, name: str, perms: int, position: int, **kw: Any) -> Role:
