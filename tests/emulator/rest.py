@@ -232,7 +232,8 @@ def _store_commands(emu: Emulator, body: list[dict[str, Any]], guild_id: int | N
             "default_member_permissions": raw.get("default_member_permissions"),
             "dm_permission": raw.get("dm_permission", True),
             "nsfw": raw.get("nsfw", False),
-            "integration_types": raw.get("integration_types", [0]),
+            # Discord fills in the application's default install (guild) when omitted/null.
+            "integration_types": raw.get("integration_types") or [0],
             "contexts": raw.get("contexts"),
             "name_localizations": raw.get("name_localizations"),
             "description_localizations": raw.get("description_localizations"),

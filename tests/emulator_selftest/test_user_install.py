@@ -307,3 +307,29 @@ async def test_floor_bot_user_install_end_to_end(emulator: Emulator, floor_bot: 
             for p in session.buffer
             if p.get("t") == "MESSAGE_CREATE"
         )
+
+
+async def test_null_install_fields_default_like_discord(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    """discord.py sends ``integration_types: null`` / ``contexts: null`` for commands without
+    allowed_installs / allowed_contexts: stored as the guild install, offered per dm_permission."""
+    body = [
+        {
+            "name": "report",
+            "type": 1,
+            "description": "x",
+            "dm_permission": False,
+            "integration_types": None,
+            "contexts": None,
+        }
+    ]
+    async with http.put(f"applications/{emulator.world.application_id}/commands", json=body) as r:
+        (cmd,) = await r.json()
+    assert (cmd["integration_types"], cmd["contexts"]) == ([0], None)
+    assert load_spec().validate_schema("ApplicationCommandResponse", cmd) is None
+    emulator.build.slash("report", user="alice")  # in a guild: fine
+    with pytest.raises(LookupError):
+        emulator.build.slash("report", user="alice", context="bot_dm")
+    with pytest.raises(LookupError):
+        emulator.build.slash("report", user="alice", installed="user")
