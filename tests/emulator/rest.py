@@ -198,8 +198,14 @@ def _application(emu: Emulator) -> dict[str, Any]:
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "approximate_guild_count": len(world.guilds),
-        "install_params": None,
-        "integration_types_config": {"0": {}},
+        # No "install_params": Discord omits it when no in-app authorization link is set.
+        "integration_types_config": {str(t): {} for t in world.install_types},
+        "flags_new": str(1 << 23),
+        "role_connections_verification_url": None,
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["applications.commands", "bot"],
     }
 
 

@@ -49,6 +49,9 @@ class World:
     guild_b_id: int = 0
     token: str = FAKE_TOKEN
     owner_user_id: int | None = None
+    #: installation types enabled for the application (developer portal "Installation"):
+    #: 0 guild install, 1 user install; shown in ``integration_types_config``.
+    install_types: tuple[int, ...] = (0, 1)
 
     # -- lookups -----------------------------------------------------------------------------
     @property

@@ -333,3 +333,12 @@ async def test_null_install_fields_default_like_discord(
         emulator.build.slash("report", user="alice", context="bot_dm")
     with pytest.raises(LookupError):
         emulator.build.slash("report", user="alice", installed="user")
+
+
+async def test_application_lists_both_install_types(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    async with http.get("applications/@me") as r:
+        app = await r.json()
+    assert sorted(app["integration_types_config"]) == ["0", "1"]
+    assert load_spec().validate_schema("PrivateApplicationResponse", app) is None
