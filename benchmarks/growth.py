@@ -46,13 +46,13 @@ from benchmarks._common import (
     snowflake,
     verify_database,
 )
-from core.clock import FakeClock
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
 from core.reasons import Reason
 from core.service import ReportAccepted, ReportService
 from storage.codec import to_db
 from storage.sqlite import SqliteStore
+from tests.fakes import FakeClock
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HISTORY = timedelta(days=365)

@@ -1,13 +1,14 @@
-"""Shared builders for unit tests: a real store on a temporary file and a fake clock."""
+"""Shared builders for unit tests: submissions, a fake clock, and direct database counts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from core.clock import FakeClock
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.reasons import Reason
 from core.snowflakes import snowflake_at
+from tests.fakes import FakeClock
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -50,3 +51,19 @@ def submission(
 
 def clock() -> FakeClock:
     return FakeClock(START)
+
+
+async def count_rows(store: Any, table: str, guild_id: int | None = None) -> int:
+    """Rows in `table` (of one guild if given), read with plain SQL in the store's own read
+    path, on either backend: the production repositories have no count-everything query."""
+    sql = f"SELECT COUNT(*) FROM {table}"
+    params: tuple[int, ...] = ()
+    if guild_id is not None:
+        sql, params = sql + " WHERE guild_id = ?", (guild_id,)
+
+    async def run(tx: Any) -> int:
+        row = await tx.reports._db.fetch_one(sql, params)
+        return int(row[0])
+
+    count: int = await store.read(run)
+    return count

@@ -14,6 +14,7 @@ from storage import UnsupportedDatabaseURL, open_store, sqlite_path
 from storage.migrate import available_migrations
 from storage.sql import AwaitedOutsideStorage
 from storage.sqlite import SqliteStore
+from tests.helpers import count_rows
 
 
 @pytest.fixture
@@ -135,5 +136,5 @@ def test_database_url_forms(tmp_path: Path):
 
 async def test_open_store_in_memory():
     store = await open_store("sqlite://:memory:")
-    assert await store.read(lambda tx: tx.reports.count_all()) == 0
+    assert await count_rows(store, "reports") == 0
     await store.close()
