@@ -171,11 +171,6 @@ class SqliteStore(LocalLeases):
             raise
         return outcomes
 
-    async def schema_version(self) -> int:
-        async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
     async def close(self) -> None:
         """Let queued transactions commit, then close the connection."""
         if self._writer is not None and not self._writer.done():

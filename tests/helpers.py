@@ -53,17 +53,24 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-async def count_rows(store: Any, table: str, guild_id: int | None = None) -> int:
-    """Rows in `table` (of one guild if given), read with plain SQL in the store's own read
-    path, on either backend: the production repositories have no count-everything query."""
-    sql = f"SELECT COUNT(*) FROM {table}"
-    params: tuple[int, ...] = ()
-    if guild_id is not None:
-        sql, params = sql + " WHERE guild_id = ?", (guild_id,)
+async def scalar(store: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """The first column of the first row of `sql` (`?` placeholders), run in the store's own
+    read path on either backend: for tests that check the database beside the repositories."""
 
-    async def run(tx: Any) -> int:
+    async def run(tx: Any) -> Any:
         row = await tx.reports._db.fetch_one(sql, params)
-        return int(row[0])
+        return None if row is None else row[0]
 
-    count: int = await store.read(run)
-    return count
+    return await store.read(run)
+
+
+async def count_rows(store: Any, table: str, guild_id: int | None = None) -> int:
+    """Rows in `table` (of one guild if given)."""
+    if guild_id is None:
+        return int(await scalar(store, f"SELECT COUNT(*) FROM {table}"))
+    return int(await scalar(store, f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild_id,)))
+
+
+async def schema_version(store: Any) -> int:
+    """The newest migration applied to the store's database (0 for none)."""
+    return int(await scalar(store, "SELECT COALESCE(MAX(version), 0) FROM schema_version"))

@@ -14,7 +14,7 @@ from storage import UnsupportedDatabaseURL, open_store, sqlite_path
 from storage.migrate import available_migrations
 from storage.sql import AwaitedOutsideStorage
 from storage.sqlite import SqliteStore
-from tests.helpers import count_rows
+from tests.helpers import count_rows, schema_version
 
 
 @pytest.fixture
@@ -29,10 +29,10 @@ async def test_migrates_from_empty_and_is_idempotent(tmp_path: Path):
     path = tmp_path / "nested" / "dir" / "vigil.db"
     first = await SqliteStore.open(path)
     latest = available_migrations()[-1].number
-    assert await first.schema_version() == latest
+    assert await schema_version(first) == latest
     await first.close()
     again = await SqliteStore.open(path)
-    assert await again.schema_version() == latest
+    assert await schema_version(again) == latest
     await again.close()
     async with (
         aiosqlite.connect(path) as conn,
