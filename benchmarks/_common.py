@@ -7,11 +7,13 @@ pragmas, `core.policy` for validation), so the baselines insert exactly what the
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import platform
 import random
 import sqlite3
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +118,8 @@ def make_workload(
     reasons = list(REASON_WEIGHTS)
     reason_weights = list(REASON_WEIGHTS.values())
     sources = list(ReportSource)
+    # The guild's channels, as the cog passes them: a link must point into one of them.
+    channels = frozenset(snowflake(500 + c) for c in range(20))
     out: list[ReportSubmission] = []
     for i in range(n):
         guild_id, target = rng.choices(target_users, weights)[0]
@@ -133,6 +137,7 @@ def make_workload(
                 source=rng.choice(sources),
                 details=details_text(rng),
                 message_link=link,
+                guild_channel_ids=channels,
             )
         )
     return out
@@ -254,3 +259,21 @@ def command_line() -> str:
     module = sys.argv[0]
     name = Path(module).stem
     return " ".join([f"python -m benchmarks.{name}", *sys.argv[1:]])
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile (`q` in 0..1); NaN for no values. Sorts a copy."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def db_rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of `sql` from a benchmark's SQLite file, read-only, on a connection of its own (the
+    bot under test may be writing to it)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

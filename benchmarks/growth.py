@@ -43,16 +43,17 @@ from benchmarks._common import (
     details_text,
     guild_ids,
     machine,
+    quantile,
     snowflake,
     verify_database,
 )
-from core.clock import FakeClock
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
 from core.reasons import Reason
 from core.service import ReportAccepted, ReportService
 from storage.codec import to_db
 from storage.sqlite import SqliteStore
+from tests.fakes import FakeClock
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HISTORY = timedelta(days=365)
@@ -235,11 +236,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def measure(
     path: Path, n: int, submits: int, warmup: int, round_no: int = 0
 ) -> dict[str, Any]:
@@ -311,9 +307,9 @@ async def measure(
         "stored": stored,
         "submits": len(timings),
         "median_ms": statistics.median(timings) * 1000,
-        "p95_ms": _percentile(timings, 0.95) * 1000,
+        "p95_ms": quantile(timings, 0.95) * 1000,
         "sql_median_us": statistics.median(sql_times) * 1e6,
-        "sql_p95_us": _percentile(sql_times, 0.95) * 1e6,
+        "sql_p95_us": quantile(sql_times, 0.95) * 1e6,
         "cases_opened": opened,
         "maxrss_mib": maxrss_mib,
         "db_mib": sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20,

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks._common import make_workload
-from benchmarks.storage import bench_prototype, bench_service
+from benchmarks.storage import bench_service, bench_writer_thread
 
 
 async def main_async(args: argparse.Namespace) -> int:
     subs = make_workload(args.reports)
     with tempfile.TemporaryDirectory(prefix="vigil-profile-") as tmp:
         path = Path(tmp) / "profile.db"
-        if args.prototype:
-            result = await bench_prototype(path, subs, args.concurrency, args.synchronous, 256)
+        if args.writer_thread:
+            result = await bench_writer_thread(path, subs, args.concurrency, args.synchronous)
         else:
             result = await bench_service(path, subs, args.concurrency, args.synchronous)
     print(f"{result.name}: {result.rate:,.0f} reports/s {result.note} {result.problems or ''}")
@@ -34,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
-    parser.add_argument("--prototype", action="store_true", help="profile the prototype instead")
+    parser.add_argument(
+        "--writer-thread", action="store_true", help="profile the writer-thread limit instead"
+    )
     return asyncio.run(main_async(parser.parse_args(argv)))
 
 

@@ -11,10 +11,11 @@ For each synchronous setting, on fresh temporary databases created by `SqliteSto
 * naive aiosqlite: the same rows, `await execute(INSERT)` then `await commit()` per row;
 * service: `ReportService.submit` (validation, rate limit, tally, threshold decision, case
   and outbox writes) called by C concurrent coroutines, each acknowledged after its commit;
-* prototype (benchmarks/prototype_group_commit.py): the same transaction body run on one
-  writer thread, either one transaction per report or group-committed.
+* writer-thread limit (benchmarks/writer_thread_limit.py): the same transaction body as bare
+  sqlite3 calls on a dedicated writer thread with group commit: what the service's design can
+  reach without its layers, the limit the service is compared with.
 
-After each service/prototype run the database is re-read by a fresh connection: every
+After each service/limit run the database is re-read by a fresh connection: every
 acknowledged report must be stored, at most one active case per target, no report left
 outside an active case, every case in the alert outbox. `--smoke` runs a tiny workload and
 exits 1 on any correctness failure; it never judges speed.
@@ -45,7 +46,7 @@ from benchmarks._common import (
     report_row,
     verify_database,
 )
-from benchmarks.prototype_group_commit import GroupCommitReportService, GroupCommitWriter
+from benchmarks.writer_thread_limit import WriterThread, WriterThreadReportService
 from core.clock import SystemClock
 from core.models import ReportSubmission
 from core.policy import Refusal
@@ -141,31 +142,22 @@ async def bench_service(
     return Result("service (ReportService + SqliteStore)", len(subs), elapsed, problems, note)
 
 
-async def bench_prototype(
-    path: Path,
-    subs: Sequence[ReportSubmission],
-    concurrency: int,
-    synchronous: str,
-    max_batch: int,
+async def bench_writer_thread(
+    path: Path, subs: Sequence[ReportSubmission], concurrency: int, synchronous: str
 ) -> Result:
     await create_schema(path, synchronous)
-    writer = GroupCommitWriter(path, synchronous, max_batch=max_batch)
+    writer = WriterThread(path, synchronous)
     writer.start()
     try:
-        service = GroupCommitReportService(writer, SystemClock())
+        service = WriterThreadReportService(writer, SystemClock())
         elapsed, acked, problems = await drive(service.submit, subs, concurrency)
     finally:
         await writer.close()
     problems += verify_database(path, acked, expected_rows=len(subs))
     if len(acked) != len(subs):
         problems.append(f"{len(subs)} submitted but {len(acked)} acknowledged")
-    if max_batch == 1:
-        name = "prototype: 1 txn per report, 1 thread hop"
-        note = ""
-    else:
-        name = "prototype: group commit, writer thread"
-        note = f"mean batch {writer.stats.mean_batch:.1f}, max {writer.stats.largest_batch}"
-    return Result(name, len(subs), elapsed, problems, note)
+    note = f"mean batch {writer.stats.mean_batch:.1f}, max {writer.stats.largest_batch}"
+    return Result("limit: writer thread + group commit", len(subs), elapsed, problems, note)
 
 
 async def run_mode(
@@ -173,7 +165,7 @@ async def run_mode(
     subs: Sequence[ReportSubmission],
     concurrency: int,
     synchronous: str,
-    prototype: bool,
+    limit: bool,
 ) -> list[Result]:
     now = datetime.now(UTC)
     rows = [report_row(sub, now) for sub in subs]
@@ -190,10 +182,9 @@ async def run_mode(
     results.append(
         await bench_service(workdir / f"service-{tag}.db", subs, concurrency, synchronous)
     )
-    if prototype:
-        for max_batch in (1, 256):
-            path = workdir / f"prototype-{max_batch}-{tag}.db"
-            results.append(await bench_prototype(path, subs, concurrency, synchronous, max_batch))
+    if limit:
+        path = workdir / f"writer-thread-{tag}.db"
+        results.append(await bench_writer_thread(path, subs, concurrency, synchronous))
     return results
 
 
@@ -222,7 +213,7 @@ async def main_async(args: argparse.Namespace) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="vigil-bench-", dir=args.dir) as tmp:
         for mode in modes:
-            results = await run_mode(Path(tmp), subs, args.concurrency, mode, not args.no_prototype)
+            results = await run_mode(Path(tmp), subs, args.concurrency, mode, not args.no_limit)
             print_table(mode, args.reports, args.concurrency, results)
             failed = failed or any(r.problems for r in results)
     if failed:
@@ -238,7 +229,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=64, help="concurrent submitters")
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL", "both"], default="both")
     parser.add_argument("--targets", type=int, default=100, help="distinct reported members")
-    parser.add_argument("--no-prototype", action="store_true", help="skip the prototype rows")
+    parser.add_argument("--no-limit", action="store_true", help="skip the writer-thread limit row")
     parser.add_argument("--dir", default=None, help="where temporary databases go")
     parser.add_argument("--smoke", action="store_true", help="tiny run, correctness only")
     args = parser.parse_args(argv)

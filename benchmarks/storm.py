@@ -49,7 +49,6 @@ import re
 import resource
 import shutil
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -62,8 +61,9 @@ from typing import Any
 
 from aiohttp import web
 
-from benchmarks._common import details_text, machine
+from benchmarks._common import db_rows, details_text, machine, quantile
 from core.reasons import Reason
+from tests.e2e.conftest import alert_text
 from tests.emulator import BotProcess, Emulator, Member, User, World, build_default_world
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.server import API_PREFIX
@@ -273,13 +273,6 @@ def self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def quantile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile of already sorted values."""
-    if not sorted_values:
-        return math.nan
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
-
-
 @dataclass(slots=True)
 class RunResult:
     bot: str  # "vigil" or "floor"
@@ -349,22 +342,6 @@ async def wait_answers(records: list[InteractionRecord], within: float) -> None:
     pending = [r.callback for r in records if not r.callback.done()]
     if pending:
         await asyncio.wait([asyncio.shield(f) for f in pending], timeout=within)
-
-
-def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def alert_text(message: dict[str, Any]) -> str:
-    parts = [message.get("content") or ""]
-    for embed in message.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [f["name"] + "\n" + f["value"] for f in embed.get("fields") or []]
-    return "\n".join(parts)
 
 
 async def settle(emu: Emulator, db: Path, expected_alerts: int, limit: float = 60.0) -> float:

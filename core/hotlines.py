@@ -307,37 +307,6 @@ class HotlineDirectory:
     def get(self, entry_id: str) -> HotlineEntry | None:
         return self._by_id.get(entry_id)
 
-    def search_countries(self, query: str, limit: int = 25) -> list[Country]:
-        """Countries matching ``query`` by code, name or alias, best match first."""
-        if limit <= 0:
-            return []
-        q = query.strip().casefold()
-        if not q:
-            ranked = sorted(
-                self._sorted_countries, key=lambda c: (not c.covered, c.name.casefold())
-            )
-            return ranked[:limit]
-        scored: list[tuple[int, str, Country]] = []
-        for c in self._sorted_countries:
-            names = [c.name.casefold(), *(a.casefold() for a in c.aliases)]
-            if c.code.casefold() == q:
-                rank = 0
-            elif any(n == q for n in names):
-                rank = 1
-            elif names[0].startswith(q):
-                rank = 2
-            elif any(n.startswith(q) for n in names[1:]):
-                rank = 3
-            elif any(w.startswith(q) for n in names for w in n.split()):
-                rank = 4
-            elif any(q in n for n in names):
-                rank = 5
-            else:
-                continue
-            scored.append((rank, c.name.casefold(), c))
-        scored.sort(key=lambda t: (t[0], t[1]))
-        return [c for _, _, c in scored[:limit]]
-
     def _is_eu(self, code: str | None) -> bool:
         c = self._countries.get(code) if code else None
         return bool(c and c.eu)

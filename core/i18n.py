@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -53,42 +52,6 @@ FALLBACKS: Mapping[str, str] = MappingProxyType({"es_419": "es"})
 """A catalogue's closer fallback before English: a message not yet translated for Latin America
 is better read in Spanish from Spain than in English (tests still require every key in each)."""
 
-DISCORD_LOCALE_CODES: tuple[str, ...] = (
-    "id",
-    "da",
-    "de",
-    "en-GB",
-    "en-US",
-    "es-ES",
-    "es-419",
-    "fr",
-    "hr",
-    "it",
-    "lt",
-    "hu",
-    "nl",
-    "no",
-    "pl",
-    "pt-BR",
-    "ro",
-    "fi",
-    "sv-SE",
-    "vi",
-    "tr",
-    "cs",
-    "el",
-    "bg",
-    "ru",
-    "uk",
-    "hi",
-    "th",
-    "zh-CN",
-    "ja",
-    "zh-TW",
-    "ko",
-)
-"""Every locale Discord sends (its documented list); the rest fall back to English."""
-
 
 def catalogue_locale(locale: str | None) -> str:
     """The catalogue for a Discord (or catalogue) locale code; English when there is none."""
@@ -107,11 +70,6 @@ def catalogue_locale(locale: str | None) -> str:
         if code.split("_", 1)[0] == base:
             return code
     return DEFAULT_LANGUAGE
-
-
-def placeholders(template: str) -> frozenset[str]:
-    """The named ``{placeholders}`` of a message."""
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 def _locales_dir() -> Traversable:
@@ -164,13 +122,6 @@ class Catalogue:
             loaded[language] = MappingProxyType(messages)
             data[language] = MappingProxyType(texts)
         return cls(MappingProxyType(loaded), MappingProxyType(data))
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(self.messages)
-
-    def keys(self, language: str = DEFAULT_LANGUAGE) -> frozenset[str]:
-        return frozenset(self.messages.get(language, {}))
 
     def get(self, key: str, language: str) -> str | None:
         """The untranslated template of ``key`` in exactly ``language``, or None."""

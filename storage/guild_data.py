@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.models import AlertCleanup, ErasedCase, PurgeCounts
-from storage.codec import from_db, to_db
+from storage.codec import to_db
 from storage.sql import Executor
 
 
@@ -133,12 +133,6 @@ class GuildDataRepository:
         )
         return [int(row[0]) for row in rows]
 
-    async def departed_at(self, guild_id: int) -> datetime | None:
-        row = await self._db.fetch_one(
-            "SELECT left_at FROM departed_guilds WHERE guild_id = ?", (guild_id,)
-        )
-        return from_db(row[0]) if row else None
-
     async def record_notice(self, guild_id: int, problem: str, now: datetime) -> bool:
         """True if this problem had not been announced to this guild yet."""
         changed = await self._db.execute(
@@ -150,12 +144,6 @@ class GuildDataRepository:
 
     async def clear_notices(self, guild_id: int) -> None:
         await self._db.execute("DELETE FROM delivery_notices WHERE guild_id = ?", (guild_id,))
-
-    async def erasure_count(self, guild_id: int) -> int:
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM erasures WHERE guild_id = ?", (guild_id,)
-        )
-        return int(row[0]) if row else 0
 
     async def _queue_cleanup(self, where: str, params: tuple[object, ...], stamp: str) -> None:
         """In the purge's transaction: the purged cases' alert messages, to delete from Discord

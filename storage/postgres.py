@@ -169,10 +169,6 @@ class PostgresStore:
         await conn.close()
         return False
 
-    async def schema_version(self) -> int:
-        async with self._pool.acquire() as conn:
-            return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
-
     async def close(self) -> None:
         for conn in self._leaders.values():
             await conn.close()

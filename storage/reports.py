@@ -177,10 +177,3 @@ class ReportRepository:
                 (guild_id, target_id),
             )
         )
-
-    async def count_all(self, guild_id: int | None = None) -> int:
-        if guild_id is None:
-            return int(await self._scalar("SELECT COUNT(*) FROM reports", ()))
-        return int(
-            await self._scalar("SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,))
-        )

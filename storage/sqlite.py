@@ -32,26 +32,43 @@ MAX_BATCH = 256
 TransactionFn = Callable[[StoreUnitOfWork], Coroutine[Any, Any, Any]]
 
 
+async def in_driver_thread(
+    conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Run `work(raw)` on aiosqlite's own connection thread, with its raw sqlite3 connection.
+
+    The ONE place Vigil touches aiosqlite's private API: `Connection._execute` (queue a
+    callable for the connection's thread, await its result; aiosqlite's own backup() and
+    iterdump() use it) and `Connection._conn` (the sqlite3 connection, only safe to use in that
+    thread). A whole transaction then costs one thread hop instead of one per statement, and
+    it is ordered with every other aiosqlite call on the connection (one queue, one thread).
+    Private API, hence the version range in pyproject.toml; tests/storage/
+    test_aiosqlite_contract.py fails loudly if a new aiosqlite changes any of this.
+    """
+    result: T = await conn._execute(lambda: work(conn._conn))  # type: ignore[no-untyped-call]
+    return result
+
+
 class SqliteExecutor:
     """Blocking sqlite3 calls behind async signatures; only ever run in the database thread."""
 
     dialect = "sqlite"
 
-    def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
-        self._connection = connection
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self._connection().execute(sql, params).fetchone()
+        row: Row | None = self._raw.execute(sql, params).fetchone()
         return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._connection().execute(sql, params).fetchall()
+        return self._raw.execute(sql, params).fetchall()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        return self._connection().execute(sql, params).rowcount
+        return self._raw.execute(sql, params).rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        rows = self._connection().execute(sql, params).fetchall()
+        rows = self._raw.execute(sql, params).fetchall()
         return int(rows[0][0])
 
 
@@ -64,12 +81,13 @@ def _create_private_file(path: Path) -> None:
 
 
 class SqliteStore(LocalLeases):
-    def __init__(self, conn: aiosqlite.Connection, path: Path | None) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None
+    ) -> None:
+        """`raw` is `conn`'s sqlite3 connection, for use only inside `in_driver_thread`."""
         self._conn = conn
         self.path = path
-        # aiosqlite runs everything on its own thread; `_conn` there is the sqlite3 connection.
-        executor = SqliteExecutor(lambda: conn._conn)
-        self._uow = build_unit_of_work(executor)
+        self._uow = build_unit_of_work(SqliteExecutor(raw))
         self._queue: list[tuple[TransactionFn, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # commits so far; a benchmark divides transactions by this
@@ -90,7 +108,7 @@ class SqliteStore(LocalLeases):
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
         await migrate(conn)
-        return cls(conn, path)
+        return cls(conn, await in_driver_thread(conn, lambda raw: raw), path)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` in a transaction; returns once it is committed (durable)."""
@@ -102,24 +120,15 @@ class SqliteStore(LocalLeases):
 
     async def read(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` (reads only) in the database thread."""
-        return await self._in_thread(lambda: run_to_completion(fn(self._uow)))
-
-    async def _in_thread(self, work: Callable[[], T]) -> T:
-        """Run `work` on aiosqlite's connection thread (the only thread that may touch it).
-
-        `Connection._execute` is aiosqlite's own way of doing this (its backup() and
-        iterdump() use it); it is not public, hence the version range in pyproject.toml.
-        """
-        result: T = await self._conn._execute(work)  # type: ignore[no-untyped-call]
-        return result
+        return await in_driver_thread(self._conn, lambda _raw: run_to_completion(fn(self._uow)))
 
     async def _drain(self) -> None:
         while self._queue:
             batch = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]
             try:
-                outcomes = await self._in_thread(
-                    functools.partial(self._run_batch, [fn for fn, _ in batch])
+                outcomes = await in_driver_thread(
+                    self._conn, functools.partial(self._run_batch, [fn for fn, _ in batch])
                 )
             except BaseException as error:  # the COMMIT itself failed: nothing in it is durable
                 for _, future in batch:
@@ -137,9 +146,10 @@ class SqliteStore(LocalLeases):
                 else:
                     future.set_exception(value)
 
-    def _run_batch(self, fns: list[TransactionFn]) -> list[tuple[bool, Any]]:
+    def _run_batch(
+        self, fns: list[TransactionFn], raw: sqlite3.Connection
+    ) -> list[tuple[bool, Any]]:
         """In the database thread: one transaction, a savepoint per caller."""
-        raw: sqlite3.Connection = self._conn._conn
         raw.execute("BEGIN IMMEDIATE")
         outcomes: list[tuple[bool, Any]] = []
         try:
@@ -160,11 +170,6 @@ class SqliteStore(LocalLeases):
                 raw.execute("ROLLBACK")
             raise
         return outcomes
-
-    async def schema_version(self) -> int:
-        async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     async def close(self) -> None:
         """Let queued transactions commit, then close the connection."""

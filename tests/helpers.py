@@ -1,13 +1,14 @@
-"""Shared builders for unit tests: a real store on a temporary file and a fake clock."""
+"""Shared builders for unit tests: submissions, a fake clock, and direct database counts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from core.clock import FakeClock
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.reasons import Reason
 from core.snowflakes import snowflake_at
+from tests.fakes import FakeClock
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -50,3 +51,26 @@ def submission(
 
 def clock() -> FakeClock:
     return FakeClock(START)
+
+
+async def scalar(store: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """The first column of the first row of `sql` (`?` placeholders), run in the store's own
+    read path on either backend: for tests that check the database beside the repositories."""
+
+    async def run(tx: Any) -> Any:
+        row = await tx.reports._db.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    return await store.read(run)
+
+
+async def count_rows(store: Any, table: str, guild_id: int | None = None) -> int:
+    """Rows in `table` (of one guild if given)."""
+    if guild_id is None:
+        return int(await scalar(store, f"SELECT COUNT(*) FROM {table}"))
+    return int(await scalar(store, f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild_id,)))
+
+
+async def schema_version(store: Any) -> int:
+    """The newest migration applied to the store's database (0 for none)."""
+    return int(await scalar(store, "SELECT COALESCE(MAX(version), 0) FROM schema_version"))

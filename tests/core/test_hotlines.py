@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.guidance import search_countries
 from core.hotlines import DEFAULT_PATH, Category, HotlineDirectory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -345,18 +346,18 @@ def test_platform_entries(directory: HotlineDirectory) -> None:
 
 
 def test_search_countries_by_code_and_name(directory: HotlineDirectory) -> None:
-    assert directory.search_countries("gb")[0].code == "GB"
-    assert directory.search_countries("uk")[0].code == "GB"
-    assert directory.search_countries("united")[0].code in {"GB", "US", "AE"}
-    assert {"GB", "US", "AE"} <= {c.code for c in directory.search_countries("united")}
-    assert directory.search_countries("GERM")[0].code == "DE"
-    assert directory.search_countries("zealand")[0].code == "NZ"
-    assert directory.search_countries("de")[0].code == "DE"
-    assert directory.search_countries("zzzz") == []
-    assert len(directory.search_countries("", limit=25)) == 25
-    assert directory.search_countries("", limit=25)[0].covered
-    assert len(directory.search_countries("a", limit=3)) == 3
-    assert directory.search_countries("a", limit=0) == []
+    assert search_countries(directory, "gb")[0].code == "GB"
+    assert search_countries(directory, "uk")[0].code == "GB"
+    assert search_countries(directory, "united")[0].code in {"GB", "US", "AE"}
+    assert {"GB", "US", "AE"} <= {c.code for c in search_countries(directory, "united")}
+    assert search_countries(directory, "GERM")[0].code == "DE"
+    assert search_countries(directory, "zealand")[0].code == "NZ"
+    assert search_countries(directory, "de")[0].code == "DE"
+    assert search_countries(directory, "zzzz") == []
+    assert len(search_countries(directory, "", limit=25)) == 25
+    assert search_countries(directory, "", limit=25)[0].covered
+    assert len(search_countries(directory, "a", limit=3)) == 3
+    assert search_countries(directory, "a", limit=0) == []
 
 
 # --------------------------------------------------------------------------- malformed input
@@ -616,4 +617,4 @@ def test_ukraine_police_number_comes_first(directory: HotlineDirectory) -> None:
 def test_own_language_aliases_find_the_country(
     directory: HotlineDirectory, query: str, code: str
 ) -> None:
-    assert directory.search_countries(query)[0].code == code
+    assert search_countries(directory, query)[0].code == code

@@ -208,7 +208,7 @@ def _placeholder_values(template: str) -> dict[str, str]:
 
 def _rendered(language: str) -> Iterator[tuple[str, str]]:
     """(where, text) for everything Vigil can say to a reader in ``language``."""
-    for key in sorted(CATALOGUE.keys(DEFAULT_LANGUAGE)):
+    for key in sorted(CATALOGUE.messages[DEFAULT_LANGUAGE]):
         template = CATALOGUE.template(key, language)
         yield key, template.format(**_placeholder_values(template))
     countries: list[str | None] = [None, *(c.code for c in DIRECTORY.countries())]
@@ -226,7 +226,7 @@ def _rendered(language: str) -> Iterator[tuple[str, str]]:
 def _english_phrases(language: str) -> set[tuple[str, str]]:
     """English word pairs a translation into ``language`` must not contain."""
     pairs: set[tuple[str, str]] = set()
-    for key in CATALOGUE.keys(DEFAULT_LANGUAGE):
+    for key in CATALOGUE.messages[DEFAULT_LANGUAGE]:
         pairs |= _english_pairs(CATALOGUE.template(key, DEFAULT_LANGUAGE))
     for english in EN_DATA:
         if CATALOGUE.data_text(english, language) != english:

@@ -12,7 +12,7 @@ from core.reasons import Reason
 from core.service import CaseActionRefused, CaseService, ReportAccepted, ReportService
 from storage.sqlite import SqliteStore
 from tests.dbquery import query
-from tests.helpers import GUILD, OTHER_GUILD, clock, submission, user
+from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, submission, user
 
 
 def accepted(outcome: object) -> ReportAccepted:
@@ -129,7 +129,7 @@ async def test_rate_limit_refuses_and_stores_nothing(store, fake_clock):
         accepted(await service.submit(submission(1, target=target)))
     refused = await service.submit(submission(1, target=20))
     assert isinstance(refused, Refusal) and refused.code is RefusalCode.RATE_LIMITED
-    assert await store.read(lambda tx: tx.reports.count_all()) == 5
+    assert await count_rows(store, "reports") == 5
     fake_clock.advance(timedelta(minutes=10, seconds=1))
     accepted(await service.submit(submission(1, target=20)))
 
@@ -171,7 +171,7 @@ async def test_rate_limit_refuses_and_stores_nothing(store, fake_clock):
 async def test_refusals_store_nothing(reports, store, sub, code):
     outcome = await reports.submit(sub)
     assert isinstance(outcome, Refusal) and outcome.code is code
-    assert await store.read(lambda tx: tx.reports.count_all()) == 0
+    assert await count_rows(store, "reports") == 0
 
 
 async def test_valid_link_variants_are_stored_canonically(reports, store):

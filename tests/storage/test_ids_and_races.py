@@ -22,7 +22,7 @@ from core.reasons import Reason
 from core.retention import RetentionService
 from core.service import CaseActionRefused, CaseService, ReportAccepted, ReportService
 from storage.sqlite import SqliteStore
-from tests.helpers import GUILD, clock, submission, user
+from tests.helpers import GUILD, clock, count_rows, submission, user
 
 
 async def _configure(store: Any, threshold: int = 1) -> None:
@@ -89,7 +89,7 @@ async def test_rate_limit_holds_for_simultaneous_reports_about_different_targets
     refused = [o for o in outcomes if isinstance(o, Refusal)]
     assert len(accepted) == limit.max_reports
     assert {r.code for r in refused} == {RefusalCode.RATE_LIMITED}
-    stored = await store.read(lambda tx: tx.reports.count_all(GUILD))
+    stored = await count_rows(store, "reports", GUILD)
     assert stored == limit.max_reports
 
 

@@ -28,7 +28,7 @@ from storage.migrate import available_migrations
 from storage.postgres import PostgresStore, _rowcount, to_dollar_params
 from storage.sqlite import SqliteStore
 from tests import postgres
-from tests.helpers import GUILD, clock, submission
+from tests.helpers import GUILD, clock, schema_version, submission
 
 CHANNEL = 777
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.abcdefghijklmnopqrstuvwxyz0123456789ab"
@@ -108,7 +108,7 @@ async def test_both_dialects_build_the_same_schema(fresh_url: str, tmp_path: Pat
 async def test_concurrent_starts_migrate_once(fresh_url: str):
     stores = await asyncio.gather(*(PostgresStore.open(fresh_url) for _ in range(4)))
     latest = available_migrations("postgresql")[-1].number
-    assert [await s.schema_version() for s in stores] == [latest] * 4
+    assert [await schema_version(s) for s in stores] == [latest] * 4
     for s in stores:
         await s.close()
     again = await PostgresStore.open(fresh_url)

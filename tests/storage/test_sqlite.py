@@ -14,6 +14,7 @@ from storage import UnsupportedDatabaseURL, open_store, sqlite_path
 from storage.migrate import available_migrations
 from storage.sql import AwaitedOutsideStorage
 from storage.sqlite import SqliteStore
+from tests.helpers import count_rows, schema_version
 
 
 @pytest.fixture
@@ -28,10 +29,10 @@ async def test_migrates_from_empty_and_is_idempotent(tmp_path: Path):
     path = tmp_path / "nested" / "dir" / "vigil.db"
     first = await SqliteStore.open(path)
     latest = available_migrations()[-1].number
-    assert await first.schema_version() == latest
+    assert await schema_version(first) == latest
     await first.close()
     again = await SqliteStore.open(path)
-    assert await again.schema_version() == latest
+    assert await schema_version(again) == latest
     await again.close()
     async with (
         aiosqlite.connect(path) as conn,
@@ -135,5 +136,5 @@ def test_database_url_forms(tmp_path: Path):
 
 async def test_open_store_in_memory():
     store = await open_store("sqlite://:memory:")
-    assert await store.read(lambda tx: tx.reports.count_all()) == 0
+    assert await count_rows(store, "reports") == 0
     await store.close()

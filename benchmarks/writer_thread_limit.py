@@ -1,23 +1,23 @@
-"""Prototype: group commit for ReportService.submit, for the lead to port to storage/ and core/.
+"""The limit the service is measured against: group commit on a dedicated writer thread.
 
-Not used by the bot. Today a submit costs ~18-23 awaited aiosqlite calls, each a round trip
-to aiosqlite's worker thread, all under an asyncio.Lock, then one COMMIT per report. Here:
+Not used by the bot. `benchmarks.storage` runs it beside the service to show how close
+`SqliteStore` gets to what this design can do on the same machine (issue 13 quotes ~1.20x
+sqlite3's one-transaction-per-row rate, where the service reaches ~0.59x).
 
-* one dedicated writer thread owns a plain `sqlite3` connection (same file, same pragmas);
+* one writer thread owns a plain `sqlite3` connection (same file, same pragmas);
 * `submit` validates on the event loop, then enqueues a job (a plain function running the
   whole transaction body synchronously) and awaits one future;
-* the writer drains every job queued so far (up to `max_batch`), runs them in ONE
-  `BEGIN IMMEDIATE ... COMMIT`, each inside its own SAVEPOINT so a failing report is rolled
-  back alone, and only after COMMIT returns resolves all the batch's futures with a single
-  `call_soon_threadsafe`. Acknowledged still means committed; if COMMIT fails, every job of
-  the batch gets the error and nobody is told "stored".
+* the writer drains every job queued so far (up to `MAX_BATCH`, the service's own limit), runs
+  them in ONE `BEGIN IMMEDIATE ... COMMIT`, each inside its own SAVEPOINT so a failing report
+  is rolled back alone, and only after COMMIT returns resolves the batch's futures with a
+  single `call_soon_threadsafe`. If COMMIT fails, every job of the batch gets the error.
 
-Batches form by themselves: while one batch commits, the next submits queue up. With one
-submit in flight a batch is one report, so latency never waits for company.
-
-The job body below mirrors core/service.py `ReportService.submit` statement for statement
-(the same SQL as storage/reports.py and storage/cases.py), so the measured gain is from the
-thread hops and the shared commits, not from doing less work.
+The service does the same in aiosqlite's thread (storage/sqlite.py), through the async
+repositories and the unit of work. The job body below is the submit transaction of
+core/service.py (`ReportService._record`) written as bare sqlite3 calls: the same statements
+in the same order (the row locks are no-ops on SQLite; reads fetch only the columns used), so
+the gap between the two is that layering, not different work. When the service's submit
+transaction changes, keep this body in step.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -47,9 +47,9 @@ from core.policy import (
 )
 from core.service import ReportAccepted, ReportOutcome
 from storage.codec import optional_to_db, to_db
+from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
-Job = Callable[[sqlite3.Connection], Any]
 
 
 @dataclass(slots=True)
@@ -65,7 +65,6 @@ class WriterStats:
     batches: int = 0
     jobs: int = 0
     largest_batch: int = 0
-    sizes: list[int] = field(default_factory=list)
 
     @property
     def mean_batch(self) -> float:
@@ -75,13 +74,12 @@ class WriterStats:
 _STOP = object()
 
 
-class GroupCommitWriter:
+class WriterThread:
     """A writer thread that commits every queued job of a batch in one transaction."""
 
-    def __init__(self, path: Path, synchronous: str = "NORMAL", *, max_batch: int = 256) -> None:
+    def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
         self._path = path
         self._synchronous = synchronous
-        self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="vigil-writer", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,7 +111,7 @@ class GroupCommitWriter:
                     return
                 batch: list[_Pending[Any]] = [first]
                 stop = False
-                while len(batch) < self._max_batch:
+                while len(batch) < MAX_BATCH:
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:
@@ -321,20 +319,18 @@ def submit_in_transaction(
     )
 
 
-class GroupCommitReportService:
+class WriterThreadReportService:
     """ReportService.submit with the transaction run on the writer thread, group-committed."""
 
     def __init__(
         self,
-        writer: GroupCommitWriter,
+        writer: WriterThread,
         clock: Clock,
         rate_limit: RateLimit | None = None,
-        on_alert_change: Callable[[], None] | None = None,
     ) -> None:
         self._writer = writer
         self._clock = clock
         self._rate_limit = rate_limit or RateLimit()
-        self._on_alert_change = on_alert_change or (lambda: None)
 
     async def submit(self, submission: ReportSubmission) -> ReportOutcome:
         checked = validate_submission(submission)
@@ -345,7 +341,4 @@ class GroupCommitReportService:
         def job(conn: sqlite3.Connection) -> ReportOutcome:
             return submit_in_transaction(conn, submission, checked, clock, limit)
 
-        outcome = await self._writer.run(job)
-        if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
-            self._on_alert_change()
-        return outcome
+        return await self._writer.run(job)
