@@ -22,7 +22,7 @@ from core.models import (
     UserSnapshot,
 )
 from core.reasons import Reason
-from core.stats import GuildStats, StatsPeriod
+from core.stats import GuildStats, OutboxBacklog, StatsPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +234,8 @@ class StatsRepository(Protocol):
         ...
 
     async def oldest_unacknowledged_urgent(self) -> datetime | None: ...
+
+    async def outbox_backlog(self) -> OutboxBacklog: ...
 
     async def ping(self) -> bool:
         """`SELECT 1` (the health probe's database check)."""

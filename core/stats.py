@@ -129,6 +129,14 @@ class GuildStats:
         return max(timedelta(0), self.period.until - self.oldest_active_opened_at)
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """The alert outbox as the database sees it (for operators' metrics and health)."""
+
+    pending: int  # alerts to post or edit
+    oldest_unposted_since: datetime | None  # opened_at of the oldest alert never posted
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
     if not values:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core.reasons import Reason
-from core.stats import CaseTiming, GuildStats, StatsPeriod, build_stats
+from core.stats import CaseTiming, GuildStats, OutboxBacklog, StatsPeriod, build_stats
 from storage.codec import from_db, optional_from_db, to_db
 from storage.sql import Executor
 
@@ -91,6 +91,18 @@ class StatsRepository:
             "SELECT MIN(opened_at) FROM cases WHERE status = 'open' AND urgent = 1"
         )
         return optional_from_db(row[0]) if row else None
+
+    async def outbox_backlog(self) -> OutboxBacklog:
+        """Alerts still to post or edit (in guilds with an alert channel), and when the case of
+        the oldest never-posted one was opened: such an alert has been due since then. (An
+        edit's due time is not stored; edits count in the backlog only.)"""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), MIN(CASE WHEN c.alert_posted_revision = 0 THEN c.opened_at END) "
+            "FROM cases AS c JOIN guild_settings AS s ON s.guild_id = c.guild_id "
+            "WHERE c.alert_posted_revision < c.alert_revision AND s.alert_channel_id IS NOT NULL"
+        )
+        assert row is not None
+        return OutboxBacklog(int(row[0]), optional_from_db(row[1]))
 
     async def ping(self) -> bool:
         """`SELECT 1`: the database answers (the health probe's database check)."""

@@ -253,3 +253,22 @@ def test_build_stats_has_no_identities():
         timings=[CaseTiming(True, NOW, None, None)],
     )
     assert "target" not in repr(stats) and "reporter" not in repr(stats)
+
+
+async def test_outbox_backlog(store: Any):
+    from core.models import GuildSettings
+
+    assert (await store.read(lambda tx: tx.stats.outbox_backlog())).pending == 0
+    opened = NOW - timedelta(minutes=10)
+
+    async def fill(tx: Any) -> None:
+        await tx.settings.save(GuildSettings(guild_id=GUILD, alert_channel_id=777), NOW)
+        first = await _case(tx, GUILD, 90, True, opened, [])
+        await _case(tx, GUILD, 91, False, opened + timedelta(minutes=1), [])
+        await _case(tx, OTHER_GUILD, 92, False, opened - timedelta(hours=1), [])  # no channel
+        await tx.cases.mark_alert_posted(first, 1, 777, 5555)
+
+    await store.write(fill)
+    backlog = await store.read(lambda tx: tx.stats.outbox_backlog())
+    assert backlog.pending == 1
+    assert backlog.oldest_unposted_since == opened + timedelta(minutes=1)
