@@ -221,3 +221,16 @@ def test_metrics_registries_are_isolated():
     a.report_received(Reason.SPAM, ReportSource.SLASH)
     assert b"vigil_reports_received_total{" not in b.exposition()
     assert b'shards="all"' in a.exposition()
+
+
+async def test_metered_store_times_reads_and_writes(store: Any):
+    from vigil_ops.metered_store import MeteredStore
+
+    metrics = Metrics()
+    metered = MeteredStore(store, metrics)
+    await metered.write(lambda tx: tx.meta.set("k", "v"))
+    assert await metered.read(lambda tx: tx.meta.get("k")) == "v"
+    samples = _samples(metrics.exposition().decode())
+    for mode in ("read", "write"):
+        key = ("vigil_db_transaction_seconds_count", (("mode", mode), ("shards", "all")))
+        assert samples[key] == 1
