@@ -272,3 +272,23 @@ async def test_outbox_backlog(store: Any):
     backlog = await store.read(lambda tx: tx.stats.outbox_backlog())
     assert backlog.pending == 1
     assert backlog.oldest_unposted_since == opened + timedelta(minutes=1)
+
+
+async def test_percentile_agrees_with_postgresql(store: Any, backend: str):
+    """The Python percentile is PostgreSQL's percentile_cont, checked against the server."""
+    if backend != "postgresql":
+        pytest.skip("percentile_cont is PostgreSQL's")
+    import random
+
+    rng = random.Random(5)
+    for size in (1, 2, 7, 100):
+        values = [rng.uniform(0, 10_000) for _ in range(size)]
+        for q in (0.5, 0.9):
+            row = await store.read(
+                lambda tx, v=values, q=q: tx.stats._db.fetch_one(
+                    "SELECT percentile_cont(?) WITHIN GROUP (ORDER BY x) "
+                    "FROM unnest(?::float8[]) AS x",
+                    (q, v),
+                )
+            )
+            assert percentile(values, q) == pytest.approx(row[0], rel=1e-12)
