@@ -32,6 +32,7 @@ from core.settings import RedactingFilter, Settings, SettingsError, load_setting
 from storage import open_store
 from storage.backup import backup_command
 from storage.transfer import migrate_to_command
+from vigil_ops.json_logs import JsonFormatter
 
 EXIT_BAD_SETTINGS = 2
 log = logging.getLogger("vigil")
@@ -55,7 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    # Filters run before the formatter: both formats only ever see redacted records.
     handler.addFilter(RedactingFilter([settings.token]))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -22,6 +22,7 @@ from core.models import (
     UserSnapshot,
 )
 from core.reasons import Reason
+from core.stats import GuildStats, OutboxBacklog, StatsPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,22 @@ class GuildDataRepository(Protocol):
     async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]: ...
 
 
+class StatsRepository(Protocol):
+    async def for_guild(
+        self, guild_id: int, period: StatsPeriod, *, timing_limit: int = ...
+    ) -> GuildStats:
+        """Team figures for one guild over `period` (see core/stats.py for definitions)."""
+        ...
+
+    async def oldest_unacknowledged_urgent(self) -> datetime | None: ...
+
+    async def outbox_backlog(self) -> OutboxBacklog: ...
+
+    async def ping(self) -> bool:
+        """`SELECT 1` (the health probe's database check)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reports(self) -> ReportRepository: ...
@@ -234,6 +251,9 @@ class UnitOfWork(Protocol):
 
     @property
     def guild_data(self) -> GuildDataRepository: ...
+
+    @property
+    def stats(self) -> StatsRepository: ...
 
 
 T = TypeVar("T")

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 DEFAULT_DATABASE_URL = "sqlite:///data/vigil.db"
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_HOST_SHAPE = re.compile(r"^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
 
 
@@ -41,6 +42,10 @@ class Settings:
     alert_retry_max_seconds: int = 60
     retention_sweep_minutes: int = 60
     departed_guild_grace_days: int = 30
+    metrics_port: int | None = None  # None: no metrics/health endpoint
+    metrics_host: str = "127.0.0.1"
+    health_outbox_max_age_seconds: int = 300
+    log_format: str = "text"  # or "json"
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
         return (
@@ -150,6 +155,19 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             )
         shard_ids = tuple(int(p) for p in parts)
 
+    metrics_port_raw = env.get("METRICS_PORT", "").strip()
+    metrics_port = _int(env, "METRICS_PORT", 0, 1, 65535) if metrics_port_raw else None
+    metrics_host = env.get("METRICS_HOST", "").strip() or "127.0.0.1"
+    if not _HOST_SHAPE.match(metrics_host):
+        raise SettingsError(
+            "METRICS_HOST",
+            f"is {metrics_host!r}",
+            "give an address to listen on, e.g. 127.0.0.1 (default) or 0.0.0.0 in a container",
+        )
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError("LOG_FORMAT", f"is {log_format!r}", "use text (default) or json")
+
     return Settings(
         token=token,
         application_id=application_id,
@@ -164,6 +182,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         alert_retry_max_seconds=_int(env, "ALERT_RETRY_MAX_SECONDS", 60, 1, 3600),
         retention_sweep_minutes=_int(env, "RETENTION_SWEEP_MINUTES", 60, 1, 1440),
         departed_guild_grace_days=_int(env, "DEPARTED_GUILD_GRACE_DAYS", 30, 0, 365),
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        health_outbox_max_age_seconds=_int(env, "HEALTH_OUTBOX_MAX_AGE_SECONDS", 300, 30, 86400),
+        log_format=log_format,
     )
 
 

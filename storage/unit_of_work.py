@@ -10,6 +10,7 @@ from storage.guild_settings import GuildSettingsRepository
 from storage.meta import MetaRepository
 from storage.reports import ReportRepository
 from storage.sql import Executor
+from storage.stats import StatsRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class StoreUnitOfWork:
     settings: GuildSettingsRepository
     meta: MetaRepository
     guild_data: GuildDataRepository
+    stats: StatsRepository
 
 
 def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
@@ -28,4 +30,5 @@ def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
         settings=GuildSettingsRepository(executor),
         meta=MetaRepository(executor),
         guild_data=GuildDataRepository(executor),
+        stats=StatsRepository(executor),
     )

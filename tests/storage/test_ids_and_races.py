@@ -213,7 +213,7 @@ async def test_sqlite_migration_rebuilds_cases_keeping_rows_keys_and_indexes(tmp
             "AND name NOT LIKE 'sqlite_%'"
         ) as cur:
             indexes = {r[0] for r in await cur.fetchall()}
-        assert indexes == {
+        assert indexes >= {  # later migrations may add more
             "ux_cases_active_target",
             "ix_cases_alert_pending",
             "ix_cases_target",

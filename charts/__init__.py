@@ -1,0 +1,1 @@
+"""Images Vigil renders itself (server-side, no display): the `/reports stats` chart."""
