@@ -15,12 +15,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.app import VigilBot
-from cogs.case_actions import send_export, server_locale
-from cogs.hotlines import country_choices
-from cogs.replies import alert_embed, send_private
-from cogs.translator import L
-from core.alert_view import (
+from core.i18n import country_name, tr
+from core.text import neutralise, trim
+from ui.alert_view import (
     describe_event,
     describe_problem,
     relative,
@@ -29,8 +26,11 @@ from core.alert_view import (
     render_queue_line,
     render_settings,
 )
-from core.i18n import country_name, tr
-from core.text import neutralise, trim
+from ui.app import VigilBot
+from ui.case_actions import send_export, server_locale
+from ui.country_menu import country_choices
+from ui.replies import alert_embed, send_private
+from ui.translator import L
 
 log = logging.getLogger(__name__)
 

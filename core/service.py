@@ -168,7 +168,7 @@ class CaseActionRefused(Exception):
     """A moderator action that cannot apply; the message is shown to the moderator.
 
     The message is English; ``case`` (None: no such case in this server) and ``action`` let
-    the cogs word it in the server's language (``core.alert_view.describe_refusal``).
+    the cogs word it in the server's language (``ui.alert_view.describe_refusal``).
     """
 
     def __init__(

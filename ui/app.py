@@ -16,7 +16,6 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from cogs.translator import VigilTranslator
 from core.clock import Clock
 from core.hotlines import HotlineDirectory
 from core.moderation import REQUIRED_PERMISSION
@@ -25,6 +24,7 @@ from core.ports import Store
 from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
+from ui.translator import VigilTranslator
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.alert_view import (
-    describe_event,
-    describe_refusal,
-    render_alert,
-    render_audit_line,
-    render_channel_notice,
-    render_feedback_dm,
-    render_queue_line,
-    render_settings,
-)
 from core.i18n import tr
 from core.models import (
     AlertData,
@@ -35,6 +25,16 @@ from core.rendering import render_report_ack
 from core.service import CaseActionRefused, ReportAccepted
 from core.text import neutralise
 from tests.helpers import GUILD
+from ui.alert_view import (
+    describe_event,
+    describe_refusal,
+    render_alert,
+    render_audit_line,
+    render_channel_notice,
+    render_feedback_dm,
+    render_queue_line,
+    render_settings,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

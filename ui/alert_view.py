@@ -9,11 +9,10 @@ locale stays English: the export file (for authorities) uses it that way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.i18n import tr
-from core.limits import shorten
 from core.models import (
     BURST_MINUTES,
     BURST_REPORTERS,
@@ -29,9 +28,11 @@ from core.models import (
     GuildSettings,
     Report,
 )
+from core.outbox import AlertMessage, UrgentPing
 from core.service import CaseActionRefused, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
+from ui.limits import shorten
 
 COLOUR_URGENT = 0xD83C3E
 COLOUR_OPEN = 0xE8A33D
@@ -196,6 +197,21 @@ def render_urgent_ping(number: int, role_id: int | None, locale: str | None = No
     mention (and the message's allowed mentions name that role only)."""
     text = tr("alert.urgent_ping", locale, number=number)
     return f"<@&{role_id}> {text}" if role_id else text
+
+
+def render_ping(ping: UrgentPing) -> str:
+    """The outbox's urgent reminder (core/outbox.py decides when), worded."""
+    return render_urgent_ping(ping.number, ping.role_id, ping.locale)
+
+
+def render_message(alert: AlertMessage) -> AlertContent:
+    """The outbox's alert (core/outbox.py decides what and where), drawn: the case's alert
+    and, when it left the alert channel, the line saying why."""
+    content = render_alert(alert.data, alert.locale)
+    if alert.rerouted is None:
+        return content
+    line = reroute_line(alert.rerouted, alert.locale)
+    return replace(content, description=f"{content.description}\n{line}")
 
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
