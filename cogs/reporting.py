@@ -255,7 +255,7 @@ async def answer_open_again(
 
 def form_reason(form: FormSubmit) -> Reason | None:
     chosen = form.first("reason")
-    return Reason(chosen) if chosen is not None and chosen in Reason._value2member_map_ else None
+    return Reason.parse(chosen)
 
 
 async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:

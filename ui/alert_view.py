@@ -29,7 +29,8 @@ from core.models import (
     Report,
 )
 from core.outbox import AlertMessage, UrgentPing
-from core.service import CaseActionRefused, OwnCaseRefused
+from core.outcomes import Outcome, Term
+from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 from ui.limits import shorten
@@ -109,6 +110,10 @@ ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
     EscalationTarget.HOTLINE: "escalation.hotline",
 }
 """Discord Trust & Safety and NCMEC CyberTipline are names: they stay as they are."""
+ESCALATION_NAMES: dict[EscalationTarget, str] = {
+    EscalationTarget.DISCORD: "Discord Trust & Safety",
+    EscalationTarget.NCMEC: "NCMEC CyberTipline",
+}
 ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
     EscalationTarget.POLICE: "event.escalate_police",
     EscalationTarget.HOTLINE: "event.escalate_hotline",
@@ -170,7 +175,7 @@ def dismiss_inline(reason: DismissReason, locale: str | None = None) -> str:
 
 def escalation_label(target: EscalationTarget, locale: str | None = None) -> str:
     key = ESCALATION_LABEL_KEYS.get(target)
-    return tr(key, locale) if key else target.label
+    return tr(key, locale) if key else ESCALATION_NAMES[target]
 
 
 def describe_problem(problem: str, locale: str | None = None) -> str:
@@ -214,11 +219,20 @@ def render_message(alert: AlertMessage) -> AlertContent:
     return replace(content, description=f"{content.description}\n{line}")
 
 
+def describe_outcome(outcome: Outcome, locale: str | None = None) -> str:
+    """An outcome (core/outcomes.py) in the reader's language: the one place it is worded."""
+    params = {
+        name: tr(value, locale) if isinstance(value, Term) else value
+        for name, value in outcome.params.items()
+    }
+    return tr(outcome.code, locale, **params)
+
+
 def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
     """Why a case action was refused, in the server's language."""
     if refused.case is None or refused.action is None:
         return tr("refused.no_case", locale)
-    if isinstance(refused, OwnCaseRefused):
+    if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
     return tr(
         "refused.not_applicable",
@@ -294,7 +308,7 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
         text += f" ({timeout_label(event.detail, locale)})"
     elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
         text += f" ({ban_delete_label(event.detail, locale)})"
-    elif event.action is CaseAction.DISMISS and event.detail in DismissReason._value2member_map_:
+    elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:
         key = "event.ref" if event.action is CaseAction.ESCALATE else "event.reason"

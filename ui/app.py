@@ -47,7 +47,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     send_messages=True,  # post alerts, audit lines and notices
     embed_links=True,  # alerts are embeds
     read_message_history=True,  # read a reported message to check who wrote it before deleting
-    **{name: True for name, _label in REQUIRED_PERMISSION.values()},
+    **dict.fromkeys(REQUIRED_PERMISSION.values(), True),
 )
 
 

@@ -37,6 +37,7 @@ from ui.alert_view import (
     action_verb,
     ban_delete_label,
     describe_event,
+    describe_outcome,
     describe_refusal,
     dismiss_inline,
     dismiss_label,
@@ -227,9 +228,8 @@ async def check_enforcement(
         actor_of(interaction.user, interaction.permissions),
         actor_of(me, me.guild_permissions),
         target,
-        server_locale(interaction),
     )
-    return why, member
+    return (describe_outcome(why, server_locale(interaction)) if why else None), member
 
 
 # --------------------------------------------------------------------------- the alert's buttons
@@ -876,7 +876,7 @@ class DismissSelect(
             await send_private(interaction, tr(MODERATORS_ONLY, locale))
             return
         values = self.item.values
-        if len(values) != 1 or values[0] not in DismissReason._value2member_map_:
+        if len(values) != 1 or DismissReason.parse(values[0]) is None:
             await send_private(interaction, tr("act.invalid_reason", locale))
             return
         reason = DismissReason(values[0])
@@ -971,7 +971,7 @@ async def on_escalate_form(interaction: Interaction, form: FormSubmit) -> None:
     case_id = form.id("case_id")
     assert case_id is not None
     values = form.values.get("where") or []
-    if len(values) != 1 or values[0] not in EscalationTarget._value2member_map_:
+    if len(values) != 1 or EscalationTarget.parse(values[0]) is None:
         await send_private(interaction, tr("act.escalate_invalid", locale))
         return
     reference = clean_user_text(form.first("reference"), MAX_REFERENCE)

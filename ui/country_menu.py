@@ -106,7 +106,7 @@ def guidance_for(
         return cached_self_support(directory, country, locale)
     if kind == HOTLINES:
         return cached_overview(directory, country, locale)
-    value = kind if kind in Reason._value2member_map_ else Reason.OTHER.value
+    value = kind if Reason.parse(kind) is not None else Reason.OTHER.value
     return cached_guidance(directory, value, country, locale)
 
 
@@ -149,7 +149,7 @@ class CountrySelect(
         /,
     ) -> CountrySelect:
         value = match["reason"]
-        known = value in Reason._value2member_map_ or value in (SELF_SUPPORT, HOTLINES)
+        known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES)
         return cls(value if known else Reason.OTHER.value, match["country"])
 
     async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]

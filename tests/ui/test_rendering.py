@@ -20,6 +20,7 @@ from core.models import (
     ReportSource,
 )
 from core.moderation import Actor, TargetMember, refusal_for
+from core.outcomes import Outcome
 from core.reasons import Reason
 from core.rendering import render_report_ack
 from core.service import CaseActionRefused, ReportAccepted
@@ -27,6 +28,7 @@ from core.text import neutralise
 from tests.helpers import GUILD
 from ui.alert_view import (
     describe_event,
+    describe_outcome,
     describe_refusal,
     render_alert,
     render_audit_line,
@@ -277,15 +279,19 @@ def test_settings_notice_feedback_and_refusals_in_german():
     assert "**Acknowledge** no longer applies" in describe_refusal(refused, "ko")
 
 
+def _worded(outcome: Outcome | None, locale: str | None = None) -> str:
+    return describe_outcome(outcome, locale) if outcome is not None else ""
+
+
 def test_moderation_refusals_in_the_servers_language():
     mod = Actor("hans", frozenset({"kick_members"}), 5)
     bot = Actor("vigil", frozenset({"kick_members"}), 9)
     target = TargetMember("alice", True, top_role_position=7)
-    english = refusal_for(CaseAction.KICK, mod, bot, target)
+    english = _worded(refusal_for(CaseAction.KICK, mod, bot, target))
     assert english == "Your highest role must be above alice's highest role."
-    german = refusal_for(CaseAction.KICK, mod, bot, target, "de")
+    german = _worded(refusal_for(CaseAction.KICK, mod, bot, target), "de")
     assert german == "Deine höchste Rolle muss über der höchsten Rolle von alice stehen."
     nobody = Actor("hans", frozenset(), 5)
     assert "**Mitglieder kicken**" in (
-        refusal_for(CaseAction.KICK, nobody, bot, target, "de") or ""
+        _worded(refusal_for(CaseAction.KICK, nobody, bot, target), "de")
     )
