@@ -41,6 +41,7 @@ from ui.forms import (
     stateless,
     unregister_form,
 )
+from ui.markup import message_url
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 
@@ -300,7 +301,9 @@ async def file_report_form(interaction: discord.Interaction[VigilBot], form: For
         await answer_open_again(interaction, reason)
         return
     link = (
-        f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}" if is_message else None
+        message_url(guild.id, channel_id, message_id)
+        if is_message and channel_id is not None and message_id is not None
+        else None
     )
     details = form.first("details")
     submission = ReportSubmission(

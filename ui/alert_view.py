@@ -34,6 +34,7 @@ from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 from ui.limits import shorten
+from ui.markup import absolute, mention_channel, mention_role, mention_user, message_url, relative
 
 COLOUR_URGENT = 0xD83C3E
 COLOUR_OPEN = 0xE8A33D
@@ -201,7 +202,7 @@ def render_urgent_ping(number: int, role_id: int | None, locale: str | None = No
     """The reply that notifies moderators when a case becomes urgent. The role is the only
     mention (and the message's allowed mentions name that role only)."""
     text = tr("alert.urgent_ping", locale, number=number)
-    return f"<@&{role_id}> {text}" if role_id else text
+    return f"{mention_role(role_id)} {text}" if role_id else text
 
 
 def render_ping(ping: UrgentPing) -> str:
@@ -273,21 +274,12 @@ class AlertContent:
 
     @property
     def content(self) -> str | None:
-        return f"<@&{self.mention_role_id}>" if self.mention_role_id else None
-
-
-def relative(when: datetime) -> str:
-    """A Discord timestamp: each moderator sees it in their own time zone."""
-    return f"<t:{int(when.timestamp())}:R>"
-
-
-def absolute(when: datetime) -> str:
-    return f"<t:{int(when.timestamp())}:f>"
+        return mention_role(self.mention_role_id) if self.mention_role_id else None
 
 
 def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
-    actor = f"<@{event.actor_id}>"
+    actor = mention_user(event.actor_id)
     if event.action is CaseAction.ESCALATE and event.detail:
         try:
             target = EscalationTarget(event.detail)
@@ -319,7 +311,7 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
 def _status_line(case: Case, locale: str | None) -> str:
     if case.status is CaseStatus.OPEN:
         return tr("alert.status_open", locale)
-    who = f"<@{case.handled_by}>" if case.handled_by else tr("alert.a_moderator", locale)
+    who = mention_user(case.handled_by) if case.handled_by else tr("alert.a_moderator", locale)
     status = status_label(case.status, locale)
     if case.dismiss_reason is not None:
         status += f" ({dismiss_inline(case.dismiss_reason, locale)})"
@@ -395,7 +387,7 @@ def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
         )
         lines.append(f"➖ {not_counted}")
     if signals.flagged_reporters:
-        mentions = ", ".join(f"<@{rid}>" for rid in sorted(signals.flagged_reporters))
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.flagged_reporters))
         lines.append(f"⚠️ {tr('signal.flagged', locale, mentions=mentions)}")
     return lines
 
@@ -404,7 +396,7 @@ def _report_line(report: Report, flagged: frozenset[int], locale: str | None) ->
     no_details = tr("alert.no_details", locale)
     text = trim(neutralise(report.details), 180) if report.details else no_details
     mark = " ⚠️" if report.reporter_id in flagged else ""
-    return f"{relative(report.created_at)} <@{report.reporter_id}>{mark}: {text}"
+    return f"{relative(report.created_at)} {mention_user(report.reporter_id)}{mark}: {text}"
 
 
 def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
@@ -421,7 +413,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
     member = tr(
         "alert.member",
         locale,
-        mention=f"<@{case.target_id}>",
+        mention=mention_user(case.target_id),
         name=safe_name(case.target_name),
         id=case.target_id,
     )
@@ -467,7 +459,9 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         EmbedField(
             tr("alert.reporters", locale),
             trim(
-                ", ".join(f"<@{rid}>" + (" ⚠️" if rid in flagged else "") for rid in reporters),
+                ", ".join(
+                    mention_user(rid) + (" ⚠️" if rid in flagged else "") for rid in reporters
+                ),
                 FIELD_LIMIT,
             ),
         )
@@ -495,7 +489,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         fields.append(
             EmbedField(
                 tr("alert.notes", locale, count=len(notes)),
-                trim(f"<@{last_note.actor_id}>: {neutralise(last_note.note or '')}", FIELD_LIMIT),
+                trim(
+                    f"{mention_user(last_note.actor_id)}: {neutralise(last_note.note or '')}",
+                    FIELD_LIMIT,
+                ),
             )
         )
     if case.status.is_active:
@@ -525,7 +522,7 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
     flagged = data.signals.flagged_reporters
     message = tr("record.message", locale)
     report_lines = [
-        f"{absolute(r.created_at)} <@{r.reporter_id}> · {r.reason.label_in(locale)}"
+        f"{absolute(r.created_at)} {mention_user(r.reporter_id)} · {r.reason.label_in(locale)}"
         + (f" · [{message}]({r.message_link})" if r.message_link else "")
         + (f"\n  {trim(neutralise(r.details), 200)}" if r.details else "")
         + (" ⚠️" if r.reporter_id in flagged else "")
@@ -537,7 +534,8 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
         if e.action is not CaseAction.NOTE
     ]
     notes = [
-        f"{absolute(e.created_at)} <@{e.actor_id}>: {trim(neutralise(e.note or ''), 300)}"
+        f"{absolute(e.created_at)} {mention_user(e.actor_id)}: "
+        f"{trim(neutralise(e.note or ''), 300)}"
         for e in data.events
         if e.action is CaseAction.NOTE
     ]
@@ -573,9 +571,9 @@ def _fit(lines: list[str], locale: str | None = None) -> str:
 
 def render_queue_line(guild_id: int, case: Case, locale: str | None = None) -> str:
     link = (
-        f" · [{tr('queue.alert', locale)}](https://discord.com/channels/{guild_id}/"
-        f"{case.alert_channel_id}/{case.alert_message_id})"
-        if case.alert_message_id
+        f" · [{tr('queue.alert', locale)}]"
+        f"({message_url(guild_id, case.alert_channel_id, case.alert_message_id)})"
+        if case.alert_message_id and case.alert_channel_id
         else f" · {tr('queue.alert_pending', locale)}"
     )
     state = tr(
@@ -584,7 +582,8 @@ def render_queue_line(guild_id: int, case: Case, locale: str | None = None) -> s
         status=status_label(case.status, locale),
         when=relative(case.opened_at),
     )
-    return f"{'🔴 ' if case.urgent else ''}**#{case.number}** <@{case.target_id}> ({state}){link}"
+    urgent = "🔴 " if case.urgent else ""
+    return f"{urgent}**#{case.number}** {mention_user(case.target_id)} ({state}){link}"
 
 
 def render_audit_line(case: Case, event: CaseEvent, locale: str | None = None) -> str:
@@ -594,7 +593,7 @@ def render_audit_line(case: Case, event: CaseEvent, locale: str | None = None) -
         locale,
         number=case.number,
         event=describe_event(event, locale),
-        target=f"<@{case.target_id}> ({safe_name(case.target_name)})",
+        target=f"{mention_user(case.target_id)} ({safe_name(case.target_name)})",
         when=absolute(event.created_at),
     )
 
@@ -603,9 +602,9 @@ def render_settings(
     settings: GuildSettings, region_name: str | None, locale: str | None = None
 ) -> list[str]:
     not_set, none = tr("settings.not_set", locale), tr("settings.none", locale)
-    channel = f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else not_set
-    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else none
-    role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else none
+    channel = mention_channel(settings.alert_channel_id) if settings.alert_channel_id else not_set
+    audit = mention_channel(settings.audit_channel_id) if settings.audit_channel_id else none
+    role = mention_role(settings.mod_role_id) if settings.mod_role_id else none
     region = f"{region_name} ({settings.region})" if settings.region and region_name else not_set
     min_age = (
         tr("settings.days", locale, count=settings.min_account_age_days)
@@ -619,7 +618,7 @@ def render_settings(
         else tr("settings.forever", locale)
     )
     admin = (
-        f"<#{settings.admin_channel_id}>"
+        mention_channel(settings.admin_channel_id)
         if settings.admin_channel_id
         else tr("settings.owner_dm", locale)
     )

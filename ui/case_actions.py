@@ -49,6 +49,7 @@ from ui.alert_view import (
 )
 from ui.app import VigilBot
 from ui.forms import FormSubmit, form_custom_id, stateless
+from ui.markup import mention_channel, message_url
 from ui.replies import NO_MENTIONS, alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
@@ -629,7 +630,7 @@ async def deletion_plan(
     )
     plan: list[DeletionStep] = []
     for channel_id, message_id in where:
-        url = f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}"
+        url = message_url(guild.id, channel_id, message_id)
 
         def step(skip: Skip | None, message: discord.Message | None = None) -> DeletionStep:
             return DeletionStep(channel_id, message_id, url, skip, message)  # noqa: B023
@@ -677,7 +678,7 @@ def skip_lines(steps: list[DeletionStep], name: str, locale: str | None) -> list
             SKIP_KEYS[s.skip],
             locale,
             link=s.url,
-            channel=f"<#{s.channel_id}>",
+            channel=mention_channel(s.channel_id),
             name=name,
         )
         for s in steps[:MAX_LISTED]
