@@ -122,20 +122,15 @@ ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
 """"escalated to the police": a whole sentence per target, so each language puts its own article
 and case on the noun (an die Polizei, à la police, a la policía, à polícia)."""
 PROBLEM_KEYS: dict[str, str] = {
-    "the alert message was deleted": "problem.message_gone",
-    "Vigil is missing a permission in the alert channel (View Channel, Send Messages, Embed "
-    "Links)": "problem.missing_permission",
-    "the alert channel no longer exists": "problem.channel_gone",
-    "rate limited by Discord": "problem.rate_limited",
     "message_gone": "problem.message_gone",
     "missing_permission": "problem.missing_permission",
     "channel_gone": "problem.channel_gone",
     "rate_limited": "problem.rate_limited",
 }
 """Delivery problem codes (cogs/alerts.py; stored per guild) -> catalogue key, for display.
-The English sentences are earlier versions' codes, still found in old notice rows."""
-_HTTP_PROBLEM = re.compile(r"(?:Discord answered |http:)(?P<status>[0-9]{3})")
-_NETWORK_PROBLEM = re.compile(r"(?:network error \(|network:)(?P<error>[A-Za-z0-9_.]+)\)?")
+Earlier versions' English sentences are gone from the database (migration 0006)."""
+_HTTP_PROBLEM = re.compile(r"http:(?P<status>[0-9]{3})")
+_NETWORK_PROBLEM = re.compile(r"network:(?P<error>[A-Za-z0-9_.]+)")
 _INTERNAL_PROBLEM = re.compile(r"internal:[A-Za-z0-9_.]+")
 
 

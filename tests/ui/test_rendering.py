@@ -262,10 +262,10 @@ def test_settings_notice_feedback_and_refusals_in_german():
     lines = render_settings(GuildSettings(GUILD, alert_channel_id=5), None, "de")
     assert lines[0] == "**Alarmkanal:** <#5>" and "nicht festgelegt" in lines[4]
     assert render_settings(GuildSettings(GUILD), None)[0] == "**Alert channel:** not set"
-    notice = render_channel_notice("Lighthouse", "the alert channel no longer exists", "de")
+    notice = render_channel_notice("Lighthouse", "channel_gone", "de")
     assert notice.startswith("**Vigil kann in Lighthouse keine Alarme")
     assert "den Alarmkanal gibt es nicht mehr" in notice
-    assert "Discord antwortete mit 503" in render_channel_notice("L", "Discord answered 503", "de")
+    assert "Discord antwortete mit 503" in render_channel_notice("L", "http:503", "de")
     dm = render_feedback_dm("Lighthouse", "Mallory", "de")
     assert "Lighthouse" in dm and "Mallory" in dm and dm.startswith("Die Moderatoren")
     assert "your server" in render_feedback_dm(None, "Mallory")
