@@ -18,6 +18,7 @@ from discord.gateway import DiscordWebSocket
 
 from core.clock import Clock
 from core.hotlines import HotlineDirectory
+from core.i18n import tr
 from core.moderation import REQUIRED_PERMISSION
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
@@ -71,11 +72,12 @@ class VigilTree(app_commands.CommandTree["VigilBot"]):
         self, interaction: discord.Interaction[VigilBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer every failure politely; the bot keeps serving."""
+        locale = interaction.locale.value
         if isinstance(error, app_commands.CheckFailure):
-            message = str(error) or "You don't have permission to use this command."
+            message = str(error) or tr("error.not_allowed", locale)
         else:
             log.error("command %r failed", interaction.command, exc_info=error)
-            message = "Sorry, something went wrong on Vigil's side. Please try again in a moment."
+            message = tr("error.generic", locale)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(message, ephemeral=True)
