@@ -4,14 +4,10 @@ The items themselves live in ui/case_actions.py; this registers them and their f
 
 from __future__ import annotations
 
-import asyncio
-
 from discord.ext import commands
 
 from ui.app import VigilBot
 from ui.case_actions import (
-    _BACKGROUND,
-    AUDIT_DRAIN_SECONDS,
     CASE_FORM_PATTERN,
     ESCALATE_FORM,
     NOTE_FORM,
@@ -23,6 +19,7 @@ from ui.case_actions import (
     on_escalate_form,
     on_note_form,
 )
+from ui.case_common import drain_background
 from ui.forms import register_form, unregister_form
 
 
@@ -42,8 +39,7 @@ class CaseActions(commands.Cog):
         unregister_form(ESCALATE_FORM)
         self.bot.remove_dynamic_items(*self.ITEMS)
         # Audit lines still being posted get a moment before the database closes.
-        if _BACKGROUND:
-            await asyncio.wait(set(_BACKGROUND), timeout=AUDIT_DRAIN_SECONDS)
+        await drain_background()
 
 
 async def setup(bot: VigilBot) -> None:

@@ -26,7 +26,8 @@ from ui.alert_view import (
     render_settings,
 )
 from ui.app import VigilBot
-from ui.case_actions import send_export, server_locale
+from ui.case_common import server_locale
+from ui.case_export import send_export
 from ui.country_menu import country_choices
 from ui.markup import mention_user, message_url, relative
 from ui.replies import alert_embed, send_private

@@ -12,22 +12,15 @@ Everything here is moderator-facing, so it follows the server's language
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from enum import StrEnum
-from typing import Any
 
 import discord
 
-from core.export import build_export, export_json
 from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
-from core.moderation import Actor, TargetMember, refusal_for
 from core.service import CaseActionRefused
 from core.text import clean_user_text, safe_name
 from ui.alert_view import (
@@ -37,40 +30,33 @@ from ui.alert_view import (
     action_verb,
     ban_delete_label,
     describe_event,
-    describe_outcome,
     describe_refusal,
     dismiss_inline,
     dismiss_label,
     escalation_label,
     render_alert,
-    render_audit_line,
     status_label,
     timeout_label,
 )
 from ui.app import VigilBot
+from ui.case_common import (
+    MAX_NOTE,
+    MAX_REFERENCE,
+    MODERATORS_ONLY,
+    Interaction,
+    check_enforcement,
+    is_moderator,
+    post_audit_line,
+    record,
+    reply_or_edit,
+    server_locale,
+)
+from ui.case_export import send_export
+from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
-from ui.markup import mention_channel, message_url
-from ui.replies import NO_MENTIONS, alert_embed, alert_mentions, button_style, send_private
+from ui.replies import alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[VigilBot]
-
-MODERATORS_ONLY = "act.moderators_only"
-MAX_NOTE = 1000
-MAX_REFERENCE = 100
-
-
-def server_locale(interaction: discord.Interaction[VigilBot]) -> str:
-    """The server's Discord locale: moderator-facing text follows it (the reader's outside one)."""
-    return str(interaction.guild_locale or interaction.locale)
-
-
-def is_moderator(interaction: Interaction) -> bool:
-    permissions = interaction.permissions
-    return interaction.guild is not None and (
-        permissions.manage_messages or permissions.moderate_members
-    )
 
 
 def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
@@ -102,135 +88,6 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
         await interaction.client.services.cases.mark_alert_rendered(
             data.case.id, data.case.alert_revision, interaction.channel_id, interaction.message.id
         )
-
-
-_BACKGROUND: set[asyncio.Task[None]] = set()
-AUDIT_DRAIN_SECONDS = 5.0
-
-
-def in_background(work: Coroutine[Any, Any, None], what: str) -> None:
-    """Run `work` after the interaction is answered; a failure is logged, never raised.
-
-    A slow channel (the audit channel under a rate limit) must not push a moderator's answer
-    past Discord's 3 seconds: the answer goes first, side posts follow."""
-    task = asyncio.get_running_loop().create_task(work)
-    _BACKGROUND.add(task)
-
-    def done(finished: asyncio.Task[None]) -> None:
-        _BACKGROUND.discard(finished)
-        if not finished.cancelled() and finished.exception() is not None:
-            log.warning("%s failed", what, exc_info=finished.exception())
-
-    task.add_done_callback(done)
-
-
-async def post_audit_line(bot: VigilBot, case: Case, locale: str | None = None) -> None:
-    """One line per action in the audit channel, if the server has one. Best effort: the
-    audit trail itself is in the database and in `/reports case`."""
-    services = bot.services
-    data = await services.cases.alert_data(case.id)
-    if data is None or not data.events or data.settings.audit_channel_id is None:
-        return
-    event = data.events[-1]
-    if event.action is CaseAction.NOTE:
-        return  # notes can be sensitive; they stay with the case
-    channel = bot.get_partial_messageable(data.settings.audit_channel_id)
-    try:
-        await channel.send(
-            render_audit_line(data.case, event, locale), allowed_mentions=NO_MENTIONS
-        )
-    except discord.HTTPException as error:
-        log.warning("audit line for case %s not posted: %s", case.id, error)
-
-
-async def record(
-    interaction: Interaction,
-    case_id: int,
-    action: CaseAction,
-    *,
-    note: str | None = None,
-    detail: str | None = None,
-) -> Case | None:
-    """Record an action; on refusal tell the moderator why (privately) and return None.
-
-    The audit line is posted in the background: the caller answers the interaction first."""
-    assert interaction.guild_id is not None
-    try:
-        case = await interaction.client.services.cases.act(
-            interaction.guild_id,
-            case_id,
-            action,
-            interaction.user.id,
-            note=note,
-            detail=detail,
-        )
-    except CaseActionRefused as refused:
-        await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
-        return None
-    in_background(
-        post_audit_line(interaction.client, case, server_locale(interaction)),
-        f"audit line for case {case.id}",
-    )
-    return case
-
-
-async def reply_or_edit(interaction: Interaction, text: str) -> None:
-    """Private text: edits our own ephemeral prompt when answering one, else a new message."""
-    if interaction.response.is_done():
-        await interaction.edit_original_response(content=text, view=None)
-    elif interaction.message is not None and interaction.message.flags.ephemeral:
-        await interaction.response.edit_message(content=text, view=None)
-    else:
-        await send_private(interaction, text)
-
-
-# --------------------------------------------------------------------------- permissions
-
-
-def actor_of(member: discord.Member, permissions: discord.Permissions) -> Actor:
-    return Actor(
-        name=member.display_name,
-        permissions=frozenset(name for name, granted in permissions if granted),
-        top_role_position=member.top_role.position,
-        is_owner=member.guild.owner_id == member.id,
-    )
-
-
-async def target_of(guild: discord.Guild, case: Case) -> tuple[TargetMember, discord.Member | None]:
-    member = guild.get_member(case.target_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(case.target_id)
-        except discord.NotFound:
-            member = None
-    if member is None:
-        return TargetMember(name=case.target_name, is_member=False), None
-    return (
-        TargetMember(
-            name=member.display_name,
-            is_member=True,
-            top_role_position=member.top_role.position,
-            is_owner=guild.owner_id == member.id,
-        ),
-        member,
-    )
-
-
-async def check_enforcement(
-    interaction: Interaction, case: Case, action: CaseAction
-) -> tuple[str | None, discord.Member | None]:
-    """(why not, or None; the target as a member if they are one)."""
-    guild = interaction.guild
-    assert guild is not None and isinstance(interaction.user, discord.Member)
-    me = guild.me
-    target, member = await target_of(guild, case)
-    why = refusal_for(
-        action,
-        actor_of(interaction.user, interaction.permissions),
-        actor_of(me, me.guild_permissions),
-        target,
-    )
-    return (describe_outcome(why, server_locale(interaction)) if why else None), member
 
 
 # --------------------------------------------------------------------------- the alert's buttons
@@ -334,61 +191,6 @@ async def on_export(interaction: Interaction, case_id: int) -> None:
     data = await services.cases.alert_data(case_id)
     assert data is not None
     await send_export(interaction, data)
-
-
-async def send_export(
-    interaction: Interaction, data: AlertData, *, include_reporters: bool = False
-) -> None:
-    """The escalation packet, privately, as a JSON file. Never media: there is none to send.
-
-    Reporters are "Reporter 1, 2, ..." unless the moderator asked for their IDs; that choice is
-    recorded as a note in the case history before the file leaves, so it is always audited.
-    The message is in the server's language; the file itself stays English (it goes to
-    Discord, NCMEC, the police)."""
-    services = interaction.client.services
-    locale = server_locale(interaction)
-    guild = interaction.guild
-    if include_reporters:
-        await services.cases.act(
-            data.case.guild_id,
-            data.case.id,
-            CaseAction.NOTE,
-            interaction.user.id,
-            note=tr("act.export_audit_note", locale),
-        )
-    packet = build_export(
-        data,
-        guild_name=guild.name if guild else str(data.case.guild_id),
-        directory=services.hotlines,
-        generated_at=services.clock.now(),
-        generated_by=interaction.user.id,
-        describe=describe_event,
-        include_reporters=include_reporters,
-    )
-    places = [
-        f"- {p['organisation']}" + (f": <{p['url']}>" if p.get("url") else "")
-        for p in packet["where_to_file"][:6]
-    ]
-    file = discord.File(
-        io.BytesIO(export_json(packet)),
-        filename=f"vigil-case-{data.case.number}-{data.case.guild_id}.json",
-    )
-    if include_reporters:
-        who = tr("act.export_with_reporters", locale)
-    else:
-        who = tr("act.export_anonymous", locale, number=data.case.number)
-    text = "\n".join(
-        [
-            tr("act.export_title", locale, number=data.case.number),
-            tr("act.export_where", locale),
-            *places,
-            tr("act.export_links", locale),
-            who,
-        ]
-    )
-    await interaction.response.send_message(
-        text[:2000], file=file, ephemeral=True, allowed_mentions=NO_MENTIONS
-    )
 
 
 async def on_enforcement_button(interaction: Interaction, case_id: int, action: CaseAction) -> None:
@@ -587,123 +389,6 @@ async def carry_out(
     if not deleted and not gone:
         raise NothingDeleted(describe_plan(plan, case, name, locale))
     return "\n".join(lines)[:1800]
-
-
-class NothingDeleted(Exception):
-    """Delete messages found nothing it may delete: said to the moderator, nothing recorded."""
-
-
-class Skip(StrEnum):
-    """Why a reported message is not deleted (each is said to the moderator)."""
-
-    NOT_HERE = "not_here"  # the link's channel is not a channel of this server
-    NO_PERMISSION = "no_permission"  # the moderator lacks Manage Messages in that channel
-    BOT_NO_PERMISSION = "bot_no_permission"  # so does Vigil
-    GONE = "gone"  # already deleted
-    NOT_TARGET = "not_target"  # someone other than the reported member wrote it
-    UNREADABLE = "unreadable"  # Vigil cannot read it, so cannot check who wrote it
-
-
-@dataclass(frozen=True, slots=True)
-class DeletionStep:
-    channel_id: int
-    message_id: int
-    url: str
-    skip: Skip | None
-    message: discord.Message | None = None
-
-
-async def deletion_plan(
-    bot: VigilBot, guild: discord.Guild, case: Case, moderator: discord.Member
-) -> list[DeletionStep]:
-    """Which reported messages "Delete messages" may delete, and why not the others.
-
-    A link is the reporter's text: only a message in a channel of this guild, written by the
-    case's target (fetched and compared, not assumed), in a channel where the moderator holds
-    Manage Messages, is ever deleted. Checked when the confirmation is shown and again at the
-    click, since both may change."""
-    data = await bot.services.cases.alert_data(case.id)
-    where = dict.fromkeys(
-        (r.channel_id, r.message_id)
-        for r in (data.reports if data else ())
-        if r.channel_id and r.message_id
-    )
-    plan: list[DeletionStep] = []
-    for channel_id, message_id in where:
-        url = message_url(guild.id, channel_id, message_id)
-
-        def step(skip: Skip | None, message: discord.Message | None = None) -> DeletionStep:
-            return DeletionStep(channel_id, message_id, url, skip, message)  # noqa: B023
-
-        channel = guild.get_channel_or_thread(channel_id)
-        if not isinstance(channel, discord.abc.Messageable) or channel.guild.id != guild.id:
-            plan.append(step(Skip.NOT_HERE))
-            continue
-        if not channel.permissions_for(moderator).manage_messages:
-            plan.append(step(Skip.NO_PERMISSION))
-            continue
-        if not channel.permissions_for(guild.me).manage_messages:
-            plan.append(step(Skip.BOT_NO_PERMISSION))
-            continue
-        try:
-            message = await channel.fetch_message(message_id)
-        except discord.NotFound:
-            plan.append(step(Skip.GONE))
-            continue
-        except discord.HTTPException:
-            plan.append(step(Skip.UNREADABLE))
-            continue
-        if message.author.id != case.target_id:
-            plan.append(step(Skip.NOT_TARGET))
-            continue
-        plan.append(step(None, message))
-    return plan
-
-
-SKIP_KEYS: dict[Skip, str] = {
-    Skip.NOT_HERE: "act.delete_skip_not_here",
-    Skip.NO_PERMISSION: "act.delete_skip_no_permission",
-    Skip.BOT_NO_PERMISSION: "act.delete_skip_bot_permission",
-    Skip.GONE: "act.delete_skip_gone",
-    Skip.NOT_TARGET: "act.delete_skip_not_target",
-    Skip.UNREADABLE: "act.delete_skip_unreadable",
-}
-MAX_LISTED = 8  # per list, so a prompt stays within one message
-
-
-def skip_lines(steps: list[DeletionStep], name: str, locale: str | None) -> list[str]:
-    lines = [
-        "- "
-        + tr(
-            SKIP_KEYS[s.skip],
-            locale,
-            link=s.url,
-            channel=mention_channel(s.channel_id),
-            name=name,
-        )
-        for s in steps[:MAX_LISTED]
-        if s.skip is not None
-    ]
-    if len(steps) > MAX_LISTED:
-        lines.append(tr("act.delete_more", locale, count=len(steps) - MAX_LISTED))
-    return lines
-
-
-def describe_plan(plan: list[DeletionStep], case: Case, name: str, locale: str | None) -> str:
-    """The confirmation: which messages will go (jump links) and which won't, and why."""
-    going = [s for s in plan if s.skip is None]
-    staying = [s for s in plan if s.skip is not None]
-    if not going:
-        lines = [tr("act.delete_nothing", locale, number=case.number)]
-    else:
-        lines = [tr("act.delete_prompt", locale, count=len(going), number=case.number)]
-        lines += [f"- {s.url}" for s in going[:MAX_LISTED]]
-        if len(going) > MAX_LISTED:
-            lines.append(tr("act.delete_more", locale, count=len(going) - MAX_LISTED))
-    if staying:
-        lines.append(tr("act.delete_not_deleted", locale))
-        lines += skip_lines(staying, name, locale)
-    return "\n".join(lines)[:2000]
 
 
 def parse_target(match: re.Match[str]) -> int | None:
