@@ -21,7 +21,6 @@ from pathlib import Path
 import discord
 from dotenv import load_dotenv
 
-from cogs.app import REQUIRED_PERMISSIONS, Services, VigilBot
 from core.clock import SystemClock
 from core.hotlines import HotlineDirectory
 from core.outbox import AlertSignal
@@ -32,6 +31,7 @@ from core.settings import RedactingFilter, Settings, SettingsError, load_setting
 from storage import open_store
 from storage.backup import backup_command
 from storage.transfer import migrate_to_command
+from ui.app import REQUIRED_PERMISSIONS, Services, VigilBot
 from vigil_ops.json_logs import JsonFormatter
 
 EXIT_BAD_SETTINGS = 2

@@ -16,12 +16,18 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from cogs.app import VigilBot
-from cogs.case_actions import alert_view
-from cogs.replies import NO_MENTIONS, alert_embed, alert_mentions
-from core.alert_view import AlertContent, render_channel_notice, render_feedback_dm
 from core.models import GuildSettings
-from core.outbox import AlertDispatcher, DeliveryFailed, Destination
+from core.outbox import AlertDispatcher, AlertMessage, DeliveryFailed, Destination, UrgentPing
+from ui.alert_view import (
+    AlertContent,
+    render_channel_notice,
+    render_feedback_dm,
+    render_message,
+    render_ping,
+)
+from ui.app import VigilBot
+from ui.case_actions import alert_view
+from ui.replies import NO_MENTIONS, alert_embed, alert_mentions
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,8 @@ class DiscordAlertPoster:
         # (guild, channel, member) -> (can read, until): a short memory of permissions.
         self._readers: dict[tuple[int, int, int], tuple[bool, float]] = {}
 
-    async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
+    async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
+        content = render_message(alert)
         channel = self._bot.get_partial_messageable(channel_id)
         try:
             message = await channel.send(
@@ -76,12 +83,13 @@ class DiscordAlertPoster:
             if _differs(message, content):
                 # Discord matched our nonce to a post an earlier (killed) process made: that
                 # message shows an older state of the case, so bring it up to date.
-                await self.edit(channel_id, message.id, content)
+                await self.edit(channel_id, message.id, alert)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
         return message.id
 
-    async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None:
+    async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None:
+        content = render_message(alert)
         message = self._bot.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
             await message.edit(
@@ -161,9 +169,8 @@ class DiscordAlertPoster:
             raise _failure(error) from error
         return None
 
-    async def ping(
-        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
-    ) -> None:
+    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
+        role_id, text = ping.role_id, render_ping(ping)
         channel = self._bot.get_partial_messageable(channel_id)
         mentions = (
             discord.AllowedMentions(

@@ -13,7 +13,7 @@ import logging
 import discord
 from discord.ext import commands
 
-from cogs.app import VigilBot
+from ui.app import VigilBot
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "retention-purge"

@@ -15,22 +15,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.app import VigilBot
-from cogs.case_actions import send_export, server_locale
-from cogs.hotlines import country_choices
-from cogs.replies import alert_embed, send_private
-from cogs.translator import L
-from core.alert_view import (
+from core.i18n import country_name, tr
+from core.text import neutralise, trim
+from ui.alert_view import (
     describe_event,
     describe_problem,
-    relative,
     render_alert,
     render_case_record,
     render_queue_line,
     render_settings,
 )
-from core.i18n import country_name, tr
-from core.text import neutralise, trim
+from ui.app import VigilBot
+from ui.case_common import server_locale
+from ui.case_export import send_export
+from ui.country_menu import country_choices
+from ui.markup import mention_user, message_url, relative
+from ui.replies import alert_embed, send_private
+from ui.translator import L
 
 log = logging.getLogger(__name__)
 
@@ -393,11 +394,9 @@ class GuildAdmin(commands.Cog):
         )
         for field in render_case_record(data, locale):
             record.add_field(name=field.name, value=field.value, inline=False)
-        if data.case.alert_message_id:
-            record.description = (
-                f"[{tr('admin.jump', locale)}](https://discord.com/channels/{guild.id}/"
-                f"{data.case.alert_channel_id}/{data.case.alert_message_id})"
-            )
+        if data.case.alert_message_id and data.case.alert_channel_id:
+            url = message_url(guild.id, data.case.alert_channel_id, data.case.alert_message_id)
+            record.description = f"[{tr('admin.jump', locale)}]({url})"
         await send_private(interaction, None, embeds=[alert_embed(content), record])
 
     @reports.command(name="export", description=L("cmd.reports.export.description"))
@@ -462,7 +461,7 @@ class GuildAdmin(commands.Cog):
                     "admin.history_report",
                     locale,
                     when=relative(report.created_at),
-                    reporter=f"<@{report.reporter_id}>",
+                    reporter=mention_user(report.reporter_id),
                     reason=report.reason.label_in(locale),
                 )
                 lines.append(line + (f": {details}" if details else ""))

@@ -6,24 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.app import VigilBot
-from cogs.replies import guidance_embed, send_private
-from cogs.reporting import HOTLINES, country_view, region_for
-from cogs.translator import L
-from core.guidance import find_country, hotlines_overview, localised_name, search_countries
-from core.hotlines import HotlineDirectory
+from core.guidance import find_country, hotlines_overview
 from core.i18n import tr
-
-
-def country_choices(
-    directory: HotlineDirectory, current: str, locale: str | None = None
-) -> list[app_commands.Choice[str]]:
-    """Countries matching what the member typed, named in their language."""
-    language = locale or "en"
-    return [
-        app_commands.Choice(name=f"{localised_name(c, language)} ({c.code})"[:100], value=c.code)
-        for c in search_countries(directory, current, language, limit=25)
-    ]
+from ui.app import VigilBot
+from ui.country_menu import HOTLINES, country_choices, country_view, region_for
+from ui.replies import guidance_embed, send_private
+from ui.translator import L
 
 
 class Hotlines(commands.Cog):

@@ -7,13 +7,12 @@ media: Vigil never had any, and a packet must never become a way to pass images 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from core.alert_view import describe_event
 from core.hotlines import Category, HotlineDirectory, HotlineEntry
-from core.models import AlertData, CaseAction
+from core.models import AlertData, CaseAction, CaseEvent
 from core.reasons import Reason
 from core.snowflakes import snowflake_time
 
@@ -115,9 +114,13 @@ def build_export(
     directory: HotlineDirectory,
     generated_at: datetime,
     generated_by: int,
+    describe: Callable[[CaseEvent], str],
     include_reporters: bool = False,
 ) -> dict[str, Any]:
-    """The packet. Reporters are "Reporter 1, 2, ..." (in order of their first report) unless
+    """The packet. ``describe`` words one action's summary line (ui/alert_view.py's
+    ``describe_event``, in English: the packet is for authorities).
+
+    Reporters are "Reporter 1, 2, ..." (in order of their first report) unless
     ``include_reporters``: the acknowledgement promises that only the server's moderators can
     see who reported, and a packet leaves the server."""
     case = data.case
@@ -190,7 +193,7 @@ def build_export(
                 "action": e.action.value,
                 "detail": e.detail,
                 "note": e.note,
-                "summary": describe_event(e),
+                "summary": describe(e),
             }
             for e in data.events
             if e.action is not CaseAction.NOTE

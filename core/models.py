@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
+from core.outcomes import Vocabulary
 from core.reasons import Reason
 
 DEFAULT_THRESHOLD = 3
@@ -15,7 +15,7 @@ DEFAULT_RETENTION_DAYS = 180
 DEPARTED_GUILD_GRACE_DAYS = 30
 
 
-class ReportSource(StrEnum):
+class ReportSource(Vocabulary):
     """Which entry point a report came through (kept for moderators and for the export)."""
 
     SLASH = "slash"
@@ -23,7 +23,7 @@ class ReportSource(StrEnum):
     MESSAGE_MENU = "message_menu"
 
 
-class CaseStatus(StrEnum):
+class CaseStatus(Vocabulary):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
@@ -35,7 +35,7 @@ class CaseStatus(StrEnum):
         return self in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED)
 
 
-class CaseAction(StrEnum):
+class CaseAction(Vocabulary):
     """What a moderator did from an alert; also the audit trail's vocabulary."""
 
     ACKNOWLEDGE = "acknowledge"
@@ -53,23 +53,6 @@ class CaseAction(StrEnum):
         """The status the case moves to; None when the action leaves the status alone."""
         return _RESULTING_STATUS.get(self)
 
-    @property
-    def is_enforcement(self) -> bool:
-        """Actions Discord carries out on the target; they resolve the case."""
-        return self in ENFORCEMENT_ACTIONS
-
-    @property
-    def past_tense(self) -> str:
-        return _PAST_TENSE[self]
-
-    @property
-    def label(self) -> str:
-        return _LABEL[self]
-
-
-ENFORCEMENT_ACTIONS = frozenset(
-    {CaseAction.TIMEOUT, CaseAction.KICK, CaseAction.BAN, CaseAction.DELETE_MESSAGES}
-)
 
 _RESULTING_STATUS: dict[CaseAction, CaseStatus] = {
     CaseAction.ACKNOWLEDGE: CaseStatus.ACKNOWLEDGED,
@@ -81,59 +64,18 @@ _RESULTING_STATUS: dict[CaseAction, CaseStatus] = {
     CaseAction.DELETE_MESSAGES: CaseStatus.RESOLVED,
 }
 
-_LABEL: dict[CaseAction, str] = {
-    CaseAction.ACKNOWLEDGE: "Acknowledge",
-    CaseAction.RESOLVE: "Resolve",
-    CaseAction.DISMISS: "Dismiss",
-    CaseAction.NOTE: "Note",
-    CaseAction.ESCALATE: "Escalated",
-    CaseAction.TIMEOUT: "Timeout",
-    CaseAction.KICK: "Kick",
-    CaseAction.BAN: "Ban",
-    CaseAction.DELETE_MESSAGES: "Delete messages",
-}
 
-_PAST_TENSE: dict[CaseAction, str] = {
-    CaseAction.ACKNOWLEDGE: "acknowledged",
-    CaseAction.RESOLVE: "resolved",
-    CaseAction.DISMISS: "dismissed",
-    CaseAction.NOTE: "added a note",
-    CaseAction.ESCALATE: "escalated",
-    CaseAction.TIMEOUT: "timed out the member",
-    CaseAction.KICK: "kicked the member",
-    CaseAction.BAN: "banned the member",
-    CaseAction.DELETE_MESSAGES: "deleted the reported messages",
-}
-
-
-class DismissReason(StrEnum):
+class DismissReason(Vocabulary):
     NOT_A_VIOLATION = "not_violation"
     DUPLICATE = "duplicate"
     MALICIOUS = "malicious"
 
-    @property
-    def label(self) -> str:
-        return {
-            DismissReason.NOT_A_VIOLATION: "Not a violation",
-            DismissReason.DUPLICATE: "Duplicate of another case",
-            DismissReason.MALICIOUS: "Malicious report",
-        }[self]
 
-
-class EscalationTarget(StrEnum):
+class EscalationTarget(Vocabulary):
     DISCORD = "discord"
     NCMEC = "ncmec"
     POLICE = "police"
     HOTLINE = "hotline"
-
-    @property
-    def label(self) -> str:
-        return {
-            EscalationTarget.DISCORD: "Discord Trust & Safety",
-            EscalationTarget.NCMEC: "NCMEC CyberTipline",
-            EscalationTarget.POLICE: "Police",
-            EscalationTarget.HOTLINE: "National hotline",
-        }[self]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.i18n import tr
 from core.models import CaseAction
+from core.outcomes import Outcome, Term
 
-# The Discord permission each action needs, by discord.py's attribute name and a human name.
-REQUIRED_PERMISSION: dict[CaseAction, tuple[str, str]] = {
-    CaseAction.TIMEOUT: ("moderate_members", "Timeout Members"),
-    CaseAction.KICK: ("kick_members", "Kick Members"),
-    CaseAction.BAN: ("ban_members", "Ban Members"),
-    CaseAction.DELETE_MESSAGES: ("manage_messages", "Manage Messages"),
+# The Discord permission each action needs, by discord.py's attribute name (its name as
+# Discord shows it is a catalogue key: PERMISSION_LABEL_KEYS).
+REQUIRED_PERMISSION: dict[CaseAction, str] = {
+    CaseAction.TIMEOUT: "moderate_members",
+    CaseAction.KICK: "kick_members",
+    CaseAction.BAN: "ban_members",
+    CaseAction.DELETE_MESSAGES: "manage_messages",
 }
 
 NEEDS_MEMBERSHIP = frozenset({CaseAction.TIMEOUT, CaseAction.KICK})
@@ -51,29 +52,23 @@ PERMISSION_LABEL_KEYS: dict[CaseAction, str] = {
 
 
 def refusal_for(
-    action: CaseAction,
-    moderator: Actor,
-    bot: Actor,
-    target: TargetMember,
-    locale: str | None = None,
-) -> str | None:
-    """None if the action may go ahead; otherwise exactly why not, in a moderator's words.
-
-    ``locale`` is the server's (a Discord locale code); English when unknown.
-    """
-    permission, _label = REQUIRED_PERMISSION[action]
-    label = tr(PERMISSION_LABEL_KEYS[action], locale)
+    action: CaseAction, moderator: Actor, bot: Actor, target: TargetMember
+) -> Outcome | None:
+    """None if the action may go ahead; otherwise exactly why not, as a value that ui/
+    words in the server's language (``ui.alert_view.describe_outcome``)."""
+    permission = REQUIRED_PERMISSION[action]
+    label = Term(PERMISSION_LABEL_KEYS[action])
     if not moderator.is_owner and permission not in moderator.permissions:
-        return tr("mod.need_permission", locale, permission=label)
+        return Outcome("mod.need_permission", {"permission": label})
     if permission not in bot.permissions:
-        return tr("mod.bot_needs_permission", locale, permission=label)
+        return Outcome("mod.bot_needs_permission", {"permission": label})
     if action in NEEDS_MEMBERSHIP and not target.is_member:
-        return tr("mod.not_member", locale, name=target.name)
+        return Outcome("mod.not_member", {"name": target.name})
     if action in HIERARCHY_ACTIONS and target.is_member:
         if target.is_owner:
-            return tr("mod.owner", locale)
+            return Outcome("mod.owner")
         if not moderator.is_owner and moderator.top_role_position <= target.top_role_position:
-            return tr("mod.role_too_low", locale, name=target.name)
+            return Outcome("mod.role_too_low", {"name": target.name})
         if bot.top_role_position <= target.top_role_position:
-            return tr("mod.bot_role_too_low", locale, name=target.name)
+            return Outcome("mod.bot_role_too_low", {"name": target.name})
     return None

@@ -12,11 +12,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core.alert_view import AlertContent, render_alert, render_urgent_ping, reroute_line
-from core.models import Case, GuildSettings
+from core.models import AlertData, Case, GuildSettings
 from core.ports import Store, UnitOfWork
 from core.service import CaseService
 
@@ -51,12 +50,35 @@ class Destination:
     rerouted: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """What an alert must show, as plain data: the case as read, the server's language and,
+    when the alert left the alert channel, why. ui/alert_view.py words and draws it."""
+
+    data: AlertData
+    locale: str
+    rerouted: str | None = None
+
+    @property
+    def case_id(self) -> int:
+        return self.data.case.id
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentPing:
+    """The reminder that an alert turned urgent: ui/ words it and mentions the role."""
+
+    number: int
+    role_id: int | None
+    locale: str
+
+
 class AlertPoster(Protocol):
-    async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
+    async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
         """Post the alert; returns the message ID."""
         ...
 
-    async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None: ...
+    async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None: ...
 
     async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
         """The alert channel, unless the reported member can read it."""
@@ -67,9 +89,7 @@ class AlertPoster(Protocol):
         earlier (crashed) attempt reached Discord; None if there is none."""
         ...
 
-    async def ping(
-        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
-    ) -> None:
+    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
         """A new message replying to the alert that mentions the moderator role only: an
         edit's mention does not notify, a new message does."""
         ...
@@ -242,16 +262,13 @@ class AlertDispatcher:
         if current.alert_posted_revision >= current.alert_revision:
             return True  # delivered meanwhile (by another process) since the pending list
         locale = self._locale_for(case.guild_id) or data.settings.locale or "en"
-        content = render_alert(data, locale)
+        content = AlertMessage(data, locale)
         revision = current.alert_revision
         try:
             where = await self._poster.route(case.guild_id, data.settings, current.target_id)
             channel_id = where.channel_id
             if where.rerouted is not None:
-                content = replace(
-                    content,
-                    description=f"{content.description}\n{reroute_line(where.rerouted, locale)}",
-                )
+                content = AlertMessage(data, locale, where.rerouted)
             message_id = current.alert_message_id
             first = message_id is None or current.alert_channel_id != channel_id
             if not first and message_id is not None:
@@ -277,8 +294,7 @@ class AlertDispatcher:
                 await self._poster.ping(
                     channel_id,
                     message_id,
-                    data.settings.mod_role_id,
-                    render_urgent_ping(current.number, data.settings.mod_role_id, locale),
+                    UrgentPing(current.number, data.settings.mod_role_id, locale),
                     ping_nonce(case.id, current.ping_wanted),
                 )
                 ping_sent = current.ping_wanted
@@ -304,7 +320,7 @@ class AlertDispatcher:
         except DeliveryFailed as failure:
             log.warning("could not remove an alert its target can read: %s", failure.problem)
 
-    async def _first_post(self, case: Case, channel_id: int, content: AlertContent) -> int:
+    async def _first_post(self, case: Case, channel_id: int, content: AlertMessage) -> int:
         """Post a case's alert, unless an earlier attempt already did.
 
         Discord's nonce only deduplicates for a short while; an attempt that crashed after

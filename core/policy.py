@@ -24,13 +24,15 @@ class RefusalCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A report Vigil declined. Nothing was stored; the message is what the reporter reads.
-
-    ``message`` is the English text; :meth:`localised` gives it in the reporter's language.
-    """
+    """A report Vigil declined, as a code: nothing was stored. The reporter's message is
+    worded where the reply is built (:meth:`localised`, in the reader's language)."""
 
     code: RefusalCode
-    message: str
+
+    @property
+    def message(self) -> str:
+        """The refusal in English (the catalogue's), for logs and tests."""
+        return refusal_text(self.code)
 
     def localised(self, locale: str | None) -> str:
         """The refusal in the reader's language (a Discord locale code; English if unknown)."""
@@ -54,7 +56,7 @@ def refusal_text(code: RefusalCode, locale: str | None = None) -> str:
 
 
 def refuse(code: RefusalCode) -> Refusal:
-    return Refusal(code=code, message=refusal_text(code))
+    return Refusal(code=code)
 
 
 @dataclass(frozen=True, slots=True)

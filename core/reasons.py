@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from core.i18n import DEFAULT_LANGUAGE, tr
+from core.outcomes import Vocabulary
 
 
-class Reason(StrEnum):
+class Reason(Vocabulary):
     """Why a member reports someone. The values are a public contract (slash-command choices)."""
 
     CHILD_SAFETY = "child_safety"

@@ -1,4 +1,4 @@
-"""What Vigil tells members (reporters), as plain text. Moderator views: core/alert_view.py."""
+"""What Vigil tells members (reporters), as plain text. Moderator views: ui/alert_view.py."""
 
 from __future__ import annotations
 

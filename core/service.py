@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from core.clock import Clock
 from core.models import (
@@ -164,17 +165,24 @@ class RecordedAction:
     status_moved: bool
 
 
-class CaseActionRefused(Exception):
-    """A moderator action that cannot apply; the message is shown to the moderator.
+class CaseRefusal(StrEnum):
+    """Why a case action cannot apply: a code, worded by ui/alert_view.describe_refusal."""
 
-    The message is English; ``case`` (None: no such case in this server) and ``action`` let
-    the cogs word it in the server's language (``core.alert_view.describe_refusal``).
-    """
+    NO_CASE = "no_case"
+    OWN_CASE = "own_case"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class CaseActionRefused(Exception):
+    """A moderator action that cannot apply, as a value: ``code`` says why, ``case`` (None:
+    no such case in this server) and ``action`` fill the message, which ui/ words in the
+    server's language (``ui.alert_view.describe_refusal``)."""
 
     def __init__(
-        self, message: str, *, case: Case | None = None, action: CaseAction | None = None
+        self, code: str, *, case: Case | None = None, action: CaseAction | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(code)
+        self.code = code
         self.case = case
         self.action = action
 
@@ -209,17 +217,6 @@ def counts_toward_threshold(reporter_id: int, now: datetime, min_account_age_day
 
 
 @dataclass(frozen=True, slots=True)
-class CaseDetails:
-    """A case with everything moderators see in `/reports case` and in an export."""
-
-    data: AlertData
-
-    @property
-    def case(self) -> Case:
-        return self.data.case
-
-
-@dataclass(frozen=True, slots=True)
 class QueuePage:
     cases: tuple[Case, ...]
     page: int
@@ -249,7 +246,7 @@ class CaseService:
         """The case, if it belongs to this guild, the action applies to it now and (given the
         actor) the actor is not the case's target."""
         if not is_storable_id(case_id):
-            raise CaseActionRefused("That case doesn't exist in this server.")
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
         case = await self._store.read(lambda tx: tx.cases.get(case_id))
         _check(case, guild_id, action, actor_id)
         assert case is not None
@@ -267,7 +264,7 @@ class CaseService:
     ) -> Case:
         """Record a moderator action. The case is re-read: a custom ID carries no trust."""
         if not is_storable_id(case_id):
-            raise CaseActionRefused("That case doesn't exist in this server.")
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
         recorded = await self._record(guild_id, case_id, action, actor_id, note, detail)
         assert recorded is not None
         return recorded.case
@@ -467,18 +464,16 @@ def _check(
     case: Case | None, guild_id: int, action: CaseAction, actor_id: int | None = None
 ) -> None:
     if case is None or case.guild_id != guild_id:
-        raise CaseActionRefused("That case doesn't exist in this server.")
+        raise CaseActionRefused(CaseRefusal.NO_CASE)
     if actor_id is not None and actor_id == case.target_id:
         raise OwnCaseRefused(
-            f"Case #{case.number} is about you, so another moderator must handle it. "
-            "Nothing was changed.",
+            CaseRefusal.OWN_CASE,
             case=case,
             action=action,
         )
     if case.status not in ALLOWED_FROM[action]:
         raise CaseActionRefused(
-            f"Case #{case.number} is already {case.status.value}, so **{action.label}** no "
-            "longer applies. Nothing was changed.",
+            CaseRefusal.NOT_APPLICABLE,
             case=case,
             action=action,
         )

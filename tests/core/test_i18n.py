@@ -26,7 +26,7 @@ from core.policy import RefusalCode, refuse
 from core.reasons import Reason
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_DIRS = ("core", "cogs")
+CODE_DIRS = ("core", "ui", "cogs")
 DIRECTORY = HotlineDirectory.load()
 CATALOGUE = catalogue()
 EN_KEYS = set(CATALOGUE.messages[DEFAULT_LANGUAGE])

@@ -40,5 +40,5 @@ def test_http_bodies_are_withheld_and_tokens_cut_from_urls():
 def test_tokens_in_any_logger_and_postgres_row_details_are_redacted():
     text = render("vigil", "payload {'token': '" + TOKEN + "'} and the bot-token")
     assert TOKEN not in text and "bot-token" not in text
-    failing = render("cogs.app", "DETAIL:  Failing row contains (1, 2, my story).")
+    failing = render("ui.app", "DETAIL:  Failing row contains (1, 2, my story).")
     assert "my story" not in failing

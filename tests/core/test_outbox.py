@@ -7,17 +7,25 @@ from datetime import timedelta
 
 import pytest
 
-import core.outbox
-from core.alert_view import AlertContent
+import ui.alert_view
 from core.i18n import tr
 from core.models import CaseAction, GuildSettings
-from core.outbox import AlertDispatcher, DeliveryFailed, Destination, alert_nonce, ping_nonce
+from core.outbox import (
+    AlertDispatcher,
+    AlertMessage,
+    DeliveryFailed,
+    Destination,
+    UrgentPing,
+    alert_nonce,
+    ping_nonce,
+)
 from core.policy import RateLimit
 from core.reasons import Reason
 from core.retention import RetentionService
 from core.service import CaseService, ReportService
 from storage.sqlite import SqliteStore
 from tests.helpers import GUILD, OTHER_GUILD, clock, submission
+from ui.alert_view import AlertContent, render_message, render_ping
 
 CHANNEL = 777
 
@@ -36,7 +44,8 @@ class FakePoster:
     in_channel: dict[int, int] = field(default_factory=dict)  # case ID -> message ID
     reroute_to: int | None = None  # the target can read the alert channel: go there
 
-    async def post(self, channel_id: int, content: AlertContent, nonce: str) -> int:
+    async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
+        content = render_message(alert)
         self.attempts += 1
         if channel_id in self.broken_channels:
             raise DeliveryFailed("missing_permission", admins_must_fix=True)
@@ -49,7 +58,8 @@ class FakePoster:
             raise DeliveryFailed("network:TimeoutError")
         return self.next_id
 
-    async def edit(self, channel_id: int, message_id: int, content: AlertContent) -> None:
+    async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None:
+        content = render_message(alert)
         if self.fail_next:
             raise self.fail_next.pop(0)
         self.edits.append((channel_id, message_id, content))
@@ -63,10 +73,8 @@ class FakePoster:
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
         return self.in_channel.get(case_id)
 
-    async def ping(
-        self, channel_id: int, message_id: int, role_id: int | None, text: str, nonce: str
-    ) -> None:
-        self.pings.append((channel_id, message_id, role_id, text, nonce))
+    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
+        self.pings.append((channel_id, message_id, ping.role_id, render_ping(ping), nonce))
 
     async def delete(self, channel_id: int, message_id: int) -> None:
         self.deleted.append((channel_id, message_id))
@@ -202,14 +210,14 @@ async def test_a_case_that_raises_is_skipped_not_the_pass(store, monkeypatch):
     reports, dispatcher = await setup(store, poster)
     bad = await reports.submit(submission(1, target=70, reason=Reason.CHILD_SAFETY))
     await reports.submit(submission(2, target=71, reason=Reason.CHILD_SAFETY))
-    real = core.outbox.render_alert
+    real = ui.alert_view.render_alert
 
     def render(data, locale=None):
         if data.case.id == bad.case_id:
             raise ValueError("a rendering bug")
         return real(data, locale)
 
-    monkeypatch.setattr(core.outbox, "render_alert", render)
+    monkeypatch.setattr(ui.alert_view, "render_alert", render)
     await dispatcher.drain_once()
     assert [p[2].case_id for p in poster.posts] != [] and bad.case_id not in {
         p[2].case_id for p in poster.posts

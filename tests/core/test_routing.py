@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.alert_view import render_feedback_dm
 from core.export import build_export, where_to_file_by_reason
 from core.guidance import (
     MAX_CHARS,
@@ -34,6 +33,7 @@ from core.reasons import Reason
 from core.regions import effective_region, region_from_locale
 from core.rendering import is_cry_for_help, render_refusal, render_self_support
 from tests.helpers import GUILD
+from ui.alert_view import describe_event, render_feedback_dm
 
 DIRECTORY = HotlineDirectory.load()
 COVERED = [c.code for c in DIRECTORY.countries() if c.covered]
@@ -313,7 +313,12 @@ def _data(region: str | None, *reasons: Reason) -> AlertData:
 def test_export_omits_reporter_identities_by_default():
     data = _data("GB", Reason.HARASSMENT, Reason.HARASSMENT, Reason.HARASSMENT)
     packet = build_export(
-        data, guild_name="g", directory=DIRECTORY, generated_at=NOW, generated_by=42
+        data,
+        guild_name="g",
+        directory=DIRECTORY,
+        generated_at=NOW,
+        generated_by=42,
+        describe=describe_event,
     )
     text = str(packet)
     assert "5000" not in text and "5001" not in text
@@ -325,6 +330,7 @@ def test_export_omits_reporter_identities_by_default():
         directory=DIRECTORY,
         generated_at=NOW,
         generated_by=42,
+        describe=describe_event,
         include_reporters=True,
     )
     assert [r["reporter_id"] for r in full["reports"]] == ["5000", "5001", "5000"]
@@ -358,6 +364,7 @@ def test_export_never_sends_self_harm_or_threats_to_an_image_hotline(region: str
         directory=DIRECTORY,
         generated_at=NOW,
         generated_by=42,
+        describe=describe_event,
     )
     csam = {
         e.organisation
@@ -372,6 +379,7 @@ def test_export_never_sends_self_harm_or_threats_to_an_image_hotline(region: str
         directory=DIRECTORY,
         generated_at=NOW,
         generated_by=42,
+        describe=describe_event,
     )
     assert any(p["organisation"] in csam for p in child["where_to_file"]), region
 
@@ -391,7 +399,7 @@ def test_feedback_dm_to_a_critical_reporter_never_says_nothing_else_to_do():
 def test_country_menu_keeps_the_shown_country_and_international_past_25():
     """Discord allows 25 options; with more covered countries the one shown and
     "international" must stay in the menu."""
-    from cogs.reporting import country_options
+    from ui.country_menu import country_options
 
     codes = [f"{a}{b}" for a in "ABC" for b in "ABCDEFGHIJ"]  # 30 made-up codes
     data = {

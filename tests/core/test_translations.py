@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from core.alert_view import describe_event
 from core.guidance import build_guidance, hotlines_overview
 from core.hotlines import HotlineDirectory
 from core.i18n import DISCORD_LOCALES, LANGUAGES, catalogue, catalogue_locale, tr
 from core.models import CaseAction, CaseEvent, EscalationTarget
 from core.reasons import Reason
+from ui.alert_view import describe_event
 
 DIRECTORY = HotlineDirectory.load()
 CATALOGUE = catalogue()

@@ -39,9 +39,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from cogs.case_actions import CancelButton, CaseButton, ConfirmButton, DismissSelect, TimeoutSelect
 from cogs.guild_admin import QueuePageButton
-from cogs.reporting import CountrySelect
 from core.i18n import tr
 from core.models import EscalationTarget
 from core.policy import RefusalCode, refusal_text, refuse
@@ -51,6 +49,8 @@ from core.text import clean_user_text
 from tests.e2e.conftest import CALLBACK, EPHEMERAL, MESSAGE, MESSAGES, Vigil, result_text
 from tests.emulator.botproc import REPO_ROOT
 from tests.emulator.interactions import InteractionResult
+from ui.case_actions import CancelButton, CaseButton, ConfirmButton, DismissSelect, TimeoutSelect
+from ui.country_menu import CountrySelect
 
 # --------------------------------------------------------------------------- hypothesis profile
 

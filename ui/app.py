@@ -16,15 +16,16 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from cogs.translator import VigilTranslator
 from core.clock import Clock
 from core.hotlines import HotlineDirectory
+from core.i18n import tr
 from core.moderation import REQUIRED_PERMISSION
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
 from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
+from ui.translator import VigilTranslator
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     send_messages=True,  # post alerts, audit lines and notices
     embed_links=True,  # alerts are embeds
     read_message_history=True,  # read a reported message to check who wrote it before deleting
-    **{name: True for name, _label in REQUIRED_PERMISSION.values()},
+    **dict.fromkeys(REQUIRED_PERMISSION.values(), True),
 )
 
 
@@ -71,11 +72,12 @@ class VigilTree(app_commands.CommandTree["VigilBot"]):
         self, interaction: discord.Interaction[VigilBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer every failure politely; the bot keeps serving."""
+        locale = interaction.locale.value
         if isinstance(error, app_commands.CheckFailure):
-            message = str(error) or "You don't have permission to use this command."
+            message = str(error) or tr("error.not_allowed", locale)
         else:
             log.error("command %r failed", interaction.command, exc_info=error)
-            message = "Sorry, something went wrong on Vigil's side. Please try again in a moment."
+            message = tr("error.generic", locale)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(message, ephemeral=True)

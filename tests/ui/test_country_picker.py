@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cogs.hotlines import country_choices
-from cogs.reporting import country_options
 from core.country_picker import COUNTRY_SLOTS, MAX_OPTIONS, picker_countries
 from core.guidance import localised_name
 from core.hotlines import INTERNATIONAL, HotlineDirectory
+from ui.country_menu import country_choices, country_options
 
 DIRECTORY = HotlineDirectory.load()
 COVERED = [c for c in DIRECTORY.countries() if c.covered]

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import discord
 
-from core import limits
-from core.alert_view import AlertContent, ButtonSpec
 from core.guidance import Guidance
+from ui import limits
+from ui.alert_view import AlertContent, ButtonSpec
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def alert_embed(content: AlertContent) -> discord.Embed:
 
 
 def fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
-    """The embeds of one message cut to Discord's limits (core/limits.py, the one place)."""
+    """The embeds of one message cut to Discord's limits (ui/limits.py, the one place)."""
     fitted = limits.fit_embeds(
         [
             limits.EmbedText(

@@ -1,12 +1,12 @@
-"""Every message fits Discord's limits (core/limits.py): per part and 6,000 in all."""
+"""Every message fits Discord's limits (ui/limits.py): per part and 6,000 in all."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import limits
-from core.limits import EmbedText, fit_embeds, shorten
+from ui import limits
+from ui.limits import EmbedText, fit_embeds, shorten
 
 text = st.text(alphabet=st.sampled_from("ab \n<@1>*"), max_size=5000)
 embed = st.builds(

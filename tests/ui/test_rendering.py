@@ -7,16 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.alert_view import (
-    describe_event,
-    describe_refusal,
-    render_alert,
-    render_audit_line,
-    render_channel_notice,
-    render_feedback_dm,
-    render_queue_line,
-    render_settings,
-)
 from core.i18n import tr
 from core.models import (
     AlertData,
@@ -30,11 +20,23 @@ from core.models import (
     ReportSource,
 )
 from core.moderation import Actor, TargetMember, refusal_for
+from core.outcomes import Outcome
 from core.reasons import Reason
 from core.rendering import render_report_ack
 from core.service import CaseActionRefused, ReportAccepted
 from core.text import neutralise
 from tests.helpers import GUILD
+from ui.alert_view import (
+    describe_event,
+    describe_outcome,
+    describe_refusal,
+    render_alert,
+    render_audit_line,
+    render_channel_notice,
+    render_feedback_dm,
+    render_queue_line,
+    render_settings,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -260,10 +262,10 @@ def test_settings_notice_feedback_and_refusals_in_german():
     lines = render_settings(GuildSettings(GUILD, alert_channel_id=5), None, "de")
     assert lines[0] == "**Alarmkanal:** <#5>" and "nicht festgelegt" in lines[4]
     assert render_settings(GuildSettings(GUILD), None)[0] == "**Alert channel:** not set"
-    notice = render_channel_notice("Lighthouse", "the alert channel no longer exists", "de")
+    notice = render_channel_notice("Lighthouse", "channel_gone", "de")
     assert notice.startswith("**Vigil kann in Lighthouse keine Alarme")
     assert "den Alarmkanal gibt es nicht mehr" in notice
-    assert "Discord antwortete mit 503" in render_channel_notice("L", "Discord answered 503", "de")
+    assert "Discord antwortete mit 503" in render_channel_notice("L", "http:503", "de")
     dm = render_feedback_dm("Lighthouse", "Mallory", "de")
     assert "Lighthouse" in dm and "Mallory" in dm and dm.startswith("Die Moderatoren")
     assert "your server" in render_feedback_dm(None, "Mallory")
@@ -277,15 +279,19 @@ def test_settings_notice_feedback_and_refusals_in_german():
     assert "**Acknowledge** no longer applies" in describe_refusal(refused, "ko")
 
 
+def _worded(outcome: Outcome | None, locale: str | None = None) -> str:
+    return describe_outcome(outcome, locale) if outcome is not None else ""
+
+
 def test_moderation_refusals_in_the_servers_language():
     mod = Actor("hans", frozenset({"kick_members"}), 5)
     bot = Actor("vigil", frozenset({"kick_members"}), 9)
     target = TargetMember("alice", True, top_role_position=7)
-    english = refusal_for(CaseAction.KICK, mod, bot, target)
+    english = _worded(refusal_for(CaseAction.KICK, mod, bot, target))
     assert english == "Your highest role must be above alice's highest role."
-    german = refusal_for(CaseAction.KICK, mod, bot, target, "de")
+    german = _worded(refusal_for(CaseAction.KICK, mod, bot, target), "de")
     assert german == "Deine höchste Rolle muss über der höchsten Rolle von alice stehen."
     nobody = Actor("hans", frozenset(), 5)
     assert "**Mitglieder kicken**" in (
-        refusal_for(CaseAction.KICK, nobody, bot, target, "de") or ""
+        _worded(refusal_for(CaseAction.KICK, nobody, bot, target), "de")
     )

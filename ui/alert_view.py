@@ -9,11 +9,10 @@ locale stays English: the export file (for authorities) uses it that way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.i18n import tr
-from core.limits import shorten
 from core.models import (
     BURST_MINUTES,
     BURST_REPORTERS,
@@ -29,9 +28,13 @@ from core.models import (
     GuildSettings,
     Report,
 )
-from core.service import CaseActionRefused, OwnCaseRefused
+from core.outbox import AlertMessage, UrgentPing
+from core.outcomes import Outcome, Term
+from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
+from ui.limits import shorten
+from ui.markup import absolute, mention_channel, mention_role, mention_user, message_url, relative
 
 COLOUR_URGENT = 0xD83C3E
 COLOUR_OPEN = 0xE8A33D
@@ -108,6 +111,10 @@ ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
     EscalationTarget.HOTLINE: "escalation.hotline",
 }
 """Discord Trust & Safety and NCMEC CyberTipline are names: they stay as they are."""
+ESCALATION_NAMES: dict[EscalationTarget, str] = {
+    EscalationTarget.DISCORD: "Discord Trust & Safety",
+    EscalationTarget.NCMEC: "NCMEC CyberTipline",
+}
 ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
     EscalationTarget.POLICE: "event.escalate_police",
     EscalationTarget.HOTLINE: "event.escalate_hotline",
@@ -115,20 +122,15 @@ ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
 """"escalated to the police": a whole sentence per target, so each language puts its own article
 and case on the noun (an die Polizei, à la police, a la policía, à polícia)."""
 PROBLEM_KEYS: dict[str, str] = {
-    "the alert message was deleted": "problem.message_gone",
-    "Vigil is missing a permission in the alert channel (View Channel, Send Messages, Embed "
-    "Links)": "problem.missing_permission",
-    "the alert channel no longer exists": "problem.channel_gone",
-    "rate limited by Discord": "problem.rate_limited",
     "message_gone": "problem.message_gone",
     "missing_permission": "problem.missing_permission",
     "channel_gone": "problem.channel_gone",
     "rate_limited": "problem.rate_limited",
 }
 """Delivery problem codes (cogs/alerts.py; stored per guild) -> catalogue key, for display.
-The English sentences are earlier versions' codes, still found in old notice rows."""
-_HTTP_PROBLEM = re.compile(r"(?:Discord answered |http:)(?P<status>[0-9]{3})")
-_NETWORK_PROBLEM = re.compile(r"(?:network error \(|network:)(?P<error>[A-Za-z0-9_.]+)\)?")
+Earlier versions' English sentences are gone from the database (migration 0006)."""
+_HTTP_PROBLEM = re.compile(r"http:(?P<status>[0-9]{3})")
+_NETWORK_PROBLEM = re.compile(r"network:(?P<error>[A-Za-z0-9_.]+)")
 _INTERNAL_PROBLEM = re.compile(r"internal:[A-Za-z0-9_.]+")
 
 
@@ -169,7 +171,7 @@ def dismiss_inline(reason: DismissReason, locale: str | None = None) -> str:
 
 def escalation_label(target: EscalationTarget, locale: str | None = None) -> str:
     key = ESCALATION_LABEL_KEYS.get(target)
-    return tr(key, locale) if key else target.label
+    return tr(key, locale) if key else ESCALATION_NAMES[target]
 
 
 def describe_problem(problem: str, locale: str | None = None) -> str:
@@ -195,14 +197,38 @@ def render_urgent_ping(number: int, role_id: int | None, locale: str | None = No
     """The reply that notifies moderators when a case becomes urgent. The role is the only
     mention (and the message's allowed mentions name that role only)."""
     text = tr("alert.urgent_ping", locale, number=number)
-    return f"<@&{role_id}> {text}" if role_id else text
+    return f"{mention_role(role_id)} {text}" if role_id else text
+
+
+def render_ping(ping: UrgentPing) -> str:
+    """The outbox's urgent reminder (core/outbox.py decides when), worded."""
+    return render_urgent_ping(ping.number, ping.role_id, ping.locale)
+
+
+def render_message(alert: AlertMessage) -> AlertContent:
+    """The outbox's alert (core/outbox.py decides what and where), drawn: the case's alert
+    and, when it left the alert channel, the line saying why."""
+    content = render_alert(alert.data, alert.locale)
+    if alert.rerouted is None:
+        return content
+    line = reroute_line(alert.rerouted, alert.locale)
+    return replace(content, description=f"{content.description}\n{line}")
+
+
+def describe_outcome(outcome: Outcome, locale: str | None = None) -> str:
+    """An outcome (core/outcomes.py) in the reader's language: the one place it is worded."""
+    params = {
+        name: tr(value, locale) if isinstance(value, Term) else value
+        for name, value in outcome.params.items()
+    }
+    return tr(outcome.code, locale, **params)
 
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
     """Why a case action was refused, in the server's language."""
     if refused.case is None or refused.action is None:
         return tr("refused.no_case", locale)
-    if isinstance(refused, OwnCaseRefused):
+    if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
     return tr(
         "refused.not_applicable",
@@ -243,21 +269,12 @@ class AlertContent:
 
     @property
     def content(self) -> str | None:
-        return f"<@&{self.mention_role_id}>" if self.mention_role_id else None
-
-
-def relative(when: datetime) -> str:
-    """A Discord timestamp: each moderator sees it in their own time zone."""
-    return f"<t:{int(when.timestamp())}:R>"
-
-
-def absolute(when: datetime) -> str:
-    return f"<t:{int(when.timestamp())}:f>"
+        return mention_role(self.mention_role_id) if self.mention_role_id else None
 
 
 def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
-    actor = f"<@{event.actor_id}>"
+    actor = mention_user(event.actor_id)
     if event.action is CaseAction.ESCALATE and event.detail:
         try:
             target = EscalationTarget(event.detail)
@@ -278,7 +295,7 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
         text += f" ({timeout_label(event.detail, locale)})"
     elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
         text += f" ({ban_delete_label(event.detail, locale)})"
-    elif event.action is CaseAction.DISMISS and event.detail in DismissReason._value2member_map_:
+    elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:
         key = "event.ref" if event.action is CaseAction.ESCALATE else "event.reason"
@@ -289,7 +306,7 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
 def _status_line(case: Case, locale: str | None) -> str:
     if case.status is CaseStatus.OPEN:
         return tr("alert.status_open", locale)
-    who = f"<@{case.handled_by}>" if case.handled_by else tr("alert.a_moderator", locale)
+    who = mention_user(case.handled_by) if case.handled_by else tr("alert.a_moderator", locale)
     status = status_label(case.status, locale)
     if case.dismiss_reason is not None:
         status += f" ({dismiss_inline(case.dismiss_reason, locale)})"
@@ -365,7 +382,7 @@ def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
         )
         lines.append(f"➖ {not_counted}")
     if signals.flagged_reporters:
-        mentions = ", ".join(f"<@{rid}>" for rid in sorted(signals.flagged_reporters))
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.flagged_reporters))
         lines.append(f"⚠️ {tr('signal.flagged', locale, mentions=mentions)}")
     return lines
 
@@ -374,7 +391,7 @@ def _report_line(report: Report, flagged: frozenset[int], locale: str | None) ->
     no_details = tr("alert.no_details", locale)
     text = trim(neutralise(report.details), 180) if report.details else no_details
     mark = " ⚠️" if report.reporter_id in flagged else ""
-    return f"{relative(report.created_at)} <@{report.reporter_id}>{mark}: {text}"
+    return f"{relative(report.created_at)} {mention_user(report.reporter_id)}{mark}: {text}"
 
 
 def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
@@ -391,7 +408,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
     member = tr(
         "alert.member",
         locale,
-        mention=f"<@{case.target_id}>",
+        mention=mention_user(case.target_id),
         name=safe_name(case.target_name),
         id=case.target_id,
     )
@@ -437,7 +454,9 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         EmbedField(
             tr("alert.reporters", locale),
             trim(
-                ", ".join(f"<@{rid}>" + (" ⚠️" if rid in flagged else "") for rid in reporters),
+                ", ".join(
+                    mention_user(rid) + (" ⚠️" if rid in flagged else "") for rid in reporters
+                ),
                 FIELD_LIMIT,
             ),
         )
@@ -465,7 +484,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         fields.append(
             EmbedField(
                 tr("alert.notes", locale, count=len(notes)),
-                trim(f"<@{last_note.actor_id}>: {neutralise(last_note.note or '')}", FIELD_LIMIT),
+                trim(
+                    f"{mention_user(last_note.actor_id)}: {neutralise(last_note.note or '')}",
+                    FIELD_LIMIT,
+                ),
             )
         )
     if case.status.is_active:
@@ -495,7 +517,7 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
     flagged = data.signals.flagged_reporters
     message = tr("record.message", locale)
     report_lines = [
-        f"{absolute(r.created_at)} <@{r.reporter_id}> · {r.reason.label_in(locale)}"
+        f"{absolute(r.created_at)} {mention_user(r.reporter_id)} · {r.reason.label_in(locale)}"
         + (f" · [{message}]({r.message_link})" if r.message_link else "")
         + (f"\n  {trim(neutralise(r.details), 200)}" if r.details else "")
         + (" ⚠️" if r.reporter_id in flagged else "")
@@ -507,7 +529,8 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
         if e.action is not CaseAction.NOTE
     ]
     notes = [
-        f"{absolute(e.created_at)} <@{e.actor_id}>: {trim(neutralise(e.note or ''), 300)}"
+        f"{absolute(e.created_at)} {mention_user(e.actor_id)}: "
+        f"{trim(neutralise(e.note or ''), 300)}"
         for e in data.events
         if e.action is CaseAction.NOTE
     ]
@@ -543,9 +566,9 @@ def _fit(lines: list[str], locale: str | None = None) -> str:
 
 def render_queue_line(guild_id: int, case: Case, locale: str | None = None) -> str:
     link = (
-        f" · [{tr('queue.alert', locale)}](https://discord.com/channels/{guild_id}/"
-        f"{case.alert_channel_id}/{case.alert_message_id})"
-        if case.alert_message_id
+        f" · [{tr('queue.alert', locale)}]"
+        f"({message_url(guild_id, case.alert_channel_id, case.alert_message_id)})"
+        if case.alert_message_id and case.alert_channel_id
         else f" · {tr('queue.alert_pending', locale)}"
     )
     state = tr(
@@ -554,7 +577,8 @@ def render_queue_line(guild_id: int, case: Case, locale: str | None = None) -> s
         status=status_label(case.status, locale),
         when=relative(case.opened_at),
     )
-    return f"{'🔴 ' if case.urgent else ''}**#{case.number}** <@{case.target_id}> ({state}){link}"
+    urgent = "🔴 " if case.urgent else ""
+    return f"{urgent}**#{case.number}** {mention_user(case.target_id)} ({state}){link}"
 
 
 def render_audit_line(case: Case, event: CaseEvent, locale: str | None = None) -> str:
@@ -564,7 +588,7 @@ def render_audit_line(case: Case, event: CaseEvent, locale: str | None = None) -
         locale,
         number=case.number,
         event=describe_event(event, locale),
-        target=f"<@{case.target_id}> ({safe_name(case.target_name)})",
+        target=f"{mention_user(case.target_id)} ({safe_name(case.target_name)})",
         when=absolute(event.created_at),
     )
 
@@ -573,9 +597,9 @@ def render_settings(
     settings: GuildSettings, region_name: str | None, locale: str | None = None
 ) -> list[str]:
     not_set, none = tr("settings.not_set", locale), tr("settings.none", locale)
-    channel = f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else not_set
-    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else none
-    role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else none
+    channel = mention_channel(settings.alert_channel_id) if settings.alert_channel_id else not_set
+    audit = mention_channel(settings.audit_channel_id) if settings.audit_channel_id else none
+    role = mention_role(settings.mod_role_id) if settings.mod_role_id else none
     region = f"{region_name} ({settings.region})" if settings.region and region_name else not_set
     min_age = (
         tr("settings.days", locale, count=settings.min_account_age_days)
@@ -589,7 +613,7 @@ def render_settings(
         else tr("settings.forever", locale)
     )
     admin = (
-        f"<#{settings.admin_channel_id}>"
+        mention_channel(settings.admin_channel_id)
         if settings.admin_channel_id
         else tr("settings.owner_dm", locale)
     )

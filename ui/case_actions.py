@@ -1,0 +1,676 @@
+"""What moderators do from an alert: the buttons, their confirmations, notes and escalations.
+
+Every component is a DynamicItem whose custom ID names an action and a case. A press re-reads
+the case from the database, re-checks the presser's permissions and that the case belongs to
+the guild the press came from: a custom ID carries no trust, and buttons survive restarts.
+Destructive actions (timeout, kick, ban, delete) first show an ephemeral confirmation and
+check, before anything happens, that both the moderator and Vigil may do it.
+
+Everything here is moderator-facing, so it follows the server's language
+(`interaction.guild_locale`), not the presser's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import discord
+
+from core.i18n import tr
+from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
+from core.service import CaseActionRefused
+from core.text import clean_user_text, safe_name
+from ui.alert_view import (
+    BAN_DELETE_CHOICES,
+    TIMEOUT_CHOICES,
+    AlertContent,
+    action_verb,
+    ban_delete_label,
+    describe_event,
+    describe_refusal,
+    dismiss_inline,
+    dismiss_label,
+    escalation_label,
+    render_alert,
+    status_label,
+    timeout_label,
+)
+from ui.app import VigilBot
+from ui.case_common import (
+    MAX_NOTE,
+    MAX_REFERENCE,
+    MODERATORS_ONLY,
+    Interaction,
+    check_enforcement,
+    is_moderator,
+    post_audit_line,
+    record,
+    reply_or_edit,
+    server_locale,
+)
+from ui.case_export import send_export
+from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
+from ui.forms import FormSubmit, form_custom_id, stateless
+from ui.replies import alert_embed, alert_mentions, button_style, send_private
+
+log = logging.getLogger(__name__)
+
+
+def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for spec in content.buttons:
+        view.add_item(
+            CaseButton(
+                spec.key,
+                case_id,
+                label=spec.label,
+                style=button_style(spec),
+                disabled=spec.disabled,
+                row=spec.row,
+            )
+        )
+    return view
+
+
+async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> None:
+    """Answer a press on the alert itself by redrawing it (one request, no second message)."""
+    content = render_alert(data, server_locale(interaction))
+    await interaction.response.edit_message(
+        content=content.content,
+        embed=alert_embed(content),
+        view=alert_view(data.case.id, content),
+        allowed_mentions=alert_mentions(content),
+    )
+    if interaction.message is not None and interaction.channel_id is not None:
+        await interaction.client.services.cases.mark_alert_rendered(
+            data.case.id, data.case.alert_revision, interaction.channel_id, interaction.message.id
+        )
+
+
+# --------------------------------------------------------------------------- the alert's buttons
+
+
+class CaseButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vigil:case:(?P<key>[a-z_]{2,20}):(?P<case_id>[0-9]{1,19})",
+):
+    def __init__(
+        self,
+        key: str,
+        case_id: int,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        disabled: bool = False,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or key.title(),
+                style=style,
+                disabled=disabled,
+                row=row,
+                custom_id=f"vigil:case:{key}:{case_id}",
+            )
+        )
+        self.key = key
+        self.case_id = case_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> CaseButton:
+        return cls(match["key"], int(match["case_id"]))
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
+        if not is_moderator(interaction):
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
+            return
+        handler = BUTTON_HANDLERS.get(self.key)
+        if handler is None:
+            await send_private(interaction, tr("act.stale_button", locale))
+            return
+        try:
+            await handler(interaction, self.case_id)
+        except CaseActionRefused as refused:
+            await reply_or_edit(interaction, describe_refusal(refused, locale))
+
+
+async def on_status_button(interaction: Interaction, case_id: int, action: CaseAction) -> None:
+    case = await record(interaction, case_id, action)
+    if case is None:
+        return
+    data = await interaction.client.services.cases.alert_data(case.id)
+    if data is not None:
+        await refresh_alert_in_place(interaction, data)
+
+
+async def on_dismiss(interaction: Interaction, case_id: int) -> None:
+    assert interaction.guild_id is not None
+    case = await interaction.client.services.cases.require(
+        interaction.guild_id, case_id, CaseAction.DISMISS, interaction.user.id
+    )
+    locale = server_locale(interaction)
+    view = discord.ui.View(timeout=None)
+    view.add_item(DismissSelect(case_id, case.target_id, locale))
+    view.add_item(CancelButton(locale))
+    await send_private(interaction, tr("act.dismiss_prompt", locale, number=case.number), view=view)
+
+
+async def on_note(interaction: Interaction, case_id: int) -> None:
+    assert interaction.guild_id is not None
+    case = await interaction.client.services.cases.require(
+        interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+    )
+    await interaction.response.send_modal(stateless(NoteModal(case, server_locale(interaction))))
+
+
+async def on_escalate(interaction: Interaction, case_id: int) -> None:
+    assert interaction.guild_id is not None
+    case = await interaction.client.services.cases.require(
+        interaction.guild_id, case_id, CaseAction.ESCALATE, interaction.user.id
+    )
+    await interaction.response.send_modal(
+        stateless(EscalateModal(case, server_locale(interaction)))
+    )
+
+
+async def on_export(interaction: Interaction, case_id: int) -> None:
+    assert interaction.guild_id is not None
+    services = interaction.client.services
+    await services.cases.require(
+        interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+    )
+    data = await services.cases.alert_data(case_id)
+    assert data is not None
+    await send_export(interaction, data)
+
+
+async def on_enforcement_button(interaction: Interaction, case_id: int, action: CaseAction) -> None:
+    """Show the confirmation, after checking that the action could succeed at all."""
+    assert interaction.guild_id is not None
+    services = interaction.client.services
+    locale = server_locale(interaction)
+    case = await services.cases.require(interaction.guild_id, case_id, action, interaction.user.id)
+    why, member = await check_enforcement(interaction, case, action)
+    if why is not None:
+        cant = tr("act.cant", locale, action=action_verb(action, locale), why=why)
+        await send_private(interaction, cant)
+        return
+    name = safe_name(member.display_name if member else case.target_name)
+    target = case.target_id
+    view = discord.ui.View(timeout=None)
+    if action is CaseAction.TIMEOUT:
+        view.add_item(TimeoutSelect(case_id, target, locale))
+        prompt = tr("act.timeout_prompt", locale, name=name, number=case.number)
+    elif action is CaseAction.KICK:
+        label = tr("act.kick_button", locale, name=name)
+        view.add_item(ConfirmButton(action, case_id, target, "0", label))
+        prompt = tr("act.kick_prompt", locale, name=name)
+    elif action is CaseAction.BAN:
+        for seconds in BAN_DELETE_CHOICES:
+            label = tr("act.ban_button", locale, choice=ban_delete_label(seconds, locale))
+            view.add_item(ConfirmButton(action, case_id, target, seconds, label))
+        prompt = tr("act.ban_prompt", locale, name=name)
+    else:
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        # One message fetch per reported message: answer Discord first (3-second window).
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plan = await deletion_plan(interaction.client, interaction.guild, case, interaction.user)
+        count = sum(1 for step in plan if step.skip is None)
+        # Deleting breaks the message links Discord's Trust & Safety needs: report first.
+        reminder = tr("act.delete_report_first", locale)
+        prompt = (reminder + "\n" + describe_plan(plan, case, name, locale))[:2000]
+        if count:
+            label = tr("act.delete_button", locale, count=count)
+            view.add_item(ConfirmButton(action, case_id, target, "0", label))
+    view.add_item(CancelButton(locale))
+    await send_private(interaction, prompt, view=view)
+
+
+def _status(action: CaseAction) -> Callable[[Interaction, int], Awaitable[None]]:
+    async def handler(interaction: Interaction, case_id: int) -> None:
+        await on_status_button(interaction, case_id, action)
+
+    return handler
+
+
+def _enforce(action: CaseAction) -> Callable[[Interaction, int], Awaitable[None]]:
+    async def handler(interaction: Interaction, case_id: int) -> None:
+        await on_enforcement_button(interaction, case_id, action)
+
+    return handler
+
+
+BUTTON_HANDLERS: dict[str, Callable[[Interaction, int], Awaitable[None]]] = {
+    "acknowledge": _status(CaseAction.ACKNOWLEDGE),
+    "resolve": _status(CaseAction.RESOLVE),
+    "dismiss": on_dismiss,
+    "note": on_note,
+    "escalate": on_escalate,
+    "export": on_export,
+    "timeout": _enforce(CaseAction.TIMEOUT),
+    "kick": _enforce(CaseAction.KICK),
+    "ban": _enforce(CaseAction.BAN),
+    "delete_messages": _enforce(CaseAction.DELETE_MESSAGES),
+}
+
+
+# --------------------------------------------------------------------------- confirmations
+
+
+async def enforce(
+    interaction: Interaction, case_id: int, action: CaseAction, arg: str, target_id: int | None
+) -> None:
+    """Check again (time has passed since the prompt), act on Discord, then record it.
+
+    ``target_id`` is the member the confirmation was shown for: a confirmation whose case now
+    names someone else (or an old one that names nobody) changes nothing."""
+    locale = server_locale(interaction)
+    if not is_moderator(interaction):
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
+        return
+    guild = interaction.guild
+    assert guild is not None
+    await interaction.response.defer()  # Discord calls below may take a moment
+    services = interaction.client.services
+    try:
+        case = await services.cases.require(guild.id, case_id, action, interaction.user.id)
+    except CaseActionRefused as refused:
+        await interaction.edit_original_response(
+            content=describe_refusal(refused, locale), view=None
+        )
+        return
+    if case.target_id != target_id:
+        await interaction.edit_original_response(
+            content=tr("act.confirmation_outdated", locale, number=case.number), view=None
+        )
+        return
+    verb = action_verb(action, locale)
+    why, member = await check_enforcement(interaction, case, action)
+    if why is not None:
+        await interaction.edit_original_response(
+            content=tr("act.cant", locale, action=verb, why=why), view=None
+        )
+        return
+    reason = tr(
+        "act.audit_reason",
+        locale,
+        number=case.number,
+        user=interaction.user,
+        id=interaction.user.id,
+    )
+    try:
+        done = await carry_out(
+            interaction.client, guild, case, action, arg, member, reason, locale, interaction.user
+        )
+    except NothingDeleted as nothing:
+        await interaction.edit_original_response(content=str(nothing), view=None)
+        return
+    except discord.Forbidden:
+        await interaction.edit_original_response(
+            content=tr("act.discord_refused", locale, action=verb), view=None
+        )
+        return
+    except discord.HTTPException as error:
+        log.warning("%s for case %s failed: %s", action.value, case.id, error)
+        await interaction.edit_original_response(
+            content=tr("act.discord_failed", locale, action=verb, status=error.status),
+            view=None,
+        )
+        return
+    # Discord did it: the history says so whatever happened to the case meanwhile (another
+    # moderator may have dismissed it during the confirmation), and the moderator is told.
+    recorded = await services.cases.record_enforcement(
+        guild.id, case_id, action, interaction.user.id, arg
+    )
+    if recorded is None:
+        log.warning(
+            "%s for case %s was carried out; the case no longer exists", action.value, case_id
+        )
+        text = tr("act.done_case_gone", locale, done=done, number=case.number)
+    else:
+        await post_audit_line(interaction.client, recorded.case, locale)
+        status = status_label(recorded.case.status, locale)
+        key = "act.done" if recorded.status_moved else "act.done_status_kept"
+        text = tr(key, locale, done=done, number=case.number, status=status)
+    await interaction.edit_original_response(content=text, view=None)
+
+
+async def carry_out(
+    bot: VigilBot,
+    guild: discord.Guild,
+    case: Case,
+    action: CaseAction,
+    arg: str,
+    member: discord.Member | None,
+    reason: str,
+    locale: str | None = None,
+    moderator: discord.Member | discord.User | None = None,
+) -> str:
+    """The Discord side of an action. Returns what was done, for the moderator."""
+    name = safe_name(member.display_name if member else case.target_name)
+    target = discord.Object(case.target_id)
+    if action is CaseAction.TIMEOUT:
+        assert member is not None
+        await member.timeout(timedelta(seconds=int(arg)), reason=reason)
+        return tr("act.timed_out", locale, name=name, duration=timeout_label(arg, locale))
+    if action is CaseAction.KICK:
+        await guild.kick(target, reason=reason)
+        return tr("act.kicked", locale, name=name)
+    if action is CaseAction.BAN:
+        await guild.ban(target, delete_message_seconds=int(arg), reason=reason)
+        return tr("act.banned", locale, name=name, choice=ban_delete_label(arg, locale))
+    assert isinstance(moderator, discord.Member)
+    plan = await deletion_plan(bot, guild, case, moderator)
+    deleted = gone = 0
+    skipped: list[DeletionStep] = []
+    for step in plan:
+        if step.skip is not None or step.message is None:
+            gone += step.skip is Skip.GONE
+            skipped += [step] if step.skip is not Skip.GONE else []
+            continue
+        try:
+            await step.message.delete()
+            deleted += 1
+        except discord.NotFound:
+            gone += 1  # deleted meanwhile
+    lines = [tr("act.deleted", locale, deleted=deleted, gone=gone)]
+    if skipped:
+        lines.append(tr("act.delete_not_deleted", locale))
+        lines += skip_lines(skipped, name, locale)
+    if not deleted and not gone:
+        raise NothingDeleted(describe_plan(plan, case, name, locale))
+    return "\n".join(lines)[:1800]
+
+
+def parse_target(match: re.Match[str]) -> int | None:
+    """The target ID a confirmation names (untrusted: only ever compared with the case's)."""
+    target = match["target"]
+    return int(target) if target is not None else None
+
+
+async def shown_for_target(interaction: Interaction, case_id: int, target_id: int | None) -> bool:
+    """Whether the case still is about the member this confirmation or form was shown for.
+
+    Says why not (privately) when it isn't: an old prompt must never act on another member."""
+    assert interaction.guild_id is not None
+    try:
+        case = await interaction.client.services.cases.require(
+            interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+        )
+    except CaseActionRefused as refused:
+        await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
+        return False
+    if target_id is None or case.target_id != target_id:
+        locale = server_locale(interaction)
+        await reply_or_edit(
+            interaction, tr("act.confirmation_outdated", locale, number=case.number)
+        )
+        return False
+    return True
+
+
+class ConfirmButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=(
+        r"vigil:confirm:(?P<key>kick|ban|delete_messages):(?P<case_id>[0-9]{1,19})"
+        r"(?::(?P<target>[0-9]{1,20}))?:(?P<arg>[0-9]{1,7})"
+    ),
+):
+    """Confirms kick, ban or delete: names the case, the member it was shown for and the
+    choice. A confirmation from before targets were named carries none and is refused."""
+
+    def __init__(
+        self,
+        action: CaseAction,
+        case_id: int,
+        target_id: int | None,
+        arg: str,
+        label: str = "Confirm",
+    ) -> None:
+        target = f":{target_id}" if target_id is not None else ""
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.danger,
+                custom_id=f"vigil:confirm:{action.value}:{case_id}{target}:{arg}",
+            )
+        )
+        self.action = action
+        self.case_id = case_id
+        self.target_id = target_id
+        self.arg = arg
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> ConfirmButton:
+        return cls(
+            CaseAction(match["key"]), int(match["case_id"]), parse_target(match), match["arg"]
+        )
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        if self.action is CaseAction.BAN and self.arg not in BAN_DELETE_CHOICES:
+            await send_private(interaction, tr("act.invalid_choice", server_locale(interaction)))
+            return
+        await enforce(interaction, self.case_id, self.action, self.arg, self.target_id)
+
+
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"vigil:cancel"
+):
+    def __init__(self, locale: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=tr("act.cancel", locale),
+                style=discord.ButtonStyle.secondary,
+                custom_id="vigil:cancel",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> CancelButton:
+        return cls()
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await reply_or_edit(interaction, tr("act.cancelled", server_locale(interaction)))
+
+
+class TimeoutSelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    template=r"vigil:timeout:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
+):
+    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
+        target = f":{target_id}" if target_id is not None else ""
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"vigil:timeout:{case_id}{target}",
+                placeholder=tr("act.choose_duration", locale),
+                options=[
+                    discord.SelectOption(label=timeout_label(seconds, locale), value=seconds)
+                    for seconds in TIMEOUT_CHOICES
+                ],
+            )
+        )
+        self.case_id = case_id
+        self.target_id = target_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Select[discord.ui.View],
+        match: re.Match[str],
+    ) -> TimeoutSelect:
+        return cls(int(match["case_id"]), parse_target(match))
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        values = self.item.values
+        if len(values) != 1 or values[0] not in TIMEOUT_CHOICES:
+            await send_private(interaction, tr("act.invalid_duration", server_locale(interaction)))
+            return
+        await enforce(interaction, self.case_id, CaseAction.TIMEOUT, values[0], self.target_id)
+
+
+class DismissSelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    template=r"vigil:dismiss:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
+):
+    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
+        target = f":{target_id}" if target_id is not None else ""
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"vigil:dismiss:{case_id}{target}",
+                placeholder=tr("act.dismiss_placeholder", locale),
+                options=[
+                    discord.SelectOption(label=dismiss_label(r, locale), value=r.value)
+                    for r in DismissReason
+                ],
+            )
+        )
+        self.case_id = case_id
+        self.target_id = target_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Select[discord.ui.View],
+        match: re.Match[str],
+    ) -> DismissSelect:
+        return cls(int(match["case_id"]), parse_target(match))
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
+        if not is_moderator(interaction):
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
+            return
+        values = self.item.values
+        if len(values) != 1 or DismissReason.parse(values[0]) is None:
+            await send_private(interaction, tr("act.invalid_reason", locale))
+            return
+        reason = DismissReason(values[0])
+        if not await shown_for_target(interaction, self.case_id, self.target_id):
+            return
+        case = await record(interaction, self.case_id, CaseAction.DISMISS, detail=reason.value)
+        if case is not None:
+            why = dismiss_inline(reason, locale)
+            await reply_or_edit(
+                interaction, tr("act.dismissed", locale, number=case.number, reason=why)
+            )
+
+
+# --------------------------------------------------------------------------- modals
+
+
+NOTE_FORM = "note-form"
+ESCALATE_FORM = "escalate-form"
+CASE_FORM_PATTERN = r"(?P<case_id>[0-9]{1,19}):(?P<target>[0-9]{1,20})"
+
+
+class NoteModal(discord.ui.Modal):
+    """A private note on a case. Stateless (see cogs/forms.py): the custom ID names the case
+    and its target, so two moderators' forms on one case are each their own."""
+
+    def __init__(self, case: Case, locale: str | None = None) -> None:
+        super().__init__(
+            title=tr("act.note_title", locale, number=case.number)[:45],
+            custom_id=form_custom_id(NOTE_FORM, case.id, case.target_id),
+            timeout=None,
+        )
+        self.note: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
+            custom_id="note",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_NOTE,
+            placeholder=tr("act.note_placeholder", locale),
+        )
+        self.add_item(discord.ui.Label(text=tr("act.note_label", locale), component=self.note))
+
+
+async def on_note_form(interaction: Interaction, form: FormSubmit) -> None:
+    locale = server_locale(interaction)
+    if not is_moderator(interaction):
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
+        return
+    case_id = form.id("case_id")
+    assert case_id is not None
+    text = clean_user_text(form.first("note"), MAX_NOTE)
+    if not text:
+        await send_private(interaction, tr("act.note_empty", locale))
+        return
+    if not await shown_for_target(interaction, case_id, form.id("target")):
+        return
+    case = await record(interaction, case_id, CaseAction.NOTE, note=text)
+    if case is not None:
+        await send_private(interaction, tr("act.note_added", locale, number=case.number))
+
+
+class EscalateModal(discord.ui.Modal):
+    """Where a case was escalated to, and the reference. Stateless, like NoteModal."""
+
+    def __init__(self, case: Case, locale: str | None = None) -> None:
+        super().__init__(
+            title=tr("act.escalate_title", locale, number=case.number)[:45],
+            custom_id=form_custom_id(ESCALATE_FORM, case.id, case.target_id),
+            timeout=None,
+        )
+        self.where: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+            custom_id="where",
+            options=[
+                discord.SelectOption(label=escalation_label(t, locale), value=t.value)
+                for t in EscalationTarget
+            ],
+        )
+        self.reference: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
+            custom_id="reference",
+            required=False,
+            max_length=MAX_REFERENCE,
+            placeholder=tr("act.escalate_placeholder", locale),
+        )
+        self.add_item(discord.ui.Label(text=tr("act.escalate_where", locale), component=self.where))
+        self.add_item(
+            discord.ui.Label(text=tr("act.escalate_reference", locale), component=self.reference)
+        )
+
+
+async def on_escalate_form(interaction: Interaction, form: FormSubmit) -> None:
+    locale = server_locale(interaction)
+    if not is_moderator(interaction):
+        await send_private(interaction, tr(MODERATORS_ONLY, locale))
+        return
+    case_id = form.id("case_id")
+    assert case_id is not None
+    values = form.values.get("where") or []
+    if len(values) != 1 or EscalationTarget.parse(values[0]) is None:
+        await send_private(interaction, tr("act.escalate_invalid", locale))
+        return
+    reference = clean_user_text(form.first("reference"), MAX_REFERENCE)
+    if not await shown_for_target(interaction, case_id, form.id("target")):
+        return
+    case = await record(interaction, case_id, CaseAction.ESCALATE, detail=values[0], note=reference)
+    if case is not None:
+        data = await interaction.client.services.cases.alert_data(case.id)
+        summary = (
+            describe_event(data.events[-1], locale)
+            if data and data.events
+            else tr("act.recorded_plain", locale)
+        )
+        await send_private(
+            interaction, tr("act.recorded", locale, number=case.number, summary=summary)
+        )

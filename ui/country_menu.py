@@ -1,0 +1,227 @@
+"""The guidance reply and its "Another country?" menu, shared by /report and /hotlines."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from core.country_picker import picker_countries
+from core.guidance import (
+    GUIDANCE_TITLE_KEY,
+    Guidance,
+    build_guidance,
+    build_self_support,
+    hotlines_overview,
+    localised_name,
+    search_countries,
+)
+from core.hotlines import INTERNATIONAL, HotlineDirectory
+from core.i18n import tr
+from core.reasons import Reason
+from core.regions import effective_region
+from core.rendering import render_self_support
+from ui.app import VigilBot
+from ui.replies import NO_MENTIONS, guidance_embed, send_private
+
+log = logging.getLogger(__name__)
+
+REGION_LOOKUP_SECONDS = 1.0  # a refusal must still answer within Discord's 3 s
+
+
+def reader_locale(interaction: discord.Interaction[Any]) -> str:
+    """The Discord locale of the person who interacted (their client's language)."""
+    return interaction.locale.value
+
+
+async def region_for(bot: VigilBot, guild_id: int | None, locale: str) -> str | None:
+    """The country whose help a reporter sees when there is no stored report to read it from:
+    the server's region, else the reporter's locale where it names one country. A database
+    that fails here must not cost the reporter their help: then the locale alone decides."""
+    configured: str | None = None
+    if guild_id is not None:
+        try:
+            settings = await asyncio.wait_for(
+                bot.services.guild_settings.get(guild_id), REGION_LOOKUP_SECONDS
+            )
+            configured = settings.region
+        except Exception:
+            log.warning("could not read the server's region for guidance", exc_info=True)
+    return effective_region(configured, locale)
+
+
+async def reply_with_help(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    reason: Reason,
+    region: str | None,
+    text: str,
+    *,
+    deferred: bool | None = None,
+) -> None:
+    """A refusal or error, with the guidance for the report's reason and the country menu."""
+    locale = reader_locale(interaction)
+    directory = bot.services.hotlines
+    guidance = cached_guidance(directory, reason.value, region, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    view = country_view(directory, reason, region, locale)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+async def reply_with_self_support(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    region: str | None,
+    *,
+    deferred: bool | None = None,
+) -> None:
+    """A member who reported themselves for self-harm is asking for help: crisis support,
+    never a refusal. Nothing is stored and no moderator is alerted (the answer says so and
+    suggests reaching out to a moderator they trust): telling others is the member's choice."""
+    locale = reader_locale(interaction)
+    directory = bot.services.hotlines
+    guidance = cached_self_support(directory, region, locale)
+    text = render_self_support(guidance.headline, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    view = country_view(directory, SELF_SUPPORT, region, locale)
+    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+
+
+SELF_SUPPORT = "self_support"
+"""Country-menu kind: crisis support for a member who reported themselves for self-harm."""
+HOTLINES = "hotlines"
+"""Country-menu kind: the /hotlines overview."""
+
+
+def guidance_for(
+    directory: HotlineDirectory, kind: str, country: str | None, locale: str
+) -> Guidance:
+    """What a country menu shows: a reason's guidance, self-support or the overview."""
+    if kind == SELF_SUPPORT:
+        return cached_self_support(directory, country, locale)
+    if kind == HOTLINES:
+        return cached_overview(directory, country, locale)
+    value = kind if Reason.parse(kind) is not None else Reason.OTHER.value
+    return cached_guidance(directory, value, country, locale)
+
+
+COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
+
+
+class CountrySelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=COUNTRY_SELECT_TEMPLATE
+):
+    """The "Another country?" menu under a report's guidance: shows another country's help.
+
+    The reason and the country shown are in the custom_id, so nothing is stored and the menu
+    keeps working after a restart.
+    """
+
+    def __init__(
+        self,
+        reason: Reason | str,
+        country: str,
+        options: list[discord.SelectOption] | None = None,
+    ) -> None:
+        kind = reason.value if isinstance(reason, Reason) else reason
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"vigil:country:{kind}:{country}",
+                options=options or [],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.kind = kind
+        self.country = country
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CountrySelect:
+        value = match["reason"]
+        known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES)
+        return cls(value if known else Reason.OTHER.value, match["country"])
+
+    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+        locale = reader_locale(interaction)
+        directory = interaction.client.services.hotlines
+        chosen = self.item.values[0] if self.item.values else self.country
+        guidance = guidance_for(directory, self.kind, chosen, locale)
+        if self.kind == HOTLINES:
+            embed = guidance_embed(guidance)
+        else:
+            embed = guidance_embed(
+                guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
+            )
+        view = country_view(directory, self.kind, chosen, locale)
+        await interaction.response.edit_message(
+            embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def country_options(
+    directory: HotlineDirectory, country: str | None, locale: str
+) -> tuple[str, tuple[discord.SelectOption, ...]]:
+    """(the code shown, the menu's options). Pure and small, so cached: a report storm would
+    otherwise sort and translate the same list for every reply."""
+    current = directory.country(country) if country else None
+    # At most 24 countries (Discord allows 25 options, one is the international help): the one
+    # shown, then the reader's language and region; the rest are reachable through /hotlines.
+    shown = picker_countries(directory, current, locale)
+    shown.sort(key=lambda c: localised_name(c, locale).casefold())
+    options = [
+        discord.SelectOption(
+            label=localised_name(c, locale)[:100], value=c.code, default=c == current
+        )
+        for c in shown
+    ]
+    options.append(
+        discord.SelectOption(
+            label=tr("select.international", locale)[:100],
+            value=INTERNATIONAL,
+            default=current is None,
+        )
+    )
+    return (current.code if current else INTERNATIONAL), tuple(options)
+
+
+cached_guidance = functools.lru_cache(maxsize=1024)(build_guidance)
+cached_self_support = functools.lru_cache(maxsize=256)(build_self_support)
+cached_overview = functools.lru_cache(maxsize=256)(hotlines_overview)
+
+
+def country_view(
+    directory: HotlineDirectory, reason: Reason | str, country: str | None, locale: str
+) -> discord.ui.View:
+    """The country menu: the covered countries (and the one shown) in the reader's language."""
+    shown_code, options = country_options(directory, country, locale)
+    select = CountrySelect(reason, shown_code, list(options))
+    select.item.placeholder = tr("select.country", locale)[:150]
+    view = discord.ui.View(timeout=None)
+    view.add_item(select)
+    # Sent as components only: the DynamicItem registered in setup() answers every press. A
+    # stored view would unregister that DynamicItem when it times out.
+    view.stop()
+    return view
+
+
+def country_choices(
+    directory: HotlineDirectory, current: str, locale: str | None = None
+) -> list[app_commands.Choice[str]]:
+    """Countries matching what the member typed, named in their language."""
+    language = locale or "en"
+    return [
+        app_commands.Choice(name=f"{localised_name(c, language)} ({c.code})"[:100], value=c.code)
+        for c in search_countries(directory, current, language, limit=25)
+    ]
