@@ -20,6 +20,7 @@ Set ``VIGIL_TEST_FORKSERVER=0`` to start every bot as a plain subprocess instead
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -137,6 +138,10 @@ def serve(path: str) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    # Move the preloaded objects out of the collector's generations: each bot's collections
+    # then neither scan them nor copy their pages (the use gc.freeze documents for fork).
+    gc.collect()
+    gc.freeze()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(64)
