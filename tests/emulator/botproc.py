@@ -7,18 +7,109 @@ startup and shutdown (SIGTERM) exactly as deployed.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
+import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .server import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLOOR_BOT = Path(__file__).resolve().parent / "floor_bot.py"
+FORKSERVER = Path(__file__).resolve().parent / "forkserver.py"
+
+
+class _ForkServer:
+    """This pytest process's fork server (see forkserver.py), started on first use."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.path = ""
+
+    def socket_path(self) -> str:
+        if self.proc is not None and self.proc.poll() is None:
+            return self.path
+        self.path = os.path.join(tempfile.mkdtemp(prefix="vigil-fork-"), "fork.sock")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(FORKSERVER), self.path],
+            cwd=str(REPO_ROOT),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the bot fork server did not start")
+        atexit.register(self.close)
+        return self.path
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()  # the server exits on EOF
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+_FORK_SERVER = _ForkServer()
+
+
+def fork_server_enabled() -> bool:
+    return os.environ.get("VIGIL_TEST_FORKSERVER", "1") != "0"
+
+
+class ForkedProcess:
+    """A bot forked by the fork server, with the parts of ``asyncio.subprocess.Process`` used
+    here: ``pid``, ``returncode``, ``kill()``, ``send_signal()``, ``terminate()``, ``wait()``."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._writer = writer
+        self._done = asyncio.get_running_loop().create_future()
+        self._task = asyncio.ensure_future(self._watch(reader))
+
+    @classmethod
+    async def spawn(cls, request: dict[str, Any]) -> ForkedProcess:
+        reader, writer = await asyncio.open_unix_connection(_FORK_SERVER.socket_path())
+        writer.write((json.dumps(request) + "\n").encode())
+        await writer.drain()
+        line = await reader.readline()
+        if not line:
+            writer.close()
+            raise RuntimeError("the bot fork server did not start the bot")
+        return cls(int(json.loads(line)["pid"]), reader, writer)
+
+    async def _watch(self, reader: asyncio.StreamReader) -> None:
+        line = await reader.readline()
+        # No answer means the monitor died; report that as a crash rather than hang.
+        self.returncode = int(json.loads(line)["returncode"]) if line else -signal.SIGKILL
+        self._writer.close()
+        if not self._done.done():
+            self._done.set_result(self.returncode)
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    async def wait(self) -> int:
+        return int(await asyncio.shield(self._done))
 
 
 class BotProcess:
@@ -35,6 +126,7 @@ class BotProcess:
         cwd: str | Path | None = None,
         python: str = sys.executable,
         args: list[str] | None = None,
+        forked: bool = False,
     ) -> None:
         self.emu = emulator
         self.script = Path(script) if script else REPO_ROOT / "bot.py"
@@ -46,7 +138,10 @@ class BotProcess:
         self.python = python
         self.extra_env = env or {}
         self.args = list(args or [])  # command-line arguments for the script, e.g. ["--sync"]
-        self.proc: asyncio.subprocess.Process | None = None
+        #: Fork from the preloaded fork server (the test fixtures) instead of exec'ing a new
+        #: interpreter (benchmarks keep the default: a bot exactly as deployed).
+        self.forked = forked and python == sys.executable and fork_server_enabled()
+        self.proc: asyncio.subprocess.Process | ForkedProcess | None = None
         self._log_fh: IO[bytes] | None = None
         self._ready_baseline = 0
 
@@ -68,6 +163,17 @@ class BotProcess:
 
     async def start(self) -> BotProcess:
         self._ready_baseline = self.emu.gateway.count("GUILD_CREATE_DONE")
+        if self.forked:  # see forkserver.py
+            self.proc = await ForkedProcess.spawn(
+                {
+                    "script": str(self.script),
+                    "args": self.args,
+                    "env": self.env,
+                    "cwd": str(self.cwd),
+                    "log_path": str(self.log_path),
+                }
+            )
+            return self
         self._log_fh = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
             self.python,

@@ -37,7 +37,9 @@ async def bot_factory(
 ) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
     """``await bot_factory(script=None, **kw)`` starts a BotProcess and waits for READY.
 
-    Processes are stopped at teardown. ``script`` defaults to the repo's ``bot.py``.
+    Processes are stopped at teardown. ``script`` defaults to the repo's ``bot.py``. Each is a
+    new process forked from a server that has discord.py & co. imported (forkserver.py), so a
+    test does not pay the import; ``VIGIL_TEST_FORKSERVER=0`` exec's plain subprocesses.
     """
     procs: list[BotProcess] = []
 
@@ -46,6 +48,7 @@ async def bot_factory(
     ) -> BotProcess:
         kw.setdefault("db_path", tmp_path / f"vigil-{len(procs)}.sqlite3")
         kw.setdefault("log_path", tmp_path / f"bot-{len(procs)}.log")
+        kw.setdefault("forked", True)  # a fresh process, forked with discord.py preloaded
         proc = BotProcess(emulator, script, **kw)  # type: ignore[arg-type]
         procs.append(proc)
         await proc.start()

@@ -1,0 +1,182 @@
+"""A fork server that starts bot scripts with discord.py already imported.
+
+Why: an end-to-end test pays mostly for starting ``python bot.py``, and most of that is
+importing discord.py, aiohttp, asyncpg and Babel (about 0.5 s of CPU each time). The server
+imports those third-party libraries once per pytest worker; each bot is then a fresh ``fork()``
+of it that runs the script with ``runpy`` as ``__main__``, with its own environment, working
+directory, argv and log file. Every test still gets a brand-new bot process (no state is shared
+between tests, and kill/SIGTERM/SIGINT/exit codes behave as for ``python bot.py``); only the
+import work is shared. Nothing of the product (bot.py, core, storage, cogs, ui) is imported
+before the fork, so the server never runs stale product code and does not depend on its layout.
+
+Protocol (one Unix-socket connection per bot): the client sends one JSON line
+``{"script", "args", "env", "cwd", "log_path"}``; the server answers ``{"pid": N}`` once the
+bot runs and ``{"returncode": N}`` when it exits (negative: killed by that signal, as asyncio
+reports it). A small monitor process between the server and the bot waits for the bot's exit.
+
+Set ``VIGIL_TEST_FORKSERVER=0`` to start every bot as a plain subprocess instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import select
+import socket
+import sys
+
+#: Third-party modules the product and the floor bot import; never the product itself.
+PRELOAD = (
+    "asyncio",
+    "sqlite3",
+    "aiohttp",
+    "yarl",
+    "discord",
+    "discord.ext.commands",
+    "discord.app_commands",
+    "aiosqlite",
+    "asyncpg",
+    "dotenv",
+    "babel",
+    "babel.core",
+    "babel.dates",
+    "babel.numbers",
+    "babel.support",
+    "babel.messages.pofile",
+)
+
+
+def _run_bot(request: dict[str, object]) -> int:
+    """In the forked bot: become ``python <script> <args>`` and run it; return the exit code."""
+    import atexit
+    import runpy
+    import threading
+    import traceback
+
+    script = str(request["script"])
+    os.chdir(str(request["cwd"]))
+    env = request["env"]
+    assert isinstance(env, dict)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in env.items()})
+    log_fd = os.open(str(request["log_path"]), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    null_fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null_fd, 0)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.close(null_fd)
+    args = request.get("args") or []
+    assert isinstance(args, list)
+    sys.argv = [script, *[str(a) for a in args]]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    code = 0
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code is None:
+            code = 0
+        elif isinstance(exc.code, int):
+            code = exc.code
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    # What the interpreter does on exit: join non-daemon threads, run atexit (logging flush).
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    return code
+
+
+def _send(conn: socket.socket, message: dict[str, int]) -> None:
+    # OSError: the test side went away; the bot still runs to its end.
+    with contextlib.suppress(OSError):
+        conn.sendall((json.dumps(message) + "\n").encode())
+
+
+def _monitor(conn: socket.socket, request: dict[str, object]) -> None:
+    """In the monitor (child of the server): fork the bot, report its pid and exit code."""
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        code = 1
+        try:
+            code = _run_bot(request)
+        finally:
+            os._exit(code & 0xFF if code >= 0 else 1)
+    _send(conn, {"pid": pid})
+    _, status = os.waitpid(pid, 0)
+    returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    _send(conn, {"returncode": returncode})
+    conn.close()
+
+
+def _read_request(conn: socket.socket) -> dict[str, object]:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    request = json.loads(data)
+    assert isinstance(request, dict)
+    return request
+
+
+def serve(path: str) -> None:
+    """Preload, listen on ``path``, fork one bot per connection; exit when stdin closes."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # Move the preloaded objects out of the collector's generations: each bot's collections
+    # then neither scan them nor copy their pages (the use gc.freeze documents for fork).
+    gc.collect()
+    gc.freeze()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(64)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    stdin = sys.stdin.fileno()
+    while True:
+        # Reap finished monitors with waitpid (not SIGCHLD=SIG_IGN) so the bots' CPU time is
+        # counted in this process's children, and so in `/usr/bin/time pytest`.
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        readable, _, _ = select.select([server, stdin], [], [], 0.5)
+        if stdin in readable and not os.read(stdin, 4096):
+            break  # the pytest worker exited
+        if server in readable:
+            conn, _ = server.accept()
+            try:
+                request = _read_request(conn)
+            except (OSError, ValueError, AssertionError):
+                conn.close()
+                continue
+            if os.fork() == 0:
+                server.close()
+                try:
+                    _monitor(conn, request)
+                finally:
+                    os._exit(0)
+            conn.close()
+    server.close()
+    os.unlink(path)
+    with contextlib.suppress(ChildProcessError):  # reap, but never wait for a running bot
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -1,0 +1,93 @@
+"""A bot forked from the fork server behaves like ``python script.py``: same argv, environment,
+working directory, log file, exit codes and signal handling, and nothing leaks between two
+processes. Every check runs both ways (forked and exec'd) so a difference shows as a failure."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.emulator import BotProcess, Emulator
+
+SCRIPT = """
+import asyncio, os, signal, sys
+import discord
+STATE = globals().setdefault("STATE", [])
+print("argv", sys.argv[1:], "cwd", os.getcwd(), "env", os.environ.get("PROBE"), flush=True)
+print("route", discord.http.Route.BASE, flush=True)
+discord.http.Route.BASE = "changed-by-" + os.environ.get("PROBE", "")
+print("name", __name__, "path0", sys.path[0] == os.path.dirname(os.path.abspath(__file__)))
+mode = sys.argv[1]
+if mode == "exit":
+    sys.exit(int(sys.argv[2]))
+if mode == "raise":
+    raise ValueError("boom")
+
+async def main():
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    print("waiting", flush=True)
+    await stop.wait()
+    print("graceful", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(params=[True, False], ids=["forked", "exec"])
+def forked(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def start_kw(tmp_path: Path, name: str, forked: bool) -> dict[str, object]:
+    script = tmp_path / "probe.py"
+    script.write_text(SCRIPT)
+    return {
+        "script": script,
+        "log_path": tmp_path / f"{name}.log",
+        "db_path": tmp_path / "unused.db",
+        "cwd": tmp_path,
+        "forked": forked,
+    }
+
+
+async def test_argv_env_cwd_exit_code_and_no_leak(tmp_path: Path, forked: bool) -> None:
+    emu = Emulator()
+    kw = start_kw(tmp_path, "one", forked)
+    one = BotProcess(emu, env={"PROBE": "one"}, args=["exit", "3"], **kw)  # type: ignore[arg-type]
+    await one.start()
+    assert await one.wait() == 3
+    log = one.log_text()
+    assert f"argv ['exit', '3'] cwd {tmp_path} env one" in log
+    assert "name __main__ path0 True" in log
+    kw = start_kw(tmp_path, "two", forked)
+    two = BotProcess(emu, env={"PROBE": "two"}, args=["exit", "0"], **kw)  # type: ignore[arg-type]
+    await two.start()
+    assert await two.wait() == 0
+    assert "route https://discord.com/api/v10" in two.log_text()  # not "changed-by-one"
+
+
+async def test_uncaught_exception_exits_1_with_traceback(tmp_path: Path, forked: bool) -> None:
+    proc = BotProcess(Emulator(), args=["raise"], **start_kw(tmp_path, "raise", forked))  # type: ignore[arg-type]
+    await proc.start()
+    assert await proc.wait() == 1
+    assert "ValueError: boom" in proc.log_text()
+
+
+async def test_sigterm_is_handled_and_sigkill_kills(tmp_path: Path, forked: bool) -> None:
+    emu = Emulator()
+    graceful = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "term", forked))  # type: ignore[arg-type]
+    await graceful.start()
+    await graceful.wait_for_log("waiting")
+    assert graceful.returncode is None
+    graceful.terminate()
+    assert await graceful.wait() == 0
+    assert "graceful" in graceful.log_text()
+    killed = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "kill", forked))  # type: ignore[arg-type]
+    await killed.start()
+    await killed.wait_for_log("waiting")
+    killed.kill()
+    assert await killed.wait() == -signal.SIGKILL
