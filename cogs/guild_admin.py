@@ -85,6 +85,8 @@ def public_channel_warnings(
 
 
 class ReportsGroup(app_commands.Group):
+    # ignore: discord.py types the check for any client (Interaction[ClientT], a generic
+    # method); this group only ever runs in VigilBot, whose Interaction it narrows to.
     async def interaction_check(self, interaction: discord.Interaction[VigilBot]) -> bool:  # type: ignore[override]
         locale = server_locale(interaction)
         if interaction.guild is None:
