@@ -8,7 +8,6 @@ they follow the server's language (`interaction.guild_locale`).
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 import discord
@@ -17,6 +16,7 @@ from discord.ext import commands
 
 from core.i18n import country_name, tr
 from core.text import neutralise, trim
+from ui.admin_items import ForgetButton, QueuePageButton, queue_message
 from ui.alert_view import (
     describe_event,
     describe_problem,
@@ -84,125 +84,9 @@ def public_channel_warnings(
     return lines
 
 
-async def queue_message(
-    bot: VigilBot, guild_id: int, page: int, locale: str | None = None
-) -> tuple[str, discord.ui.View | None]:
-    result = await bot.services.cases.queue_page(guild_id, page)
-    if not result.cases:
-        return tr("admin.no_open_cases", locale), None
-    lines = [
-        tr(
-            "admin.queue_header",
-            locale,
-            total=result.total,
-            page=result.page,
-            pages=result.pages,
-        )
-    ]
-    lines += [render_queue_line(guild_id, case, locale) for case in result.cases]
-    view = None
-    if result.pages > 1:
-        previous, following = tr("admin.previous", locale), tr("admin.next", locale)
-        view = discord.ui.View(timeout=None)
-        view.add_item(QueuePageButton(result.page - 1, previous, result.page <= 1))
-        view.add_item(QueuePageButton(result.page + 1, following, result.page >= result.pages))
-    return trim("\n".join(lines), 2000), view
-
-
-class QueuePageButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"vigil:queue:(?P<page>[0-9]{1,6})",
-):
-    def __init__(self, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"vigil:queue:{max(page, 1)}",
-            )
-        )
-        self.page = max(page, 1)
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction[VigilBot],
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> QueuePageButton:
-        return cls(int(match["page"]))
-
-    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
-        locale = server_locale(interaction)
-        if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            await send_private(interaction, tr("admin.queue_only_managers", locale))
-            return
-        text, view = await queue_message(
-            interaction.client, interaction.guild_id, self.page, locale
-        )
-        await interaction.response.edit_message(content=text, view=view)
-
-
-class ForgetButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"vigil:forget:(?P<user_id>[0-9]{15,20})",
-):
-    """Confirms an erasure. Re-checks Manage Server: the ID in it carries no trust."""
-
-    def __init__(self, user_id: int, locale: str | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=tr("admin.erase_button", locale),
-                style=discord.ButtonStyle.danger,
-                custom_id=f"vigil:forget:{user_id}",
-            )
-        )
-        self.user_id = user_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction[VigilBot],
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> ForgetButton:
-        return cls(int(match["user_id"]))
-
-    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
-        guild = interaction.guild
-        locale = server_locale(interaction)
-        if guild is None or not interaction.permissions.manage_guild:
-            await send_private(interaction, tr("admin.erase_only_managers", locale))
-            return
-        if self.user_id == interaction.user.id:
-            await send_private(interaction, tr("admin.not_about_yourself", locale))
-            return
-        await interaction.response.defer()
-        bot = interaction.client
-        erasure = await bot.services.retention.forget(guild.id, self.user_id, interaction.user.id)
-        removed = 0
-        for case in erasure.erased_cases:
-            if case.alert_channel_id and case.alert_message_id:
-                channel = bot.get_partial_messageable(case.alert_channel_id, guild_id=guild.id)
-                try:
-                    await channel.get_partial_message(case.alert_message_id).delete()
-                    removed += 1
-                except discord.HTTPException as error:
-                    log.warning("could not delete the alert of an erased case: %s", error)
-        await interaction.edit_original_response(
-            content=tr(
-                "admin.erased",
-                locale,
-                reports=erasure.counts.reports,
-                cases=erasure.counts.cases,
-                alerts=removed,
-            ),
-            view=None,
-        )
-
-
 class ReportsGroup(app_commands.Group):
+    # ignore: discord.py types the check for any client (Interaction[ClientT], a generic
+    # method); this group only ever runs in VigilBot, whose Interaction it narrows to.
     async def interaction_check(self, interaction: discord.Interaction[VigilBot]) -> bool:  # type: ignore[override]
         locale = server_locale(interaction)
         if interaction.guild is None:

@@ -241,10 +241,11 @@ class CaseService:
         self._on_feedback_queued = on_feedback_queued or (lambda: None)
 
     async def require(
-        self, guild_id: int, case_id: int, action: CaseAction, actor_id: int | None = None
+        self, guild_id: int, case_id: int, action: CaseAction | None, actor_id: int | None = None
     ) -> Case:
         """The case, if it belongs to this guild, the action applies to it now and (given the
-        actor) the actor is not the case's target."""
+        actor) the actor is not the case's target. `action` None: reading it (an export),
+        which any case state allows."""
         if not is_storable_id(case_id):
             raise CaseActionRefused(CaseRefusal.NO_CASE)
         case = await self._store.read(lambda tx: tx.cases.get(case_id))
@@ -461,7 +462,7 @@ class CaseService:
 
 
 def _check(
-    case: Case | None, guild_id: int, action: CaseAction, actor_id: int | None = None
+    case: Case | None, guild_id: int, action: CaseAction | None, actor_id: int | None = None
 ) -> None:
     if case is None or case.guild_id != guild_id:
         raise CaseActionRefused(CaseRefusal.NO_CASE)
@@ -471,7 +472,7 @@ def _check(
             case=case,
             action=action,
         )
-    if case.status not in ALLOWED_FROM[action]:
+    if action is not None and case.status not in ALLOWED_FROM[action]:
         raise CaseActionRefused(
             CaseRefusal.NOT_APPLICABLE,
             case=case,

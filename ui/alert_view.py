@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.case_view import AlertAction, Tone, alert_actions
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -71,7 +72,7 @@ ACTION_LABEL_KEYS: dict[str, str] = {
     CaseAction.RESOLVE.value: "action.resolve",
     CaseAction.DISMISS.value: "action.dismiss",
     CaseAction.NOTE.value: "action.note",
-    "export": "action.export",
+    AlertAction.EXPORT.value: "action.export",
     CaseAction.TIMEOUT.value: "action.timeout",
     CaseAction.KICK.value: "action.kick",
     CaseAction.BAN.value: "action.ban",
@@ -226,10 +227,12 @@ def describe_outcome(outcome: Outcome, locale: str | None = None) -> str:
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> str:
     """Why a case action was refused, in the server's language."""
-    if refused.case is None or refused.action is None:
+    if refused.case is None:
         return tr("refused.no_case", locale)
     if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
+    if refused.action is None:
+        return tr("refused.no_case", locale)
     return tr(
         "refused.not_applicable",
         locale,
@@ -241,9 +244,11 @@ def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> s
 
 @dataclass(frozen=True, slots=True)
 class ButtonSpec:
-    key: str  # the action part of the custom ID: a CaseAction value, or "export"
+    """A decided button (core/case_view.py) with its words: ui/ adds only the label."""
+
+    key: AlertAction  # the action part of the custom ID
     label: str
-    style: str  # primary | secondary | success | danger
+    tone: Tone
     disabled: bool
     row: int
 
@@ -322,33 +327,11 @@ def _done(events: tuple[CaseEvent, ...], action: CaseAction) -> bool:
 
 
 def _buttons(data: AlertData, locale: str | None) -> tuple[ButtonSpec, ...]:
-    case, events = data.case, data.events
-    status = case.status
-    active = status.is_active
-    dismissed = status is CaseStatus.DISMISSED
-    gone = _done(events, CaseAction.KICK) or _done(events, CaseAction.BAN)
-    member = case.target_is_member and not gone
-    has_links = any(r.message_link for r in data.reports)
-    specs = (
-        ("acknowledge", "primary", status is not CaseStatus.OPEN, 0),
-        ("resolve", "success", not active, 0),
-        ("dismiss", "secondary", not active, 0),
-        ("note", "secondary", False, 0),
-        ("export", "secondary", False, 0),
-        ("timeout", "danger", dismissed or not member, 1),
-        ("kick", "danger", dismissed or not member, 1),
-        ("ban", "danger", dismissed or _done(events, CaseAction.BAN), 1),
-        (
-            "delete_messages",
-            "danger",
-            dismissed or not has_links or _done(events, CaseAction.DELETE_MESSAGES),
-            1,
-        ),
-        ("escalate", "secondary", False, 1),
-    )
     return tuple(
-        ButtonSpec(key, action_label(key, locale), style, disabled, row)
-        for key, style, disabled, row in specs
+        ButtonSpec(
+            state.action, action_label(state.action, locale), state.tone, state.disabled, state.row
+        )
+        for state in alert_actions(data)
     )
 
 

@@ -13,12 +13,13 @@ Everything here is moderator-facing, so it follows the server's language
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import discord
 
+from core.case_view import AlertAction
 from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
 from core.service import CaseActionRefused
@@ -54,6 +55,7 @@ from ui.case_common import (
 from ui.case_export import send_export
 from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
+from ui.items import CaseItem, VigilItem, groups, snowflake
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
@@ -94,12 +96,17 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
 
 
 class CaseButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    CaseItem[discord.ui.Button[discord.ui.View]],
     template=r"vigil:case:(?P<key>[a-z_]{2,20}):(?P<case_id>[0-9]{1,19})",
 ):
+    """A button on the alert. `key` is untrusted: one that names no AlertAction is junk,
+    answered as a stale button."""
+
+    fields = groups(key=AlertAction, case_id=snowflake)
+
     def __init__(
         self,
-        key: str,
+        key: AlertAction,
         case_id: int,
         *,
         label: str | None = None,
@@ -119,26 +126,10 @@ class CaseButton(
         self.key = key
         self.case_id = case_id
 
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: Interaction,
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> CaseButton:
-        return cls(match["key"], int(match["case_id"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: Interaction) -> None:
         locale = server_locale(interaction)
-        if not is_moderator(interaction):
-            await send_private(interaction, tr(MODERATORS_ONLY, locale))
-            return
-        handler = BUTTON_HANDLERS.get(self.key)
-        if handler is None:
-            await send_private(interaction, tr("act.stale_button", locale))
-            return
         try:
-            await handler(interaction, self.case_id)
+            await BUTTON_HANDLERS[self.key](interaction, self.case_id)
         except CaseActionRefused as refused:
             await reply_or_edit(interaction, describe_refusal(refused, locale))
 
@@ -185,8 +176,9 @@ async def on_escalate(interaction: Interaction, case_id: int) -> None:
 async def on_export(interaction: Interaction, case_id: int) -> None:
     assert interaction.guild_id is not None
     services = interaction.client.services
+    # Its own rule: a moderator (CaseButton.access), any case state, not about themselves.
     await services.cases.require(
-        interaction.guild_id, case_id, CaseAction.NOTE, interaction.user.id
+        interaction.guild_id, case_id, AlertAction.EXPORT.records, interaction.user.id
     )
     data = await services.cases.alert_data(case_id)
     assert data is not None
@@ -235,58 +227,63 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
     await send_private(interaction, prompt, view=view)
 
 
-def _status(action: CaseAction) -> Callable[[Interaction, int], Awaitable[None]]:
+def _status(action: CaseAction) -> Handler:
     async def handler(interaction: Interaction, case_id: int) -> None:
         await on_status_button(interaction, case_id, action)
 
     return handler
 
 
-def _enforce(action: CaseAction) -> Callable[[Interaction, int], Awaitable[None]]:
+def _enforce(action: CaseAction) -> Handler:
     async def handler(interaction: Interaction, case_id: int) -> None:
         await on_enforcement_button(interaction, case_id, action)
 
     return handler
 
 
-BUTTON_HANDLERS: dict[str, Callable[[Interaction, int], Awaitable[None]]] = {
-    "acknowledge": _status(CaseAction.ACKNOWLEDGE),
-    "resolve": _status(CaseAction.RESOLVE),
-    "dismiss": on_dismiss,
-    "note": on_note,
-    "escalate": on_escalate,
-    "export": on_export,
-    "timeout": _enforce(CaseAction.TIMEOUT),
-    "kick": _enforce(CaseAction.KICK),
-    "ban": _enforce(CaseAction.BAN),
-    "delete_messages": _enforce(CaseAction.DELETE_MESSAGES),
+Handler = Callable[[Interaction, int], Awaitable[None]]
+
+BUTTON_HANDLERS: dict[AlertAction, Handler] = {
+    AlertAction.ACKNOWLEDGE: _status(CaseAction.ACKNOWLEDGE),
+    AlertAction.RESOLVE: _status(CaseAction.RESOLVE),
+    AlertAction.DISMISS: on_dismiss,
+    AlertAction.NOTE: on_note,
+    AlertAction.ESCALATE: on_escalate,
+    AlertAction.EXPORT: on_export,
+    AlertAction.TIMEOUT: _enforce(CaseAction.TIMEOUT),
+    AlertAction.KICK: _enforce(CaseAction.KICK),
+    AlertAction.BAN: _enforce(CaseAction.BAN),
+    AlertAction.DELETE_MESSAGES: _enforce(CaseAction.DELETE_MESSAGES),
 }
+"""What a press of each alert button does (the case ID is untrusted: each handler re-reads
+the case). A new button: a member of core.case_view.AlertAction, its line in alert_actions(),
+its label key in ui.alert_view.ACTION_LABEL_KEYS and its handler here."""
 
 
 # --------------------------------------------------------------------------- confirmations
 
 
 async def enforce(
-    interaction: Interaction, case_id: int, action: CaseAction, arg: str, target_id: int | None
+    interaction: Interaction,
+    item: CaseItem[Any],
+    action: CaseAction,
+    arg: str,
+    target_id: int | None,
 ) -> None:
     """Check again (time has passed since the prompt), act on Discord, then record it.
+
+    The presser's permission was checked by the item (`CaseItem.access`); the case is re-read
+    here, after the defer, because Discord calls follow.
 
     ``target_id`` is the member the confirmation was shown for: a confirmation whose case now
     names someone else (or an old one that names nobody) changes nothing."""
     locale = server_locale(interaction)
-    if not is_moderator(interaction):
-        await send_private(interaction, tr(MODERATORS_ONLY, locale))
-        return
     guild = interaction.guild
     assert guild is not None
     await interaction.response.defer()  # Discord calls below may take a moment
     services = interaction.client.services
-    try:
-        case = await services.cases.require(guild.id, case_id, action, interaction.user.id)
-    except CaseActionRefused as refused:
-        await interaction.edit_original_response(
-            content=describe_refusal(refused, locale), view=None
-        )
+    case = await item.load_case(interaction, action)
+    if case is None:
         return
     if case.target_id != target_id:
         await interaction.edit_original_response(
@@ -329,11 +326,11 @@ async def enforce(
     # Discord did it: the history says so whatever happened to the case meanwhile (another
     # moderator may have dismissed it during the confirmation), and the moderator is told.
     recorded = await services.cases.record_enforcement(
-        guild.id, case_id, action, interaction.user.id, arg
+        guild.id, item.case_id, action, interaction.user.id, arg
     )
     if recorded is None:
         log.warning(
-            "%s for case %s was carried out; the case no longer exists", action.value, case_id
+            "%s for case %s was carried out; the case no longer exists", action.value, item.case_id
         )
         text = tr("act.done_case_gone", locale, done=done, number=case.number)
     else:
@@ -391,12 +388,6 @@ async def carry_out(
     return "\n".join(lines)[:1800]
 
 
-def parse_target(match: re.Match[str]) -> int | None:
-    """The target ID a confirmation names (untrusted: only ever compared with the case's)."""
-    target = match["target"]
-    return int(target) if target is not None else None
-
-
 async def shown_for_target(interaction: Interaction, case_id: int, target_id: int | None) -> bool:
     """Whether the case still is about the member this confirmation or form was shown for.
 
@@ -419,7 +410,7 @@ async def shown_for_target(interaction: Interaction, case_id: int, target_id: in
 
 
 class ConfirmButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    CaseItem[discord.ui.Button[discord.ui.View]],
     template=(
         r"vigil:confirm:(?P<key>kick|ban|delete_messages):(?P<case_id>[0-9]{1,19})"
         r"(?::(?P<target>[0-9]{1,20}))?:(?P<arg>[0-9]{1,7})"
@@ -428,48 +419,39 @@ class ConfirmButton(
     """Confirms kick, ban or delete: names the case, the member it was shown for and the
     choice. A confirmation from before targets were named carries none and is refused."""
 
+    fields = groups(key=CaseAction, case_id=snowflake, target=snowflake, arg=str)
+
     def __init__(
         self,
-        action: CaseAction,
+        key: CaseAction,
         case_id: int,
-        target_id: int | None,
+        target: int | None,
         arg: str,
         label: str = "Confirm",
     ) -> None:
-        target = f":{target_id}" if target_id is not None else ""
+        suffix = f":{target}" if target is not None else ""
         super().__init__(
             discord.ui.Button(
                 label=label[:80],
                 style=discord.ButtonStyle.danger,
-                custom_id=f"vigil:confirm:{action.value}:{case_id}{target}:{arg}",
+                custom_id=f"vigil:confirm:{key.value}:{case_id}{suffix}:{arg}",
             )
         )
-        self.action = action
+        self.action = key
         self.case_id = case_id
-        self.target_id = target_id
+        self.target_id = target
         self.arg = arg
 
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: Interaction,
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> ConfirmButton:
-        return cls(
-            CaseAction(match["key"]), int(match["case_id"]), parse_target(match), match["arg"]
-        )
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: Interaction) -> None:
         if self.action is CaseAction.BAN and self.arg not in BAN_DELETE_CHOICES:
             await send_private(interaction, tr("act.invalid_choice", server_locale(interaction)))
             return
-        await enforce(interaction, self.case_id, self.action, self.arg, self.target_id)
+        await enforce(interaction, self, self.action, self.arg, self.target_id)
 
 
-class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"vigil:cancel"
-):
+class CancelButton(VigilItem[discord.ui.Button[discord.ui.View]], template=r"vigil:cancel"):
+    """Closes a confirmation; anyone who sees it (the moderator who opened it) may."""
+
     def __init__(self, locale: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
@@ -479,28 +461,21 @@ class CancelButton(
             )
         )
 
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: Interaction,
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-    ) -> CancelButton:
-        return cls()
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: Interaction) -> None:
         await reply_or_edit(interaction, tr("act.cancelled", server_locale(interaction)))
 
 
 class TimeoutSelect(
-    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    CaseItem[discord.ui.Select[discord.ui.View]],
     template=r"vigil:timeout:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
 ):
-    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
-        target = f":{target_id}" if target_id is not None else ""
+    fields = groups(case_id=snowflake, target=snowflake)
+
+    def __init__(self, case_id: int, target: int | None, locale: str | None = None) -> None:
+        suffix = f":{target}" if target is not None else ""
         super().__init__(
             discord.ui.Select(
-                custom_id=f"vigil:timeout:{case_id}{target}",
+                custom_id=f"vigil:timeout:{case_id}{suffix}",
                 placeholder=tr("act.choose_duration", locale),
                 options=[
                     discord.SelectOption(label=timeout_label(seconds, locale), value=seconds)
@@ -509,34 +484,27 @@ class TimeoutSelect(
             )
         )
         self.case_id = case_id
-        self.target_id = target_id
+        self.target_id = target
 
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: Interaction,
-        item: discord.ui.Select[discord.ui.View],
-        match: re.Match[str],
-    ) -> TimeoutSelect:
-        return cls(int(match["case_id"]), parse_target(match))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: Interaction) -> None:
         values = self.item.values
         if len(values) != 1 or values[0] not in TIMEOUT_CHOICES:
             await send_private(interaction, tr("act.invalid_duration", server_locale(interaction)))
             return
-        await enforce(interaction, self.case_id, CaseAction.TIMEOUT, values[0], self.target_id)
+        await enforce(interaction, self, CaseAction.TIMEOUT, values[0], self.target_id)
 
 
 class DismissSelect(
-    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    CaseItem[discord.ui.Select[discord.ui.View]],
     template=r"vigil:dismiss:(?P<case_id>[0-9]{1,19})(?::(?P<target>[0-9]{1,20}))?",
 ):
-    def __init__(self, case_id: int, target_id: int | None, locale: str | None = None) -> None:
-        target = f":{target_id}" if target_id is not None else ""
+    fields = groups(case_id=snowflake, target=snowflake)
+
+    def __init__(self, case_id: int, target: int | None, locale: str | None = None) -> None:
+        suffix = f":{target}" if target is not None else ""
         super().__init__(
             discord.ui.Select(
-                custom_id=f"vigil:dismiss:{case_id}{target}",
+                custom_id=f"vigil:dismiss:{case_id}{suffix}",
                 placeholder=tr("act.dismiss_placeholder", locale),
                 options=[
                     discord.SelectOption(label=dismiss_label(r, locale), value=r.value)
@@ -545,27 +513,15 @@ class DismissSelect(
             )
         )
         self.case_id = case_id
-        self.target_id = target_id
+        self.target_id = target
 
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: Interaction,
-        item: discord.ui.Select[discord.ui.View],
-        match: re.Match[str],
-    ) -> DismissSelect:
-        return cls(int(match["case_id"]), parse_target(match))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: Interaction) -> None:
         locale = server_locale(interaction)
-        if not is_moderator(interaction):
-            await send_private(interaction, tr(MODERATORS_ONLY, locale))
-            return
         values = self.item.values
-        if len(values) != 1 or DismissReason.parse(values[0]) is None:
+        reason = DismissReason.parse(values[0]) if len(values) == 1 else None
+        if reason is None:
             await send_private(interaction, tr("act.invalid_reason", locale))
             return
-        reason = DismissReason(values[0])
         if not await shown_for_target(interaction, self.case_id, self.target_id):
             return
         case = await record(interaction, self.case_id, CaseAction.DISMISS, detail=reason.value)

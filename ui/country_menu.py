@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from typing import Any
 
 import discord
@@ -27,6 +26,7 @@ from core.reasons import Reason
 from core.regions import effective_region
 from core.rendering import render_self_support
 from ui.app import VigilBot
+from ui.items import VigilItem, groups
 from ui.replies import NO_MENTIONS, guidance_embed, send_private
 
 log = logging.getLogger(__name__)
@@ -113,14 +113,23 @@ def guidance_for(
 COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[A-Z]{2,3})"
 
 
+def known_kind(value: str) -> str:
+    """A reason (or the self-support / hotlines menus) from a custom ID; anything else is
+    shown as "other", whose help fits every situation."""
+    known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES)
+    return value if known else Reason.OTHER.value
+
+
 class CountrySelect(
-    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=COUNTRY_SELECT_TEMPLATE
+    VigilItem[discord.ui.Select[discord.ui.View]], template=COUNTRY_SELECT_TEMPLATE
 ):
     """The "Another country?" menu under a report's guidance: shows another country's help.
 
     The reason and the country shown are in the custom_id, so nothing is stored and the menu
     keeps working after a restart.
     """
+
+    fields = groups(reason=known_kind, country=str)
 
     def __init__(
         self,
@@ -140,19 +149,7 @@ class CountrySelect(
         self.kind = kind
         self.country = country
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> CountrySelect:
-        value = match["reason"]
-        known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES)
-        return cls(value if known else Reason.OTHER.value, match["country"])
-
-    async def callback(self, interaction: discord.Interaction[VigilBot]) -> None:  # type: ignore[override]
+    async def on_press(self, interaction: discord.Interaction[VigilBot]) -> None:
         locale = reader_locale(interaction)
         directory = interaction.client.services.hotlines
         chosen = self.item.values[0] if self.item.values else self.country

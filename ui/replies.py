@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import discord
 
+from core.case_view import Tone
 from core.guidance import Guidance
 from ui import limits
 from ui.alert_view import AlertContent, ButtonSpec
@@ -21,16 +22,16 @@ NO_MENTIONS = discord.AllowedMentions.none()
 DEFER_AFTER_SECONDS = 2.0  # Discord drops an interaction not answered within 3 s
 GUIDANCE_COLOUR = 0x4F7D6B
 
-_STYLES = {
-    "primary": discord.ButtonStyle.primary,
-    "secondary": discord.ButtonStyle.secondary,
-    "success": discord.ButtonStyle.success,
-    "danger": discord.ButtonStyle.danger,
+_STYLES: dict[Tone, discord.ButtonStyle] = {
+    Tone.PRIMARY: discord.ButtonStyle.primary,
+    Tone.NEUTRAL: discord.ButtonStyle.secondary,
+    Tone.POSITIVE: discord.ButtonStyle.success,
+    Tone.DANGER: discord.ButtonStyle.danger,
 }
 
 
 def button_style(spec: ButtonSpec) -> discord.ButtonStyle:
-    return _STYLES[spec.style]
+    return _STYLES[spec.tone]
 
 
 def alert_embed(content: AlertContent) -> discord.Embed:
