@@ -26,6 +26,7 @@ from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
 from ui.translator import VigilTranslator
+from vigil_ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.guild_admin",
     "cogs.hotlines",
     "cogs.data_care",
+    "cogs.ops",
 )
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
@@ -64,6 +66,7 @@ class Services:
     hotlines: HotlineDirectory
     alert_signal: AlertSignal  # a case's alert changed
     feedback_signal: AlertSignal  # reporters are owed a feedback DM
+    metrics: Metrics  # operators' Prometheus families (served by cogs.ops when enabled)
     dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded
 
 
