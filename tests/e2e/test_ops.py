@@ -8,7 +8,7 @@ import socket
 
 import aiohttp
 
-from tests.e2e.conftest import MESSAGES, Vigil
+from tests.e2e.conftest import EPHEMERAL, MESSAGES, Vigil
 
 FAMILIES = (
     "vigil_reports_received_total",
@@ -21,6 +21,10 @@ FAMILIES = (
     "vigil_outbox_oldest_age_seconds",
     "vigil_urgent_cases_unacknowledged_oldest_seconds",
     "vigil_outbox_last_pass_age_seconds",
+    "vigil_interaction_answer_seconds",
+    "vigil_delivery_failures_total",
+    "vigil_feedback_dms_total",
+    "vigil_gateway_reconnects_total",
 )
 
 
@@ -96,6 +100,10 @@ async def test_metrics_expose_every_family_and_count_a_burst(vigil: Vigil):
     assert samples(after, spam) + samples(after, refused) == 30
     for family in FAMILIES:
         assert family in after, family
+    # Every answer of the burst was timed, in the one place that sees them all.
+    answered = 'vigil_interaction_answer_seconds_count{kind="command",shards="all"}'
+    assert samples(after, answered) >= 31
+    assert samples(after, 'vigil_alerts_posted_total{kind="post",shards="all",urgent="true"}') >= 1
     # Nothing that names a person or a server is in the exposition.
     assert str(vigil.guild.id) not in after
     assert "dave" not in after and "alice" not in after
@@ -124,3 +132,34 @@ async def test_json_logs_are_json_on_every_line(vigil: Vigil):
     assert lines
     for line in lines:
         json.loads(line)
+
+
+async def test_reports_stats_answers_managers_privately_with_figures_and_a_chart(vigil: Vigil):
+    await vigil.setup()
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.report("carol", "dave", "harassment")
+    await vigil.report("erin", "milo", "spam")
+    await vigil.wait_alerts(1)
+    ack = vigil.emu.build.component(
+        "vigil:case:acknowledge:1", user="maya", message=vigil.alerts()[0]
+    )
+    await vigil.run(ack)
+    refused = await vigil.slash("reports stats", "bob")
+    assert refused.ephemeral and "Manage Server" in (refused.content or "")
+    before = set(vigil.emu.uploads)
+    result = await vigil.slash("reports stats", "olivia", days=7)
+    assert result.ephemeral
+    answer = await result.wait_followup(timeout=30)
+    text = answer["content"]
+    assert "Reports in the last 7 days" in text
+    assert "Reports: 3 (0 not counted toward the threshold, 0%)" in text
+    assert "Harassment or bullying 1, Spam 1" in text
+    assert "Cases opened: 1, closed: 0" in text
+    assert "Waiting now: 1 open or acknowledged, 0 not yet acknowledged" in text
+    assert "Urgent cases (1): first action median 0 min" in text
+    assert "Normal cases (0): first action median none" in text
+    assert "<@" not in text and "dave" not in text.lower()
+    assert answer["flags"] & EPHEMERAL
+    new = set(vigil.emu.uploads) - before
+    assert "vigil-stats.png" in new or "vigil-stats.png" in vigil.emu.uploads
+    assert vigil.emu.uploads["vigil-stats.png"].startswith(b"\x89PNG\r\n\x1a\n")
