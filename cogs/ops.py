@@ -77,9 +77,9 @@ class Ops(commands.Cog):
 
     async def cog_load(self) -> None:
         settings = self.bot.services.settings
-        self._task = asyncio.create_task(self._observe_forever(), name="vigil-ops-gauges")
         if settings.metrics_port is None:
-            return
+            return  # nobody can read the gauges: no need to read the database for them
+        self._task = asyncio.create_task(self._observe_forever(), name="vigil-ops-gauges")
         checks = HealthChecks(
             gateway_connected=self.gateway_connected,
             database_answers=self.database_answers,
