@@ -33,6 +33,8 @@ from storage.backup import backup_command
 from storage.transfer import migrate_to_command
 from ui.app import REQUIRED_PERMISSIONS, Services, VigilBot
 from vigil_ops.json_logs import JsonFormatter
+from vigil_ops.metered_store import MeteredStore
+from vigil_ops.metrics import Metrics
 
 EXIT_BAD_SETTINGS = 2
 log = logging.getLogger("vigil")
@@ -78,7 +80,11 @@ def invite_url(settings: Settings) -> str:
 
 
 async def build_services(settings: Settings) -> Services:
-    store = await open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    metrics = Metrics(settings.shard_ids)
+    # Every transaction is timed for operators; core/ and the backends never see metrics.
+    store = MeteredStore(
+        await open_store(settings.database_url, synchronous=settings.sqlite_synchronous), metrics
+    )
     clock = SystemClock()
     signal_ = AlertSignal()
     feedback_signal = AlertSignal()
@@ -101,6 +107,7 @@ async def build_services(settings: Settings) -> Services:
         hotlines=HotlineDirectory.load(),
         alert_signal=signal_,
         feedback_signal=feedback_signal,
+        metrics=metrics,
     )
 
 

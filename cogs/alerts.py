@@ -11,12 +11,13 @@ import contextlib
 import logging
 import re
 import time
+from datetime import datetime
 
 import aiohttp
 import discord
 from discord.ext import commands
 
-from core.models import GuildSettings
+from core.models import AlertData, GuildSettings
 from core.outbox import AlertDispatcher, AlertMessage, DeliveryFailed, Destination, UrgentPing
 from ui.alert_view import (
     AlertContent,
@@ -28,6 +29,7 @@ from ui.alert_view import (
 from ui.app import VigilBot
 from ui.case_actions import alert_view
 from ui.replies import NO_MENTIONS, alert_embed, alert_mentions
+from vigil_ops.metrics import AlertKind, FeedbackOutcome
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,16 @@ def _failure(error: Exception) -> DeliveryFailed:
             return DeliveryFailed("rate_limited", retry_after=1.0)
         return DeliveryFailed(f"http:{error.status}")
     return DeliveryFailed(f"network:{type(error).__name__}")
+
+
+def changed_at(data: AlertData) -> datetime:
+    """When the case last changed as its alert shows it (opened, a report, an action): the
+    start of the delivery latency operators watch."""
+    return max(
+        [data.case.opened_at]
+        + [r.created_at for r in data.reports]
+        + [e.created_at for e in data.events]
+    )
 
 
 def _differs(message: discord.Message, content: AlertContent) -> bool:
@@ -85,8 +97,18 @@ class DiscordAlertPoster:
                 # message shows an older state of the case, so bring it up to date.
                 await self.edit(channel_id, message.id, alert)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
-            raise _failure(error) from error
+            raise self._failed(error) from error
+        self._delivered(AlertKind.POST, alert)
         return message.id
+
+    def _delivered(self, kind: AlertKind, alert: AlertMessage) -> None:
+        seconds = (self._bot.services.clock.now() - changed_at(alert.data)).total_seconds()
+        self._bot.services.metrics.alert_delivered(kind, alert.data.case.urgent, seconds)
+
+    def _failed(self, error: Exception) -> DeliveryFailed:
+        failure = _failure(error)
+        self._bot.services.metrics.delivery_failed(failure.problem)
+        return failure
 
     async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None:
         content = render_message(alert)
@@ -99,7 +121,8 @@ class DiscordAlertPoster:
                 allowed_mentions=alert_mentions(content),
             )
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
-            raise _failure(error) from error
+            raise self._failed(error) from error
+        self._delivered(AlertKind.EDIT, alert)
 
     async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
         """The alert channel, unless the reported member can read it: then the admin channel
@@ -239,6 +262,7 @@ class FeedbackSender:
             state = await self._send(case_id, reporter_id)
             if state is not None:
                 await cases.mark_feedback(case_id, reporter_id, state)
+                self._bot.services.metrics.feedback_dm(FeedbackOutcome(state))
 
     async def _send(self, case_id: int, reporter_id: int) -> str | None:
         """The final state, or None to try again later."""

@@ -7,6 +7,8 @@ they follow the server's language (`interaction.guild_locale`).
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from dataclasses import replace
 
@@ -14,7 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from charts.stats_chart import render_stats_chart
 from core.i18n import country_name, tr
+from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
 from core.text import neutralise, trim
 from ui.admin_items import ForgetButton, QueuePageButton, queue_message
 from ui.alert_view import (
@@ -30,7 +34,8 @@ from ui.case_common import server_locale
 from ui.case_export import send_export
 from ui.country_menu import country_choices
 from ui.markup import mention_user, message_url, relative
-from ui.replies import alert_embed, send_private
+from ui.replies import NO_MENTIONS, alert_embed, send_private
+from ui.stats_view import chart_text, render_stats
 from ui.translator import L
 
 log = logging.getLogger(__name__)
@@ -256,6 +261,29 @@ class GuildAdmin(commands.Cog):
         assert guild is not None
         text, view = await queue_message(self.bot, guild.id, 1, server_locale(interaction))
         await send_private(interaction, text, view=view)
+
+    @reports.command(name="stats", description=L("cmd.reports.stats.description"))
+    @app_commands.describe(days=L("cmd.reports.stats.days"))
+    async def stats_command(
+        self,
+        interaction: discord.Interaction[VigilBot],
+        days: app_commands.Range[int, 1, MAX_STATS_DAYS] = DEFAULT_STATS_DAYS,
+    ) -> None:
+        """Team figures and a chart, for the server's managers only (the group's check)."""
+        guild = interaction.guild
+        assert guild is not None
+        locale = server_locale(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        stats = await guild_stats(services.store, guild.id, days, services.clock.now())
+        # Drawing takes a moment of CPU: a worker thread keeps the bot serving meanwhile.
+        png = await asyncio.to_thread(render_stats_chart, stats, chart_text(days, locale))
+        await interaction.followup.send(
+            render_stats(stats, locale),
+            file=discord.File(io.BytesIO(png), filename="vigil-stats.png"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
 
     @reports.command(name="case", description=L("cmd.reports.case.description"))
     @app_commands.describe(number=L("cmd.reports.case.number"))

@@ -90,7 +90,13 @@ async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> A
     if submission.message_link and guild is not None:
         channels = await guild_channel_ids(bot, guild, submission.message_link)
         submission = dataclasses.replace(submission, guild_channel_ids=channels)
-    return await bot.services.reports.submit(submission)
+    outcome = await bot.services.reports.submit(submission)
+    # Counted here, where the outcome is known, whatever happens to the reply afterwards.
+    if isinstance(outcome, Refusal):
+        bot.services.metrics.report_refused(outcome.code)
+    else:
+        bot.services.metrics.report_received(submission.reason, submission.source)
+    return outcome
 
 
 async def submit_and_reply(

@@ -7,9 +7,13 @@ import gc
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -26,6 +30,7 @@ from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
 from ui.translator import VigilTranslator
+from vigil_ops.metrics import InteractionKind, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.guild_admin",
     "cogs.hotlines",
     "cogs.data_care",
+    "cogs.ops",
 )
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
@@ -64,7 +70,57 @@ class Services:
     hotlines: HotlineDirectory
     alert_signal: AlertSignal  # a case's alert changed
     feedback_signal: AlertSignal  # reporters are owed a feedback DM
+    metrics: Metrics  # operators' Prometheus families (served by cogs.ops when enabled)
     dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded
+
+
+_CALLBACK_PATH = re.compile(r"/interactions/(\d+)/[^/]+/callback$")
+
+
+def interaction_kind(interaction: discord.Interaction[Any]) -> InteractionKind:
+    if interaction.type is discord.InteractionType.application_command:
+        command_type = dict(interaction.data or {}).get("type", 1)
+        return InteractionKind.COMMAND if command_type == 1 else InteractionKind.CONTEXT_MENU
+    if interaction.type is discord.InteractionType.component:
+        return InteractionKind.COMPONENT
+    if interaction.type is discord.InteractionType.modal_submit:
+        return InteractionKind.MODAL
+    return InteractionKind.AUTOCOMPLETE
+
+
+class AnswerTimer:
+    """`vigil_interaction_answer_seconds` in one place, whichever cog or view answers: from the
+    interaction's creation (its snowflake) to the end of Vigil's first callback to Discord,
+    seen on the HTTP session (aiohttp's request tracing; the callback URL names the interaction).
+    Only the kind is kept per interaction, and only until its first answer."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._kinds: dict[int, InteractionKind] = {}
+        self.trace = aiohttp.TraceConfig()
+        self.trace.on_request_end.append(self._request_end)
+
+    def arrived(self, interaction: discord.Interaction[Any]) -> None:
+        if len(self._kinds) > 10_000:  # interactions nobody answered: forget the oldest
+            self._kinds.pop(next(iter(self._kinds)))
+        self._kinds[interaction.id] = interaction_kind(interaction)
+
+    async def _request_end(
+        self,
+        _session: aiohttp.ClientSession,
+        _context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        match = _CALLBACK_PATH.search(params.url.path)
+        if match is None:
+            return
+        interaction_id = int(match.group(1))
+        kind = self._kinds.pop(interaction_id, None)
+        if kind is None:
+            return
+        created = discord.utils.snowflake_time(interaction_id)
+        seconds = (datetime.now(UTC) - created).total_seconds()
+        self._metrics.interaction_answered(kind, seconds)
 
 
 class VigilTree(app_commands.CommandTree["VigilBot"]):
@@ -95,6 +151,7 @@ class VigilBot(commands.AutoShardedBot):
             kwargs["shard_count"] = settings.shard_count
         if settings.shard_ids is not None:
             kwargs["shard_ids"] = list(settings.shard_ids)
+        self.answer_timer = AnswerTimer(services.metrics)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -103,6 +160,7 @@ class VigilBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=VigilTree,
             chunk_guilds_at_startup=False,
+            http_trace=self.answer_timer.trace,
             **kwargs,
         )
         self.services = services
@@ -151,6 +209,9 @@ class VigilBot(commands.AutoShardedBot):
         await self.services.store.write(lambda tx: tx.meta.set(COMMAND_TREE_HASH_KEY, digest))
         log.info("synced %d application commands", len(synced))
         return True
+
+    async def on_interaction(self, interaction: discord.Interaction[VigilBot]) -> None:
+        self.answer_timer.arrived(interaction)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))

@@ -15,7 +15,6 @@ other's series; gateway families also carry the one `shard` they describe.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -262,10 +261,6 @@ class Metrics:
             max(0.0, seconds)
         )
 
-    def timed_transaction(self, mode: TransactionMode) -> _Timer:
-        """`with metrics.timed_transaction(TransactionMode.WRITE): ...` (a store wrapper)."""
-        return _Timer(lambda seconds: self.transaction(mode, seconds))
-
     def gateway_latency(self, shard_id: int, seconds: float) -> None:
         if seconds == seconds and seconds != float("inf"):  # discord.py says inf/nan at first
             self._gateway_latency.labels(self._shards, str(int(shard_id))).set(seconds)
@@ -276,16 +271,3 @@ class Metrics:
     def exposition(self) -> bytes:
         """The Prometheus text format of this registry."""
         return generate_latest(self.registry)
-
-
-class _Timer:
-    def __init__(self, record: Callable[[float], None]) -> None:
-        self._record = record
-        self._start = 0.0
-
-    def __enter__(self) -> _Timer:
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._record(time.perf_counter() - self._start)
