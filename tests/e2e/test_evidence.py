@@ -8,6 +8,7 @@ alert, replies, export)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Vigil, alert_text
@@ -226,3 +227,23 @@ async def test_slash_report_with_a_link_points_to_report_message(vigil: Vigil):
     reply = await vigil.report("alice", "dave", "harassment", message_link=link)
     assert "use Report message on it" in reply.content
     assert vigil.db_rows("SELECT message_link, evidence_text FROM reports") == [(link, None)]
+
+
+async def test_unclaimed_evidence_is_purged_by_the_sweep(vigil: Vigil):
+    await vigil.setup()
+    await open_menu(vigil, await post(vigil))  # opened, never submitted
+    fresh = await post(vigil)
+    await open_menu(vigil, fresh, "carol")
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="microseconds")
+    alices = vigil.world.users["alice"].id
+    vigil.db_rows(
+        "UPDATE pending_evidence SET created_at = ? WHERE reporter_id = ?", (two_hours_ago, alices)
+    )
+    await vigil.restart()  # the sweep runs at start
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(1,)] or None,
+        10,
+        "the pending-evidence purge",
+    )
+    carols = vigil.world.users["carol"].id
+    assert vigil.db_rows("SELECT reporter_id FROM pending_evidence") == [(carols,)]
