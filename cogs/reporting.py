@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from core.evidence import capture_evidence
 from core.guidance import (
     GUIDANCE_TITLE_KEY,
 )
@@ -133,6 +134,10 @@ async def submit_and_reply(
     text = render_report_ack(
         outcome, submission.target.name, guidance.headline, locale, submission.reason
     )
+    if outcome.evidence_kept is False:
+        text += "\n" + tr("evidence.not_kept", locale)
+    elif submission.source is ReportSource.SLASH and submission.message_link:
+        text += "\n" + tr("evidence.use_report_message", locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
@@ -141,8 +146,9 @@ async def submit_and_reply(
 REPORT_FORM = "rf"
 REPORT_FORM_PATTERN = (
     r"(?P<source>[um]):(?P<target>[0-9]{1,20})"
-    r"(?::(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20}))?"
+    r"(?::(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20})(?::(?P<evidence>[0-9]{1,20}))?)?"
 )
+EVIDENCE_HOLD_SECONDS = 1.5  # the form must open within Discord's 3 seconds
 FORM_SOURCES = {"u": ReportSource.USER_MENU, "m": ReportSource.MESSAGE_MENU}
 SNAPSHOT_CACHE_SIZE = 4096
 
@@ -183,9 +189,12 @@ class ReportModal(discord.ui.Modal):
         source: ReportSource,
         message: tuple[int, int] | None = None,
         locale: str | None = None,
+        evidence_id: int | None = None,
     ) -> None:
         code = "m" if source is ReportSource.MESSAGE_MENU else "u"
-        where = message if message is not None else ()
+        where: tuple[int, ...] = message if message is not None else ()
+        if message is not None and evidence_id is not None:
+            where = (*message, evidence_id)
         super().__init__(
             title=trim(tr("modal.title", locale, name=target.display_name), 45),
             timeout=None,
@@ -226,10 +235,13 @@ async def open_report_form(
     target: discord.Member | discord.User,
     source: ReportSource,
     message: tuple[int, int] | None = None,
+    evidence_id: int | None = None,
 ) -> None:
     if interaction.guild_id is not None:
         SNAPSHOTS.put(interaction.guild_id, snapshot(target))
-    modal = ReportModal(target, source, message, locale=reader_locale(interaction))
+    modal = ReportModal(
+        target, source, message, locale=reader_locale(interaction), evidence_id=evidence_id
+    )
     await interaction.response.send_modal(stateless(modal))
 
 
@@ -320,6 +332,7 @@ async def file_report_form(interaction: discord.Interaction[VigilBot], form: For
         source=source,
         details=details or None,
         message_link=link,
+        evidence_id=form.id("evidence") if is_message else None,
     )
     await submit_and_reply(interaction.client, interaction, submission)
 
@@ -396,9 +409,42 @@ class Reporting(commands.Cog):
                 self.bot, interaction, Reason.OTHER, region, tr("refusal.bot_message", locale)
             )
             return
+        where = (message.channel.id, message.id)
+        evidence_id = await hold_evidence(self.bot, interaction, message)
         await open_report_form(
-            interaction, message.author, ReportSource.MESSAGE_MENU, (message.channel.id, message.id)
+            interaction, message.author, ReportSource.MESSAGE_MENU, where, evidence_id
         )
+
+
+async def hold_evidence(
+    bot: VigilBot, interaction: discord.Interaction[VigilBot], message: discord.Message
+) -> int | None:
+    """Keep the reported message's text (as the interaction resolved it: no privileged intent)
+    until its form is submitted. Only metadata of attachments: never a file, URL or file name.
+    None when it could not be kept in time: the form still opens, and its answer says so."""
+    if interaction.guild_id is None:
+        return None
+    evidence = capture_evidence(
+        author_id=message.author.id,
+        sent_at=message.created_at,
+        edited=message.edited_at is not None,
+        text=message.content,
+        content_types=[a.content_type for a in message.attachments],
+    )
+    try:
+        return await asyncio.wait_for(
+            bot.services.reports.hold_evidence(
+                interaction.guild_id,
+                interaction.user.id,
+                message.channel.id,
+                message.id,
+                evidence,
+            ),
+            EVIDENCE_HOLD_SECONDS,
+        )
+    except Exception:
+        log.exception("keeping a reported message's text failed")
+        return None
 
 
 async def setup(bot: VigilBot) -> None:

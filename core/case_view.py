@@ -29,12 +29,16 @@ class AlertAction(enum.StrEnum):
     BAN = "ban"
     DELETE_MESSAGES = "delete_messages"
     ESCALATE = "escalate"
+    SHOW_EVIDENCE = "evidence"
 
     @property
     def records(self) -> CaseAction | None:
-        """The case action a press records (its transition rule applies); None for EXPORT,
-        which records nothing and is allowed in every case state, to moderators."""
-        return None if self is AlertAction.EXPORT else CaseAction(self.value)
+        """The case action a press records (its transition rule applies); None for EXPORT and
+        SHOW_EVIDENCE, which only read the case (showing evidence logs who looked, without a
+        transition) and are allowed in every case state, to moderators."""
+        if self in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE):
+            return None
+        return CaseAction(self.value)
 
 
 class Tone(enum.StrEnum):
@@ -77,6 +81,8 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
     member = case.target_is_member and not gone
     has_links = any(r.message_link for r in data.reports)
     deleted = _done(events, CaseAction.DELETE_MESSAGES)
+    kept_text = any(r.evidence is not None for r in data.reports)
+    evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 2, Tone.NEUTRAL),) if kept_text else ()
     return (
         ActionState(AlertAction.ACKNOWLEDGE, status is CaseStatus.OPEN, 0, Tone.PRIMARY),
         ActionState(AlertAction.RESOLVE, active, 0, Tone.POSITIVE),
@@ -92,4 +98,5 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
             AlertAction.DELETE_MESSAGES, not dismissed and has_links and not deleted, 1, Tone.DANGER
         ),
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
+        *evidence,  # a third row, only when a reported message's text was kept
     )

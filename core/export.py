@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from core.evidence import MessageEvidence
 from core.hotlines import Category, HotlineDirectory, HotlineEntry
 from core.models import AlertData, CaseAction, CaseEvent
 from core.reasons import Reason
@@ -183,6 +184,7 @@ def build_export(
                 "details": r.details,
                 "message_link": r.message_link,
                 "counted_toward_threshold": r.counts_toward_threshold,
+                "message_evidence": _evidence(r.evidence),
             }
             for r in data.reports
         ],
@@ -208,6 +210,21 @@ def build_export(
         "where_to_file_by_reason": where_to_file_by_reason(
             directory, data.settings.region, sorted(set(reasons), key=_REASON_ORDER.index)
         ),
+    }
+
+
+def _evidence(evidence: MessageEvidence | None) -> dict[str, Any] | None:
+    """The reported message's text as kept, with attachment counts and content types only:
+    the files, their URLs and their names were never kept."""
+    if evidence is None:
+        return None
+    return {
+        "author_id": str(evidence.author_id),
+        "sent_at_utc": _utc(evidence.sent_at),
+        "edited": evidence.edited,
+        "text": evidence.text,
+        "attachments_not_kept": evidence.attachments,
+        "attachment_content_types": list(evidence.types),
     }
 
 

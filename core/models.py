@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.evidence import MessageEvidence
 from core.outcomes import Vocabulary
 from core.reasons import Reason
 
@@ -47,6 +48,8 @@ class CaseAction(Vocabulary):
     KICK = "kick"
     BAN = "ban"
     DELETE_MESSAGES = "delete_messages"
+    # A moderator looked at a report's kept message text: audit trail only, never a status.
+    EVIDENCE_VIEWED = "evidence_viewed"
 
     @property
     def resulting_status(self) -> CaseStatus | None:
@@ -104,6 +107,8 @@ class ReportSubmission:
     # them. A link's guild ID is the reporter's text: only a channel of this guild proves the
     # message is here. None (not supplied) refuses every link: fail closed.
     guild_channel_ids: frozenset[int] | None = None
+    # "Report message": the pending evidence captured when the menu opened (its form names it).
+    evidence_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,7 @@ class Report:
     counts_toward_threshold: bool = True
     reporter_joined_at: datetime | None = None
     target_name: str = ""
+    evidence: MessageEvidence | None = None  # the reported message's text ("Report message")
 
 
 @dataclass(frozen=True, slots=True)

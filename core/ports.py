@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from core.evidence import MessageEvidence
 from core.models import (
     AlertCleanup,
     Case,
@@ -39,6 +40,7 @@ class NewReport:
     message_id: int | None
     case_id: int | None
     counts_toward_threshold: bool = True
+    evidence: MessageEvidence | None = None
 
 
 class ReportRepository(Protocol):
@@ -78,6 +80,33 @@ class ReportRepository(Protocol):
     async def count_about_target(self, guild_id: int, target_id: int) -> int: ...
 
     async def malicious_history(self, guild_id: int, reporter_ids: list[int]) -> set[int]: ...
+
+    async def hold_evidence(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        channel_id: int,
+        message_id: int,
+        evidence: MessageEvidence,
+        now: datetime,
+    ) -> int:
+        """Keep a message's evidence until its report form is submitted; returns its ID."""
+        ...
+
+    async def claim_evidence(
+        self,
+        evidence_id: int,
+        guild_id: int,
+        reporter_id: int,
+        author_id: int,
+        channel_id: int,
+        message_id: int,
+    ) -> MessageEvidence | None:
+        """Take (and delete) the pending evidence if it is this reporter's, about this
+        message by this author; None if it is gone (purged, claimed, another process's DB)."""
+        ...
+
+    async def purge_pending_evidence(self, cutoff: datetime) -> int: ...
 
 
 class CaseRepository(Protocol):
@@ -148,6 +177,12 @@ class CaseRepository(Protocol):
     ) -> None: ...
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+    async def log_event(
+        self, case_id: int, action: CaseAction, actor_id: int, now: datetime
+    ) -> None:
+        """Add an audit-only event (no status change, no alert redraw)."""
+        ...
 
     async def with_pending_alerts(
         self, limit: int, exclude: tuple[int, ...] | list[int] = ()

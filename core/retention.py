@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.clock import Clock
+from core.evidence import PENDING_EVIDENCE_TTL
 from core.models import DEPARTED_GUILD_GRACE_DAYS, ErasedCase, PurgeCounts
 from core.ports import Store, UnitOfWork
 from core.snowflakes import is_storable_id
@@ -55,6 +56,10 @@ class RetentionService:
                 return await tx.guild_data.purge_expired(guild_id, cutoff)
 
             total += await self._store.write(purge)
+        # Evidence held for a form never submitted goes after a short while, whatever the
+        # guild's retention: it was never part of a report.
+        cutoff = now - PENDING_EVIDENCE_TTL
+        await self._store.write(lambda tx: tx.reports.purge_pending_evidence(cutoff))
         gone = await self._store.read(lambda tx: tx.guild_data.departed_before(now - self._grace))
         for departed in gone:
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import Clock
+from core.evidence import MessageEvidence
 from core.models import (
     AlertData,
     Case,
@@ -47,6 +48,8 @@ class ReportAccepted:
     duplicate: bool
     alert_channel_configured: bool
     region: str | None
+    # The form named pending evidence: True if its text was kept, False if it was gone.
+    evidence_kept: bool | None = None
 
 
 ReportOutcome = ReportAccepted | Refusal
@@ -106,6 +109,16 @@ class ReportService:
             duplicate = await tx.reports.reporter_has_unassigned(
                 guild_id, target.id, reporter.id, since
             )
+        evidence = None
+        if submission.evidence_id is not None and link is not None:
+            evidence = await tx.reports.claim_evidence(
+                submission.evidence_id,
+                guild_id,
+                reporter.id,
+                target.id,
+                link.channel_id,
+                link.message_id,
+            )
         report_id = await tx.reports.add(
             NewReport(
                 guild_id=guild_id,
@@ -120,6 +133,7 @@ class ReportService:
                 message_id=link.message_id if link else None,
                 case_id=case.id if case is not None else None,
                 counts_toward_threshold=counts,
+                evidence=evidence,
             )
         )
         opened = False
@@ -145,7 +159,26 @@ class ReportService:
             duplicate=duplicate,
             alert_channel_configured=settings.is_configured,
             region=settings.region,
+            evidence_kept=None if submission.evidence_id is None else evidence is not None,
         )
+
+    async def hold_evidence(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        channel_id: int,
+        message_id: int,
+        evidence: MessageEvidence,
+    ) -> int:
+        """Keep a reported message's evidence while its (stateless) form is open."""
+        now = self._clock.now()
+
+        async def hold(tx: UnitOfWork) -> int:
+            return await tx.reports.hold_evidence(
+                guild_id, reporter_id, channel_id, message_id, evidence, now
+            )
+
+        return await self._store.write(hold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +239,7 @@ ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
     CaseAction.KICK: _ACTIVE | {CaseStatus.RESOLVED},
     CaseAction.BAN: _ACTIVE | {CaseStatus.RESOLVED},
     CaseAction.DELETE_MESSAGES: _ACTIVE | {CaseStatus.RESOLVED},
+    CaseAction.EVIDENCE_VIEWED: _ANY,
 }
 
 
@@ -442,6 +476,27 @@ class CaseService:
             )
 
         return await self._store.read(load)
+
+    async def view_evidence(
+        self, guild_id: int, case_id: int, actor_id: int
+    ) -> tuple[Case, list[Report]]:
+        """The case's reports that kept a message's text, for a moderator who asked to see
+        them; who looked and when goes into the case's audit trail in the same transaction.
+        The case's own target is refused (``OwnCaseRefused``), like every case action."""
+        if not is_storable_id(case_id):
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
+        now = self._clock.now()
+
+        async def view(tx: UnitOfWork) -> tuple[Case, list[Report]]:
+            case = await tx.cases.get(case_id)
+            _check(case, guild_id, CaseAction.EVIDENCE_VIEWED, actor_id)
+            assert case is not None
+            reports = [r for r in await tx.reports.for_case(case_id) if r.evidence is not None]
+            if reports:
+                await tx.cases.log_event(case_id, CaseAction.EVIDENCE_VIEWED, actor_id, now)
+            return case, reports
+
+        return await self._store.write(view)
 
     async def pending_feedback(self, limit: int) -> list[tuple[int, int]]:
         now = self._clock.now()

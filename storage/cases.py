@@ -214,6 +214,11 @@ class CaseRepository:
             (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
 
+    async def log_event(
+        self, case_id: int, action: CaseAction, actor_id: int, now: datetime
+    ) -> None:
+        await self._insert_event(case_id, action, actor_id, now, None, None)
+
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self._db.fetch_all(
             "SELECT case_id, actor_id, action, created_at, note, detail FROM case_events "

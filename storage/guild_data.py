@@ -67,6 +67,7 @@ class GuildDataRepository:
             "erasures",
             "delivery_problems",
             "alert_cleanup",
+            "pending_evidence",
         ):
             await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
@@ -98,6 +99,12 @@ class GuildDataRepository:
         touched_ids = [int(r[0]) for r in touched]
         as_reporter = await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
+        )
+        # Text held for a form not yet submitted, by this reporter or written by this author.
+        await self._db.execute(
+            "DELETE FROM pending_evidence "
+            "WHERE guild_id = ? AND (reporter_id = ? OR author_id = ?)",
+            (guild_id, user_id, user_id),
         )
         await self._db.execute(
             "DELETE FROM reporter_feedback WHERE reporter_id = ? AND case_id IN "

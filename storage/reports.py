@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.evidence import MessageEvidence, decode_types, encode_types
 from core.models import Report, ReportSource
 from core.ports import NewReport
 from core.reasons import Reason
@@ -14,8 +15,25 @@ from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
-    "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name"
+    "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name, "
+    "evidence_text, evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
+    "evidence_types"
 )
+
+
+def _evidence(row: Any) -> MessageEvidence | None:
+    """(text, author_id, sent_at, edited, attachments, types) -> evidence; None if none kept."""
+    text, author_id, sent_at, edited, attachments, types = row
+    if author_id is None or sent_at is None:
+        return None
+    return MessageEvidence(
+        author_id=int(author_id),
+        sent_at=from_db(sent_at),
+        edited=bool(edited),
+        text=text or "",
+        attachments=int(attachments or 0),
+        types=decode_types(types),
+    )
 
 
 def _report(row: Any) -> Report:
@@ -35,6 +53,7 @@ def _report(row: Any) -> Report:
         counts_toward_threshold=bool(row[12]),
         reporter_joined_at=optional_from_db(row[13]),
         target_name=row[14],
+        evidence=_evidence(row[15:21]),
     )
 
 
@@ -47,11 +66,14 @@ class ReportRepository:
         return row[0] if row else None
 
     async def add(self, report: NewReport) -> int:
+        ev = report.evidence
         return await self._db.insert(
             "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
             "target_id, target_name, reason, source, details, message_link, channel_id, "
-            "message_id, created_at, case_id, counts_toward_threshold) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
+            "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
+            "evidence_types) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 report.guild_id,
                 report.reporter.id,
@@ -68,7 +90,64 @@ class ReportRepository:
                 to_db(report.created_at),
                 report.case_id,
                 int(report.counts_toward_threshold),
+                ev.text if ev else None,
+                ev.author_id if ev else None,
+                to_db(ev.sent_at) if ev else None,
+                int(ev.edited) if ev else None,
+                ev.attachments if ev else None,
+                encode_types(ev.types) if ev else None,
             ),
+        )
+
+    async def hold_evidence(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        channel_id: int,
+        message_id: int,
+        evidence: MessageEvidence,
+        now: datetime,
+    ) -> int:
+        return await self._db.insert(
+            "INSERT INTO pending_evidence (guild_id, reporter_id, author_id, channel_id, "
+            "message_id, text, sent_at, edited, attachments, types, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                guild_id,
+                reporter_id,
+                evidence.author_id,
+                channel_id,
+                message_id,
+                evidence.text,
+                to_db(evidence.sent_at),
+                int(evidence.edited),
+                evidence.attachments,
+                encode_types(evidence.types),
+                to_db(now),
+            ),
+        )
+
+    async def claim_evidence(
+        self,
+        evidence_id: int,
+        guild_id: int,
+        reporter_id: int,
+        author_id: int,
+        channel_id: int,
+        message_id: int,
+    ) -> MessageEvidence | None:
+        # The ID comes from a form's custom ID (untrusted): every other column must match too.
+        row = await self._db.fetch_one(
+            "DELETE FROM pending_evidence WHERE id = ? AND guild_id = ? AND reporter_id = ? "
+            "AND author_id = ? AND channel_id = ? AND message_id = ? "
+            "RETURNING text, author_id, sent_at, edited, attachments, types",
+            (evidence_id, guild_id, reporter_id, author_id, channel_id, message_id),
+        )
+        return _evidence(row) if row is not None else None
+
+    async def purge_pending_evidence(self, cutoff: datetime) -> int:
+        return await self._db.execute(
+            "DELETE FROM pending_evidence WHERE created_at < ?", (to_db(cutoff),)
         )
 
     async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.case_view import AlertAction, Tone, alert_actions
+from core.evidence import UNKNOWN_TYPE, MessageEvidence
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -78,6 +79,7 @@ ACTION_LABEL_KEYS: dict[str, str] = {
     CaseAction.BAN.value: "action.ban",
     CaseAction.DELETE_MESSAGES.value: "action.delete_messages",
     CaseAction.ESCALATE.value: "action.escalate",
+    AlertAction.SHOW_EVIDENCE.value: "action.evidence",
 }
 """Button key -> catalogue key of the button's label (also an action's name in refusals)."""
 ACTION_VERB_KEYS: dict[CaseAction, str] = {
@@ -96,6 +98,7 @@ EVENT_KEYS: dict[CaseAction, str] = {
     CaseAction.KICK: "event.kick",
     CaseAction.BAN: "event.ban",
     CaseAction.DELETE_MESSAGES: "event.delete_messages",
+    CaseAction.EVIDENCE_VIEWED: "event.evidence_viewed",
 }
 DISMISS_LABEL_KEYS: dict[DismissReason, str] = {
     DismissReason.NOT_A_VIOLATION: "dismiss.not_violation",
@@ -370,11 +373,70 @@ def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     return lines
 
 
+def spoiler(escaped: str) -> str:
+    """Already-neutralised text behind a spoiler: shown only to whoever clicks it. The text's
+    own ``|`` are escaped by neutralise, so it cannot close the spoiler early."""
+    return f"||{escaped}||" if escaped else escaped
+
+
+def evidence_summary(evidence: MessageEvidence, locale: str | None) -> str:
+    """What was kept of a reported message, never the text itself: "message text, 212
+    characters; 1 attachment not kept (image/png)". Content types, never file names."""
+    parts = [tr("evidence.kept_text", locale, count=len(evidence.text))]
+    if evidence.attachments:
+        kinds = ", ".join(sorted(set(evidence.types))) or UNKNOWN_TYPE
+        parts.append(
+            tr("evidence.attachments_not_kept", locale, count=evidence.attachments, kinds=kinds)
+        )
+    return "; ".join(parts)
+
+
+def _details(report: Report, limit: int) -> str:
+    """A report's details, neutralised, behind a spoiler when its reason is critical: a
+    moderator is never hit by a child-safety or self-harm account unasked."""
+    text = trim(neutralise(report.details or ""), limit)
+    return spoiler(text) if report.reason.is_critical else text
+
+
 def _report_line(report: Report, flagged: frozenset[int], locale: str | None) -> str:
     no_details = tr("alert.no_details", locale)
-    text = trim(neutralise(report.details), 180) if report.details else no_details
+    text = _details(report, 180) if report.details else no_details
+    if report.evidence is not None:
+        text += f" · 📝 {evidence_summary(report.evidence, locale)}"
     mark = " ⚠️" if report.reporter_id in flagged else ""
     return f"{relative(report.created_at)} {mention_user(report.reporter_id)}{mark}: {text}"
+
+
+EVIDENCE_CHUNK = 800  # raw characters per message: escaped, they stay under 2000
+
+
+def render_evidence(reports: list[Report], locale: str | None = None) -> list[str]:
+    """The kept texts, for the moderator who pressed Show evidence: each report's header
+    (author, when, edited, attachments not kept) and its text, escaped (no markdown, links or
+    pings) and behind spoilers, in messages of at most 2000 characters."""
+    messages: list[str] = []
+    for report in reports:
+        ev = report.evidence
+        if ev is None:
+            continue
+        header = tr(
+            "evidence.header",
+            locale,
+            author=mention_user(ev.author_id),
+            when=absolute(ev.sent_at),
+            reporter=mention_user(report.reporter_id),
+        )
+        if ev.edited:
+            header += " " + tr("evidence.edited", locale)
+        header += "\n" + evidence_summary(ev, locale)
+        if not ev.text:
+            messages.append(header + "\n" + tr("evidence.no_text", locale))
+            continue
+        chunks = [ev.text[i : i + EVIDENCE_CHUNK] for i in range(0, len(ev.text), EVIDENCE_CHUNK)]
+        for n, chunk in enumerate(chunks):
+            body = spoiler(neutralise(chunk, multiline=True).strip())
+            messages.append((header + "\n" + body) if n == 0 else body)
+    return messages
 
 
 def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
@@ -449,7 +511,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         fields.append(
             EmbedField(tr("alert.signals", locale), trim("\n".join(signal_lines), FIELD_LIMIT))
         )
-    actions = [e for e in data.events if e.action is not CaseAction.NOTE]
+    # Looking at evidence is in the audit trail (/reports case), not among the alert's actions.
+    actions = [
+        e for e in data.events if e.action not in (CaseAction.NOTE, CaseAction.EVIDENCE_VIEWED)
+    ]
     if actions:
         shown_events = [
             f"{relative(e.created_at)} {describe_event(e, locale)}"
@@ -502,7 +567,8 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
     report_lines = [
         f"{absolute(r.created_at)} {mention_user(r.reporter_id)} · {r.reason.label_in(locale)}"
         + (f" · [{message}]({r.message_link})" if r.message_link else "")
-        + (f"\n  {trim(neutralise(r.details), 200)}" if r.details else "")
+        + (f"\n  {_details(r, 200)}" if r.details else "")
+        + (f"\n  📝 {evidence_summary(r.evidence, locale)}" if r.evidence else "")
         + (" ⚠️" if r.reporter_id in flagged else "")
         for r in data.reports
     ]

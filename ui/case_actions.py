@@ -36,6 +36,7 @@ from ui.alert_view import (
     dismiss_label,
     escalation_label,
     render_alert,
+    render_evidence,
     status_label,
     timeout_label,
 )
@@ -227,6 +228,32 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
     await send_private(interaction, prompt, view=view)
 
 
+# --- t14-evidence: Show evidence ---
+MAX_EVIDENCE_MESSAGES = 10
+
+
+async def on_show_evidence(interaction: Interaction, case_id: int) -> None:
+    """The kept message texts of a case, ephemerally and behind spoilers, to the moderator who
+    asked (never the case's target: the service refuses and records nothing). Who looked and
+    when goes into the case's audit trail before anything is shown."""
+    assert interaction.guild_id is not None
+    locale = server_locale(interaction)
+    _, reports = await interaction.client.services.cases.view_evidence(
+        interaction.guild_id, case_id, interaction.user.id
+    )
+    messages = render_evidence(reports, locale)
+    if not messages:
+        await send_private(interaction, tr("evidence.none", locale))
+        return
+    if len(messages) > MAX_EVIDENCE_MESSAGES:
+        messages = [*messages[: MAX_EVIDENCE_MESSAGES - 1], tr("evidence.more_in_export", locale)]
+    for message in messages:
+        await send_private(interaction, message)
+
+
+# --- end t14-evidence ---
+
+
 def _status(action: CaseAction) -> Handler:
     async def handler(interaction: Interaction, case_id: int) -> None:
         await on_status_button(interaction, case_id, action)
@@ -254,6 +281,7 @@ BUTTON_HANDLERS: dict[AlertAction, Handler] = {
     AlertAction.KICK: _enforce(CaseAction.KICK),
     AlertAction.BAN: _enforce(CaseAction.BAN),
     AlertAction.DELETE_MESSAGES: _enforce(CaseAction.DELETE_MESSAGES),
+    AlertAction.SHOW_EVIDENCE: on_show_evidence,
 }
 """What a press of each alert button does (the case ID is untrusted: each handler re-reads
 the case). A new button: a member of core.case_view.AlertAction, its line in alert_actions(),

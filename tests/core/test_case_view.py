@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.case_view import ActionState, AlertAction, Tone, alert_actions
+from core.evidence import MessageEvidence
 from core.models import (
     AlertData,
     Case,
@@ -58,8 +59,9 @@ def enabled(states: tuple[ActionState, ...]) -> set[AlertAction]:
 
 def test_an_open_case_offers_everything_in_two_rows_of_five():
     states = alert_actions(data())
-    assert [s.action for s in states] == list(AlertAction)
-    assert enabled(states) == set(AlertAction)
+    without_evidence = [a for a in AlertAction if a is not AlertAction.SHOW_EVIDENCE]
+    assert [s.action for s in states] == without_evidence
+    assert enabled(states) == set(without_evidence)
     assert [s.row for s in states] == [0] * 5 + [1] * 5
     tones = {s.action: s.tone for s in states}
     assert tones[AlertAction.ACKNOWLEDGE] is Tone.PRIMARY
@@ -77,8 +79,21 @@ def test_export_is_its_own_action_allowed_in_every_state():
     for status in CaseStatus:
         assert AlertAction.EXPORT in enabled(alert_actions(data(status)))
     for action in AlertAction:
-        if action is not AlertAction.EXPORT:
+        if action not in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE):
             assert action.records is CaseAction(action.value)
+
+
+def test_show_evidence_only_when_text_was_kept_on_its_own_row_in_every_state():
+    """A third row, read-only like Export: it records who looked, never a transition."""
+    assert AlertAction.SHOW_EVIDENCE.records is None
+    kept = MessageEvidence(CASE.target_id, NOW, False, "the message", 1, ("image/png",))
+    for status in CaseStatus:
+        plain = alert_actions(data(status))
+        assert AlertAction.SHOW_EVIDENCE not in {s.action for s in plain}
+        with_text = replace(data(status), reports=(replace(LINKED, evidence=kept),))
+        states = {s.action: s for s in alert_actions(with_text)}
+        shown = states[AlertAction.SHOW_EVIDENCE]
+        assert shown.enabled and shown.row == 2 and shown.tone is Tone.NEUTRAL
 
 
 def test_status_buttons_follow_the_transition_rules():

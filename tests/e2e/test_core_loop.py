@@ -126,7 +126,7 @@ async def test_report_message_opens_a_modal_and_records_the_link(vigil: Vigil):
     assert opened.type == 9  # MODAL
     modal = opened.data
     dave = vigil.world.users["dave"]
-    assert modal["custom_id"] == f"vigil:rf:m:{dave.id}:{general.id}:{message['id']}"
+    assert modal["custom_id"].startswith(f"vigil:rf:m:{dave.id}:{general.id}:{message['id']}:")
     submitted = await vigil.run(
         vigil.emu.build.modal_submit(
             modal["custom_id"],
