@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from emulator.botproc import REPO_ROOT
 from tests.e2e.conftest import CALLBACK, MESSAGES, Vigil, alert_text, result_text
-from tests.emulator.botproc import REPO_ROOT
 
 
 async def open_case(vigil: Vigil, reason: str = "child_safety") -> dict[str, Any]:
