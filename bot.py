@@ -126,15 +126,16 @@ async def run(settings: Settings, force_sync: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "demo":
+        # Before .env is read: the demo never picks up a real deployment's settings.
+        from emulator.demo import main as demo  # only the demo needs the emulator
+
+        return demo()
     load_dotenv(Path.cwd() / ".env")
     if args.command == "migrate-to":
         return migrate_to_command(os.environ.get("DATABASE_URL", "").strip(), args.url)
     if args.command == "backup":
         return backup_command(os.environ.get("DATABASE_URL", "").strip(), args.path)
-    if args.command == "demo":
-        from emulator.demo import main as demo  # only the demo needs the emulator
-
-        return demo()
     try:
         settings = load_settings(os.environ)
     except SettingsError as error:

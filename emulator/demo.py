@@ -307,9 +307,11 @@ async def play(out: TextIO) -> int:
                 'Sample server "Harbour": owner olivia, moderators maya and milo, '
                 "members alice, bob, carol, dave."
             )
-            # The repository's (or the installed) bot.py, as a plain subprocess.
+            # The repository's (or the installed) bot.py, as a plain subprocess, started in
+            # the temporary directory so it reads no .env of a real deployment.
             bot = BotProcess(
                 emu,
+                cwd=tmp,
                 db_path=Path(tmp) / "vigil.sqlite3",
                 log_path=Path(tmp) / "bot.log",
                 env={"LOG_LEVEL": "INFO"},

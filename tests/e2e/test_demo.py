@@ -26,6 +26,8 @@ def run_demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_plays_the_story_without_a_token(tmp_path: Path):
+    # A deployment's .env where the demo is run is not read (this one would stop the bot).
+    (tmp_path / ".env").write_text("REPORT_RATE_LIMIT=lots\nDATABASE_URL=sqlite:///prod.db\n")
     done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -47,6 +49,7 @@ def test_demo_plays_the_story_without_a_token(tmp_path: Path):
     assert not missing, out
     assert out.index("Case #1") < out.index("timed out for 1 hour") < out.index("URGENT")
     assert "Traceback" not in done.stderr
+    assert not (tmp_path / "prod.db").exists()
 
 
 def test_demo_fails_when_the_bot_cannot_start(tmp_path: Path):
