@@ -300,9 +300,9 @@ async def play(out: TextIO) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="vigil-demo-") as tmp:
             screen.say(
-                "Vigil demo: the real bot against an offline Discord on "
-                f"127.0.0.1:{emu.port} (no token, no network), temporary database {tmp}."
+                f"Vigil demo: the real bot.py against an offline Discord on 127.0.0.1:{emu.port}"
             )
+            screen.say(f"(no token, no network; a temporary database in {tmp}).")
             screen.say(
                 'Sample server "Harbour": owner olivia, moderators maya and milo, '
                 "members alice, bob, carol, dave."
