@@ -5,6 +5,7 @@ python bot.py --sync        also force a sync of application commands
 python bot.py --invite-url  print the link that adds Vigil to a server
 python bot.py migrate-to postgresql://...  copy the SQLite database (DATABASE_URL) into PostgreSQL
 python bot.py backup PATH   a consistent copy of the SQLite database, safe while the bot runs
+python bot.py demo          Vigil working offline against the bundled Discord emulator
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "backup", help="copy the SQLite database (DATABASE_URL) to PATH, even while running"
     )
     backup.add_argument("path", help="a new file, e.g. backups/vigil-2026-11-28.db")
+    commands.add_parser(
+        "demo", help="show Vigil working offline (no token, no network) against an emulator"
+    )
     return parser.parse_args(argv)
 
 
@@ -129,6 +133,11 @@ async def run(settings: Settings, force_sync: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "demo":
+        # Before .env is read: the demo never picks up a real deployment's settings.
+        from emulator.demo import main as demo  # only the demo needs the emulator
+
+        return demo()
     load_dotenv(Path.cwd() / ".env")
     if args.command == "migrate-to":
         return migrate_to_command(os.environ.get("DATABASE_URL", "").strip(), args.url)

@@ -6,7 +6,7 @@ interaction payloads and discord.py parses the same options and resolved members
 interaction is answered at once with an ephemeral message; nothing is stored, nothing is
 alerted. Vigil's latency over this bot is Vigil's own cost.
 
-Env (set by `tests.emulator.BotProcess`): DISCORD_TOKEN, DISCORD_API_BASE_URL,
+Env (set by `emulator.BotProcess`): DISCORD_TOKEN, DISCORD_API_BASE_URL,
 DISCORD_GATEWAY_URL, LOG_LEVEL.
 """
 

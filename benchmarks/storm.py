@@ -5,7 +5,7 @@
                                [--repeat N] [--validate 20] [--profile OUT.txt]
                                [--gc-stats] [--keep] [--dir DIR] [--smoke]
 
-Each run starts a fresh emulator (`tests.emulator`) whose default world gains one member per
+Each run starts a fresh emulator (`emulator`) whose default world gains one member per
 reporter and per target (old accounts, joined a year ago), a fresh bot subprocess
 (`LOG_LEVEL=WARNING`, a temporary SQLite database), and for Vigil runs `/reports setup
 alert_channel:#mod-alerts` (threshold 3) as the owner. All INTERACTION_CREATE payloads
@@ -63,11 +63,11 @@ from aiohttp import web
 
 from benchmarks._common import db_rows, details_text, machine, quantile
 from core.reasons import Reason
+from emulator import BotProcess, Emulator, Member, User, World, build_default_world
+from emulator.interactions import InteractionRecord
+from emulator.server import API_PREFIX
+from emulator.spec import Spec, load_spec
 from tests.e2e.conftest import alert_text
-from tests.emulator import BotProcess, Emulator, Member, User, World, build_default_world
-from tests.emulator.interactions import InteractionRecord
-from tests.emulator.server import API_PREFIX
-from tests.emulator.spec import Spec, load_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOOR_BOT = Path(__file__).resolve().parent / "floor_bot.py"

@@ -88,7 +88,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             "DISCORD_TOKEN",
             "is not set",
             "copy .env.example to .env and paste your bot token from the Discord Developer "
-            "Portal (Applications > your app > Bot > Reset Token)",
+            "Portal (Applications > your app > Bot > Reset Token); "
+            "or run `python bot.py demo` to see Vigil working offline, without a token",
         )
     application_id = application_id_from_token(token) if _TOKEN_SHAPE.match(token) else None
     if application_id is None:

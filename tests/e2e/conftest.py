@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from emulator import BotProcess, Emulator
+from emulator.interactions import InteractionResult
 from tests.dbquery import query
-from tests.emulator import BotProcess, Emulator
-from tests.emulator.interactions import InteractionResult
 
 MESSAGES = "/channels/{channel_id}/messages"
 MESSAGE = "/channels/{channel_id}/messages/{message_id}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from emulator import Attachment
 from tests.e2e.conftest import MESSAGE, SYNC, Vigil, alert_text, result_text
-from tests.emulator import Attachment
 
 MANAGE_GUILD = 1 << 5
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from emulator.botproc import REPO_ROOT
 from tests.e2e.conftest import MESSAGES, Vigil, alert_text
-from tests.emulator.botproc import REPO_ROOT
 
 DAYS_AGO_200 = "2026-01-01T00:00:00.000000+00:00"
 

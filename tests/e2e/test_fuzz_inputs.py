@@ -46,9 +46,9 @@ from core.policy import RefusalCode, refusal_text, refuse
 from core.reasons import Reason
 from core.rendering import render_refusal
 from core.text import clean_user_text
+from emulator.botproc import REPO_ROOT
+from emulator.interactions import InteractionResult
 from tests.e2e.conftest import CALLBACK, EPHEMERAL, MESSAGE, MESSAGES, Vigil, result_text
-from tests.emulator.botproc import REPO_ROOT
-from tests.emulator.interactions import InteractionResult
 from ui.case_actions import CancelButton, CaseButton, ConfirmButton, DismissSelect, TimeoutSelect
 from ui.country_menu import CountrySelect
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from emulator.botproc import REPO_ROOT
 from tests.e2e.conftest import CALLBACK, MESSAGES, Vigil, alert_text, result_text
-from tests.emulator.botproc import REPO_ROOT
 
 
 async def open_case(vigil: Vigil, reason: str = "child_safety") -> dict[str, Any]:
@@ -338,6 +338,7 @@ def test_missing_token_explains_itself_in_one_line(tmp_path: Path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "Traceback" not in done.stderr
+    assert "python bot.py demo" in lines[0]  # the way to see Vigil work before having a token
 
 
 def test_malformed_setting_names_it(tmp_path: Path):

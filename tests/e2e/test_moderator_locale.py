@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.interactions import InteractionResult
 from tests.e2e.conftest import Vigil, alert_text, result_text
-from tests.emulator.interactions import InteractionResult
 
 ENGLISH = ("Case #", "reports about", "Reasons", "Distinct reporters", "Reporters (moderators")
 

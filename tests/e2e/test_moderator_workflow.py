@@ -8,9 +8,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from emulator.interactions import InteractionResult
+from emulator.models import Overwrite
 from tests.e2e.conftest import Vigil, alert_text, result_text
-from tests.emulator.interactions import InteractionResult
-from tests.emulator.models import Overwrite
 
 MEMBER = "/guilds/{guild_id}/members/{user_id}"
 BAN = "/guilds/{guild_id}/bans/{user_id}"

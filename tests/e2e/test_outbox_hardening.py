@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from core.i18n import tr
+from emulator import Emulator
+from emulator.models import Channel, Overwrite
 from tests import postgres
 from tests.dbquery import query
 from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
-from tests.emulator import Emulator
-from tests.emulator.models import Channel, Overwrite
 
 
 async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):

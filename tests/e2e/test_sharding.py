@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from emulator import BotProcess, Emulator
 from tests import postgres
 from tests.dbquery import query
 from tests.e2e.conftest import MESSAGES
-from tests.emulator import BotProcess, Emulator
 
 TARGETS = ("dave", "erin", "carol", "zed")  # none can read #mod-alerts
 

@@ -8,9 +8,9 @@ import asyncio
 import random
 from typing import Any
 
+from emulator.interactions import InteractionResult
+from emulator.models import Channel, Overwrite
 from tests.e2e.conftest import CALLBACK, MESSAGES, Vigil, result_text
-from tests.emulator.interactions import InteractionResult
-from tests.emulator.models import Channel, Overwrite
 
 MESSAGE = "/channels/{channel_id}/messages/{message_id}"
 MEMBER = "/guilds/{guild_id}/members/{user_id}"

@@ -129,7 +129,7 @@ def long_text(tag: str, size: int) -> str:
 
 
 def embeds_size(embeds: list[dict[str, Any]]) -> int:
-    from tests.emulator.limits import embed_size
+    from emulator.limits import embed_size
 
     return sum(embed_size(e) for e in embeds)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from .botproc import FLOOR_BOT, BotProcess
-from .server import Emulator
+from emulator.botproc import FLOOR_BOT, BotProcess
+from emulator.server import Emulator
 
 __all__ = ["bot_factory", "emulator", "floor_bot"]
 

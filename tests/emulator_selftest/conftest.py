@@ -1,4 +1,4 @@
-"""Self-test configuration: make ``tests.emulator`` importable and load its fixtures."""
+"""Self-test configuration: make ``emulator`` importable and load its fixtures."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.emulator import BotProcess, Emulator
+from emulator import BotProcess, Emulator
 
 EXERCISER = Path(__file__).with_name("exerciser_bot.py")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator import BotProcess, Emulator
+from emulator import BotProcess, Emulator
 
 SYNC = "/applications/{application_id}/commands"
 MESSAGES = "/channels/{channel_id}/messages"
@@ -37,7 +37,7 @@ async def test_ping_round_trip_is_ephemeral(emulator: Emulator, floor_bot: BotPr
 
 
 async def test_message_command_with_attachment(emulator: Emulator, floor_bot: BotProcess) -> None:
-    from tests.emulator import Attachment
+    from emulator import Attachment
 
     world = emulator.world
     msg = await emulator.post_user_message(

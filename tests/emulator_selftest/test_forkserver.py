@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator import BotProcess, Emulator
+from emulator import BotProcess, Emulator
 
 SCRIPT = """
 import asyncio, os, signal, sys

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.emulator import Emulator
+from emulator import Emulator
 
 
 class _Client:

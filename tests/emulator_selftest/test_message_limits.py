@@ -1,5 +1,5 @@
 """The emulator enforces Discord's limits beyond the spec: 6,000 embed characters per message,
-2,000 characters of content (tests/emulator/limits.py)."""
+2,000 characters of content (emulator/limits.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest_asyncio
 
-from tests.emulator import Emulator
+from emulator import Emulator
 
 
 @pytest_asyncio.fixture

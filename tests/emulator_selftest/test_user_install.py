@@ -12,8 +12,8 @@ import pytest
 import pytest_asyncio
 from discord.app_commands.namespace import Namespace, ResolveKey
 
-from tests.emulator import Attachment, BotProcess, Emulator
-from tests.emulator.spec import load_spec
+from emulator import Attachment, BotProcess, Emulator
+from emulator.spec import load_spec
 
 SYNC = "/applications/{application_id}/commands"
 SNOWFLAKE = {"type": "string", "pattern": r"^(0|[1-9][0-9]*)$"}

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.emulator import Emulator
+from emulator import Emulator
 
 
 @pytest_asyncio.fixture
@@ -92,7 +92,7 @@ async def test_private_channel_permissions(emulator: Emulator, http: aiohttp.Cli
     assert world.channel_permissions(world.guild_a, alice, alerts) == 0
     assert world.channel_permissions(world.guild_a, maya, alerts) & 0x400
     # Bot loses access: Discord answers 50001.
-    from tests.emulator import Overwrite, P
+    from emulator import Overwrite, P
 
     alerts.overwrites.append(Overwrite(world.bot_user.id, 1, deny=int(P.VIEW_CHANNEL)))
     async with http.post(f"channels/{alerts.id}/messages", json={"content": "x"}) as resp:
@@ -176,7 +176,7 @@ async def test_unauthorized_without_token(emulator: Emulator) -> None:
     ],
 )
 def test_callback_shapes_validate(body: dict[str, object]) -> None:
-    from tests.emulator.spec import load_spec
+    from emulator.spec import load_spec
 
     spec = load_spec()
     err = spec.validate_body(
@@ -204,7 +204,7 @@ def test_vendored_spec_matches_shared() -> None:
     """The copy that lets a lone clone run the tests must not drift from shared/'s spec."""
     import pytest
 
-    from tests.emulator.spec import SHARED_SPEC, VENDORED_SPEC
+    from emulator.spec import SHARED_SPEC, VENDORED_SPEC
 
     if not SHARED_SPEC.exists():
         pytest.skip("shared/discord-api-spec is not beside this clone")

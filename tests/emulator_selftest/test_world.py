@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.emulator import P, build_default_world
-from tests.emulator.permissions import ALL_PERMISSIONS
+from emulator import P, build_default_world
+from emulator.permissions import ALL_PERMISSIONS
 
 
 def test_cast_ages_and_guilds() -> None:

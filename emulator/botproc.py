@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .server import Emulator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOOR_BOT = Path(__file__).resolve().parent / "floor_bot.py"
 FORKSERVER = Path(__file__).resolve().parent / "forkserver.py"
 

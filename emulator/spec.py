@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:discord:openapi"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 SHARED_SPEC = REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
@@ -37,7 +37,7 @@ VENDORED_SPEC = Path(__file__).resolve().parent / "discord-api-spec" / "openapi.
 
 def default_spec_path() -> Path:
     """``$VIGIL_DISCORD_SPEC``, else ``<repo>/../shared/discord-api-spec/openapi.json``, else
-    the copy under tests/emulator/discord-api-spec/."""
+    the copy under emulator/discord-api-spec/."""
     env = os.environ.get("VIGIL_DISCORD_SPEC")
     if env:
         return Path(env)
