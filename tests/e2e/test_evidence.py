@@ -11,10 +11,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from emulator.interactions import InteractionResult
+from emulator.world import Attachment
 from tests.e2e.conftest import Vigil, alert_text
 from tests.e2e.test_moderator_workflow import press
-from tests.emulator.interactions import InteractionResult
-from tests.emulator.world import Attachment
 
 SECRET_NAME = "secret-photo.png"
 TEXT = "meet me @everyone <@&1> ||x|| [click](https://evil.example) **bold**\nsecond line"
