@@ -258,6 +258,7 @@ class GuildAdmin(commands.Cog):
         reporter_feedback=L("cmd.reports.setup.reporter_feedback"),
         retention_days=L("cmd.reports.setup.retention_days"),
         admin_channel=L("cmd.reports.setup.admin_channel"),
+        urgent_reminder_minutes=L("cmd.reports.setup.urgent_reminder_minutes"),
     )
     async def setup_command(
         self,
@@ -272,6 +273,7 @@ class GuildAdmin(commands.Cog):
         reporter_feedback: bool | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
         admin_channel: discord.TextChannel | None = None,
+        urgent_reminder_minutes: app_commands.Range[int, 0, 120] | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -311,6 +313,11 @@ class GuildAdmin(commands.Cog):
                 admin_channel.id if admin_channel is not None else current.admin_channel_id
             ),
             locale=str(guild.preferred_locale),
+            urgent_reminder_minutes=(
+                urgent_reminder_minutes
+                if urgent_reminder_minutes is not None
+                else current.urgent_reminder_minutes
+            ),
         )
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region, locale)

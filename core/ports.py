@@ -39,6 +39,7 @@ class NewReport:
     message_id: int | None
     case_id: int | None
     counts_toward_threshold: bool = True
+    not_counted_reason: str | None = None
 
 
 class ReportRepository(Protocol):
@@ -78,6 +79,25 @@ class ReportRepository(Protocol):
     async def count_about_target(self, guild_id: int, target_id: int) -> int: ...
 
     async def malicious_history(self, guild_id: int, reporter_ids: list[int]) -> set[int]: ...
+
+    async def reported_in_case_by(
+        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
+    ) -> bool:
+        """Whether `reporter_id` reported `case_target_id` in a case, inside the window (a
+        report back from that case's target is possible retaliation)."""
+        ...
+
+    async def is_muted(self, guild_id: int, user_id: int) -> bool:
+        """Whether moderators set this member's reports to "don't count"."""
+        ...
+
+    async def set_muted(
+        self, guild_id: int, user_id: int, muted: bool, by: int, at: datetime
+    ) -> bool:
+        """Set or lift "don't count" for a member's reports; False when nothing changed."""
+        ...
+
+    async def muted_among(self, guild_id: int, user_ids: list[int]) -> set[int]: ...
 
 
 class CaseRepository(Protocol):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import Clock
+from core.followthrough import count_decision
 from core.models import (
     AlertData,
     Case,
@@ -97,8 +98,17 @@ class ReportService:
             return refuse(RefusalCode.RATE_LIMITED)
         settings = await tx.settings.get(guild_id)
         since = window_start(now, settings.window_hours)
-        critical = submission.reason.is_critical
-        counts = counts_toward_threshold(reporter.id, now, settings.min_account_age_days)
+        # Retaliation and muted reporters are decided here, in the report's transaction, so
+        # no race lets such a report count: kept and shown, never counted, never alerting alone.
+        counting = count_decision(
+            old_enough=counts_toward_threshold(reporter.id, now, settings.min_account_age_days),
+            retaliation=await tx.reports.reported_in_case_by(
+                guild_id, reporter.id, target.id, since
+            ),
+            muted=await tx.reports.is_muted(guild_id, reporter.id),
+        )
+        counts = counting.counts
+        critical = submission.reason.is_critical and counting.may_alert
         case = await tx.cases.active_for_target(guild_id, target.id)
         if case is not None:
             duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
@@ -120,6 +130,7 @@ class ReportService:
                 message_id=link.message_id if link else None,
                 case_id=case.id if case is not None else None,
                 counts_toward_threshold=counts,
+                not_counted_reason=counting.reason.value if counting.reason else None,
             )
         )
         opened = False

@@ -67,6 +67,7 @@ class GuildDataRepository:
             "erasures",
             "delivery_problems",
             "alert_cleanup",
+            "muted_reporters",
         ):
             await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
@@ -98,6 +99,9 @@ class GuildDataRepository:
         touched_ids = [int(r[0]) for r in touched]
         as_reporter = await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
+        )
+        await self._db.execute(
+            "DELETE FROM muted_reporters WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
         await self._db.execute(
             "DELETE FROM reporter_feedback WHERE reporter_id = ? AND case_id IN "

@@ -14,7 +14,8 @@ from storage.sql import Executor
 
 _COLUMNS = (
     "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
-    "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name"
+    "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name, "
+    "not_counted_reason"
 )
 
 
@@ -35,6 +36,7 @@ def _report(row: Any) -> Report:
         counts_toward_threshold=bool(row[12]),
         reporter_joined_at=optional_from_db(row[13]),
         target_name=row[14],
+        not_counted_reason=row[15],
     )
 
 
@@ -50,8 +52,8 @@ class ReportRepository:
         return await self._db.insert(
             "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
             "target_id, target_name, reason, source, details, message_link, channel_id, "
-            "message_id, created_at, case_id, counts_toward_threshold) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "message_id, created_at, case_id, counts_toward_threshold, not_counted_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 report.guild_id,
                 report.reporter.id,
@@ -68,6 +70,7 @@ class ReportRepository:
                 to_db(report.created_at),
                 report.case_id,
                 int(report.counts_toward_threshold),
+                report.not_counted_reason,
             ),
         )
 
@@ -167,6 +170,50 @@ class ReportRepository:
             f"WHERE r.guild_id = ? AND r.reporter_id IN ({marks}) "
             "AND c.dismiss_reason = 'malicious'",
             (guild_id, *reporter_ids),
+        )
+        return {int(row[0]) for row in rows}
+
+    async def reported_in_case_by(
+        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
+    ) -> bool:
+        """Served by ix_reports_reporter (guild_id, reporter_id, created_at)."""
+        found = await self._scalar(
+            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
+            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
+            (guild_id, reporter_id, case_target_id, to_db(since)),
+        )
+        return found is not None
+
+    async def is_muted(self, guild_id: int, user_id: int) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return found is not None
+
+    async def set_muted(
+        self, guild_id: int, user_id: int, muted: bool, by: int, at: datetime
+    ) -> bool:
+        if muted:
+            changed = await self._db.execute(
+                "INSERT INTO muted_reporters (guild_id, user_id, muted_by, muted_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO NOTHING",
+                (guild_id, user_id, by, to_db(at)),
+            )
+        else:
+            changed = await self._db.execute(
+                "DELETE FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+        return changed > 0
+
+    async def muted_among(self, guild_id: int, user_ids: list[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        marks = ", ".join("?" for _ in user_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT user_id FROM muted_reporters WHERE guild_id = ? AND user_id IN ({marks})",
+            (guild_id, *user_ids),
         )
         return {int(row[0]) for row in rows}
 

@@ -632,6 +632,15 @@ def render_settings(
         tr("settings.feedback", locale, value=feedback),
         tr("settings.retention", locale, value=retention),
         tr("settings.admin_channel", locale, value=admin),
+        tr(
+            "settings.urgent_reminder",
+            locale,
+            value=(
+                tr("settings.minutes", locale, count=settings.urgent_reminder_minutes)
+                if settings.urgent_reminder_minutes
+                else tr("settings.off", locale)
+            ),
+        ),
     ]
 
 

@@ -1,0 +1,95 @@
+"""Follow-through decisions (issue 14): which reports count, and when an urgent case that
+nobody has taken is brought up again. Pure functions: storage gathers the facts, the outbox
+delivers; nothing here reads a clock or talks to Discord."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.outcomes import Vocabulary
+
+
+class NotCountedReason(Vocabulary):
+    """Why a stored report does not count toward the threshold (a code; ui/ words it)."""
+
+    ACCOUNT_AGE = "account_age"  # the reporter's account is younger than the server's minimum
+    # The reporter is the target of a case, inside the window, that the person they now report
+    # had reported: possible retaliation, shown to moderators, never counted.
+    RETALIATION = "retaliation"
+    # Moderators set this member's reports to "don't count": kept and shown, never counted.
+    MUTED = "muted_reporter"
+
+
+@dataclass(frozen=True, slots=True)
+class CountDecision:
+    """Whether a new report counts toward the threshold, and may open or upgrade a case alone.
+
+    `may_alert` is False for retaliation and muted reporters: even a critical reason does not
+    open (or turn urgent) a case on their report alone; the reporter still gets full guidance."""
+
+    counts: bool
+    reason: NotCountedReason | None = None
+
+    @property
+    def may_alert(self) -> bool:
+        return self.reason not in (NotCountedReason.RETALIATION, NotCountedReason.MUTED)
+
+
+def count_decision(*, old_enough: bool, retaliation: bool, muted: bool) -> CountDecision:
+    """The strongest reason wins: a moderator's decision first, then retaliation, then age."""
+    if muted:
+        return CountDecision(False, NotCountedReason.MUTED)
+    if retaliation:
+        return CountDecision(False, NotCountedReason.RETALIATION)
+    if not old_enough:
+        return CountDecision(False, NotCountedReason.ACCOUNT_AGE)
+    return CountDecision(True)
+
+
+#: Reminders per urgent case before the server owner (or admin channel) is told instead.
+MAX_REMINDERS = 3
+URGENT_REMINDER_DEFAULT = 15
+URGENT_REMINDER_MAX = 120
+
+
+def reminder_delay(minutes: int, reminders_sent: int) -> timedelta:
+    """Growing intervals: the first reminder N minutes after the case turned urgent, the
+    second 2N after it, the third 4N after that; the owner's notice follows the third after
+    4N again (doubling once more would leave a child in danger waiting too long)."""
+    step = min(reminders_sent, MAX_REMINDERS - 1)
+    return timedelta(minutes=minutes * (2**step))
+
+
+def first_reminder_at(opened_or_urgent_at: datetime, minutes: int) -> datetime | None:
+    """When an urgent case first needs a reminder; None when reminders are off (0)."""
+    if minutes <= 0:
+        return None
+    return opened_or_urgent_at + reminder_delay(minutes, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderStep:
+    """What is due now for an urgent case nobody has acted on.
+
+    `number` 1..MAX_REMINDERS is a reminder replying to the alert; MAX_REMINDERS + 1 is the
+    notice to the owner. `next_at` is when the following step is due (None: nothing more)."""
+
+    number: int
+    notify_owner: bool
+    next_at: datetime | None
+
+
+def next_step(*, reminders_sent: int, minutes: int, now: datetime) -> ReminderStep | None:
+    """The step due now, given how many were already sent; None when all are done or off."""
+    if minutes <= 0 or reminders_sent > MAX_REMINDERS:
+        return None
+    number = reminders_sent + 1
+    if number > MAX_REMINDERS:
+        return ReminderStep(number, notify_owner=True, next_at=None)
+    return ReminderStep(number, notify_owner=False, next_at=now + reminder_delay(minutes, number))
+
+
+def waited_minutes(since: datetime, now: datetime) -> int:
+    """Whole minutes an urgent case has waited (what the owner is told; never its content)."""
+    return max(0, int((now - since).total_seconds() // 60))
