@@ -53,19 +53,27 @@ URGENT_REMINDER_DEFAULT = 15
 URGENT_REMINDER_MAX = 120
 
 
-def reminder_delay(minutes: int, reminders_sent: int) -> timedelta:
+#: A minute, as the schedule counts it. Tests shorten it (REMINDER_MINUTE_SECONDS); never
+#: change it in production.
+MINUTE = timedelta(minutes=1)
+
+
+def reminder_delay(minutes: int, reminders_sent: int, minute: timedelta = MINUTE) -> timedelta:
     """Growing intervals: the first reminder N minutes after the case turned urgent, the
     second 2N after it, the third 4N after that; the owner's notice follows the third after
     4N again (doubling once more would leave a child in danger waiting too long)."""
     step = min(reminders_sent, MAX_REMINDERS - 1)
-    return timedelta(minutes=minutes * (2**step))
+    factor: int = minutes * 2**step
+    return minute * factor
 
 
-def first_reminder_at(opened_or_urgent_at: datetime, minutes: int) -> datetime | None:
+def first_reminder_at(
+    opened_or_urgent_at: datetime, minutes: int, minute: timedelta = MINUTE
+) -> datetime | None:
     """When an urgent case first needs a reminder; None when reminders are off (0)."""
     if minutes <= 0:
         return None
-    return opened_or_urgent_at + reminder_delay(minutes, 0)
+    return opened_or_urgent_at + reminder_delay(minutes, 0, minute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +88,30 @@ class ReminderStep:
     next_at: datetime | None
 
 
-def next_step(*, reminders_sent: int, minutes: int, now: datetime) -> ReminderStep | None:
+def next_step(
+    *, reminders_sent: int, minutes: int, now: datetime, minute: timedelta = MINUTE
+) -> ReminderStep | None:
     """The step due now, given how many were already sent; None when all are done or off."""
     if minutes <= 0 or reminders_sent > MAX_REMINDERS:
         return None
     number = reminders_sent + 1
     if number > MAX_REMINDERS:
         return ReminderStep(number, notify_owner=True, next_at=None)
-    return ReminderStep(number, notify_owner=False, next_at=now + reminder_delay(minutes, number))
+    delay = reminder_delay(minutes, number, minute)
+    return ReminderStep(number, notify_owner=False, next_at=now + delay)
 
 
-def waited_minutes(since: datetime, now: datetime) -> int:
+def waited_minutes(since: datetime, now: datetime, minute: timedelta = MINUTE) -> int:
     """Whole minutes an urgent case has waited (what the owner is told; never its content)."""
-    return max(0, int((now - since).total_seconds() // 60))
+    return max(0, int((now - since) // minute))
+
+
+def owner_notice_waited(
+    minutes: int, due_at: datetime, now: datetime, minute: timedelta = MINUTE
+) -> int:
+    """Minutes the case has waited when the owner is told: the whole schedule (N + 2N + 4N +
+    4N after it turned urgent) plus however late the notice is."""
+    schedule = sum(
+        (reminder_delay(minutes, sent, minute) for sent in range(MAX_REMINDERS + 1)), timedelta()
+    )
+    return waited_minutes(due_at - schedule, now, minute)

@@ -108,11 +108,31 @@ class CaseRepository(Protocol):
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
 
     async def open(
-        self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime
+        self,
+        guild_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        now: datetime,
+        reminder_at: datetime | None = None,
     ) -> Case: ...
 
-    async def note_new_report(self, case_id: int, target: UserSnapshot, urgent: bool) -> None:
-        """A report joined the case: refresh the target snapshot and ask for an alert edit."""
+    async def note_new_report(
+        self,
+        case_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        reminder_at: datetime | None = None,
+    ) -> None:
+        """A report joined the case: refresh the target snapshot and ask for an alert edit;
+        an upgrade to urgent schedules the first reminder at `reminder_at`."""
+        ...
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
+        """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`."""
+        ...
+
+    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+        """Compare-and-set: record reminder `number` (True in one process only)."""
         ...
 
     async def get(self, case_id: int) -> Case | None: ...

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import Clock
-from core.followthrough import count_decision
+from core.followthrough import MINUTE, count_decision, first_reminder_at
 from core.models import (
     AlertData,
     Case,
@@ -60,9 +60,11 @@ class ReportService:
         clock: Clock,
         rate_limit: RateLimit | None = None,
         on_alert_change: Callable[[], None] | None = None,
+        reminder_minute: timedelta = MINUTE,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._reminder_minute = reminder_minute
         self._rate_limit = rate_limit or RateLimit()
         self._on_alert_change = on_alert_change or (lambda: None)
 
@@ -134,8 +136,16 @@ class ReportService:
             )
         )
         opened = False
+        # Only reports that may alert turn a case urgent, so only they start the reminders.
+        reminder_at = (
+            first_reminder_at(now, settings.urgent_reminder_minutes, self._reminder_minute)
+            if critical
+            else None
+        )
         if case is not None:
-            await tx.cases.note_new_report(case.id, target, urgent=critical)
+            await tx.cases.note_new_report(
+                case.id, target, urgent=critical, reminder_at=reminder_at
+            )
             count = await tx.reports.distinct_reporters_in_case(case.id)
         else:
             count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
@@ -143,7 +153,7 @@ class ReportService:
                 distinct_reporters=count, threshold=settings.threshold, critical=critical
             )
             if decision.open_case:
-                case = await tx.cases.open(guild_id, target, decision.urgent, now)
+                case = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
                 opened = True
         return ReportAccepted(
@@ -389,6 +399,16 @@ class CaseService:
 
     async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]:
         return await self._store.read(lambda tx: tx.guild_data.delivery_problems(guild_id))
+
+    def now(self) -> datetime:
+        """The service's clock (the outbox schedules reminders on it; tests fake it)."""
+        return self._clock.now()
+
+    async def record_reminder(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+        async def record(tx: UnitOfWork) -> bool:
+            return await tx.cases.reminder_sent(case_id, number, next_at)
+
+        return await self._store.write(record)
 
     async def note_post_started(self, case_id: int) -> None:
         await self._store.write(lambda tx: tx.cases.note_post_started(case_id))

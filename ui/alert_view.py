@@ -202,7 +202,28 @@ def render_urgent_ping(number: int, role_id: int | None, locale: str | None = No
 
 def render_ping(ping: UrgentPing) -> str:
     """The outbox's urgent reminder (core/outbox.py decides when), worded."""
+    if ping.reminder:
+        text = tr(
+            "alert.urgent_reminder",
+            ping.locale,
+            number=ping.number,
+            reminder=ping.reminder,
+            button=tr("action.acknowledge", ping.locale),
+        )
+        return f"{mention_role(ping.role_id)} {text}" if ping.role_id else text
     return render_urgent_ping(ping.number, ping.role_id, ping.locale)
+
+
+def render_unanswered(server: str, case_number: int, minutes: int, locale: str | None) -> str:
+    """The owner's (or admin channel's) notice after the last reminder: the case's number and
+    how long it waited, never what was reported."""
+    return tr(
+        "alert.unanswered_notice",
+        locale,
+        number=case_number,
+        server=safe_name(server),
+        minutes=minutes,
+    )
 
 
 def render_message(alert: AlertMessage) -> AlertContent:
