@@ -405,6 +405,12 @@ def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     if signals.flagged_reporters:
         mentions = ", ".join(mention_user(rid) for rid in sorted(signals.flagged_reporters))
         lines.append(f"⚠️ {tr('signal.flagged', locale, mentions=mentions)}")
+    if signals.retaliation:
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.retaliation))
+        lines.append(f"↩️ {tr('signal.retaliation', locale, mentions=mentions)}")
+    if signals.muted:
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.muted))
+        lines.append(f"🔇 {tr('signal.muted', locale, mentions=mentions)}")
     return lines
 
 
