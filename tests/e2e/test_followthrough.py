@@ -1,0 +1,109 @@
+"""Issue 14 follow-through through the emulator, on both backends: urgent reminders replying
+to the alert (role mention only), the owner told after three, Acknowledge showing who and when
+and stopping them, and retaliation reports kept, shown, never counted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import MESSAGES, Vigil, alert_text
+from tests.e2e.test_moderator_workflow import press, uid
+
+# A reminder "minute" lasts one second here (REMINDER_MINUTE_SECONDS is for tests only).
+FAST = {"REMINDER_MINUTE_SECONDS": "1"}
+
+
+def reminders(vigil: Vigil, alert: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in vigil.alerts()
+        if (m.get("message_reference") or {}).get("message_id") == alert["id"]
+        and "Reminder" in (m.get("content") or "")
+    ]
+
+
+async def test_reminders_reply_to_the_alert_then_the_owner_is_told(vigil: Vigil):
+    await vigil.restart(**FAST)
+    role = vigil.guild.role("Moderators")
+    await vigil.setup(mod_role="Moderators", urgent_reminder_minutes=1)
+    await vigil.report("alice", "dave", "child_safety", details="private detail xyz")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    await vigil.emu.waiters.wait_for(
+        lambda: len(reminders(vigil, alert)) >= 3 or None, 40, "three reminders"
+    )
+    for number, message in enumerate(reminders(vigil, alert), start=1):
+        assert message["content"].startswith(f"<@&{role.id}> Reminder {number} of 3")
+    posts = [
+        r
+        for r in vigil.emu.requests_to("POST", MESSAGES)
+        if "Reminder" in ((r.body or {}).get("content") or "")
+    ]
+    assert len(posts) == 3
+    for request in posts:
+        mentions = request.body["allowed_mentions"]
+        assert mentions.get("parse") in (None, [])
+        assert [str(r) for r in mentions.get("roles", [])] == [str(role.id)]
+        assert not mentions.get("users") and not mentions.get("replied_user")
+    owner_dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
+    notice = await vigil.emu.waiters.wait_for(
+        lambda: next(
+            (
+                m
+                for m in vigil.emu.channel_messages(owner_dm.id)
+                if "Urgent case #1" in (m.get("content") or "")
+            ),
+            None,
+        ),
+        40,
+        "the owner's notice",
+    )
+    assert "3 reminders" in notice["content"] and "private detail" not in notice["content"]
+    # Recorded right after it was sent: nothing more is ever due for this case.
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT reminders_sent, next_reminder_at FROM cases")
+        == [(4, None)]
+        or None,
+        10,
+        "the notice recorded",
+    )
+    assert len(reminders(vigil, alert)) == 3
+
+
+async def test_acknowledge_shows_who_and_when_and_stops_reminders(vigil: Vigil):
+    await vigil.restart(**FAST)
+    await vigil.setup(mod_role="Moderators", urgent_reminder_minutes=1)
+    await vigil.report("alice", "dave", "self_harm")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    await vigil.emu.waiters.wait_for(
+        lambda: reminders(vigil, alert) or None, 40, "the first reminder"
+    )
+    await press(vigil, alert, "vigil:case:acknowledge:1", "maya")
+    shown = await vigil.wait_alert_text(f"<@{uid(vigil, 'maya')}>")
+    text = alert_text(shown)
+    assert "acknowledged" in text.lower() and "<t:" in text  # who and when
+    rows = vigil.db_rows("SELECT status, next_reminder_at FROM cases")
+    assert rows == [("acknowledged", None)]  # no further reminder is scheduled
+
+
+async def test_retaliation_is_kept_shown_and_never_counted(vigil: Vigil):
+    await vigil.setup(threshold=2)
+    await vigil.report("alice", "dave", "harassment")
+    await vigil.report("bob", "dave", "harassment")
+    await vigil.wait_alerts(1)
+    # dave reports alice back, even as critical: stored, not counted, no case, no alert.
+    answer = await vigil.report("dave", "alice", "child_safety")
+    assert answer.ephemeral
+    rows = vigil.db_rows(
+        "SELECT counts_toward_threshold, not_counted_reason, case_id FROM reports "
+        "WHERE reporter_id = ?",
+        (uid(vigil, "dave"),),
+    )
+    assert rows == [(0, "retaliation", None)]
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(1,)]
+    # Two genuine reports about alice open her case: the alert shows the signal.
+    await vigil.report("erin", "alice", "harassment")
+    await vigil.report("bob", "alice", "harassment")
+    shown = await vigil.wait_alert_text("Possible retaliation")
+    assert f"<@{uid(vigil, 'dave')}>" in alert_text(shown)
