@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.models import AlertData, CaseAction
 from core.outcomes import Vocabulary
+from core.reasons import Reason
 
 
 class NotCountedReason(Vocabulary):
@@ -115,3 +117,19 @@ def owner_notice_waited(
         (reminder_delay(minutes, sent, minute) for sent in range(MAX_REMINDERS + 1)), timedelta()
     )
     return waited_minutes(due_at - schedule, now, minute)
+
+
+#: "Delete anyway": the confirmation's argument, and the event detail that records it.
+DELETE_ANYWAY_ARG = "1"
+DELETE_ANYWAY = "delete_anyway"
+
+
+def deletion_waits_for_escalation(data: AlertData) -> bool:
+    """On an urgent child-safety case, messages are deleted only after step 3 (the case was
+    escalated: reported to Discord, a hotline or the police) is recorded, because deleting
+    first destroys what Discord's Trust & Safety and the police need. A moderator can still
+    choose "delete anyway", recorded with their name."""
+    case = data.case
+    if not case.urgent or not any(r.reason is Reason.CHILD_SAFETY for r in data.reports):
+        return False
+    return not any(e.action is CaseAction.ESCALATE for e in data.events)

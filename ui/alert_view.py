@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.followthrough import DELETE_ANYWAY
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -316,6 +317,8 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
         text += f" ({timeout_label(event.detail, locale)})"
     elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
         text += f" ({ban_delete_label(event.detail, locale)})"
+    elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
+        text += f" ({tr('event.delete_anyway', locale)})"
     elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:

@@ -19,6 +19,11 @@ from datetime import timedelta
 
 import discord
 
+from core.followthrough import (
+    DELETE_ANYWAY,
+    DELETE_ANYWAY_ARG,
+    deletion_waits_for_escalation,
+)
 from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
 from core.service import CaseActionRefused
@@ -227,8 +232,15 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
         count = sum(1 for step in plan if step.skip is None)
         # Deleting breaks the message links Discord's Trust & Safety needs: report first.
         reminder = tr("act.delete_report_first", locale)
+        data = await services.cases.alert_data(case_id)
+        gated = data is not None and deletion_waits_for_escalation(data)
+        if gated:  # t14-followthrough: child safety, step 3 (Escalated) not recorded yet
+            reminder = tr("act.delete_escalate_first", locale, button=tr("action.escalate", locale))
         prompt = (reminder + "\n" + describe_plan(plan, case, name, locale))[:2000]
-        if count:
+        if count and gated:
+            label = tr("act.delete_anyway_button", locale, count=count)
+            view.add_item(ConfirmButton(action, case_id, target, DELETE_ANYWAY_ARG, label))
+        elif count:
             label = tr("act.delete_button", locale, count=count)
             view.add_item(ConfirmButton(action, case_id, target, "0", label))
     view.add_item(CancelButton(locale))
@@ -293,6 +305,21 @@ async def enforce(
             content=tr("act.confirmation_outdated", locale, number=case.number), view=None
         )
         return
+    detail = arg
+    if action is CaseAction.DELETE_MESSAGES:  # t14-followthrough: checked again at click time
+        data = await services.cases.alert_data(case_id)
+        if data is not None and deletion_waits_for_escalation(data):
+            if arg != DELETE_ANYWAY_ARG:
+                await interaction.edit_original_response(
+                    content=tr(
+                        "act.delete_escalate_first",
+                        locale,
+                        button=tr("action.escalate", locale),
+                    ),
+                    view=None,
+                )
+                return
+            detail = DELETE_ANYWAY
     verb = action_verb(action, locale)
     why, member = await check_enforcement(interaction, case, action)
     if why is not None:
@@ -329,7 +356,7 @@ async def enforce(
     # Discord did it: the history says so whatever happened to the case meanwhile (another
     # moderator may have dismissed it during the confirmation), and the moderator is told.
     recorded = await services.cases.record_enforcement(
-        guild.id, case_id, action, interaction.user.id, arg
+        guild.id, case_id, action, interaction.user.id, detail
     )
     if recorded is None:
         log.warning(

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import MESSAGES, Vigil, alert_text
+from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
+from tests.e2e.test_fuzz_inputs import forged_message
 from tests.e2e.test_moderator_workflow import press, uid
 
 # A reminder "minute" lasts one second here (REMINDER_MINUTE_SECONDS is for tests only).
@@ -61,9 +62,10 @@ async def test_reminders_reply_to_the_alert_then_the_owner_is_told(vigil: Vigil)
     assert "3 reminders" in notice["content"] and "private detail" not in notice["content"]
     # Recorded right after it was sent: nothing more is ever due for this case.
     await vigil.emu.waiters.wait_for(
-        lambda: vigil.db_rows("SELECT reminders_sent, next_reminder_at FROM cases")
-        == [(4, None)]
-        or None,
+        lambda: (
+            vigil.db_rows("SELECT reminders_sent, next_reminder_at FROM cases") == [(4, None)]
+            or None
+        ),
         10,
         "the notice recorded",
     )
@@ -107,3 +109,59 @@ async def test_retaliation_is_kept_shown_and_never_counted(vigil: Vigil):
     await vigil.report("bob", "alice", "harassment")
     shown = await vigil.wait_alert_text("Possible retaliation")
     assert f"<@{uid(vigil, 'dave')}>" in alert_text(shown)
+
+
+async def _child_safety_message_case(vigil: Vigil) -> tuple[dict[str, Any], dict[str, Any]]:
+    await vigil.setup()
+    general = vigil.guild.channel("general")
+    message = await vigil.emu.post_user_message(general, "dave", "grooming message")
+    form = await vigil.run(
+        vigil.emu.build.message_command("Report message", user="alice", message=message)
+    )
+    await vigil.run(
+        vigil.emu.build.modal_submit(
+            form.data["custom_id"],
+            user="alice",
+            fields={"reason": ["child_safety"], "details": "x"},
+        )
+    )
+    await vigil.wait_alerts(1)
+    return vigil.alerts()[0], message
+
+
+async def test_delete_refused_before_escalation_unless_delete_anyway(vigil: Vigil):
+    alert, _message = await _child_safety_message_case(vigil)
+    pressed = await press(vigil, alert, "vigil:case:delete_messages:1", "maya")
+    prompt = await pressed.wait_followup(timeout=10)
+    assert "escalate before deleting" in prompt["content"]
+    ids = [c["custom_id"] for row in prompt["components"] for c in row["components"]]
+    plain = f"vigil:confirm:delete_messages:1:{uid(vigil)}:0"
+    anyway = f"vigil:confirm:delete_messages:1:{uid(vigil)}:1"
+    assert plain not in ids and anyway in ids
+    # A forged plain confirmation is refused at click time: nothing deleted.
+    refused = await press(vigil, forged_message(prompt, plain, 2, []), plain, "maya")
+    assert "escalate before deleting" in (await refused.wait_original_edit(timeout=10))["content"]
+    assert [r for r in vigil.emu.requests_to("DELETE", MESSAGE) if r.status == 204] == []
+    done = await press(vigil, prompt, anyway, "maya")
+    assert "deleted" in (await done.wait_original_edit(timeout=10))["content"]
+    assert vigil.db_rows(
+        "SELECT actor_id, detail FROM case_events WHERE action = 'delete_messages'"
+    ) == [(uid(vigil, "maya"), "delete_anyway")]
+    await vigil.wait_alert_text("deleted anyway")
+
+
+async def test_delete_allowed_after_escalation(vigil: Vigil):
+    alert, _message = await _child_safety_message_case(vigil)
+    opened = await press(vigil, alert, "vigil:case:escalate:1", "maya")
+    await vigil.run(
+        vigil.emu.build.modal_submit(
+            opened.data["custom_id"],
+            user="maya",
+            fields={"where": ["ncmec"], "reference": "CT-1"},
+        )
+    )
+    pressed = await press(vigil, alert, "vigil:case:delete_messages:1", "maya")
+    prompt = await pressed.wait_followup(timeout=10)
+    assert "escalate before deleting" not in prompt["content"]
+    done = await press(vigil, prompt, f"vigil:confirm:delete_messages:1:{uid(vigil)}:0", "maya")
+    assert "deleted" in (await done.wait_original_edit(timeout=10))["content"]
