@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.models import AlertData, CaseAction
+from core.models import AlertData, CaseAction, ReportSource
 from core.outcomes import Vocabulary
 from core.reasons import Reason
 
@@ -133,3 +133,57 @@ def deletion_waits_for_escalation(data: AlertData) -> bool:
     if not case.urgent or not any(r.reason is Reason.CHILD_SAFETY for r in data.reports):
         return False
     return not any(e.action is CaseAction.ESCALATE for e in data.events)
+
+
+class SafetyStep(Vocabulary):
+    """The order that protects a child: contain, keep evidence, report, then remove."""
+
+    CONTAIN = "contain"  # time out (or remove) the member; pause DMs where possible
+    EVIDENCE = "evidence"  # what was said is kept, or reported to Discord before deletion
+    REPORT = "report"  # Discord's report flow and the hotline or police (Escalated)
+    REMOVE = "remove"  # delete the messages, only after the report
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """One step as the alert shows it: done by whom and when (None: not yet). `by` is None
+    with `at` set when Vigil did it itself (the message text kept with the report)."""
+
+    step: SafetyStep
+    by: int | None = None
+    at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.at is not None
+
+
+_STEP_ACTIONS = {
+    SafetyStep.CONTAIN: (CaseAction.TIMEOUT, CaseAction.KICK, CaseAction.BAN),
+    SafetyStep.REPORT: (CaseAction.ESCALATE,),
+    SafetyStep.REMOVE: (CaseAction.DELETE_MESSAGES,),
+}
+
+
+def evidence_kept(data: AlertData) -> datetime | None:
+    """When the evidence step was done by itself: a report that came with the message (the
+    message menu). The evidence branch may sharpen this to "a report kept its text"."""
+    kept = [r.created_at for r in data.reports if r.source is ReportSource.MESSAGE_MENU]
+    return min(kept) if kept else None
+
+
+def child_safety_steps(data: AlertData) -> tuple[StepState, ...]:
+    """The four steps of an urgent child-safety case, ticked off from its history; empty for
+    any other case."""
+    if not data.case.urgent or not any(r.reason is Reason.CHILD_SAFETY for r in data.reports):
+        return ()
+    states = []
+    for step in SafetyStep:
+        if step is SafetyStep.EVIDENCE:
+            states.append(StepState(step, None, evidence_kept(data)))
+            continue
+        first = next((e for e in data.events if e.action in _STEP_ACTIONS[step]), None)
+        states.append(
+            StepState(step, first.actor_id, first.created_at) if first else StepState(step)
+        )
+    return tuple(states)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.followthrough import DELETE_ANYWAY
+from core.followthrough import DELETE_ANYWAY, SafetyStep, StepState, child_safety_steps
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -376,6 +376,29 @@ def _buttons(data: AlertData, locale: str | None) -> tuple[ButtonSpec, ...]:
     )
 
 
+STEP_KEYS: dict[SafetyStep, tuple[str, str]] = {
+    SafetyStep.CONTAIN: ("step.contain", "step.contain_todo"),
+    SafetyStep.EVIDENCE: ("step.evidence", "step.evidence_todo"),
+    SafetyStep.REPORT: ("step.report", "step.report_todo"),
+    SafetyStep.REMOVE: ("step.remove", "step.remove_todo"),
+}
+
+
+def _step_lines(steps: tuple[StepState, ...], locale: str | None) -> str:
+    """The child-safety steps in order, each ticked with who and when, or what to do."""
+    lines = []
+    for n, state in enumerate(steps, start=1):
+        name_key, todo_key = STEP_KEYS[state.step]
+        name = tr(name_key, locale)
+        if state.at is None:
+            lines.append(f"⬜ {n}. **{name}**: {tr(todo_key, locale)}")
+            continue
+        who = mention_user(state.by) if state.by else tr("step.by_vigil", locale)
+        done = tr("step.done", locale, who=who, when=relative(state.at))
+        lines.append(f"✅ {n}. **{name}**: {done}")
+    return trim("\n".join(lines), FIELD_LIMIT)
+
+
 def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     signals, settings = data.signals, data.settings
     reporters = len({r.reporter_id for r in data.reports})
@@ -491,6 +514,9 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             ),
         )
     )
+    steps = child_safety_steps(data)  # t14-followthrough
+    if steps:
+        fields.append(EmbedField(tr("alert.steps", locale), _step_lines(steps, locale)))
     signal_lines = _signal_lines(data, locale)
     if signal_lines:
         fields.append(

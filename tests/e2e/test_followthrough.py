@@ -152,6 +152,12 @@ async def test_delete_refused_before_escalation_unless_delete_anyway(vigil: Vigi
 
 async def test_delete_allowed_after_escalation(vigil: Vigil):
     alert, _message = await _child_safety_message_case(vigil)
+    text = alert_text(alert)
+    assert "Child safety: steps in order" in text
+    assert "⬜ 1. **Contain**: time out the member now" in text
+    assert "incident actions" in text  # guidance only: Vigil does not pause DMs itself
+    assert "✅ 2. **Keep evidence**: done by Vigil" in text  # the message came with the report
+    assert "⬜ 3. **Report**" in text and "⬜ 4. **Remove**" in text
     opened = await press(vigil, alert, "vigil:case:escalate:1", "maya")
     await vigil.run(
         vigil.emu.build.modal_submit(
@@ -160,8 +166,20 @@ async def test_delete_allowed_after_escalation(vigil: Vigil):
             fields={"where": ["ncmec"], "reference": "CT-1"},
         )
     )
+    maya = f"<@{uid(vigil, 'maya')}>"
+    ticked = alert_text(await vigil.wait_alert_text(f"✅ 3. **Report**: done by {maya}"))
+    assert "⬜ 4. **Remove**" in ticked
     pressed = await press(vigil, alert, "vigil:case:delete_messages:1", "maya")
     prompt = await pressed.wait_followup(timeout=10)
     assert "escalate before deleting" not in prompt["content"]
     done = await press(vigil, prompt, f"vigil:confirm:delete_messages:1:{uid(vigil)}:0", "maya")
     assert "deleted" in (await done.wait_original_edit(timeout=10))["content"]
+    await vigil.wait_alert_text(f"✅ 4. **Remove**: done by {maya}")
+
+
+async def test_steps_without_the_message_ask_to_report_it_first(vigil: Vigil):
+    await vigil.setup()
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.wait_alerts(1)
+    text = alert_text(vigil.alerts()[0])
+    assert "⬜ 2. **Keep evidence**: report the message to Discord" in text
