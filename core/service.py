@@ -400,6 +400,24 @@ class CaseService:
     async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]:
         return await self._store.read(lambda tx: tx.guild_data.delivery_problems(guild_id))
 
+    async def set_reports_count(
+        self, guild_id: int, user_id: int, counts: bool, actor_id: int
+    ) -> bool:
+        """Set a member's reports to "don't count" (or back), silently and reversibly: their
+        reports are still stored and shown, never counted, never alerting on their own. The
+        switch is recorded (who, when) in reporter_count_events. False: nothing changed."""
+        if not is_storable_id(user_id):
+            return False
+        now = self._clock.now()
+
+        async def switch(tx: UnitOfWork) -> bool:
+            return await tx.reports.set_muted(guild_id, user_id, not counts, actor_id, now)
+
+        return await self._store.write(switch)
+
+    async def reports_count(self, guild_id: int, user_id: int) -> bool:
+        return not await self._store.read(lambda tx: tx.reports.is_muted(guild_id, user_id))
+
     def now(self) -> datetime:
         """The service's clock (the outbox schedules reminders on it; tests fake it)."""
         return self._clock.now()

@@ -68,6 +68,7 @@ class GuildDataRepository:
             "delivery_problems",
             "alert_cleanup",
             "muted_reporters",
+            "reporter_count_events",
         ):
             await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
@@ -100,9 +101,10 @@ class GuildDataRepository:
         as_reporter = await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
         )
-        await self._db.execute(
-            "DELETE FROM muted_reporters WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
+        for table in ("muted_reporters", "reporter_count_events"):
+            await self._db.execute(
+                f"DELETE FROM {table} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
         await self._db.execute(
             "DELETE FROM reporter_feedback WHERE reporter_id = ? AND case_id IN "
             "(SELECT id FROM cases WHERE guild_id = ?)",

@@ -205,6 +205,12 @@ class ReportRepository:
                 "DELETE FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
             )
+        if changed > 0:
+            await self._db.insert(
+                "INSERT INTO reporter_count_events (guild_id, user_id, actor_id, counts, "
+                "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (guild_id, user_id, by, int(not muted), to_db(at)),
+            )
         return changed > 0
 
     async def muted_among(self, guild_id: int, user_ids: list[int]) -> set[int]:

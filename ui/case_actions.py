@@ -59,6 +59,7 @@ from ui.case_common import (
 from ui.case_export import send_export
 from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
+from ui.markup import mention_user
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
@@ -700,4 +701,55 @@ async def on_escalate_form(interaction: Interaction, form: FormSubmit) -> None:
         )
         await send_private(
             interaction, tr("act.recorded", locale, number=case.number, summary=summary)
+        )
+
+
+# --- t14-followthrough: "don't count" a member's reports (from /reports history) ---
+
+
+class CountReportsButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vigil:countreports:(?P<user_id>[0-9]{1,20}):(?P<counts>[01])",
+):
+    """Sets a member's reports to "don't count" (counts=0) or back (1), silently: the member
+    is never told. The user ID is untrusted: only ever used as the member to switch, after
+    the clicker's moderator permission is checked at click time."""
+
+    def __init__(self, user_id: int, counts: bool, locale: str | None = None) -> None:
+        key = "admin.count_again_button" if counts else "admin.dont_count_button"
+        super().__init__(
+            discord.ui.Button(
+                label=tr(key, locale)[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"vigil:countreports:{user_id}:{int(counts)}",
+            )
+        )
+        self.user_id = user_id
+        self.counts = counts
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+    ) -> CountReportsButton:
+        return cls(int(match["user_id"]), match["counts"] == "1")
+
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        locale = server_locale(interaction)
+        if not is_moderator(interaction) or interaction.guild_id is None:
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
+            return
+        if self.user_id == interaction.user.id:
+            await send_private(interaction, tr("admin.not_about_yourself", locale))
+            return
+        await interaction.client.services.cases.set_reports_count(
+            interaction.guild_id, self.user_id, self.counts, interaction.user.id
+        )
+        key = "admin.count_again_done" if self.counts else "admin.dont_count_done"
+        view = discord.ui.View(timeout=None)
+        view.add_item(CountReportsButton(self.user_id, not self.counts, locale))
+        await send_private(
+            interaction, tr(key, locale, mention=mention_user(self.user_id)), view=view
         )

@@ -25,3 +25,14 @@ CREATE TABLE muted_reporters (
     muted_at TEXT NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 );
+
+-- Who switched "don't count" on or off for whom, and when: the audit trail of the switch.
+CREATE TABLE reporter_count_events (
+    id         INTEGER PRIMARY KEY,
+    guild_id   INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,
+    actor_id   INTEGER NOT NULL,
+    counts     INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ix_reporter_count_events ON reporter_count_events (guild_id, user_id, id);

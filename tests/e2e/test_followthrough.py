@@ -183,3 +183,46 @@ async def test_steps_without_the_message_ask_to_report_it_first(vigil: Vigil):
     await vigil.wait_alerts(1)
     text = alert_text(vigil.alerts()[0])
     assert "⬜ 2. **Keep evidence**: report the message to Discord" in text
+
+
+async def test_dont_count_from_history_is_silent_reversible_and_recorded(vigil: Vigil):
+    await vigil.setup(threshold=2)
+    alice = uid(vigil, "alice")
+    history = await vigil.slash("reports history", "olivia", member="alice")
+    message = history.original()
+    assert message is not None
+    ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
+    assert ids == [f"vigil:countreports:{alice}:0"]
+    done = await press(vigil, message, ids[0], "maya")
+    assert done.ephemeral and "no longer count" in done.content
+    # Even a critical report of hers opens no case on its own; she still gets her guidance.
+    answer = await vigil.report("alice", "dave", "child_safety")
+    assert answer.ephemeral and answer.content
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    assert vigil.db_rows(
+        "SELECT counts_toward_threshold, not_counted_reason FROM reports WHERE reporter_id = ?",
+        (alice,),
+    ) == [(0, "muted_reporter")]
+    await vigil.report("bob", "dave", "harassment")
+    await vigil.report("erin", "dave", "harassment")
+    shown = await vigil.wait_alert_text("Not counted (moderators set their reports")
+    assert f"<@{alice}>" in alert_text(shown)
+    assert all(
+        f"<@{alice}>" not in (m.get("content") or "")
+        for m in vigil.emu.channel_messages(
+            vigil.world.dm_channel_for(vigil.world.users["alice"]).id
+        )
+    )
+    # Reversible, and both switches are in the audit trail with who did them.
+    again = await vigil.slash("reports history", "olivia", member="alice")
+    assert "don't count" in again.content
+    original = again.original()
+    assert original is not None
+    undo = await press(vigil, original, f"vigil:countreports:{alice}:1", "maya")
+    assert "count toward thresholds again" in undo.content
+    maya = uid(vigil, "maya")
+    assert vigil.db_rows(
+        "SELECT actor_id, counts FROM reporter_count_events WHERE user_id = ? ORDER BY id",
+        (alice,),
+    ) == [(maya, 0), (maya, 1)]
+    assert vigil.db_rows("SELECT COUNT(*) FROM muted_reporters") == [(0,)]
