@@ -100,7 +100,13 @@ async def build_services(settings: Settings) -> Services:
         settings=settings,
         clock=clock,
         store=store,
-        reports=ReportService(store, clock, rate_limit, on_alert_change=signal_),
+        reports=ReportService(
+            store,
+            clock,
+            rate_limit,
+            on_alert_change=signal_,
+            reminder_minute=timedelta(seconds=settings.reminder_minute_seconds),
+        ),
         cases=CaseService(
             store, clock, on_alert_change=signal_, on_feedback_queued=feedback_signal
         ),

@@ -11,20 +11,28 @@ import contextlib
 import logging
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 import discord
 from discord.ext import commands
 
 from core.models import AlertData, GuildSettings
-from core.outbox import AlertDispatcher, AlertMessage, DeliveryFailed, Destination, UrgentPing
+from core.outbox import (
+    AlertDispatcher,
+    AlertMessage,
+    DeliveryFailed,
+    Destination,
+    UnansweredCase,
+    UrgentPing,
+)
 from ui.alert_view import (
     AlertContent,
     render_channel_notice,
     render_feedback_dm,
     render_message,
     render_ping,
+    render_unanswered,
 )
 from ui.app import VigilBot
 from ui.case_actions import alert_view
@@ -308,6 +316,8 @@ class Alerts(commands.Cog):
             on_channel_recovered=bot.services.retention.clear_notices,
             locale_for=self.guild_locale,
             on_pass=self.after_pass,
+            reminder_minute=timedelta(seconds=bot.services.settings.reminder_minute_seconds),
+            on_unanswered=self.tell_unanswered,
         )
         self.feedback = FeedbackSender(bot)
         self._next_notice_check = 0.0
@@ -331,6 +341,30 @@ class Alerts(commands.Cog):
         for guild_id, problem in await self.bot.services.cases.delivery_problems():
             if problem in ("missing_permission", "channel_gone"):
                 await self.tell_admins(guild_id, problem)
+
+    async def tell_unanswered(self, notice: UnansweredCase) -> bool:
+        """After the last reminder: the admin channel if set, else the owner's DMs, are told
+        the case's number and how long it waited (never its content). False when this
+        process does not see the server or Discord refused: the next pass tries again."""
+        guild = self.bot.get_guild(notice.guild_id)
+        if guild is None:
+            return False
+        text = render_unanswered(
+            guild.name, notice.case_number, notice.waited_minutes, notice.locale
+        )
+        try:
+            if notice.settings.admin_channel_id is not None:
+                channel = self.bot.get_partial_messageable(notice.settings.admin_channel_id)
+                await channel.send(text, allowed_mentions=NO_MENTIONS)
+                return True
+            if guild.owner_id is None:
+                return False
+            owner = await self.bot.create_dm(discord.Object(guild.owner_id))
+            await owner.send(text, allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("could not tell guild %s about an unanswered case: %s", guild.id, error)
+            return False
+        return True
 
     async def tell_admins(self, guild_id: int, problem: str) -> None:
         """One notice per guild and problem: in the system channel, else to the owner.

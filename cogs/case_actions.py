@@ -14,6 +14,7 @@ from ui.case_actions import (
     CancelButton,
     CaseButton,
     ConfirmButton,
+    CountReportsButton,
     DismissSelect,
     TimeoutSelect,
     on_escalate_form,
@@ -24,7 +25,14 @@ from ui.forms import register_form, unregister_form
 
 
 class CaseActions(commands.Cog):
-    ITEMS = (CaseButton, ConfirmButton, CancelButton, TimeoutSelect, DismissSelect)
+    ITEMS = (
+        CaseButton,
+        ConfirmButton,
+        CancelButton,
+        TimeoutSelect,
+        DismissSelect,
+        CountReportsButton,  # t14-followthrough
+    )
 
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot

@@ -30,6 +30,7 @@ from ui.alert_view import (
     render_settings,
 )
 from ui.app import VigilBot
+from ui.case_actions import CountReportsButton
 from ui.case_common import server_locale
 from ui.case_export import send_export
 from ui.country_menu import country_choices
@@ -147,6 +148,7 @@ class GuildAdmin(commands.Cog):
         reporter_feedback=L("cmd.reports.setup.reporter_feedback"),
         retention_days=L("cmd.reports.setup.retention_days"),
         admin_channel=L("cmd.reports.setup.admin_channel"),
+        urgent_reminder_minutes=L("cmd.reports.setup.urgent_reminder_minutes"),
     )
     async def setup_command(
         self,
@@ -161,6 +163,7 @@ class GuildAdmin(commands.Cog):
         reporter_feedback: bool | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
         admin_channel: discord.TextChannel | None = None,
+        urgent_reminder_minutes: app_commands.Range[int, 0, 120] | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -200,6 +203,11 @@ class GuildAdmin(commands.Cog):
                 admin_channel.id if admin_channel is not None else current.admin_channel_id
             ),
             locale=str(guild.preferred_locale),
+            urgent_reminder_minutes=(
+                urgent_reminder_minutes
+                if urgent_reminder_minutes is not None
+                else current.urgent_reminder_minutes
+            ),
         )
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region, locale)
@@ -349,10 +357,19 @@ class GuildAdmin(commands.Cog):
             await send_private(interaction, tr("admin.not_about_yourself", locale))
             return
         history = await self.bot.services.cases.history(guild.id, member.id, limit=10)
+        # t14-followthrough: moderators may set this member's own reports to "don't count".
+        counts = await self.bot.services.cases.reports_count(guild.id, member.id)
+        view = discord.ui.View(timeout=None)
+        view.add_item(CountReportsButton(member.id, not counts, locale))
         if not history.cases and not history.reports:
-            await send_private(interaction, tr("admin.no_reports", locale, mention=member.mention))
+            empty = tr("admin.no_reports", locale, mention=member.mention)
+            if not counts:
+                empty += "\n" + tr("admin.history_not_counted", locale)
+            await send_private(interaction, empty, view=view)
             return
         lines = [tr("admin.history", locale, mention=member.mention, id=member.id)]
+        if not counts:
+            lines.append(tr("admin.history_not_counted", locale))
         if history.cases:
             lines.append(tr("admin.history_cases", locale))
             for case in history.cases:
@@ -377,7 +394,7 @@ class GuildAdmin(commands.Cog):
                     reason=report.reason.label_in(locale),
                 )
                 lines.append(line + (f": {details}" if details else ""))
-        await send_private(interaction, trim("\n".join(lines), 2000))
+        await send_private(interaction, trim("\n".join(lines), 2000), view=view)
 
 
 async def setup(bot: VigilBot) -> None:

@@ -127,6 +127,8 @@ class GuildSettings:
     admin_channel_id: int | None = None
     # The server's Discord locale as last seen: any process renders alerts in it.
     locale: str | None = None
+    # Minutes an urgent case may wait for a moderator before Vigil reminds them (0: off).
+    urgent_reminder_minutes: int = 15
 
     @property
     def is_configured(self) -> bool:
@@ -151,6 +153,8 @@ class Report:
     reporter_joined_at: datetime | None = None
     target_name: str = ""
     evidence: MessageEvidence | None = None  # the reported message's text ("Report message")
+    # Why it does not count (core.followthrough.NotCountedReason), None when it counts.
+    not_counted_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +180,8 @@ class Case:
     ping_wanted: int = 0  # upgrades to urgent that asked for a notifying reply
     ping_sent: int = 0  # ... and how many of those replies were posted
     alert_post_started: bool = False  # a first POST may have reached Discord
+    reminders_sent: int = 0  # reminders (and the owner's notice) sent for this urgent case
+    next_reminder_at: datetime | None = None  # None: no reminder due (not urgent, or acted on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +205,8 @@ class ReporterSignals:
     burst: bool = False  # BURST_REPORTERS distinct reporters within BURST_MINUTES
     not_counted: int = 0  # reports kept but below the server's minimum account age
     flagged_reporters: frozenset[int] = frozenset()  # earlier reports dismissed as malicious
+    retaliation: frozenset[int] = frozenset()  # reporters this case's target had reported
+    muted: frozenset[int] = frozenset()  # reporters whose reports moderators set to not count
 
 
 NEW_ACCOUNT_DAYS = 7

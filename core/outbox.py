@@ -13,9 +13,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from core.models import AlertData, Case, GuildSettings
+from core.followthrough import MINUTE, next_step, owner_notice_waited
+from core.models import AlertData, Case, CaseStatus, GuildSettings
 from core.ports import Store, UnitOfWork
 from core.service import CaseService
 
@@ -70,6 +72,19 @@ class UrgentPing:
 
     number: int
     role_id: int | None
+    locale: str
+    reminder: int = 0  # 0: the case just turned urgent; 1..3: nobody has acted on it yet
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredCase:
+    """An urgent case nobody acted on after every reminder: the owner (or the admin channel)
+    is told its number and how long it waited, never its content."""
+
+    guild_id: int
+    case_number: int
+    waited_minutes: int
+    settings: GuildSettings
     locale: str
 
 
@@ -129,6 +144,11 @@ def alert_nonce(case_id: int) -> str:
     return f"vigil-case-{case_id}"
 
 
+def reminder_nonce(case_id: int, number: int) -> str:
+    """One per case and reminder number, so a retried reminder is not posted twice."""
+    return f"vigil-rem-{case_id}-{number}"[:25]
+
+
 def ping_nonce(case_id: int, upgrade: int) -> str:
     """One per upgrade to urgent, so a retried ping is not posted twice."""
     return f"vigil-ping-{case_id}-{upgrade}"[:25]
@@ -153,6 +173,8 @@ class AlertDispatcher:
         edit_interval: float = 1.0,
         locale_for: Callable[[int], str | None] | None = None,
         on_pass: Callable[[], Awaitable[None]] | None = None,
+        reminder_minute: timedelta = MINUTE,
+        on_unanswered: Callable[[UnansweredCase], Awaitable[bool]] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -176,6 +198,8 @@ class AlertDispatcher:
         # the locale stored in its settings, so any process renders in the server's language).
         self._locale_for = locale_for or (lambda _guild_id: None)
         self._on_pass = on_pass
+        self._minute = reminder_minute
+        self._on_unanswered = on_unanswered
 
     def wake(self) -> None:
         self._wake.set()
@@ -199,6 +223,12 @@ class AlertDispatcher:
                     await self._on_pass()
                 except Exception:
                     log.exception("after-pass work of the alert outbox failed")
+            try:
+                await self.send_reminders()
+            except Exception:
+                log.exception("urgent reminders failed; retrying at the next pass")
+            # Due reminders are looked for at least twice a (reminder) minute.
+            delay = min(delay, max(0.2, self._minute.total_seconds() / 2))
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -352,6 +382,69 @@ class AlertDispatcher:
             b.attempts,
             delay,
         )
+
+    async def send_reminders(self, limit: int = 20) -> int:
+        """Remind moderators of urgent cases nobody has acted on (core/followthrough.py
+        decides the schedule): a reply to the alert mentioning the moderator role, then a
+        notice to the owner. Claimed per case and reminder number, recorded by a
+        compare-and-set, so several processes send each one once. Returns how many went."""
+        now = self._cases.now()
+        due = await self._store.read(lambda tx: tx.cases.due_reminders(now, limit))
+        sent = 0
+        for case in due:
+            try:
+                async with self._store.claim(
+                    f"reminder:{case.id}:{case.reminders_sent + 1}"
+                ) as mine:
+                    if mine and await self._remind(case.id, case.reminders_sent, now):
+                        sent += 1
+            except DeliveryFailed as failure:
+                log.warning("reminder for case %s not sent yet: %s", case.id, failure.problem)
+            except Exception:
+                log.exception("reminder for case %s failed unexpectedly", case.id)
+        return sent
+
+    async def _remind(self, case_id: int, seen_sent: int, now: datetime) -> bool:
+        data = await self._cases.alert_data(case_id)
+        if data is None:
+            return False
+        case, settings = data.case, data.settings
+        if (
+            case.reminders_sent != seen_sent
+            or case.next_reminder_at is None
+            or case.next_reminder_at > now
+            or case.status is not CaseStatus.OPEN
+            or case.alert_channel_id is None
+            or case.alert_message_id is None
+        ):
+            return False  # acted on, or sent by another process, since it was read
+        step = next_step(
+            reminders_sent=seen_sent,
+            minutes=settings.urgent_reminder_minutes,
+            now=now,
+            minute=self._minute,
+        )
+        if step is None:  # reminders were turned off meanwhile
+            await self._cases.record_reminder(case_id, seen_sent + 1, None)
+            return False
+        locale = self._locale_for(case.guild_id) or settings.locale or "en"
+        if step.notify_owner:
+            if self._on_unanswered is None:
+                return False
+            waited = owner_notice_waited(
+                settings.urgent_reminder_minutes, case.next_reminder_at, now, self._minute
+            )
+            notice = UnansweredCase(case.guild_id, case.number, waited, settings, locale)
+            if not await self._on_unanswered(notice):
+                return False  # not this process's server, or not delivered: retried
+        else:
+            await self._poster.ping(
+                case.alert_channel_id,
+                case.alert_message_id,
+                UrgentPing(case.number, settings.mod_role_id, locale, reminder=step.number),
+                reminder_nonce(case_id, step.number),
+            )
+        return await self._cases.record_reminder(case_id, step.number, step.next_at)
 
     async def clean_up_purged(self, limit: int = 50) -> int:
         """Delete the alert messages of purged cases (recorded by the purge). A failure keeps

@@ -41,6 +41,7 @@ class NewReport:
     case_id: int | None
     counts_toward_threshold: bool = True
     evidence: MessageEvidence | None = None
+    not_counted_reason: str | None = None
 
 
 class ReportRepository(Protocol):
@@ -107,6 +108,22 @@ class ReportRepository(Protocol):
         ...
 
     async def purge_pending_evidence(self, cutoff: datetime) -> int: ...
+    async def reported_in_case_by(
+        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
+    ) -> bool:
+        """Whether `reporter_id` reported `case_target_id` in a case, inside the window (a
+        report back from that case's target is possible retaliation)."""
+        ...
+
+    async def is_muted(self, guild_id: int, user_id: int) -> bool:
+        """Whether moderators set this member's reports to "don't count"."""
+        ...
+
+    async def set_muted(
+        self, guild_id: int, user_id: int, muted: bool, by: int, at: datetime
+    ) -> bool:
+        """Set or lift "don't count" for a member's reports; False when nothing changed."""
+        ...
 
 
 class CaseRepository(Protocol):
@@ -117,11 +134,31 @@ class CaseRepository(Protocol):
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
 
     async def open(
-        self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime
+        self,
+        guild_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        now: datetime,
+        reminder_at: datetime | None = None,
     ) -> Case: ...
 
-    async def note_new_report(self, case_id: int, target: UserSnapshot, urgent: bool) -> None:
-        """A report joined the case: refresh the target snapshot and ask for an alert edit."""
+    async def note_new_report(
+        self,
+        case_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        reminder_at: datetime | None = None,
+    ) -> None:
+        """A report joined the case: refresh the target snapshot and ask for an alert edit;
+        an upgrade to urgent schedules the first reminder at `reminder_at`."""
+        ...
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
+        """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`."""
+        ...
+
+    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+        """Compare-and-set: record reminder `number` (True in one process only)."""
         ...
 
     async def get(self, case_id: int) -> Case | None: ...

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from core.clock import Clock
 from core.evidence import MessageEvidence
+from core.followthrough import MINUTE, count_decision, first_reminder_at
 from core.models import (
     AlertData,
     Case,
@@ -62,9 +63,11 @@ class ReportService:
         clock: Clock,
         rate_limit: RateLimit | None = None,
         on_alert_change: Callable[[], None] | None = None,
+        reminder_minute: timedelta = MINUTE,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._reminder_minute = reminder_minute
         self._rate_limit = rate_limit or RateLimit()
         self._on_alert_change = on_alert_change or (lambda: None)
 
@@ -100,8 +103,17 @@ class ReportService:
             return refuse(RefusalCode.RATE_LIMITED)
         settings = await tx.settings.get(guild_id)
         since = window_start(now, settings.window_hours)
-        critical = submission.reason.is_critical
-        counts = counts_toward_threshold(reporter.id, now, settings.min_account_age_days)
+        # Retaliation and muted reporters are decided here, in the report's transaction, so
+        # no race lets such a report count: kept and shown, never counted, never alerting alone.
+        counting = count_decision(
+            old_enough=counts_toward_threshold(reporter.id, now, settings.min_account_age_days),
+            retaliation=await tx.reports.reported_in_case_by(
+                guild_id, reporter.id, target.id, since
+            ),
+            muted=await tx.reports.is_muted(guild_id, reporter.id),
+        )
+        counts = counting.counts
+        critical = submission.reason.is_critical and counting.may_alert
         case = await tx.cases.active_for_target(guild_id, target.id)
         if case is not None:
             duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
@@ -134,11 +146,20 @@ class ReportService:
                 case_id=case.id if case is not None else None,
                 counts_toward_threshold=counts,
                 evidence=evidence,
+                not_counted_reason=counting.reason.value if counting.reason else None,
             )
         )
         opened = False
+        # Only reports that may alert turn a case urgent, so only they start the reminders.
+        reminder_at = (
+            first_reminder_at(now, settings.urgent_reminder_minutes, self._reminder_minute)
+            if critical
+            else None
+        )
         if case is not None:
-            await tx.cases.note_new_report(case.id, target, urgent=critical)
+            await tx.cases.note_new_report(
+                case.id, target, urgent=critical, reminder_at=reminder_at
+            )
             count = await tx.reports.distinct_reporters_in_case(case.id)
         else:
             count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
@@ -146,7 +167,7 @@ class ReportService:
                 distinct_reporters=count, threshold=settings.threshold, critical=critical
             )
             if decision.open_case:
-                case = await tx.cases.open(guild_id, target, decision.urgent, now)
+                case = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
                 opened = True
         return ReportAccepted(
@@ -413,6 +434,34 @@ class CaseService:
 
     async def delivery_problems(self, guild_id: int | None = None) -> list[tuple[int, str]]:
         return await self._store.read(lambda tx: tx.guild_data.delivery_problems(guild_id))
+
+    async def set_reports_count(
+        self, guild_id: int, user_id: int, counts: bool, actor_id: int
+    ) -> bool:
+        """Set a member's reports to "don't count" (or back), silently and reversibly: their
+        reports are still stored and shown, never counted, never alerting on their own. The
+        switch is recorded (who, when) in reporter_count_events. False: nothing changed."""
+        if not is_storable_id(user_id):
+            return False
+        now = self._clock.now()
+
+        async def switch(tx: UnitOfWork) -> bool:
+            return await tx.reports.set_muted(guild_id, user_id, not counts, actor_id, now)
+
+        return await self._store.write(switch)
+
+    async def reports_count(self, guild_id: int, user_id: int) -> bool:
+        return not await self._store.read(lambda tx: tx.reports.is_muted(guild_id, user_id))
+
+    def now(self) -> datetime:
+        """The service's clock (the outbox schedules reminders on it; tests fake it)."""
+        return self._clock.now()
+
+    async def record_reminder(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+        async def record(tx: UnitOfWork) -> bool:
+            return await tx.cases.reminder_sent(case_id, number, next_at)
+
+        return await self._store.write(record)
 
     async def note_post_started(self, case_id: int) -> None:
         await self._store.write(lambda tx: tx.cases.note_post_started(case_id))

@@ -45,6 +45,9 @@ class Settings:
     metrics_port: int | None = None  # None: no metrics/health endpoint
     metrics_host: str = "127.0.0.1"
     health_outbox_max_age_seconds: int = 300
+    # FOR TESTS ONLY: how many seconds a "minute" of the urgent-reminder schedule lasts, so
+    # the end-to-end suite can see a reminder without waiting minutes. Leave it at 60.
+    reminder_minute_seconds: int = 60
     log_format: str = "text"  # or "json"
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
@@ -186,6 +189,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         health_outbox_max_age_seconds=_int(env, "HEALTH_OUTBOX_MAX_AGE_SECONDS", 300, 30, 86400),
+        reminder_minute_seconds=_int(env, "REMINDER_MINUTE_SECONDS", 60, 1, 60),
         log_format=log_format,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from core.followthrough import NotCountedReason
 from core.models import (
     BURST_MINUTES,
     BURST_REPORTERS,
@@ -45,6 +46,11 @@ def reporter_signals(reports: Iterable[Report], flagged: Iterable[int]) -> Repor
     for report in ordered:
         first.setdefault(report.reporter_id, report)
     reporters = set(first)
+    why = {NotCountedReason.RETALIATION.value: set[int](), NotCountedReason.MUTED.value: set[int]()}
+    for report in ordered:
+        if not report.counts_toward_threshold and report.not_counted_reason in why:
+            why[report.not_counted_reason].add(report.reporter_id)
+    special = why[NotCountedReason.RETALIATION.value] | why[NotCountedReason.MUTED.value]
     return ReporterSignals(
         new_accounts=sum(is_new_account(rid, rep) for rid, rep in first.items()),
         recent_joiners=sum(joined_recently(rep) for rep in first.values()),
@@ -52,6 +58,9 @@ def reporter_signals(reports: Iterable[Report], flagged: Iterable[int]) -> Repor
         not_counted=len(
             {r.reporter_id for r in ordered if not r.counts_toward_threshold}
             - {r.reporter_id for r in ordered if r.counts_toward_threshold}
+            - special
         ),
         flagged_reporters=frozenset(set(flagged) & reporters),
+        retaliation=frozenset(why[NotCountedReason.RETALIATION.value]),
+        muted=frozenset(why[NotCountedReason.MUTED.value]),
     )

@@ -15,7 +15,7 @@ _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
     "alert_revision, alert_posted_revision, dismiss_reason, ping_wanted, ping_sent, "
-    "alert_post_started"
+    "alert_post_started, reminders_sent, next_reminder_at"
 )
 
 
@@ -42,6 +42,8 @@ def _case(row: Any) -> Case:
         ping_wanted=int(row[18]),
         ping_sent=int(row[19]),
         alert_post_started=bool(row[20]),
+        reminders_sent=int(row[21]),
+        next_reminder_at=optional_from_db(row[22]),
     )
 
 
@@ -73,7 +75,14 @@ class CaseRepository:
             (guild_id, target_id),
         )
 
-    async def open(self, guild_id: int, target: UserSnapshot, urgent: bool, now: datetime) -> Case:
+    async def open(
+        self,
+        guild_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        now: datetime,
+        reminder_at: datetime | None = None,
+    ) -> Case:
         """Open a case with the guild's next number. Numbers come from `case_numbers`, which
         only grows, and IDs are never reused (AUTOINCREMENT / identity): a button or an open
         confirmation for a deleted case can never name a newer one. The upsert's row lock
@@ -90,8 +99,8 @@ class CaseRepository:
         assert row is not None
         case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
-            "target_joined_at, status, urgent, opened_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id",
+            "target_joined_at, status, urgent, opened_at, next_reminder_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
             (
                 guild_id,
                 int(row[0]),
@@ -101,24 +110,37 @@ class CaseRepository:
                 optional_to_db(target.joined_at),
                 int(urgent),
                 to_db(now),
+                optional_to_db(reminder_at if urgent else None),
             ),
         )
         case = await self.get(case_id)
         assert case is not None
         return case
 
-    async def note_new_report(self, case_id: int, target: UserSnapshot, urgent: bool) -> None:
+    async def note_new_report(
+        self,
+        case_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        reminder_at: datetime | None = None,
+    ) -> None:
+        """`reminder_at`: when an upgrade to urgent (of a case nobody has acted on yet) first
+        needs a reminder; kept as it was when the case was already urgent."""
         await self._db.execute(
             "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
             "target_is_member = ?, target_joined_at = ?, "
             # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
             "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
+            "next_reminder_at = CASE WHEN urgent = 0 AND ? = 1 AND status = 'open' "
+            "AND reminders_sent = 0 THEN ? ELSE next_reminder_at END, "
             "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
             (
                 target.name,
                 int(target.joined_at is not None),
                 optional_to_db(target.joined_at),
                 int(urgent),
+                int(urgent),
+                optional_to_db(reminder_at),
                 int(urgent),
                 case_id,
             ),
@@ -213,6 +235,31 @@ class CaseRepository:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
+        if action is not CaseAction.NOTE:
+            # A moderator acted (a note is not taking the case): no more reminders.
+            await self._db.execute(
+                "UPDATE cases SET next_reminder_at = NULL WHERE id = ?", (case_id,)
+            )
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
+        """Urgent cases nobody has acted on whose next reminder is due (ix_cases_reminder_due)
+        and whose alert is posted (the reminder replies to it)."""
+        return await self._many(
+            f"SELECT {_COLUMNS} FROM cases WHERE next_reminder_at IS NOT NULL "
+            "AND next_reminder_at <= ? AND status = 'open' AND urgent = 1 "
+            "AND alert_message_id IS NOT NULL ORDER BY next_reminder_at, id LIMIT ?",
+            (to_db(now), limit),
+        )
+
+    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+        """Record reminder `number` as sent (compare-and-set on the count, so two processes
+        never both record it); False when it was recorded already or the case was acted on."""
+        changed = await self._db.execute(
+            "UPDATE cases SET reminders_sent = ?, next_reminder_at = ? "
+            "WHERE id = ? AND reminders_sent = ? AND next_reminder_at IS NOT NULL",
+            (number, optional_to_db(next_at), case_id, number - 1),
+        )
+        return changed == 1
 
     async def log_event(
         self, case_id: int, action: CaseAction, actor_id: int, now: datetime

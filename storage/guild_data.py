@@ -68,6 +68,8 @@ class GuildDataRepository:
             "delivery_problems",
             "alert_cleanup",
             "pending_evidence",
+            "muted_reporters",
+            "reporter_count_events",
         ):
             await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return PurgeCounts(reports=int(reports[0] if reports else 0), cases=cases)
@@ -106,6 +108,10 @@ class GuildDataRepository:
             "WHERE guild_id = ? AND (reporter_id = ? OR author_id = ?)",
             (guild_id, user_id, user_id),
         )
+        for table in ("muted_reporters", "reporter_count_events"):
+            await self._db.execute(
+                f"DELETE FROM {table} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
         await self._db.execute(
             "DELETE FROM reporter_feedback WHERE reporter_id = ? AND case_id IN "
             "(SELECT id FROM cases WHERE guild_id = ?)",

@@ -17,7 +17,8 @@ class GuildSettingsRepository:
         row = await self._db.fetch_one(
             "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
             "audit_channel_id, min_account_age_days, reporter_feedback, retention_days, "
-            "admin_channel_id, locale FROM guild_settings WHERE guild_id = ?",
+            "admin_channel_id, locale, urgent_reminder_minutes FROM guild_settings "
+            "WHERE guild_id = ?",
             (guild_id,),
         )
         if row is None:
@@ -35,14 +36,15 @@ class GuildSettingsRepository:
             retention_days=row[8],
             admin_channel_id=row[9],
             locale=row[10],
+            urgent_reminder_minutes=row[11],
         )
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, alert_channel_id, threshold, window_hours, "
             "region, mod_role_id, audit_channel_id, min_account_age_days, reporter_feedback, "
-            "retention_days, admin_channel_id, locale, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "retention_days, admin_channel_id, locale, urgent_reminder_minutes, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id, "
             "threshold = excluded.threshold, window_hours = excluded.window_hours, "
             "region = excluded.region, mod_role_id = excluded.mod_role_id, "
@@ -51,6 +53,7 @@ class GuildSettingsRepository:
             "reporter_feedback = excluded.reporter_feedback, "
             "retention_days = excluded.retention_days, "
             "admin_channel_id = excluded.admin_channel_id, "
+            "urgent_reminder_minutes = excluded.urgent_reminder_minutes, "
             "locale = COALESCE(excluded.locale, guild_settings.locale), "
             "updated_at = excluded.updated_at",
             (
@@ -66,6 +69,7 @@ class GuildSettingsRepository:
                 settings.retention_days,
                 settings.admin_channel_id,
                 settings.locale,
+                settings.urgent_reminder_minutes,
                 to_db(now),
             ),
         )

@@ -17,7 +17,7 @@ _COLUMNS = (
     "id, guild_id, reporter_id, target_id, reason, source, created_at, details, message_link, "
     "channel_id, message_id, case_id, counts_toward_threshold, reporter_joined_at, target_name, "
     "evidence_text, evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-    "evidence_types"
+    "evidence_types, not_counted_reason"
 )
 
 
@@ -54,6 +54,7 @@ def _report(row: Any) -> Report:
         reporter_joined_at=optional_from_db(row[13]),
         target_name=row[14],
         evidence=_evidence(row[15:21]),
+        not_counted_reason=row[21],
     )
 
 
@@ -72,8 +73,9 @@ class ReportRepository:
             "target_id, target_name, reason, source, details, message_link, channel_id, "
             "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
             "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-            "evidence_types) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "evidence_types, not_counted_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 report.guild_id,
                 report.reporter.id,
@@ -96,6 +98,7 @@ class ReportRepository:
                 int(ev.edited) if ev else None,
                 ev.attachments if ev else None,
                 encode_types(ev.types) if ev else None,
+                report.not_counted_reason,
             ),
         )
 
@@ -248,6 +251,46 @@ class ReportRepository:
             (guild_id, *reporter_ids),
         )
         return {int(row[0]) for row in rows}
+
+    async def reported_in_case_by(
+        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
+    ) -> bool:
+        """Served by ix_reports_reporter (guild_id, reporter_id, created_at)."""
+        found = await self._scalar(
+            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
+            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
+            (guild_id, reporter_id, case_target_id, to_db(since)),
+        )
+        return found is not None
+
+    async def is_muted(self, guild_id: int, user_id: int) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return found is not None
+
+    async def set_muted(
+        self, guild_id: int, user_id: int, muted: bool, by: int, at: datetime
+    ) -> bool:
+        if muted:
+            changed = await self._db.execute(
+                "INSERT INTO muted_reporters (guild_id, user_id, muted_by, muted_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO NOTHING",
+                (guild_id, user_id, by, to_db(at)),
+            )
+        else:
+            changed = await self._db.execute(
+                "DELETE FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+        if changed > 0:
+            await self._db.insert(
+                "INSERT INTO reporter_count_events (guild_id, user_id, actor_id, counts, "
+                "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (guild_id, user_id, by, int(not muted), to_db(at)),
+            )
+        return changed > 0
 
     async def count_about_target(self, guild_id: int, target_id: int) -> int:
         return int(

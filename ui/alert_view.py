@@ -14,6 +14,7 @@ from datetime import datetime
 
 from core.case_view import AlertAction, Tone, alert_actions
 from core.evidence import UNKNOWN_TYPE, MessageEvidence
+from core.followthrough import DELETE_ANYWAY, SafetyStep, StepState, child_safety_steps
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -206,7 +207,28 @@ def render_urgent_ping(number: int, role_id: int | None, locale: str | None = No
 
 def render_ping(ping: UrgentPing) -> str:
     """The outbox's urgent reminder (core/outbox.py decides when), worded."""
+    if ping.reminder:
+        text = tr(
+            "alert.urgent_reminder",
+            ping.locale,
+            number=ping.number,
+            reminder=ping.reminder,
+            button=tr("action.acknowledge", ping.locale),
+        )
+        return f"{mention_role(ping.role_id)} {text}" if ping.role_id else text
     return render_urgent_ping(ping.number, ping.role_id, ping.locale)
+
+
+def render_unanswered(server: str, case_number: int, minutes: int, locale: str | None) -> str:
+    """The owner's (or admin channel's) notice after the last reminder: the case's number and
+    how long it waited, never what was reported."""
+    return tr(
+        "alert.unanswered_notice",
+        locale,
+        number=case_number,
+        server=safe_name(server),
+        minutes=minutes,
+    )
 
 
 def render_message(alert: AlertMessage) -> AlertContent:
@@ -303,6 +325,8 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
         text += f" ({timeout_label(event.detail, locale)})"
     elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
         text += f" ({ban_delete_label(event.detail, locale)})"
+    elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
+        text += f" ({tr('event.delete_anyway', locale)})"
     elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:
@@ -338,6 +362,29 @@ def _buttons(data: AlertData, locale: str | None) -> tuple[ButtonSpec, ...]:
     )
 
 
+STEP_KEYS: dict[SafetyStep, tuple[str, str]] = {
+    SafetyStep.CONTAIN: ("step.contain", "step.contain_todo"),
+    SafetyStep.EVIDENCE: ("step.evidence", "step.evidence_todo"),
+    SafetyStep.REPORT: ("step.report", "step.report_todo"),
+    SafetyStep.REMOVE: ("step.remove", "step.remove_todo"),
+}
+
+
+def _step_lines(steps: tuple[StepState, ...], locale: str | None) -> str:
+    """The child-safety steps in order, each ticked with who and when, or what to do."""
+    lines = []
+    for n, state in enumerate(steps, start=1):
+        name_key, todo_key = STEP_KEYS[state.step]
+        name = tr(name_key, locale)
+        if state.at is None:
+            lines.append(f"⬜ {n}. **{name}**: {tr(todo_key, locale)}")
+            continue
+        who = mention_user(state.by) if state.by else tr("step.by_vigil", locale)
+        done = tr("step.done", locale, who=who, when=relative(state.at))
+        lines.append(f"✅ {n}. **{name}**: {done}")
+    return trim("\n".join(lines), FIELD_LIMIT)
+
+
 def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     signals, settings = data.signals, data.settings
     reporters = len({r.reporter_id for r in data.reports})
@@ -370,6 +417,12 @@ def _signal_lines(data: AlertData, locale: str | None) -> list[str]:
     if signals.flagged_reporters:
         mentions = ", ".join(mention_user(rid) for rid in sorted(signals.flagged_reporters))
         lines.append(f"⚠️ {tr('signal.flagged', locale, mentions=mentions)}")
+    if signals.retaliation:
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.retaliation))
+        lines.append(f"↩️ {tr('signal.retaliation', locale, mentions=mentions)}")
+    if signals.muted:
+        mentions = ", ".join(mention_user(rid) for rid in sorted(signals.muted))
+        lines.append(f"🔇 {tr('signal.muted', locale, mentions=mentions)}")
     return lines
 
 
@@ -506,6 +559,9 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             ),
         )
     )
+    steps = child_safety_steps(data)  # t14-followthrough
+    if steps:
+        fields.append(EmbedField(tr("alert.steps", locale), _step_lines(steps, locale)))
     signal_lines = _signal_lines(data, locale)
     if signal_lines:
         fields.append(
@@ -681,6 +737,15 @@ def render_settings(
         tr("settings.feedback", locale, value=feedback),
         tr("settings.retention", locale, value=retention),
         tr("settings.admin_channel", locale, value=admin),
+        tr(
+            "settings.urgent_reminder",
+            locale,
+            value=(
+                tr("settings.minutes", locale, count=settings.urgent_reminder_minutes)
+                if settings.urgent_reminder_minutes
+                else tr("settings.off", locale)
+            ),
+        ),
     ]
 
 

@@ -20,6 +20,11 @@ from typing import Any
 import discord
 
 from core.case_view import AlertAction
+from core.followthrough import (
+    DELETE_ANYWAY,
+    DELETE_ANYWAY_ARG,
+    deletion_waits_for_escalation,
+)
 from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
 from core.service import CaseActionRefused
@@ -56,7 +61,8 @@ from ui.case_common import (
 from ui.case_export import send_export
 from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
-from ui.items import CaseItem, VigilItem, groups, snowflake
+from ui.items import Access, CaseItem, VigilItem, groups, snowflake
+from ui.markup import mention_user
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
@@ -220,8 +226,15 @@ async def on_enforcement_button(interaction: Interaction, case_id: int, action: 
         count = sum(1 for step in plan if step.skip is None)
         # Deleting breaks the message links Discord's Trust & Safety needs: report first.
         reminder = tr("act.delete_report_first", locale)
+        data = await services.cases.alert_data(case_id)
+        gated = data is not None and deletion_waits_for_escalation(data)
+        if gated:  # t14-followthrough: child safety, step 3 (Escalated) not recorded yet
+            reminder = tr("act.delete_escalate_first", locale, button=tr("action.escalate", locale))
         prompt = (reminder + "\n" + describe_plan(plan, case, name, locale))[:2000]
-        if count:
+        if count and gated:
+            label = tr("act.delete_anyway_button", locale, count=count)
+            view.add_item(ConfirmButton(action, case_id, target, DELETE_ANYWAY_ARG, label))
+        elif count:
             label = tr("act.delete_button", locale, count=count)
             view.add_item(ConfirmButton(action, case_id, target, "0", label))
     view.add_item(CancelButton(locale))
@@ -318,6 +331,21 @@ async def enforce(
             content=tr("act.confirmation_outdated", locale, number=case.number), view=None
         )
         return
+    detail = arg
+    if action is CaseAction.DELETE_MESSAGES:  # t14-followthrough: checked again at click time
+        data = await services.cases.alert_data(case.id)
+        if data is not None and deletion_waits_for_escalation(data):
+            if arg != DELETE_ANYWAY_ARG:
+                await interaction.edit_original_response(
+                    content=tr(
+                        "act.delete_escalate_first",
+                        locale,
+                        button=tr("action.escalate", locale),
+                    ),
+                    view=None,
+                )
+                return
+            detail = DELETE_ANYWAY
     verb = action_verb(action, locale)
     why, member = await check_enforcement(interaction, case, action)
     if why is not None:
@@ -354,7 +382,7 @@ async def enforce(
     # Discord did it: the history says so whatever happened to the case meanwhile (another
     # moderator may have dismissed it during the confirmation), and the moderator is told.
     recorded = await services.cases.record_enforcement(
-        guild.id, item.case_id, action, interaction.user.id, arg
+        guild.id, item.case_id, action, interaction.user.id, detail
     )
     if recorded is None:
         log.warning(
@@ -657,4 +685,49 @@ async def on_escalate_form(interaction: Interaction, form: FormSubmit) -> None:
         )
         await send_private(
             interaction, tr("act.recorded", locale, number=case.number, summary=summary)
+        )
+
+
+# --- t14-followthrough: "don't count" a member's reports (from /reports history) ---
+
+
+class CountReportsButton(
+    VigilItem[discord.ui.Button[discord.ui.View]],
+    template=r"vigil:countreports:(?P<user_id>[0-9]{1,20}):(?P<counts>[01])",
+):
+    """Sets a member's reports to "don't count" (counts=0) or back (1), silently: the member
+    is never told. The user ID is untrusted: only ever used as the member to switch, after
+    the clicker's moderator permission is checked at click time (`access`)."""
+
+    fields = groups(user_id=snowflake, counts=lambda text: text == "1")
+    access = Access.MODERATOR
+
+    def __init__(self, user_id: int, counts: bool, locale: str | None = None) -> None:
+        key = "admin.count_again_button" if counts else "admin.dont_count_button"
+        super().__init__(
+            discord.ui.Button(
+                label=tr(key, locale)[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"vigil:countreports:{user_id}:{int(counts)}",
+            )
+        )
+        self.user_id = user_id
+        self.counts = counts
+
+    async def on_press(self, interaction: Interaction) -> None:
+        locale = server_locale(interaction)
+        if interaction.guild_id is None:
+            await send_private(interaction, tr(MODERATORS_ONLY, locale))
+            return
+        if self.user_id == interaction.user.id:
+            await send_private(interaction, tr("admin.not_about_yourself", locale))
+            return
+        await interaction.client.services.cases.set_reports_count(
+            interaction.guild_id, self.user_id, self.counts, interaction.user.id
+        )
+        key = "admin.count_again_done" if self.counts else "admin.dont_count_done"
+        view = discord.ui.View(timeout=None)
+        view.add_item(CountReportsButton(self.user_id, not self.counts, locale))
+        await send_private(
+            interaction, tr(key, locale, mention=mention_user(self.user_id)), view=view
         )
