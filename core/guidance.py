@@ -407,8 +407,15 @@ def _child_safety(directory: HotlineDirectory, code: str | None, locale: str) ->
         header = "cs.hotline_one" if len(hotlines) == 1 else "cs.hotline_many"
     b.add(t(header, locale))
     _add_entries(b, hotlines, locale, _Builder.REQUIRED, show_anonymity=True, name_only_ok=True)
+    # A national hotline shown by name only (its address awaits a live check) is no route a
+    # reporter can follow now: the section-7 fallbacks with a link come with it.
+    reachable = any(e.url or e.phone for e in hotlines)
+    if specific and not reachable:
+        shown = {e.id for e in hotlines}
+        fallbacks = [e for e in directory.entries(None, Category.CSAM_REPORT) if e.id not in shown]
+        _add_entries(b, fallbacks, locale, _Builder.REQUIRED, show_anonymity=True)
     anywhere = directory.get(_ANYWHERE_CSAM_ID)
-    if not specific and anywhere is not None:
+    if (not specific or not reachable) and anywhere is not None:
         b.add(t("cs.anywhere", locale))
         _add_entries(b, [anywhere], locale, _Builder.REQUIRED, show_anonymity=True)
 

@@ -316,3 +316,43 @@ async def test_every_covered_country_routes_every_path(vigil: Vigil):
         text = guidance(self_report)
         assert "You are not alone" in self_report.content, code
         assert emergency in text.splitlines()[0] and crisis in text, (code, text)
+
+
+async def test_every_country_of_the_second_sheet_routes_every_path(vigil: Vigil):
+    """The FACTS-MORE.md countries, checked from the directory itself: every answer starts with
+    the country's own emergency number and cites a sourced route of that country (or the
+    section-7 fallback where the sheet gives it none)."""
+    from core.hotlines import Category, HotlineDirectory
+
+    directory = HotlineDirectory.load()
+    more = [c.code for c in directory.countries() if c.covered and c.code not in COUNTRY_ROUTES]
+    assert len(more) >= 17, more
+    reporters = ["alice", "bob", "erin", "maya", "milo", "olivia", "adam"]
+
+    def routes(code: str, *categories: Category) -> list[str]:
+        found = []
+        for category in categories:
+            for entry in directory.entries(code, category):
+                if entry.country == code:
+                    found += [f"<{entry.url}>"] if entry.url else []
+                    found += [entry.phone.split(" ")[0]] if entry.phone else []
+        return found
+
+    for n, code in enumerate(more):
+        number = directory.emergency_number(code)
+        assert number is not None, code
+        first = number.split(" or ")[0]
+        await vigil.setup(region=code)
+        stored = await vigil.report(reporters[n % len(reporters)], "dave", "child_safety")
+        text = guidance(stored)
+        assert first in text.splitlines()[0], (code, text)
+        own = routes(code, Category.CSAM_REPORT, Category.CHILD_EXPLOITATION)
+        fallback = ["<https://www.inhope.org>", "CyberTipline"]
+        assert any(route in text for route in own or fallback), (code, own, text)
+        self_report = await vigil.report("bob", "bob", "self_harm")
+        text = guidance(self_report)
+        assert "You are not alone" in self_report.content, code
+        assert first in text.splitlines()[0], (code, text)
+        # The country's own crisis line, else Find A Helpline (FACTS.md section 7).
+        crisis = routes(code, Category.CRISIS) or ["findahelpline"]
+        assert any(route in text for route in crisis), (code, crisis, text)
