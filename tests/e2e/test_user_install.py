@@ -80,3 +80,25 @@ async def test_report_message_in_a_dm_keeps_nothing_and_guides(vigil: Vigil):
     assert reply.ephemeral and "Signaler" in reply.content and reply.embeds
     assert query(vigil.database_url, "SELECT COUNT(*) FROM reports")[0][0] == 0
     assert vigil.alerts() == []
+
+
+async def test_a_report_form_submitted_from_a_dm_files_nothing(vigil: Vigil):
+    """The form's custom ID is untrusted: a report form naming a Harbour message, submitted from
+    a DM (user install), files nothing anywhere and still answers with help for its reason."""
+    await vigil.setup()
+    general = vigil.guild.channel("general")
+    message = await vigil.emu.post_user_message(general, "dave", "a threat")
+    dave = vigil.world.user("dave")
+    forged = f"vigil:rf:m:{dave.id}:{general.id}:{message['id']}"
+    reply = await vigil.run(
+        vigil.emu.build.modal_submit(
+            forged,
+            user="alice",
+            fields={"reason": ["violent_threat"], "details": "x"},
+            channel=vigil.world.dm_alice_carol,
+        )
+    )
+    assert reply.ephemeral and reply.embeds  # "open it again", with the help for the reason
+    await asyncio.sleep(0.3)
+    assert vigil.alerts() == []
+    assert query(vigil.database_url, "SELECT COUNT(*) FROM reports")[0][0] == 0
