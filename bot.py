@@ -2,7 +2,7 @@
 
 python bot.py               run (settings from the environment or ./.env)
 python bot.py --sync        also force a sync of application commands
-python bot.py --invite-url  print the link that adds Vigil to a server
+python bot.py --invite-url  print the links that add Vigil to a server or install it for you
 python bot.py migrate-to postgresql://...  copy the SQLite database (DATABASE_URL) into PostgreSQL
 python bot.py backup PATH   a consistent copy of the SQLite database, safe while the bot runs
 python bot.py demo          Vigil working offline against the bundled Discord emulator
@@ -83,6 +83,16 @@ def invite_url(settings: Settings) -> str:
     )
 
 
+def user_install_url(settings: Settings) -> str:
+    """The link a member follows to install Vigil for themself (integration type 1: user
+    install), for /hotlines and "Report message" in DMs. Built by hand: oauth_url has no
+    integration_type. No bot scope and no permissions: a user install joins no server."""
+    return (
+        "https://discord.com/oauth2/authorize"
+        f"?client_id={settings.application_id}&integration_type=1&scope=applications.commands"
+    )
+
+
 async def build_services(settings: Settings) -> Services:
     metrics = Metrics(settings.shard_ids)
     # Every transaction is timed for operators; core/ and the backends never see metrics.
@@ -155,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vigil: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     if args.invite_url:
-        print(invite_url(settings))
+        print(f"Add Vigil to a server: {invite_url(settings)}")
+        print(f"Install Vigil for yourself: {user_install_url(settings)}")
         return 0
     configure_logging(settings)
     try:

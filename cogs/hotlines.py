@@ -9,7 +9,13 @@ from discord.ext import commands
 from core.guidance import find_country, hotlines_overview
 from core.i18n import tr
 from ui.app import VigilBot
-from ui.country_menu import HOTLINES, country_choices, country_view, region_for
+from ui.country_menu import (
+    HOTLINES,
+    country_choices,
+    country_view,
+    region_for,
+    served_guild_id,
+)
 from ui.replies import guidance_embed, send_private
 from ui.translator import L
 
@@ -20,6 +26,9 @@ class Hotlines(commands.Cog):
 
     @app_commands.command(name="hotlines", description=L("cmd.hotlines.description"))
     @app_commands.describe(country=L("cmd.hotlines.country"))
+    # Help needs no server: installable by a member for themself, usable in DMs and group DMs.
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def hotlines(
         self,
         interaction: discord.Interaction[VigilBot],
@@ -36,7 +45,8 @@ class Hotlines(commands.Cog):
         else:
             # The server's region, else the reader's locale where it names one country, else
             # the international answer: the country menu below lets the reader correct it.
-            code = await region_for(self.bot, interaction.guild_id, locale)
+            # Outside the servers Vigil is in (a DM, a user install elsewhere) only the locale.
+            code = await region_for(self.bot, served_guild_id(self.bot, interaction), locale)
         overview = hotlines_overview(directory, code, locale)
         view = country_view(directory, HOTLINES, code, locale)
         await send_private(interaction, None, embeds=[guidance_embed(overview)], view=view)

@@ -33,6 +33,7 @@ from ui.country_menu import (
     region_for,
     reply_with_help,
     reply_with_self_support,
+    served_guild_id,
 )
 from ui.forms import (
     FormSubmit,
@@ -294,7 +295,8 @@ async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormS
 async def file_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A report form's submission, about the target its own custom ID names."""
     locale = reader_locale(interaction)
-    guild = interaction.guild
+    # Only a server Vigil is in: a user install elsewhere gives a partial guild to file nothing in.
+    guild = interaction.guild if served_guild_id(interaction.client, interaction) else None
     reason = form_reason(form)
     target_id = form.id("target")
     source = FORM_SOURCES.get(form.parts.get("source", ""))
@@ -353,8 +355,16 @@ class Reporting(commands.Cog):
         self.message_menu = app_commands.ContextMenu(
             name="Report message", callback=self.report_message
         )
+        self.user_menu.guild_only = True
+        self.user_menu.allowed_contexts = app_commands.AppCommandContext(guild=True)
+        # "Report message" is also a user install usable in DMs and group DMs (what the
+        # decorators allowed_installs/allowed_contexts set): there the member gets help and
+        # Discord's own reporting route; nothing is filed with a server (see report_message).
+        self.message_menu.allowed_installs = app_commands.AppInstallationType(guild=True, user=True)
+        self.message_menu.allowed_contexts = app_commands.AppCommandContext(
+            guild=True, dm_channel=True, private_channel=True
+        )
         for menu in (self.user_menu, self.message_menu):
-            menu.guild_only = True
             bot.tree.add_command(menu)
 
     async def cog_unload(self) -> None:
@@ -402,6 +412,15 @@ class Reporting(commands.Cog):
         self, interaction: discord.Interaction[VigilBot], message: discord.Message
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
+        if served_guild_id(self.bot, interaction) is None:
+            # A DM, a group DM or a server without Vigil: no server's moderators can act on
+            # it, so nothing is kept; the member gets help and Discord's own reporting route.
+            locale = reader_locale(interaction)
+            region = await region_for(self.bot, None, locale)
+            await reply_with_help(
+                self.bot, interaction, Reason.OTHER, region, tr("dm.report_elsewhere", locale)
+            )
+            return
         if message.webhook_id is not None or message.author.bot:
             locale = reader_locale(interaction)
             region = await region_for(self.bot, interaction.guild_id, locale)

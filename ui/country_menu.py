@@ -39,6 +39,15 @@ def reader_locale(interaction: discord.Interaction[Any]) -> str:
     return interaction.locale.value
 
 
+def served_guild_id(bot: VigilBot, interaction: discord.Interaction[VigilBot]) -> int | None:
+    """The interaction's server when Vigil is installed there, else None: a user-installed
+    command used in a DM, a group DM or a server without Vigil has no server settings."""
+    guild_id = interaction.guild_id
+    if guild_id is None or bot.get_guild(guild_id) is None:
+        return None
+    return guild_id
+
+
 async def region_for(bot: VigilBot, guild_id: int | None, locale: str) -> str | None:
     """The country whose help a reporter sees when there is no stored report to read it from:
     the server's region, else the reporter's locale where it names one country. A database

@@ -352,8 +352,14 @@ def test_invite_url_lists_the_permissions_used(tmp_path: Path):
     token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuv"
     done = run_bot(tmp_path, {"DISCORD_TOKEN": token}, "--invite-url")
     assert done.returncode == 0
-    url = done.stdout.strip()
+    server_line, user_line = done.stdout.strip().splitlines()
+    url = server_line.split(": ", 1)[1]
     assert "client_id=123456789012345678" in url and "applications.commands" in url
+    # The second link installs Vigil for the member themself (issue 16): no bot, no permissions.
+    assert user_line.split(": ", 1)[1] == (
+        "https://discord.com/oauth2/authorize?client_id=123456789012345678"
+        "&integration_type=1&scope=applications.commands"
+    )
     # View Channel, Send Messages, Embed Links, Read Message History (to check who wrote a
     # reported message), and Kick, Ban, Manage Messages, Timeout Members for the moderator
     # actions.
