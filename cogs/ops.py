@@ -42,7 +42,11 @@ class Ops(commands.Cog):
         return bool(shards) and all(not shard.is_closed() for shard in shards.values())
 
     async def database_answers(self) -> bool:
-        return await self.bot.services.store.read(lambda tx: tx.stats.ping())
+        """For `/healthz`: `SELECT 1`, then the outbox read, so that a probe judges the backlog
+        as it is now, not as of the last 5-second observation."""
+        answered = await self.bot.services.store.read(lambda tx: tx.stats.ping())
+        await self.observe()
+        return answered
 
     async def observe(self) -> None:
         """The outbox backlog and urgent cases (one read), and each shard's latency."""

@@ -38,7 +38,7 @@ class _ForkServer:
             return self.path
         self.path = os.path.join(tempfile.mkdtemp(prefix="vigil-fork-"), "fork.sock")
         self.proc = subprocess.Popen(
-            [sys.executable, str(FORKSERVER), self.path],
+            [sys.executable, str(FORKSERVER), self.path, *_product_root()],
             cwd=str(REPO_ROOT),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,
@@ -61,6 +61,11 @@ class _ForkServer:
 
 
 _FORK_SERVER = _ForkServer()
+
+
+def _product_root() -> list[str]:
+    """The repository to preload in the fork server, when the emulator runs from a checkout."""
+    return [str(REPO_ROOT)] if (REPO_ROOT / "bot.py").is_file() else []
 
 
 def fork_server_enabled() -> bool:

@@ -6,8 +6,16 @@ imports those third-party libraries once per pytest worker; each bot is then a f
 of it that runs the script with ``runpy`` as ``__main__``, with its own environment, working
 directory, argv and log file. Every test still gets a brand-new bot process (no state is shared
 between tests, and kill/SIGTERM/SIGINT/exit codes behave as for ``python bot.py``); only the
-import work is shared. Nothing of the product (bot.py, core, storage, cogs, ui) is imported
-before the fork, so the server never runs stale product code and does not depend on its layout.
+import work is shared.
+
+When started with a product root (the repository holding ``bot.py``), the server also imports
+the product's packages and parses its catalogues once (``PRODUCT_PACKAGES``): after matplotlib
+became lazy, that was most of what a bot spent starting. Module bodies only define things
+(settings are read from the environment inside ``main``, after the fork), so a forked bot is
+the same as a fresh one. So that the server never runs stale product code, each fork first
+compares the modification times of the preloaded files (and the catalogues) with those seen at
+preload, and drops every product module from ``sys.modules`` when one changed: that bot then
+imports the product afresh, as a plain ``python bot.py`` would.
 
 Protocol (one Unix-socket connection per bot): the client sends one JSON line
 ``{"script", "args", "env", "cwd", "log_path"}``; the server answers ``{"pid": N}`` once the
@@ -27,7 +35,7 @@ import select
 import socket
 import sys
 
-#: Third-party modules the product and the floor bot import; never the product itself.
+#: Third-party modules the product and the floor bot import (the product itself: see serve).
 PRELOAD = (
     "asyncio",
     "sqlite3",
@@ -45,7 +53,52 @@ PRELOAD = (
     "babel.numbers",
     "babel.support",
     "babel.messages.pofile",
+    # Imported by the product on its first /reports stats chart only (charts/stats_chart.py).
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
 )
+
+#: The product's packages, imported before the fork when a product root is given.
+PRODUCT_PACKAGES = ("core", "storage", "ui", "cogs", "vigil_ops", "charts")
+
+#: Product file -> modification time, as seen when the product was preloaded.
+_preloaded_files: dict[str, int] = {}
+
+
+def _product_files(root: str) -> dict[str, int]:
+    files: dict[str, int] = {}
+    for package in PRODUCT_PACKAGES:
+        for folder, _, names in os.walk(os.path.join(root, package)):
+            for name in names:
+                if name.endswith((".py", ".po", ".json", ".sql")):
+                    path = os.path.join(folder, name)
+                    files[path] = os.stat(path).st_mtime_ns
+    return files
+
+
+def _preload_product(root: str) -> None:
+    """Import the product's packages and parse its catalogues (see the module docstring)."""
+    import importlib
+    import pkgutil
+
+    sys.path.insert(0, root)
+    _preloaded_files.update(_product_files(root))
+    for package in PRODUCT_PACKAGES:
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
+            importlib.import_module(info.name)
+    i18n = importlib.import_module("core.i18n")
+    i18n.catalogue()
+    sys.path.remove(root)
+
+
+def _forget_stale_product(root: str) -> None:
+    """In a forked bot: drop the preloaded product if any of its files changed since."""
+    if not _preloaded_files or _product_files(root) == _preloaded_files:
+        return
+    for name in list(sys.modules):
+        if name.split(".")[0] in PRODUCT_PACKAGES:
+            del sys.modules[name]
 
 
 def _run_bot(request: dict[str, object]) -> int:
@@ -72,6 +125,8 @@ def _run_bot(request: dict[str, object]) -> int:
     assert isinstance(args, list)
     sys.argv = [script, *[str(a) for a in args]]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
+    if _product_root:
+        _forget_stale_product(_product_root)
     code = 0
     try:
         runpy.run_path(script, run_name="__main__")
@@ -132,12 +187,19 @@ def _read_request(conn: socket.socket) -> dict[str, object]:
     return request
 
 
-def serve(path: str) -> None:
+_product_root = ""
+
+
+def serve(path: str, product_root: str = "") -> None:
     """Preload, listen on ``path``, fork one bot per connection; exit when stdin closes."""
     import importlib
 
+    global _product_root
     for name in PRELOAD:
         importlib.import_module(name)
+    if product_root:
+        _product_root = product_root
+        _preload_product(product_root)
     # Move the preloaded objects out of the collector's generations: each bot's collections
     # then neither scan them nor copy their pages (the use gc.freeze documents for fork).
     gc.collect()
@@ -179,4 +241,4 @@ def serve(path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

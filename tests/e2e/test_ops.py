@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from datetime import timedelta
 
 import aiohttp
+
+from storage.codec import from_db, to_db
 
 from tests.e2e.conftest import EPHEMERAL, MESSAGES, Vigil
 
@@ -60,7 +63,7 @@ async def wait_http(vigil: Vigil, port: int, path: str, status: int, timeout: fl
                 got, text = 0, ""
             if got == status:
                 return text
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)
 
     return await asyncio.wait_for(poll(), timeout)
 
@@ -116,6 +119,12 @@ async def test_healthz_turns_503_when_the_outbox_is_stuck_and_recovers(vigil: Vi
     await wait_http(vigil, port, "/healthz", 200, 30)
     rule = vigil.emu.faults.add("POST", MESSAGES, 403, channel_id=vigil.alerts_channel.id)
     await vigil.report("alice", "dave", "child_safety")
+    await vigil.emu.waiters.wait_for(lambda: vigil.db_rows("SELECT id FROM cases"), 10, "the case")
+    # Stuck for longer than the limit without the test waiting 30 s: the alert's case is
+    # moved 90 s into the past, as if Discord had refused it since then.
+    ((opened,),) = vigil.db_rows("SELECT opened_at FROM cases")
+    earlier = to_db(from_db(opened) - timedelta(seconds=90))
+    vigil.db_rows("UPDATE cases SET opened_at = ? RETURNING id", (earlier,))
     reason = await wait_http(vigil, port, "/healthz", 503, 90)
     assert "outbox" in reason
     vigil.emu.faults.remove(rule)
