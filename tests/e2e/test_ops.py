@@ -10,7 +10,6 @@ from datetime import timedelta
 import aiohttp
 
 from storage.codec import from_db, to_db
-
 from tests.e2e.conftest import EPHEMERAL, MESSAGES, Vigil
 
 FAMILIES = (
