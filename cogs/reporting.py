@@ -46,6 +46,7 @@ from ui.forms import (
 from ui.markup import message_url
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
+from ui.welfare import SupportButton
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,13 @@ async def submit_and_reply(
     if isinstance(outcome, Refusal):
         region = await region_for(bot, submission.guild_id, locale)
         if is_cry_for_help(outcome, submission.reason):
-            await reply_with_self_support(bot, interaction, region, deferred=deferred)
+            # t15-welfare: the member may let the moderators know (their choice, a button).
+            offer = (
+                SupportButton(interaction.user.id, submission.source, locale)
+                if served_guild_id(bot, interaction) is not None
+                else None
+            )
+            await reply_with_self_support(bot, interaction, region, deferred=deferred, offer=offer)
             return
         text = render_refusal(outcome, submission.reason, locale)
         await reply_with_help(bot, interaction, submission.reason, region, text, deferred=deferred)
@@ -370,7 +377,7 @@ class Reporting(commands.Cog):
     async def cog_unload(self) -> None:
         unregister_form(REPORT_FORM)
         set_stale_answer(None)
-        self.bot.remove_dynamic_items(CountrySelect)
+        self.bot.remove_dynamic_items(CountrySelect, SupportButton)
         self.bot.tree.remove_command(self.user_menu.name, type=self.user_menu.type)
         self.bot.tree.remove_command(self.message_menu.name, type=self.message_menu.type)
 
@@ -469,5 +476,5 @@ async def hold_evidence(
 async def setup(bot: VigilBot) -> None:
     register_form(REPORT_FORM, REPORT_FORM_PATTERN, on_report_form)
     set_stale_answer(answer_stale_form)
-    bot.add_dynamic_items(CountrySelect)
+    bot.add_dynamic_items(CountrySelect, SupportButton)
     await bot.add_cog(Reporting(bot))

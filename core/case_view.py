@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass
 
 from core.models import AlertData, CaseAction, CaseEvent, CaseStatus
+from core.service import ALLOWED_FROM
+from core.welfare import is_welfare_case, offers_check_in
 
 
 class AlertAction(enum.StrEnum):
@@ -30,15 +32,22 @@ class AlertAction(enum.StrEnum):
     DELETE_MESSAGES = "delete_messages"
     ESCALATE = "escalate"
     SHOW_EVIDENCE = "evidence"
+    # t15-welfare: a self-harm case leads with a check-in; what acts on the member is one
+    # step away, behind MORE (which only shows those buttons, privately).
+    CHECK_IN = "check_in"
+    MORE = "more"
 
     @property
     def records(self) -> CaseAction | None:
-        """The case action a press records (its transition rule applies); None for EXPORT and
-        SHOW_EVIDENCE, which only read the case (showing evidence logs who looked, without a
-        transition) and are allowed in every case state, to moderators."""
-        if self in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE):
+        """The case action a press records (its transition rule applies); None for EXPORT,
+        SHOW_EVIDENCE and MORE, which only read the case (showing evidence logs who looked,
+        without a transition) and are allowed in every case state, to moderators."""
+        if self in READ_ONLY:
             return None
         return CaseAction(self.value)
+
+
+READ_ONLY = frozenset({AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.MORE})
 
 
 class Tone(enum.StrEnum):
@@ -66,37 +75,90 @@ def _done(events: tuple[CaseEvent, ...], action: CaseAction) -> bool:
     return any(e.action is action for e in events)
 
 
+def _member_present(data: AlertData) -> bool:
+    """The member is still there to act on (not kicked, banned, or gone)."""
+    events = data.events
+    gone = _done(events, CaseAction.KICK) or _done(events, CaseAction.BAN)
+    return data.case.target_is_member and not gone
+
+
+def member_actions(data: AlertData, row: int = 1) -> tuple[ActionState, ...]:
+    """What acts on the member (timeout, kick, ban, delete their messages), on `row`.
+
+    Also what a welfare case's MORE shows: the same rules, the same buttons."""
+    case, events = data.case, data.events
+    dismissed = case.status is CaseStatus.DISMISSED
+    member = _member_present(data)
+    has_links = any(r.message_link for r in data.reports)
+    deleted = _done(events, CaseAction.DELETE_MESSAGES)
+    return (
+        ActionState(AlertAction.TIMEOUT, not dismissed and member, row, Tone.DANGER),
+        ActionState(AlertAction.KICK, not dismissed and member, row, Tone.DANGER),
+        ActionState(
+            AlertAction.BAN, not dismissed and not _done(events, CaseAction.BAN), row, Tone.DANGER
+        ),
+        ActionState(
+            AlertAction.DELETE_MESSAGES,
+            not dismissed and has_links and not deleted,
+            row,
+            Tone.DANGER,
+        ),
+    )
+
+
+def _check_in(data: AlertData, row: int) -> ActionState:
+    allowed = data.case.status in ALLOWED_FROM[CaseAction.CHECK_IN]
+    return ActionState(AlertAction.CHECK_IN, allowed and _member_present(data), row, Tone.PRIMARY)
+
+
 def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
     """The alert's buttons for the case as it stands: two rows of five (Discord's maximum per
     row), handling first, then what acts on the member.
 
     A disabled button stays visible (the layout does not jump between redraws): it is disabled
     when the action cannot apply any more (status), the member is gone (kicked, banned, left),
-    it was done already (a ban, a deletion), or there is nothing to act on (no message link)."""
-    case, events = data.case, data.events
-    status = case.status
+    it was done already (a ban, a deletion), or there is nothing to act on (no message link).
+
+    A welfare case (core/welfare.py: someone at risk of self-harm) leads with Check in,
+    Acknowledge and Resolve; what acts on the member sits behind More actions."""
+    if is_welfare_case(data):
+        return welfare_actions(data)
+    status = data.case.status
     active = status.is_active
-    dismissed = status is CaseStatus.DISMISSED
-    gone = _done(events, CaseAction.KICK) or _done(events, CaseAction.BAN)
-    member = case.target_is_member and not gone
-    has_links = any(r.message_link for r in data.reports)
-    deleted = _done(events, CaseAction.DELETE_MESSAGES)
     kept_text = any(r.evidence is not None for r in data.reports)
     evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 2, Tone.NEUTRAL),) if kept_text else ()
+    # Self-harm beside a child-safety or threat report: today's layout, and a check-in.
+    check_in = (_check_in(data, 2),) if offers_check_in(data) else ()
     return (
         ActionState(AlertAction.ACKNOWLEDGE, status is CaseStatus.OPEN, 0, Tone.PRIMARY),
         ActionState(AlertAction.RESOLVE, active, 0, Tone.POSITIVE),
         ActionState(AlertAction.DISMISS, active, 0, Tone.NEUTRAL),
         ActionState(AlertAction.NOTE, True, 0, Tone.NEUTRAL),
         ActionState(AlertAction.EXPORT, True, 0, Tone.NEUTRAL),
-        ActionState(AlertAction.TIMEOUT, not dismissed and member, 1, Tone.DANGER),
-        ActionState(AlertAction.KICK, not dismissed and member, 1, Tone.DANGER),
-        ActionState(
-            AlertAction.BAN, not dismissed and not _done(events, CaseAction.BAN), 1, Tone.DANGER
-        ),
-        ActionState(
-            AlertAction.DELETE_MESSAGES, not dismissed and has_links and not deleted, 1, Tone.DANGER
-        ),
+        *member_actions(data, row=1),
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
+        *check_in,
         *evidence,  # a third row, only when a reported message's text was kept
+    )
+
+
+def welfare_actions(data: AlertData) -> tuple[ActionState, ...]:
+    """A welfare case's alert: care first (Check in, Acknowledge, Resolve, Dismiss, Note),
+    then Escalate, Export, Show evidence and More actions, which shows the member actions
+    (enabled when one of them is)."""
+    status = data.case.status
+    active = status.is_active
+    kept_text = any(r.evidence is not None for r in data.reports)
+    evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 1, Tone.NEUTRAL),) if kept_text else ()
+    more = any(state.enabled for state in member_actions(data))
+    return (
+        _check_in(data, 0),
+        ActionState(AlertAction.ACKNOWLEDGE, status is CaseStatus.OPEN, 0, Tone.PRIMARY),
+        ActionState(AlertAction.RESOLVE, active, 0, Tone.POSITIVE),
+        ActionState(AlertAction.DISMISS, active, 0, Tone.NEUTRAL),
+        ActionState(AlertAction.NOTE, True, 0, Tone.NEUTRAL),
+        ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
+        ActionState(AlertAction.EXPORT, True, 1, Tone.NEUTRAL),
+        *evidence,
+        ActionState(AlertAction.MORE, more, 1, Tone.NEUTRAL),
     )

@@ -49,6 +49,8 @@ _ENTRY_HINTS["ro-esc-abuz"] = "entry.no_upload"  # its form offers an upload (FA
 _EMERGENCY_KEYS: dict[str, tuple[str, str, str]] = {
     "child": ("emergency.child", "emergency.child_unknown_eu", "emergency.child_unknown"),
     "person": ("emergency.person", "emergency.person_unknown_eu", "emergency.person_unknown"),
+    # t15-welfare: said to the member at risk themselves, in a check-in.
+    "self": ("checkin.emergency", "checkin.emergency_unknown_eu", "checkin.emergency_unknown"),
 }
 
 _SECTION_KEYS: dict[Category, str] = {
@@ -270,7 +272,8 @@ def _norm_country(directory: HotlineDirectory, country: str | None) -> str | Non
 def _emergency_line(
     directory: HotlineDirectory, code: str | None, locale: str, kind: str
 ) -> tuple[str, tuple[str, ...]]:
-    """Emergency sentence and the entry ids it rests on. ``kind`` is "child" or "person"."""
+    """Emergency sentence and the entry ids it rests on. ``kind`` is "child", "person" or
+    "self" (addressed to the person at risk)."""
     known, unknown_eu, unknown = _EMERGENCY_KEYS[kind]
     number = directory.emergency_number(code) if code else None
     own = directory.entries(code, Category.EMERGENCY) if code else []
@@ -390,6 +393,37 @@ def build_self_support(
         for e, ln in young:
             b.add(ln, _Builder.USEFUL, (e.id,))
     b.add(t("sh.self_not_alone", locale))
+    return b.build(country=code)
+
+
+def build_check_in(
+    directory: HotlineDirectory, country: str | None, locale: str = DEFAULT_LOCALE
+) -> Guidance:
+    """Who to talk to now, for a member a moderator checks in on (issue 15): the emergency
+    number first, addressed to them ("if you feel you might not be safe"), which country the
+    help is for, the crisis lines (Find A Helpline when the country has none or is unknown,
+    FACTS.md section 7) and the lines for young people.
+
+    Nothing else: no reporting route, no word about reports or moderators. The member was
+    reported by someone worried about them and must not learn that from this message."""
+    code = _norm_country(directory, country)
+    b = _Builder(t("checkin.title", locale))
+    line, ids = _emergency_line(directory, code, locale, "self")
+    b.add(line, ids=ids)
+    b.add(_country_line(directory, code, locale))
+    crisis = directory.entries(code, Category.CRISIS)
+    if crisis:
+        b.add(t("sh.crisis", locale))
+        _add_entries(b, crisis, locale, _Builder.REQUIRED)
+    young = [
+        (e, ln)
+        for e in _youth_lines(directory.entries(code, Category.CHILD_HELPLINE))
+        if (ln := _entry_line(e, locale))
+    ]
+    if young:
+        b.add(t("sh.young", locale), _Builder.USEFUL)
+        for e, ln in young:
+            b.add(ln, _Builder.USEFUL, (e.id,))
     return b.build(country=code)
 
 

@@ -224,3 +224,14 @@ def country_name(code: str, english_name: str, locale: str | None) -> str:
         return english_name
     name = babel_locale.territories.get(code.upper())
     return name if isinstance(name, str) and name else english_name
+
+
+def language_name(language: str | None, locale: str | None) -> str:
+    """The name of the catalogue ``language`` (a Discord locale code) is read in, in the
+    reader's language (``locale``): "German", "Deutsch", "alemán"."""
+    written = catalogue_locale(language)
+    babel_locale = _babel_locale(written)
+    reader = _babel_locale(catalogue_locale(locale))
+    if babel_locale is None or reader is None:
+        return written
+    return babel_locale.get_display_name(reader) or written

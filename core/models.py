@@ -50,6 +50,9 @@ class CaseAction(Vocabulary):
     DELETE_MESSAGES = "delete_messages"
     # A moderator looked at a report's kept message text: audit trail only, never a status.
     EVIDENCE_VIEWED = "evidence_viewed"
+    # A moderator sent the member at risk a private check-in (core/welfare.py); the detail is
+    # its delivery (core.welfare.CheckInResult). The status stays as it is.
+    CHECK_IN = "check_in"
 
     @property
     def resulting_status(self) -> CaseStatus | None:
@@ -156,6 +159,12 @@ class Report:
     # Why it does not count (core.followthrough.NotCountedReason), None when it counts.
     not_counted_reason: str | None = None
 
+    @property
+    def asks_for_support(self) -> bool:
+        """The member's own request for support (issue 15): reporting anyone else about
+        themselves is refused before anything is stored, so reporter == target is only this."""
+        return self.reporter_id == self.target_id
+
 
 @dataclass(frozen=True, slots=True)
 class Case:
@@ -182,6 +191,9 @@ class Case:
     alert_post_started: bool = False  # a first POST may have reached Discord
     reminders_sent: int = 0  # reminders (and the owner's notice) sent for this urgent case
     next_reminder_at: datetime | None = None  # None: no reminder due (not urgent, or acted on)
+    check_in_at: datetime | None = None  # when a delivered check-in holds the next one back
+    # The member's own Discord locale, known only when they asked for support themselves.
+    target_locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

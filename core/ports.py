@@ -191,6 +191,19 @@ class CaseRepository(Protocol):
         """Add to the case's history without a status change (None: no such case)."""
         ...
 
+    async def claim_check_in(self, case_id: int, now: datetime, free_before: datetime) -> bool:
+        """Compare-and-set: hold the case's check-in at `now` unless one was held at or after
+        `free_before` (True in one transaction only)."""
+        ...
+
+    async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:
+        """Give back the claim made at `claimed_at` (a later claim is kept)."""
+        ...
+
+    async def set_target_locale(self, case_id: int, locale: str | None) -> None:
+        """Remember the member's own locale on their case (None: keep what is there)."""
+        ...
+
     async def get_by_number(self, guild_id: int, number: int) -> Case | None: ...
 
     async def count_active(self, guild_id: int) -> int: ...

@@ -63,3 +63,14 @@ def render_refusal(refusal: Refusal, reason: Reason, locale: str | None = None) 
 def render_self_support(headline: str, locale: str | None = None) -> str:
     """The text above the crisis support for a member who reported themselves for self-harm."""
     return trim(headline + "\n" + tr("selfreport.text", locale), 2000)
+
+
+def render_check_in(server: str, name: str, locale: str | None, *, asked: bool) -> str:
+    """The text of a check-in DM (issue 15), above who to talk to now (guidance.build_check_in).
+
+    Warm, short, no pressure: someone in the server is worried about them (or, when they asked
+    for support themselves, that they did), that they need not face it alone, and that no
+    reply is needed. It never names or hints at who reported them, never mentions a report, a
+    case or moderators' tools, and says nothing about methods or what happened."""
+    key = "checkin.dm_asked" if asked else "checkin.dm"
+    return trim(tr(key, locale, name=safe_name(name, 40), server=safe_name(server)), 2000)

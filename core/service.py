@@ -18,7 +18,9 @@ from core.models import (
     CaseStatus,
     GuildSettings,
     Report,
+    ReportSource,
     ReportSubmission,
+    UserSnapshot,
 )
 from core.policy import (
     RateLimit,
@@ -32,8 +34,10 @@ from core.policy import (
     window_start,
 )
 from core.ports import NewReport, Store, UnitOfWork
+from core.reasons import Reason
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
+from core.welfare import CHECK_IN_COOLDOWN, CheckInResult, SupportResult, storable_locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +187,69 @@ class ReportService:
             evidence_kept=None if submission.evidence_id is None else evidence is not None,
         )
 
+    async def request_support(
+        self, guild_id: int, member: UserSnapshot, source: ReportSource, locale: str | None
+    ) -> SupportResult:
+        """A member who reported themselves for self-harm agreed to let the moderators know
+        they could use support: a welfare case, alerting at once like every critical reason.
+
+        Stored is that they asked (a self-harm report by the member about themselves: never
+        what they wrote) and their Discord locale on the case, so a check-in reaches them in
+        their language. Pressed again, or while a case about them is open, it joins that case
+        once. Nothing is stored when the server has no alert channel (the member is asked to
+        message a moderator instead) or the member's reporting limit is reached."""
+        now = self._clock.now()
+        kept_locale = storable_locale(locale)
+
+        async def record(tx: UnitOfWork) -> tuple[SupportResult, bool]:
+            """(the result, whether anything was stored)."""
+            await tx.reports.lock_reporter(guild_id, member.id)
+            await tx.cases.lock_target(guild_id, member.id)
+            settings = await tx.settings.get(guild_id)
+            if not settings.is_configured:
+                return SupportResult.NOT_CONFIGURED, False
+            case = await tx.cases.active_for_target(guild_id, member.id)
+            if case is not None and await tx.reports.reporter_in_case(case.id, member.id):
+                return SupportResult.ASKED, False  # already known: nothing new to store
+            recent = await tx.reports.count_by_reporter_since(
+                guild_id, member.id, now - self._rate_limit.per
+            )
+            if is_rate_limited(recent, self._rate_limit):
+                return SupportResult.RATE_LIMITED, False
+            reminder_at = first_reminder_at(
+                now, settings.urgent_reminder_minutes, self._reminder_minute
+            )
+            await tx.reports.add(
+                NewReport(
+                    guild_id=guild_id,
+                    reporter=member,
+                    target=member,
+                    reason=Reason.SELF_HARM,
+                    source=source,
+                    created_at=now,
+                    details=None,
+                    message_link=None,
+                    channel_id=None,
+                    message_id=None,
+                    case_id=case.id if case is not None else None,
+                )
+            )
+            if case is not None:
+                await tx.cases.note_new_report(
+                    case.id, member, urgent=True, reminder_at=reminder_at
+                )
+            else:
+                since = window_start(now, settings.window_hours)
+                case = await tx.cases.open(guild_id, member, True, now, reminder_at)
+                await tx.reports.assign_unassigned(guild_id, member.id, since, case.id)
+            await tx.cases.set_target_locale(case.id, kept_locale)
+            return SupportResult.ASKED, True
+
+        result, stored = await self._store.write(record)
+        if stored:
+            self._on_alert_change()
+        return result
+
     async def hold_evidence(
         self,
         guild_id: int,
@@ -217,6 +284,22 @@ class RecordedAction:
 
     case: Case
     status_moved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInClaim:
+    """This moderator may send the check-in now (`at`: the claim, given back if undelivered)."""
+
+    case: Case
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInHeld:
+    """A check-in reached the member `since`, or is being sent: no second one yet."""
+
+    case: Case
+    since: datetime
 
 
 class CaseRefusal(StrEnum):
@@ -261,6 +344,9 @@ ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
     CaseAction.BAN: _ACTIVE | {CaseStatus.RESOLVED},
     CaseAction.DELETE_MESSAGES: _ACTIVE | {CaseStatus.RESOLVED},
     CaseAction.EVIDENCE_VIEWED: _ANY,
+    # A check-in may follow a resolution (a member closed as "handled" may still need one),
+    # never a dismissal (moderators decided the reports were not real).
+    CaseAction.CHECK_IN: _ACTIVE | {CaseStatus.RESOLVED},
 }
 
 
@@ -388,9 +474,13 @@ class CaseService:
                 settings = await tx.settings.get(guild_id)
                 if settings.reporter_feedback:
                     reports = await tx.reports.for_case(case_id)
-                    reporters = list(dict.fromkeys(r.reporter_id for r in reports))
-                    await tx.cases.queue_feedback(case_id, reporters, now)
-                    feedback_queued = True
+                    # A member who asked for support themselves is no reporter to thank.
+                    reporters = list(
+                        dict.fromkeys(r.reporter_id for r in reports if not r.asks_for_support)
+                    )
+                    if reporters:
+                        await tx.cases.queue_feedback(case_id, reporters, now)
+                        feedback_queued = True
             return RecordedAction(updated, status_moved=action.resulting_status is not None)
 
         recorded = await self._store.write(apply)
@@ -399,6 +489,56 @@ class CaseService:
         if feedback_queued:
             self._on_feedback_queued()
         return recorded
+
+    # --- t15-welfare: check-ins ---
+
+    async def claim_check_in(
+        self, guild_id: int, case_id: int, actor_id: int
+    ) -> CheckInClaim | CheckInHeld:
+        """Hold the case's check-in for this moderator, before any DM is sent.
+
+        The case rules apply (this guild's, not about the presser, not dismissed); then a
+        compare-and-set on `check_in_at` in the same transaction: of two moderators pressing
+        at once, exactly one gets the claim, whatever the backend or the number of processes.
+        A claim is released when the DM is not delivered (`record_check_in`); a delivered one
+        holds the next check-in back for CHECK_IN_COOLDOWN."""
+        if not is_storable_id(case_id):
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
+        now = self._clock.now()
+
+        async def claim(tx: UnitOfWork) -> CheckInClaim | CheckInHeld:
+            case = await tx.cases.get(case_id)
+            _check(case, guild_id, CaseAction.CHECK_IN, actor_id)
+            assert case is not None
+            if await tx.cases.claim_check_in(case_id, now, now - CHECK_IN_COOLDOWN):
+                return CheckInClaim(case, now)
+            held = await tx.cases.get(case_id)
+            assert held is not None
+            return CheckInHeld(held, held.check_in_at or now)
+
+        return await self._store.write(claim)
+
+    async def record_check_in(
+        self, claim: CheckInClaim, actor_id: int, result: CheckInResult
+    ) -> Case | None:
+        """The check-in's outcome in the case's history (a code); an undelivered one gives its
+        claim back, so another try is possible at once. None: the case was erased meanwhile."""
+        now = self._clock.now()
+        case_id = claim.case.id
+
+        async def record(tx: UnitOfWork) -> Case | None:
+            if result is not CheckInResult.SENT:
+                await tx.cases.release_check_in(case_id, claim.at)
+            return await tx.cases.append_event(
+                case_id, CaseAction.CHECK_IN, actor_id, now, detail=result.value
+            )
+
+        recorded = await self._store.write(record)
+        if recorded is not None:
+            self._on_alert_change()
+        return recorded
+
+    # --- end t15-welfare ---
 
     async def mark_alert_rendered(
         self, case_id: int, revision: int, channel_id: int, message_id: int
@@ -521,7 +661,10 @@ class CaseService:
                 reports=tuple(reports),
                 distinct_reporters=len(counted),
                 events=tuple(events),
-                signals=reporter_signals(reports, flagged - {case.target_id}),
+                # A member's own request for support is no brigade: not among the signals.
+                signals=reporter_signals(
+                    [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
+                ),
             )
 
         return await self._store.read(load)

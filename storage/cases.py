@@ -15,7 +15,7 @@ _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
     "alert_revision, alert_posted_revision, dismiss_reason, ping_wanted, ping_sent, "
-    "alert_post_started, reminders_sent, next_reminder_at"
+    "alert_post_started, reminders_sent, next_reminder_at, check_in_at, target_locale"
 )
 
 
@@ -44,6 +44,8 @@ def _case(row: Any) -> Case:
         alert_post_started=bool(row[20]),
         reminders_sent=int(row[21]),
         next_reminder_at=optional_from_db(row[22]),
+        check_in_at=optional_from_db(row[23]),
+        target_locale=row[24],
     )
 
 
@@ -240,6 +242,36 @@ class CaseRepository:
             await self._db.execute(
                 "UPDATE cases SET next_reminder_at = NULL WHERE id = ?", (case_id,)
             )
+
+    # --- t15-welfare ---
+
+    async def claim_check_in(self, case_id: int, now: datetime, free_before: datetime) -> bool:
+        """Compare-and-set: hold the case's check-in at `now` unless one was held at or after
+        `free_before`. The condition is part of the UPDATE, so of two moderators pressing at
+        once exactly one wins (SQLite: one writer at a time; PostgreSQL: the second UPDATE
+        waits for the first's row lock, then re-checks the condition and changes nothing)."""
+        changed = await self._db.execute(
+            "UPDATE cases SET check_in_at = ? WHERE id = ? "
+            "AND (check_in_at IS NULL OR check_in_at < ?)",
+            (to_db(now), case_id, to_db(free_before)),
+        )
+        return changed == 1
+
+    async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:
+        """Give back a claim that delivered nothing (only this claim: a later one stays)."""
+        await self._db.execute(
+            "UPDATE cases SET check_in_at = NULL WHERE id = ? AND check_in_at = ?",
+            (case_id, to_db(claimed_at)),
+        )
+
+    async def set_target_locale(self, case_id: int, locale: str | None) -> None:
+        """The member's own Discord locale (they asked for support); None keeps what is set."""
+        await self._db.execute(
+            "UPDATE cases SET target_locale = COALESCE(?, target_locale) WHERE id = ?",
+            (locale, case_id),
+        )
+
+    # --- end t15-welfare ---
 
     async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
         """Urgent cases nobody has acted on whose next reminder is due (ix_cases_reminder_due)

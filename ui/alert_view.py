@@ -36,6 +36,7 @@ from core.outcomes import Outcome, Term
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
+from core.welfare import CheckInResult, asked_for_support
 from ui.limits import shorten
 from ui.markup import absolute, mention_channel, mention_role, mention_user, message_url, relative
 
@@ -81,6 +82,8 @@ ACTION_LABEL_KEYS: dict[str, str] = {
     CaseAction.DELETE_MESSAGES.value: "action.delete_messages",
     CaseAction.ESCALATE.value: "action.escalate",
     AlertAction.SHOW_EVIDENCE.value: "action.evidence",
+    AlertAction.CHECK_IN.value: "action.check_in",  # t15-welfare
+    AlertAction.MORE.value: "action.more",  # t15-welfare
 }
 """Button key -> catalogue key of the button's label (also an action's name in refusals)."""
 ACTION_VERB_KEYS: dict[CaseAction, str] = {
@@ -100,7 +103,14 @@ EVENT_KEYS: dict[CaseAction, str] = {
     CaseAction.BAN: "event.ban",
     CaseAction.DELETE_MESSAGES: "event.delete_messages",
     CaseAction.EVIDENCE_VIEWED: "event.evidence_viewed",
+    CaseAction.CHECK_IN: "event.check_in",  # t15-welfare
 }
+CHECK_IN_RESULT_KEYS: dict[str, str] = {
+    CheckInResult.SENT.value: "checkin.event_sent",
+    CheckInResult.DMS_CLOSED.value: "checkin.event_dms_closed",
+    CheckInResult.FAILED.value: "checkin.event_failed",
+}
+"""A check-in's delivery (the event's detail, a code) -> catalogue key of its words."""
 DISMISS_LABEL_KEYS: dict[DismissReason, str] = {
     DismissReason.NOT_A_VIOLATION: "dismiss.not_violation",
     DismissReason.DUPLICATE: "dismiss.duplicate",
@@ -327,6 +337,8 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
         text += f" ({ban_delete_label(event.detail, locale)})"
     elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
         text += f" ({tr('event.delete_anyway', locale)})"
+    elif event.action is CaseAction.CHECK_IN and event.detail in CHECK_IN_RESULT_KEYS:
+        text += f" ({tr(CHECK_IN_RESULT_KEYS[event.detail], locale)})"
     elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
     if event.note and event.action is not CaseAction.NOTE:
@@ -454,6 +466,8 @@ def _details(report: Report, limit: int) -> str:
 def _report_line(report: Report, flagged: frozenset[int], locale: str | None) -> str:
     no_details = tr("alert.no_details", locale)
     text = _details(report, 180) if report.details else no_details
+    if report.asks_for_support:  # t15-welfare: the member themselves, never their words
+        text = tr("alert.asked_support_line", locale)
     if report.evidence is not None:
         text += f" · 📝 {evidence_summary(report.evidence, locale)}"
     mark = " ⚠️" if report.reporter_id in flagged else ""
@@ -525,6 +539,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             tr(distinct_key, locale, count=data.distinct_reporters),
         ]
     )
+    if asked_for_support(reports):  # t15-welfare
+        description += "\n" + tr(
+            "alert.asked_support", locale, mention=mention_user(case.target_id)
+        )
     lines = [_report_line(r, flagged, locale) for r in list(reports)[-MAX_REPORT_LINES:]]
     links = list(dict.fromkeys(r.message_link for r in reports if r.message_link))
     latest = tr(

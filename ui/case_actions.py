@@ -19,7 +19,7 @@ from typing import Any
 
 import discord
 
-from core.case_view import AlertAction
+from core.case_view import AlertAction, member_actions
 from core.followthrough import (
     DELETE_ANYWAY,
     DELETE_ANYWAY_ARG,
@@ -33,6 +33,7 @@ from ui.alert_view import (
     BAN_DELETE_CHOICES,
     TIMEOUT_CHOICES,
     AlertContent,
+    action_label,
     action_verb,
     ban_delete_label,
     describe_event,
@@ -64,6 +65,7 @@ from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
+from ui.welfare import on_check_in
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +269,47 @@ async def on_show_evidence(interaction: Interaction, case_id: int) -> None:
 # --- end t14-evidence ---
 
 
+# --- t15-welfare: More actions ---
+
+
+async def on_more_actions(interaction: Interaction, case_id: int) -> None:
+    """A welfare case keeps what acts on the member one step away: the same buttons as on any
+    alert, shown privately to the moderator who asked. Each still goes through its own
+    confirmation and every check (permissions, hierarchy, not one's own case)."""
+    assert interaction.guild_id is not None
+    services = interaction.client.services
+    locale = server_locale(interaction)
+    case = await services.cases.require(
+        interaction.guild_id, case_id, AlertAction.MORE.records, interaction.user.id
+    )
+    data = await services.cases.alert_data(case_id)
+    assert data is not None
+    view = discord.ui.View(timeout=None)
+    for state in member_actions(data, row=0):
+        view.add_item(
+            CaseButton(
+                state.action,
+                case_id,
+                label=action_label(state.action, locale),
+                style=discord.ButtonStyle.danger,
+                disabled=state.disabled,
+                row=state.row,
+            )
+        )
+    name = safe_name(case.target_name)
+    prompt = tr(
+        "act.more_prompt",
+        locale,
+        name=name,
+        number=case.number,
+        button=tr("action.check_in", locale),
+    )
+    await send_private(interaction, prompt, view=view)
+
+
+# --- end t15-welfare ---
+
+
 def _status(action: CaseAction) -> Handler:
     async def handler(interaction: Interaction, case_id: int) -> None:
         await on_status_button(interaction, case_id, action)
@@ -295,6 +338,8 @@ BUTTON_HANDLERS: dict[AlertAction, Handler] = {
     AlertAction.BAN: _enforce(CaseAction.BAN),
     AlertAction.DELETE_MESSAGES: _enforce(CaseAction.DELETE_MESSAGES),
     AlertAction.SHOW_EVIDENCE: on_show_evidence,
+    AlertAction.CHECK_IN: on_check_in,  # t15-welfare
+    AlertAction.MORE: on_more_actions,  # t15-welfare
 }
 """What a press of each alert button does (the case ID is untrusted: each handler re-reads
 the case). A new button: a member of core.case_view.AlertAction, its line in alert_actions(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -14,6 +15,7 @@ from core.country_picker import picker_countries
 from core.guidance import (
     GUIDANCE_TITLE_KEY,
     Guidance,
+    build_check_in,
     build_guidance,
     build_self_support,
     hotlines_overview,
@@ -88,16 +90,23 @@ async def reply_with_self_support(
     region: str | None,
     *,
     deferred: bool | None = None,
+    offer: discord.ui.Item[Any] | None = None,
 ) -> None:
     """A member who reported themselves for self-harm is asking for help: crisis support,
     never a refusal. Nothing is stored and no moderator is alerted (the answer says so and
-    suggests reaching out to a moderator they trust): telling others is the member's choice."""
+    suggests reaching out to a moderator they trust): telling others is the member's choice.
+
+    ``offer`` (t15-welfare): the button that lets the moderators know, when the member is in a
+    server Vigil serves; pressing it is that choice (ui/welfare.py)."""
     locale = reader_locale(interaction)
     directory = bot.services.hotlines
     guidance = cached_self_support(directory, region, locale)
     text = render_self_support(guidance.headline, locale)
+    if offer is not None:
+        text += "\n" + tr("selfreport.offer", locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
-    view = country_view(directory, SELF_SUPPORT, region, locale)
+    extra = (offer,) if offer is not None else ()
+    view = country_view(directory, SELF_SUPPORT, region, locale, extra)
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
 
 
@@ -105,6 +114,8 @@ SELF_SUPPORT = "self_support"
 """Country-menu kind: crisis support for a member who reported themselves for self-harm."""
 HOTLINES = "hotlines"
 """Country-menu kind: the /hotlines overview."""
+CHECK_IN = "check_in"
+"""Country-menu kind: who to talk to now, in a check-in DM (t15-welfare)."""
 
 
 def guidance_for(
@@ -115,6 +126,8 @@ def guidance_for(
         return cached_self_support(directory, country, locale)
     if kind == HOTLINES:
         return cached_overview(directory, country, locale)
+    if kind == CHECK_IN:
+        return cached_check_in(directory, country, locale)
     value = kind if Reason.parse(kind) is not None else Reason.OTHER.value
     return cached_guidance(directory, value, country, locale)
 
@@ -125,7 +138,7 @@ COUNTRY_SELECT_TEMPLATE = r"vigil:country:(?P<reason>[a-z_]{1,40}):(?P<country>[
 def known_kind(value: str) -> str:
     """A reason (or the self-support / hotlines menus) from a custom ID; anything else is
     shown as "other", whose help fits every situation."""
-    known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES)
+    known = Reason.parse(value) is not None or value in (SELF_SUPPORT, HOTLINES, CHECK_IN)
     return value if known else Reason.OTHER.value
 
 
@@ -163,7 +176,7 @@ class CountrySelect(
         directory = interaction.client.services.hotlines
         chosen = self.item.values[0] if self.item.values else self.country
         guidance = guidance_for(directory, self.kind, chosen, locale)
-        if self.kind == HOTLINES:
+        if self.kind in (HOTLINES, CHECK_IN):  # their own titles
             embed = guidance_embed(guidance)
         else:
             embed = guidance_embed(
@@ -205,17 +218,25 @@ def country_options(
 cached_guidance = functools.lru_cache(maxsize=1024)(build_guidance)
 cached_self_support = functools.lru_cache(maxsize=256)(build_self_support)
 cached_overview = functools.lru_cache(maxsize=256)(hotlines_overview)
+cached_check_in = functools.lru_cache(maxsize=256)(build_check_in)
 
 
 def country_view(
-    directory: HotlineDirectory, reason: Reason | str, country: str | None, locale: str
+    directory: HotlineDirectory,
+    reason: Reason | str,
+    country: str | None,
+    locale: str,
+    extra: Sequence[discord.ui.Item[Any]] = (),
 ) -> discord.ui.View:
-    """The country menu: the covered countries (and the one shown) in the reader's language."""
+    """The country menu: the covered countries (and the one shown) in the reader's language.
+    ``extra``: persistent items shown below it (a DynamicItem each)."""
     shown_code, options = country_options(directory, country, locale)
     select = CountrySelect(reason, shown_code, list(options))
     select.item.placeholder = tr("select.country", locale)[:150]
     view = discord.ui.View(timeout=None)
     view.add_item(select)
+    for item in extra:
+        view.add_item(item)
     # Sent as components only: the DynamicItem registered in setup() answers every press. A
     # stored view would unregister that DynamicItem when it times out.
     view.stop()

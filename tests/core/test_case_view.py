@@ -59,7 +59,11 @@ def enabled(states: tuple[ActionState, ...]) -> set[AlertAction]:
 
 def test_an_open_case_offers_everything_in_two_rows_of_five():
     states = alert_actions(data())
-    without_evidence = [a for a in AlertAction if a is not AlertAction.SHOW_EVIDENCE]
+    # Show evidence needs kept text; Check in and More actions only come with self-harm.
+    welfare_only = (AlertAction.CHECK_IN, AlertAction.MORE)
+    without_evidence = [
+        a for a in AlertAction if a is not AlertAction.SHOW_EVIDENCE and a not in welfare_only
+    ]
     assert [s.action for s in states] == without_evidence
     assert enabled(states) == set(without_evidence)
     assert [s.row for s in states] == [0] * 5 + [1] * 5
@@ -79,7 +83,7 @@ def test_export_is_its_own_action_allowed_in_every_state():
     for status in CaseStatus:
         assert AlertAction.EXPORT in enabled(alert_actions(data(status)))
     for action in AlertAction:
-        if action not in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE):
+        if action not in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.MORE):
             assert action.records is CaseAction(action.value)
 
 
