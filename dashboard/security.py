@@ -84,7 +84,7 @@ class SignInLimiter:
     """At most `per_client` sign-in steps per client and `overall` in all per `window`
     seconds (sliding windows); beyond, 429 until the window moves on."""
 
-    def __init__(self, per_client: int = 10, overall: int = 120, window: float = 300.0) -> None:
+    def __init__(self, per_client: int = 20, overall: int = 200, window: float = 300.0) -> None:
         self._per_client = per_client
         self._overall = overall
         self._window = window

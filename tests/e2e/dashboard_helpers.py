@@ -49,7 +49,8 @@ class Client:
     async def get(self, path: str, **kw: Any) -> tuple[int, str, aiohttp.ClientResponse]:
         url = path if path.startswith("http") else self.base + path
         async with self.http.get(url, allow_redirects=False, **kw) as response:
-            return response.status, await response.text(), response
+            raw = await response.read()
+            return response.status, raw.decode("utf-8", "replace"), response
 
     async def post(
         self, path: str, data: dict[str, str], *, csrf_from: str | None = None, **kw: Any
@@ -59,7 +60,8 @@ class Client:
         async with self.http.post(
             self.base + path, data=data, allow_redirects=False, **kw
         ) as response:
-            return response.status, await response.read() and await response.text(), response
+            raw = await response.read()
+            return response.status, raw.decode("utf-8", "replace"), response
 
     def csrf(self, page: str) -> str:
         found = CSRF.search(page)
