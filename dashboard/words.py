@@ -54,7 +54,7 @@ BAN_DELETE_KEYS: dict[str, str] = {
 def plain(text: str) -> str:
     """A catalogue text without Discord's markdown (bold, code): the web would show the
     markers as they are."""
-    return text.replace("**", "").replace("`", "")
+    return text.replace("**", "").replace("__", "").replace("`", "")
 
 
 def language(locale: str | None) -> str:
