@@ -67,7 +67,7 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     # Filters run before the formatter: both formats only ever see redacted records.
-    handler.addFilter(RedactingFilter([settings.token]))
+    handler.addFilter(RedactingFilter([settings.token, settings.client_secret or ""]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -44,6 +44,19 @@ class NewReport:
     not_counted_reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DashboardSession:
+    """A moderator signed in to the web dashboard. `guild_ids` are the servers Discord listed
+    at sign-in: candidates only, every request checks permissions again through the bot."""
+
+    user_id: int
+    user_name: str
+    locale: str | None
+    guild_ids: tuple[int, ...]
+    csrf_token: str
+    expires_at: datetime
+
+
 class ReportRepository(Protocol):
     async def add(self, report: NewReport) -> int: ...
 
@@ -321,6 +334,38 @@ class StatsRepository(Protocol):
         ...
 
 
+class DashboardSessionRepository(Protocol):
+    async def add_login(self, state_hash: str, now: datetime, expires_at: datetime) -> None: ...
+
+    async def take_login(self, state_hash: str, now: datetime) -> bool:
+        """Use a sign-in's state once (True in one request only, before it expires)."""
+        ...
+
+    async def add_session(
+        self, token_hash: str, session: DashboardSession, now: datetime
+    ) -> None: ...
+
+    async def get_session(self, token_hash: str, now: datetime) -> DashboardSession | None: ...
+
+    async def end_session(self, token_hash: str) -> None: ...
+
+    async def purge_expired(self, now: datetime) -> int: ...
+
+
+class ReviewRepository(Protocol):
+    """Read-only queries of the dashboard's review pages."""
+
+    async def reports_for_cases(self, case_ids: list[int]) -> list[Report]: ...
+
+    async def by_reporter(self, guild_id: int, reporter_id: int, limit: int) -> list[Report]: ...
+
+    async def count_by_reporter(self, guild_id: int, reporter_id: int) -> int: ...
+
+    async def search_targets(
+        self, guild_id: int, text: str, limit: int
+    ) -> list[tuple[int, str]]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reports(self) -> ReportRepository: ...
@@ -339,6 +384,12 @@ class UnitOfWork(Protocol):
 
     @property
     def stats(self) -> StatsRepository: ...
+
+    @property
+    def dashboard(self) -> DashboardSessionRepository: ...
+
+    @property
+    def review(self) -> ReviewRepository: ...
 
 
 T = TypeVar("T")

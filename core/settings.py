@@ -49,6 +49,11 @@ class Settings:
     # the end-to-end suite can see a reminder without waiting minutes. Leave it at 60.
     reminder_minute_seconds: int = 60
     log_format: str = "text"  # or "json"
+    # t18-dash: the moderators' web dashboard (None: off). See dashboard/.
+    dashboard_port: int | None = None
+    dashboard_host: str = "127.0.0.1"
+    dashboard_public_url: str | None = None  # where browsers reach it (the OAuth2 redirect)
+    client_secret: str | None = None  # DISCORD_CLIENT_SECRET: the application's OAuth2 secret
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
         return (
@@ -172,6 +177,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if log_format not in ("text", "json"):
         raise SettingsError("LOG_FORMAT", f"is {log_format!r}", "use text (default) or json")
 
+    dashboard = _dashboard(env)
     return Settings(
         token=token,
         application_id=application_id,
@@ -191,7 +197,57 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         health_outbox_max_age_seconds=_int(env, "HEALTH_OUTBOX_MAX_AGE_SECONDS", 300, 30, 86400),
         reminder_minute_seconds=_int(env, "REMINDER_MINUTE_SECONDS", 60, 1, 60),
         log_format=log_format,
+        dashboard_port=dashboard[0],
+        dashboard_host=dashboard[1],
+        dashboard_public_url=dashboard[2],
+        client_secret=dashboard[3],
     )
+
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _dashboard(env: Mapping[str, str]) -> tuple[int | None, str, str | None, str | None]:
+    """(port, host, public URL, client secret) of the web dashboard; off without a port.
+
+    Secure by default: bound to 127.0.0.1; a public URL must be https unless it is this
+    machine itself (cookies are marked Secure behind https); OAuth2 needs the client secret."""
+    host = env.get("DASHBOARD_HOST", "").strip() or "127.0.0.1"
+    if not _HOST_SHAPE.match(host):
+        raise SettingsError(
+            "DASHBOARD_HOST",
+            f"is {host!r}",
+            "give an address to listen on, e.g. 127.0.0.1 (default) or 0.0.0.0 in a container",
+        )
+    secret = env.get("DISCORD_CLIENT_SECRET", "").strip() or None
+    if not env.get("DASHBOARD_PORT", "").strip():
+        return None, host, None, secret
+    port = _int(env, "DASHBOARD_PORT", 0, 1, 65535)
+    if secret is None:
+        raise SettingsError(
+            "DISCORD_CLIENT_SECRET",
+            "is not set but DASHBOARD_PORT is",
+            "paste the client secret from the Developer Portal (Applications > your app > "
+            "OAuth2 > Client Secret), or unset DASHBOARD_PORT to turn the dashboard off",
+        )
+    raw_url = env.get("DASHBOARD_PUBLIC_URL", "").strip().rstrip("/")
+    public_url = raw_url or f"http://127.0.0.1:{port}"
+    parsed = urlparse(public_url)
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.hostname
+        or parsed.query
+        or parsed.fragment
+        or parsed.username
+        or (parsed.scheme == "http" and parsed.hostname not in _LOCAL_HOSTS)
+    ):
+        raise SettingsError(
+            "DASHBOARD_PUBLIC_URL",
+            f"is {raw_url!r}",
+            "give the https:// address browsers use, e.g. https://vigil.example.org behind a "
+            "reverse proxy with TLS (plain http only for 127.0.0.1 or localhost)",
+        )
+    return port, host, public_url, secret
 
 
 # Interaction tokens let anyone answer as Vigil for 15 minutes: they sit in webhook and

@@ -28,6 +28,7 @@ class User:
     bot: bool = False
     avatar: str | None = None
     system: bool = False
+    locale: str = "en-US"  # the client language (OAuth2 /users/@me shows it to the user)
 
     @property
     def created_at(self) -> datetime:

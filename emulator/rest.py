@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import recording as R
 from .interactions import EPHEMERAL, LOADING, InteractionRecord
-from .models import Channel, Guild, Member, iso
+from .models import Channel, Guild, Member, User, iso
 from .permissions import P
 from .recording import ApiError, fail
 
@@ -33,6 +33,8 @@ class Call:
     body: Any
     headers: dict[str, str]
     files: list[str] = field(default_factory=list)
+    #: The user whose OAuth2 Bearer token made the request (None: the bot's own token).
+    user: User | None = None
 
     def pid(self, name: str) -> int:
         try:
@@ -153,6 +155,8 @@ def _apply_edit(emu: Emulator, msg: dict[str, Any], body: dict[str, Any], files:
 # ------------------------------------------------------------------------------ auth/gateway
 @route("GET", "/users/@me")
 async def get_me(emu: Emulator, call: Call) -> Result:
+    if call.user is not None:  # a user's OAuth2 token (scope identify): no email without "email"
+        return 200, {**call.user.payload(), "locale": call.user.locale, "mfa_enabled": False}
     return 200, {**emu.world.bot_user.payload(), "verified": True, "mfa_enabled": False}
 
 
@@ -856,6 +860,21 @@ async def bulk_delete(emu: Emulator, call: Call) -> Result:
 
 @route("GET", "/users/@me/guilds")
 async def my_guilds(emu: Emulator, call: Call) -> Result:
+    if call.user is not None:  # a user's OAuth2 token (scope guilds): the guilds they are in
+        user = call.user
+        return 200, [
+            {
+                "id": str(g.id),
+                "name": g.name,
+                "icon": None,
+                "banner": None,
+                "owner": g.owner_id == user.id,
+                "permissions": str(emu.world.base_permissions(g, g.members[user.id])),
+                "features": [],
+            }
+            for g in emu.world.guilds.values()
+            if user.id in g.members
+        ]
     bot_id = emu.world.bot_user.id
     return 200, [
         {

@@ -25,6 +25,7 @@ from .gateway import Gateway
 from .interactions import InteractionRecord, InteractionRegistry, InteractionResult
 from .limits import limits_error
 from .models import Guild, Member, User
+from .oauth import OAuth2
 from .recording import ApiError, RecordedRequest, Violation
 from .rest import HANDLERS, NONCE_WINDOW_S, UNAUTHENTICATED, Call
 from .spec import Spec, load_spec
@@ -68,6 +69,8 @@ class Emulator:
         self.gateway = Gateway(self)
         self.interactions = InteractionRegistry()
         self.build = InteractionBuilder(self)
+        #: Discord's OAuth2 (authorize, token, Bearer access): see oauth.py.
+        self.oauth = OAuth2(self)
         #: Registered application commands: key 0 = global, else guild id.
         self.commands: dict[int, list[dict[str, Any]]] = {}
         self.kicks: list[tuple[int, int, str | None]] = []
@@ -84,6 +87,7 @@ class Emulator:
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> Emulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.oauth.add_routes(app, API_PREFIX)  # before the catch-all: not in the spec
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/", self.gateway.handle)
@@ -362,8 +366,14 @@ class Emulator:
         if query_error:
             return self._violate(rec, query_error)
         needs_auth = not any(match.template.startswith(p) for p in UNAUTHENTICATED)
-        if needs_auth and request.headers.get("Authorization") != f"Bot {self.world.token}":
-            return self._finish(rec, 401, {"code": 0, "message": "401: Unauthorized"})
+        authorization = request.headers.get("Authorization")
+        user: User | None = None
+        if needs_auth and authorization != f"Bot {self.world.token}":
+            # A user's OAuth2 token opens only the routes the spec lets it (scope by scope).
+            scopes = self.spec.oauth_scopes(method, match.template)
+            user = self.oauth.bearer_user(authorization, scopes) if scopes else None
+            if user is None:
+                return self._finish(rec, 401, {"code": 0, "message": "401: Unauthorized"})
         fault = self.faults.check(method, match.template, match.params, rec)
         if fault is not None:
             rec.fault = True
@@ -373,7 +383,7 @@ class Emulator:
             self.unhandled.append(rec)
             log.warning("emulator does not implement %s %s", method, match.template)
             return self._finish(rec, 404, {"code": 0, "message": "404: Not Found (emulator)"})
-        call = Call(method, match.params, query, body, rec.headers, files)
+        call = Call(method, match.params, query, body, rec.headers, files, user)
         try:
             status, out = await handler(self, call)
         except ApiError as exc:

@@ -200,6 +200,15 @@ class Spec:
         errors = list(validator.iter_errors(value))
         return _describe(best_match(errors), value) if errors else None
 
+    def oauth_scopes(self, method: str, template: str) -> frozenset[str]:
+        """The OAuth2 scopes that open a route to a user's Bearer token (its ``security``
+        entry; empty: bot token only)."""
+        op = self.doc["paths"][template].get(method.lower(), {})
+        for requirement in op.get("security", []):
+            if "OAuth2" in requirement:
+                return frozenset(requirement["OAuth2"])
+        return frozenset()
+
     def query_params(self, method: str, template: str) -> dict[str, Any]:
         op = self.doc["paths"][template].get(method.lower(), {})
         return {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.cases import CaseRepository
+from storage.dashboard_sessions import DashboardSessionRepository
 from storage.guild_data import GuildDataRepository
 from storage.guild_settings import GuildSettingsRepository
 from storage.meta import MetaRepository
 from storage.reports import ReportRepository
+from storage.review import ReviewRepository
 from storage.sql import Executor
 from storage.stats import StatsRepository
 
@@ -21,6 +23,8 @@ class StoreUnitOfWork:
     meta: MetaRepository
     guild_data: GuildDataRepository
     stats: StatsRepository
+    dashboard: DashboardSessionRepository
+    review: ReviewRepository
 
 
 def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
@@ -31,4 +35,6 @@ def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
         meta=MetaRepository(executor),
         guild_data=GuildDataRepository(executor),
         stats=StatsRepository(executor),
+        dashboard=DashboardSessionRepository(executor),
+        review=ReviewRepository(executor),
     )

@@ -43,6 +43,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.hotlines",
     "cogs.data_care",
     "cogs.ops",
+    "cogs.dashboard",
 )
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"

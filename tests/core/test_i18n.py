@@ -26,7 +26,8 @@ from core.policy import RefusalCode, refuse
 from core.reasons import Reason
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_DIRS = ("core", "ui", "cogs")
+CODE_DIRS = ("core", "ui", "cogs", "dashboard")
+TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([a-z][a-z0-9_.]+)["']""")
 DIRECTORY = HotlineDirectory.load()
 CATALOGUE = catalogue()
 EN_KEYS = set(CATALOGUE.messages[DEFAULT_LANGUAGE])
@@ -76,9 +77,15 @@ def _code_keys() -> set[str]:
                     isinstance(node, ast.Constant)
                     and isinstance(node.value, str)
                     and KEY_RE.match(node.value)
+                    and not node.value.endswith((".html", ".css", ".png"))  # dashboard files
                     and node.value.split(".", 1)[0] in NAMESPACES
                 ):
                     found.add(node.value)
+    # The dashboard's templates name their keys as t("dash.title").
+    for path in (ROOT / "dashboard" / "templates").glob("*.html"):
+        for key in TEMPLATE_KEY.findall(path.read_text(encoding="utf-8")):
+            if KEY_RE.match(key) and key.split(".", 1)[0] in NAMESPACES:
+                found.add(key)
     return found
 
 

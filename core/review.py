@@ -1,0 +1,133 @@
+"""What the web dashboard reads: a queue page with each case's summary, a member's whole
+record (about them and by them), and a search of reported members. Read-only: every action
+goes through `CaseService`, exactly as the alert's buttons do.
+
+Plain data, no wording: dashboard/ renders it in the server's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.models import Case, CaseEvent, Report, ReporterSignals
+from core.ports import Store, UnitOfWork
+from core.reasons import Reason
+from core.signals import reporter_signals
+from core.snowflakes import is_storable_id
+
+QUEUE_PAGE_SIZE = 25
+MEMBER_LIMIT = 50
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One line of the queue: the case, its reasons (most urgent first, with counts), how
+    many distinct people reported, and the brigading signals. No reporter is named."""
+
+    case: Case
+    reasons: tuple[tuple[Reason, int], ...]
+    reporters: int
+    signals: ReporterSignals
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverview:
+    cases: tuple[CaseSummary, ...]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """Everything about one member in one server: the cases and reports about them (with the
+    cases' histories) and the reports they filed themselves."""
+
+    user_id: int
+    cases: tuple[Case, ...]
+    events: tuple[CaseEvent, ...]
+    reports_about: tuple[Report, ...]
+    reports_about_total: int
+    reports_by: tuple[Report, ...]
+    reports_by_total: int
+    reports_count: bool  # False: moderators set this member's reports to "don't count"
+    case_numbers: dict[int, int]  # case ID -> number, for the reports by them
+
+
+def summarise(case: Case, reports: list[Report], flagged: set[int]) -> CaseSummary:
+    counts: dict[Reason, int] = {}
+    for report in reports:
+        counts[report.reason] = counts.get(report.reason, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (not item[0].is_critical, -item[1]))
+    return CaseSummary(
+        case=case,
+        reasons=tuple(ordered),
+        reporters=len({r.reporter_id for r in reports}),
+        signals=reporter_signals(reports, flagged - {case.target_id}),
+    )
+
+
+class ReviewService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def queue(self, guild_id: int, page: int, size: int = QUEUE_PAGE_SIZE) -> QueueOverview:
+        """Open and acknowledged cases, urgent first, then oldest first, one page of them,
+        read in one transaction (a consistent view)."""
+
+        async def load(tx: UnitOfWork) -> QueueOverview:
+            total = await tx.cases.count_active(guild_id)
+            pages = max(1, -(-total // size))
+            current = min(max(page, 1), pages)
+            cases = await tx.cases.list_active(guild_id, size, (current - 1) * size)
+            reports = await tx.review.reports_for_cases([c.id for c in cases])
+            by_case: dict[int, list[Report]] = {}
+            for report in reports:
+                if report.case_id is not None:
+                    by_case.setdefault(report.case_id, []).append(report)
+            reporters = list(dict.fromkeys(r.reporter_id for r in reports))
+            flagged = await tx.reports.malicious_history(guild_id, reporters)
+            summaries = tuple(summarise(c, by_case.get(c.id, []), flagged) for c in cases)
+            return QueueOverview(summaries, current, pages, total)
+
+        return await self._store.read(load)
+
+    async def member(self, guild_id: int, user_id: int) -> MemberRecord:
+        async def load(tx: UnitOfWork) -> MemberRecord:
+            cases = await tx.cases.for_target(guild_id, user_id, MEMBER_LIMIT)
+            events: list[CaseEvent] = []
+            for case in cases:
+                events += await tx.cases.events(case.id)
+            by = await tx.review.by_reporter(guild_id, user_id, MEMBER_LIMIT)
+            numbers: dict[int, int] = {}
+            for case_id in {r.case_id for r in by if r.case_id is not None}:
+                found = await tx.cases.get(case_id)
+                if found is not None and found.guild_id == guild_id:
+                    numbers[case_id] = found.number
+            return MemberRecord(
+                user_id=user_id,
+                cases=tuple(cases),
+                events=tuple(sorted(events, key=lambda e: e.created_at)),
+                reports_about=tuple(await tx.reports.about_target(guild_id, user_id, MEMBER_LIMIT)),
+                reports_about_total=await tx.reports.count_about_target(guild_id, user_id),
+                reports_by=tuple(by),
+                reports_by_total=await tx.review.count_by_reporter(guild_id, user_id),
+                reports_count=not await tx.reports.is_muted(guild_id, user_id),
+                case_numbers=numbers,
+            )
+
+        return await self._store.read(load)
+
+    async def search(self, guild_id: int, text: str) -> list[tuple[int, str | None]]:
+        """Members matching `text`: an ID as it is (whether or not anyone reported them), or
+        reported members whose stored name contains it."""
+        query = text.strip()[:100]
+        if query.isascii() and query.isdigit() and is_storable_id(int(query)):
+            return [(int(query), None)]
+        if len(query) < 2:
+            return []
+        found = await self._store.read(
+            lambda tx: tx.review.search_targets(guild_id, query, SEARCH_LIMIT)
+        )
+        return [(user_id, name) for user_id, name in found]

@@ -1,0 +1,63 @@
+"""What the dashboard needs from Discord, as a protocol: the bot implements it
+(ui/dashboard_side.py), tests may fake it. Every answer comes from the bot's own view of the
+server (its cache, or Discord's API with the bot's token), never from the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.models import AlertData, Case
+
+
+@dataclass(frozen=True, slots=True)
+class GuildAccess:
+    """What one signed-in user may do in one server with Vigil, checked just now."""
+
+    guild_id: int
+    name: str
+    locale: str | None  # the server's language
+    can_manage: bool  # Manage Server: settings, like /reports
+    can_act: bool  # what the alert's buttons require (Manage Messages or Timeout Members)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetupChoices:
+    """The server's text channels and roles, for the settings form (and its validation)."""
+
+    text_channels: tuple[Choice, ...]
+    roles: tuple[Choice, ...]  # without @everyone
+    everyone_role: int
+
+
+class DiscordSide(Protocol):
+    async def access(self, guild_id: int, user_id: int) -> GuildAccess | None:
+        """None unless the user is a member with Manage Server or the server's moderator
+        role (GuildSettings.mod_role_id), as Discord says now."""
+        ...
+
+    async def vigil_guild_ids(self) -> set[int]:
+        """The servers Vigil is in (any process's: the bot's cache and the database)."""
+        ...
+
+    async def names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        """Display names for IDs, best effort (a missing one is shown by its ID)."""
+        ...
+
+    async def setup_choices(self, guild_id: int) -> SetupChoices: ...
+
+    def after_action(self, case: Case, locale: str | None) -> None:
+        """What the buttons do after recording an action (the audit channel's line), in the
+        background."""
+        ...
+
+    def export_packet(self, data: AlertData, user_id: int, guild_name: str) -> bytes:
+        """The escalation packet, exactly as the alert's Export button builds it."""
+        ...

@@ -1,0 +1,59 @@
+"""SQL for the dashboard's read-only review pages: many cases' reports at once, a member's
+reports as reporter, and the targets whose stored name matches a search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import Report
+from storage.reports import _COLUMNS as REPORT_COLUMNS
+from storage.reports import _report
+from storage.sql import Executor
+
+
+class ReviewRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def reports_for_cases(self, case_ids: list[int]) -> list[Report]:
+        """The reports of several cases in one statement (a queue page's summaries)."""
+        if not case_ids:
+            return []
+        marks = ", ".join("?" for _ in case_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE case_id IN ({marks}) "
+            "ORDER BY case_id, created_at, id",
+            tuple(case_ids),
+        )
+        return [_report(row) for row in rows]
+
+    async def by_reporter(self, guild_id: int, reporter_id: int, limit: int) -> list[Report]:
+        rows = await self._db.fetch_all(
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE guild_id = ? AND reporter_id = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (guild_id, reporter_id, limit),
+        )
+        return [_report(row) for row in rows]
+
+    async def count_by_reporter(self, guild_id: int, reporter_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ?",
+            (guild_id, reporter_id),
+        )
+        return int(row[0]) if row else 0
+
+    async def search_targets(self, guild_id: int, text: str, limit: int) -> list[tuple[int, str]]:
+        """(user ID, name at the latest report) of reported members whose name contains
+        `text` (case-insensitive; LIKE wildcards in `text` are matched literally)."""
+        pattern = "%" + _escape_like(text.lower()) + "%"
+        rows: list[Any] = await self._db.fetch_all(
+            "SELECT target_id, MAX(target_name) FROM reports WHERE guild_id = ? "
+            "AND LOWER(target_name) LIKE ? ESCAPE '\\' GROUP BY target_id "
+            "ORDER BY MAX(created_at) DESC LIMIT ?",
+            (guild_id, pattern, limit),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
