@@ -59,7 +59,7 @@ PRELOAD = (
 )
 
 #: The product's packages, imported before the fork when a product root is given.
-PRODUCT_PACKAGES = ("core", "storage", "ui", "cogs", "vigil_ops", "charts")
+PRODUCT_PACKAGES = ("core", "storage", "ui", "cogs", "vigil_ops", "charts", "dashboard")
 
 #: Product file -> modification time, as seen when the product was preloaded.
 _preloaded_files: dict[str, int] = {}
