@@ -47,7 +47,7 @@ class Settings:
     health_outbox_max_age_seconds: int = 300
     # FOR TESTS ONLY: how many seconds a "minute" of the urgent-reminder schedule lasts, so
     # the end-to-end suite can see a reminder without waiting minutes. Leave it at 60.
-    reminder_minute_seconds: int = 60
+    reminder_minute_seconds: float = 60.0
     log_format: str = "text"  # or "json"
     # t18-dash: the moderators' web dashboard (None: off). See dashboard/.
     dashboard_port: int | None = None
@@ -87,6 +87,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise SettingsError(name, f"is {raw!r}", f"set it to a whole number from {low} to {high}")
     return int(raw)
+
+
+def _decimal(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", raw) or not low <= float(raw) <= high:
+        raise SettingsError(name, f"is {raw!r}", f"set it to a number from {low:g} to {high:g}")
+    return float(raw)
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -195,7 +204,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         health_outbox_max_age_seconds=_int(env, "HEALTH_OUTBOX_MAX_AGE_SECONDS", 300, 30, 86400),
-        reminder_minute_seconds=_int(env, "REMINDER_MINUTE_SECONDS", 60, 1, 60),
+        reminder_minute_seconds=_decimal(env, "REMINDER_MINUTE_SECONDS", 60.0, 0.1, 60.0),
         log_format=log_format,
         dashboard_port=dashboard[0],
         dashboard_host=dashboard[1],

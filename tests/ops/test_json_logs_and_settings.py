@@ -105,6 +105,10 @@ def test_operator_settings_defaults_and_values():
         ("METRICS_HOST", "a b"),
         ("HEALTH_OUTBOX_MAX_AGE_SECONDS", "5"),
         ("LOG_FORMAT", "xml"),
+        ("REMINDER_MINUTE_SECONDS", "0.01"),
+        ("REMINDER_MINUTE_SECONDS", "61"),
+        ("REMINDER_MINUTE_SECONDS", "nan"),
+        ("REMINDER_MINUTE_SECONDS", "1e3"),
     ],
 )
 def test_bad_operator_settings_name_the_setting(name: str, value: str):
@@ -112,3 +116,9 @@ def test_bad_operator_settings_name_the_setting(name: str, value: str):
         load_settings({"DISCORD_TOKEN": TOKEN, name: value})
     assert caught.value.setting == name
     assert "\n" not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_the_reminder_minute_for_tests_takes_decimals():
+    fast = load_settings({"DISCORD_TOKEN": TOKEN, "REMINDER_MINUTE_SECONDS": "0.25"})
+    assert fast.reminder_minute_seconds == 0.25
+    assert load_settings({"DISCORD_TOKEN": TOKEN}).reminder_minute_seconds == 60.0
