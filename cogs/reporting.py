@@ -6,23 +6,25 @@ import asyncio
 import dataclasses
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from core.evidence import capture_evidence
+from core.evidence import DM_EVIDENCE_GUILD, capture_evidence
 from core.guidance import (
     GUIDANCE_TITLE_KEY,
 )
 from core.i18n import tr
-from core.links import parse_message_link
+from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal
 from core.reasons import REASON_LABEL_KEYS, Reason
 from core.regions import effective_region
 from core.rendering import is_cry_for_help, render_refusal, render_report_ack
+from core.service import ReportOutcome
 from core.text import trim
 from ui.app import VigilBot
 from ui.country_menu import (
@@ -44,6 +46,7 @@ from ui.forms import (
     unregister_form,
 )
 from ui.markup import message_url
+from ui.mutual_servers import MutualServers, SharedServer, members_of
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 
@@ -89,7 +92,8 @@ async def guild_channel_ids(
 async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> Any:
     """Submit, with the guild's channel set when there is a link to check against it."""
     guild = bot.get_guild(submission.guild_id)
-    if submission.message_link and guild is not None:
+    in_server = submission.source is not ReportSource.DM_MESSAGE
+    if submission.message_link and guild is not None and in_server:
         channels = await guild_channel_ids(bot, guild, submission.message_link)
         submission = dataclasses.replace(submission, guild_channel_ids=channels)
     outcome = await bot.services.reports.submit(submission)
@@ -104,41 +108,89 @@ async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> A
 async def submit_and_reply(
     bot: VigilBot, interaction: discord.Interaction[VigilBot], submission: ReportSubmission
 ) -> None:
-    """Store first, confirm second: the reporter only ever sees a confirmation of a commit.
+    """Store first, confirm second: the reporter only ever sees a confirmation of a commit."""
+
+    async def work() -> Filed:
+        return submission, await submit_with_channels(bot, submission)
+
+    await file_and_reply(
+        bot, interaction, submission.reason, submission.source, work(), submission.guild_id
+    )
+
+
+Filed = tuple[ReportSubmission, ReportOutcome] | None
+"""What filing did: the submission and its outcome; None when a DM report's chosen server
+turned out not to be shared by the reporter and the author (nothing was stored)."""
+
+
+def dm_server_name(bot: VigilBot, submission: ReportSubmission) -> str | None:
+    """The server a DM report was filed in, by name, when Vigil knows it (its own cache, or
+    the list the form was offered from); None for a report made in a server."""
+    if submission.source is not ReportSource.DM_MESSAGE:
+        return None
+    guild = bot.get_guild(submission.guild_id)
+    return guild.name if guild is not None else MUTUAL_SERVERS.name_of(submission.guild_id)
+
+
+def with_route(text: str, source: ReportSource, locale: str) -> str:
+    """A DM report's every answer also names Discord's own route for reporting a DM."""
+    if source is not ReportSource.DM_MESSAGE:
+        return text
+    return trim(text + "\n" + tr("dm.discord_route", locale), 2000)
+
+
+async def file_and_reply(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    reason: Reason,
+    source: ReportSource,
+    work: Awaitable[Filed],
+    guild_id: int | None,
+) -> None:
+    """Run ``work`` (it stores the report) within Discord's deadline, then answer.
 
     Every answer, whatever happened to the report (stored, refused, rate-limited, failed),
     carries the guidance for its reason: nobody in danger is left without a number to call.
     """
     locale = reader_locale(interaction)
     try:
-        outcome, deferred = await answer_within_deadline(
-            interaction, submit_with_channels(bot, submission)
-        )
+        filed, deferred = await answer_within_deadline(interaction, work)
     except Exception:
         log.exception("storing a report failed")
-        region = await region_for(bot, submission.guild_id, locale)
-        await reply_with_help(
-            bot, interaction, submission.reason, region, tr("error.generic", locale)
-        )
+        region = await region_for(bot, guild_id, locale)
+        text = with_route(tr("error.generic", locale), source, locale)
+        await reply_with_help(bot, interaction, reason, region, text)
         return
+    if filed is None:
+        region = await region_for(bot, None, locale)
+        text = with_route(tr("dm.server_refused", locale), source, locale)
+        await reply_with_help(bot, interaction, reason, region, text, deferred=deferred)
+        return
+    submission, outcome = filed
     if isinstance(outcome, Refusal):
         region = await region_for(bot, submission.guild_id, locale)
         if is_cry_for_help(outcome, submission.reason):
             await reply_with_self_support(bot, interaction, region, deferred=deferred)
             return
-        text = render_refusal(outcome, submission.reason, locale)
+        text = with_route(render_refusal(outcome, submission.reason, locale), source, locale)
         await reply_with_help(bot, interaction, submission.reason, region, text, deferred=deferred)
         return
     region = effective_region(outcome.region, locale)
     directory = bot.services.hotlines
     guidance = cached_guidance(directory, submission.reason.value, region, locale)
     text = render_report_ack(
-        outcome, submission.target.name, guidance.headline, locale, submission.reason
+        outcome,
+        submission.target.name,
+        guidance.headline,
+        locale,
+        submission.reason,
+        server=dm_server_name(bot, submission),
     )
     if outcome.evidence_kept is False:
         text += "\n" + tr("evidence.not_kept", locale)
     elif submission.source is ReportSource.SLASH and submission.message_link:
         text += "\n" + tr("evidence.use_report_message", locale)
+    text = with_route(text, source, locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
@@ -146,11 +198,19 @@ async def submit_and_reply(
 
 REPORT_FORM = "rf"
 REPORT_FORM_PATTERN = (
-    r"(?P<source>[um]):(?P<target>[0-9]{1,20})"
+    r"(?P<source>[umd]):(?P<target>[0-9]{1,20})"
     r"(?::(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20})(?::(?P<evidence>[0-9]{1,20}))?)?"
 )
 EVIDENCE_HOLD_SECONDS = 1.5  # the form must open within Discord's 3 seconds
-FORM_SOURCES = {"u": ReportSource.USER_MENU, "m": ReportSource.MESSAGE_MENU}
+DM_HOLD_SECONDS = 1.0  # after the server lookup (ui/mutual_servers.py), still within 3 s
+FORM_SOURCES = {
+    "u": ReportSource.USER_MENU,
+    "m": ReportSource.MESSAGE_MENU,
+    "d": ReportSource.DM_MESSAGE,
+}
+FORM_CODES = {source: code for code, source in FORM_SOURCES.items()}
+NO_SERVER = "none"  # the server select's "none, just tell me where to report"
+MUTUAL_SERVERS = MutualServers()
 SNAPSHOT_CACHE_SIZE = 4096
 
 
@@ -178,11 +238,12 @@ SNAPSHOTS = SnapshotCache()
 
 
 class ReportModal(discord.ui.Modal):
-    """Reason and details for a context-menu report.
+    """Reason and details for a context-menu report; from a DM, also which server to tell.
 
     Stateless: the custom ID names the source, the target and (for a message) where the message
     is, so every open form is its own and a submission is filed about the target its form was
-    opened for, by any process, even after a restart (``on_report_form`` answers it)."""
+    opened for, by any process, even after a restart (``on_report_form`` answers it). A DM
+    form's server choice is an answer like the reason: checked again when it is submitted."""
 
     def __init__(
         self,
@@ -191,8 +252,9 @@ class ReportModal(discord.ui.Modal):
         message: tuple[int, int] | None = None,
         locale: str | None = None,
         evidence_id: int | None = None,
+        servers: Sequence[SharedServer] = (),
     ) -> None:
-        code = "m" if source is ReportSource.MESSAGE_MENU else "u"
+        code = FORM_CODES[source]
         where: tuple[int, ...] = message if message is not None else ()
         if message is not None and evidence_id is not None:
             where = (*message, evidence_id)
@@ -222,13 +284,37 @@ class ReportModal(discord.ui.Modal):
                 text=tr("modal.reason_label", locale)[:45], component=self.reason_select
             )
         )
+        details_key = "modal.details_description"
+        if source is ReportSource.DM_MESSAGE:
+            self.add_item(server_label(servers, locale))
+            details_key = "dm.details_description"
         self.add_item(
             discord.ui.Label(
                 text=tr("modal.details_label", locale)[:45],
-                description=tr("modal.details_description", locale)[:100],
+                description=tr(details_key, locale)[:100],
                 component=self.details_input,
             )
         )
+
+
+def server_label(
+    servers: Sequence[SharedServer], locale: str | None
+) -> discord.ui.Label[discord.ui.View]:
+    """ "Which server should hear about it?": the servers shared with the author, and none."""
+    options = [discord.SelectOption(label=s.name[:100], value=str(s.id)) for s in servers]
+    options.append(discord.SelectOption(label=tr("dm.server_none", locale)[:100], value=NO_SERVER))
+    select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+        custom_id="server",
+        placeholder=tr("dm.server_placeholder", locale)[:150],
+        options=options[:25],
+        min_values=1,
+        max_values=1,
+    )
+    return discord.ui.Label(
+        text=tr("dm.server_label", locale)[:45],
+        description=tr("dm.server_description", locale)[:100],
+        component=select,
+    )
 
 
 async def open_report_form(
@@ -294,6 +380,9 @@ async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormS
 
 async def file_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A report form's submission, about the target its own custom ID names."""
+    if form.parts.get("source") == FORM_CODES[ReportSource.DM_MESSAGE]:
+        await file_dm_report_form(interaction, form)
+        return
     locale = reader_locale(interaction)
     # Only a server Vigil is in: a user install elsewhere gives a partial guild to file nothing in.
     guild = interaction.guild if served_guild_id(interaction.client, interaction) else None
@@ -337,6 +426,73 @@ async def file_report_form(interaction: discord.Interaction[VigilBot], form: For
         evidence_id=form.id("evidence") if is_message else None,
     )
     await submit_and_reply(interaction.client, interaction, submission)
+
+
+async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
+    """A "Report message" form from a DM: filed in the server the reporter chose, if both the
+    reporter and the author are members of it now (asked through the API, whatever the form
+    says: its choice is the reporter's input); "none" files nothing. Either way the answer
+    carries the help for the reason, the country menu and Discord's own route for DMs.
+
+    Text held for a form that files nothing is dropped at once, not left for the sweep."""
+    bot = interaction.client
+    locale = reader_locale(interaction)
+    reason = form_reason(form)
+    target_id, channel_id, message_id = form.id("target"), form.id("channel"), form.id("message")
+    evidence_id = form.id("evidence")
+    reporter_id = interaction.user.id
+    if interaction.guild_id is not None or None in (target_id, channel_id, message_id):
+        await answer_open_again(interaction, reason or Reason.OTHER)
+        return
+    assert target_id is not None and channel_id is not None and message_id is not None
+    choice = form.first("server")
+    server_id = int(choice) if choice is not None and choice.isdigit() else None
+
+    async def discard() -> None:
+        """Best effort: held text nobody claims is deleted by the sweep within the hour."""
+        if evidence_id is None:
+            return
+        try:
+            await bot.services.reports.discard_evidence(evidence_id, reporter_id)
+        except Exception:
+            log.warning("dropping a DM report's held text failed", exc_info=True)
+
+    if reason is None or server_id is None:
+        # No reason, "none", or no server the form could have offered: nothing is filed.
+        region = await region_for(bot, None, locale)
+        if reason is None:
+            text = with_route(tr("modal.choose_reason", locale), ReportSource.DM_MESSAGE, locale)
+        elif choice == NO_SERVER:
+            text = tr("dm.told_nobody", locale)
+        else:
+            text = with_route(tr("dm.server_refused", locale), ReportSource.DM_MESSAGE, locale)
+        await reply_with_help(bot, interaction, reason or Reason.OTHER, region, text)
+        await discard()
+        return
+
+    async def work() -> Filed:
+        assert reason is not None and server_id is not None
+        members = await members_of(bot, server_id, reporter_id, target_id)
+        if members is None:
+            await discard()
+            return None
+        reporter, target = members
+        submission = ReportSubmission(
+            guild_id=server_id,
+            reporter=reporter,
+            target=target,
+            reason=reason,
+            source=ReportSource.DM_MESSAGE,
+            details=form.first("details") or None,
+            message_link=MessageLink(None, channel_id, message_id).url,
+            evidence_id=evidence_id,
+        )
+        outcome = await submit_with_channels(bot, submission)
+        if isinstance(outcome, Refusal):
+            await discard()
+        return submission, outcome
+
+    await file_and_reply(bot, interaction, reason, ReportSource.DM_MESSAGE, work(), None)
 
 
 async def answer_stale_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
@@ -412,9 +568,12 @@ class Reporting(commands.Cog):
         self, interaction: discord.Interaction[VigilBot], message: discord.Message
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
+        if interaction.guild_id is None:
+            await open_dm_report(self.bot, interaction, message)
+            return
         if served_guild_id(self.bot, interaction) is None:
-            # A DM, a group DM or a server without Vigil: no server's moderators can act on
-            # it, so nothing is kept; the member gets help and Discord's own reporting route.
+            # A server without Vigil: no server's moderators can act on it, so nothing is
+            # kept; the member gets help and Discord's own reporting route.
             locale = reader_locale(interaction)
             region = await region_for(self.bot, None, locale)
             await reply_with_help(
@@ -429,20 +588,57 @@ class Reporting(commands.Cog):
             )
             return
         where = (message.channel.id, message.id)
-        evidence_id = await hold_evidence(self.bot, interaction, message)
+        evidence_id = await hold_evidence(self.bot, interaction, message, interaction.guild_id)
         await open_report_form(
             interaction, message.author, ReportSource.MESSAGE_MENU, where, evidence_id
         )
 
 
-async def hold_evidence(
+async def open_dm_report(
     bot: VigilBot, interaction: discord.Interaction[VigilBot], message: discord.Message
+) -> None:
+    """ "Report message" in a DM or group DM: the form asks which server should hear about it,
+    among those Vigil shares with both the reporter and the author. With none to offer (or a
+    bot's message, or one's own) no form opens and nothing is kept: help and Discord's route."""
+    locale = reader_locale(interaction)
+    author = message.author
+    if message.webhook_id is not None or author.bot:
+        region = await region_for(bot, None, locale)
+        text = with_route(tr("refusal.bot_message", locale), ReportSource.DM_MESSAGE, locale)
+        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
+        return
+    servers: tuple[SharedServer, ...] = ()
+    if author.id != interaction.user.id:
+        servers = await MUTUAL_SERVERS.between(bot, interaction.user.id, author.id)
+    if not servers:
+        region = await region_for(bot, None, locale)
+        await reply_with_help(
+            bot, interaction, Reason.OTHER, region, tr("dm.report_elsewhere", locale)
+        )
+        return
+    evidence_id = await hold_evidence(bot, interaction, message, DM_EVIDENCE_GUILD, DM_HOLD_SECONDS)
+    modal = ReportModal(
+        author,
+        ReportSource.DM_MESSAGE,
+        (message.channel.id, message.id),
+        locale=locale,
+        evidence_id=evidence_id,
+        servers=servers,
+    )
+    await interaction.response.send_modal(stateless(modal))
+
+
+async def hold_evidence(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    held_in: int,
+    deadline: float = EVIDENCE_HOLD_SECONDS,
 ) -> int | None:
     """Keep the reported message's text (as the interaction resolved it: no privileged intent)
     until its form is submitted. Only metadata of attachments: never a file, URL or file name.
-    None when it could not be kept in time: the form still opens, and its answer says so."""
-    if interaction.guild_id is None:
-        return None
+    None when it could not be kept in time: the form still opens, and its answer says so.
+    ``held_in``: the server, or DM_EVIDENCE_GUILD for a DM (its server is chosen on submit)."""
     evidence = capture_evidence(
         author_id=message.author.id,
         sent_at=message.created_at,
@@ -453,13 +649,13 @@ async def hold_evidence(
     try:
         return await asyncio.wait_for(
             bot.services.reports.hold_evidence(
-                interaction.guild_id,
+                held_in,
                 interaction.user.id,
                 message.channel.id,
                 message.id,
                 evidence,
             ),
-            EVIDENCE_HOLD_SECONDS,
+            deadline,
         )
     except Exception:
         log.exception("keeping a reported message's text failed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.models import AlertData, CaseAction, CaseEvent, CaseStatus
+from core.models import AlertData, CaseAction, CaseEvent, CaseStatus, ReportSource
 
 
 class AlertAction(enum.StrEnum):
@@ -79,7 +79,11 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
     dismissed = status is CaseStatus.DISMISSED
     gone = _done(events, CaseAction.KICK) or _done(events, CaseAction.BAN)
     member = case.target_is_member and not gone
-    has_links = any(r.message_link for r in data.reports)
+    # A link to a message in this server: a DM's message (its link says @me) is no server's
+    # to delete.
+    has_links = any(
+        r.message_link and r.source is not ReportSource.DM_MESSAGE for r in data.reports
+    )
     deleted = _done(events, CaseAction.DELETE_MESSAGES)
     kept_text = any(r.evidence is not None for r in data.reports)
     evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 2, Tone.NEUTRAL),) if kept_text else ()

@@ -20,6 +20,9 @@ from core.text import strip_control
 MAX_EVIDENCE_TEXT = 4000
 MAX_EVIDENCE_TYPES = 10
 PENDING_EVIDENCE_TTL = timedelta(hours=1)
+# Pending evidence of a message in a DM or group DM is held under this "server": the reporter
+# chooses the server when submitting the form, and the text is claimed for it (or discarded).
+DM_EVIDENCE_GUILD = 0
 # A content type as Discord reports it ("image/png"); anything else (a forged or odd value that
 # could carry a file name) is kept only as "unknown".
 _CONTENT_TYPE = re.compile(r"[a-z]{1,20}/[a-z0-9.+-]{1,60}")

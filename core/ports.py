@@ -107,6 +107,10 @@ class ReportRepository(Protocol):
         message by this author; None if it is gone (purged, claimed, another process's DB)."""
         ...
 
+    async def discard_evidence(self, evidence_id: int, guild_id: int, reporter_id: int) -> None:
+        """Delete pending evidence held under ``guild_id`` for this reporter (nobody else's)."""
+        ...
+
     async def purge_pending_evidence(self, cutoff: datetime) -> int: ...
     async def reported_in_case_by(
         self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import Clock
-from core.evidence import MessageEvidence
+from core.evidence import DM_EVIDENCE_GUILD, MessageEvidence
 from core.followthrough import MINUTE, count_decision, first_reminder_at
 from core.models import (
     AlertData,
@@ -122,10 +122,13 @@ class ReportService:
                 guild_id, target.id, reporter.id, since
             )
         evidence = None
+        # A DM's message is in no server: where it is (channel, message) stays in its link
+        # only, so nothing that acts on a server's channels (deletion) ever reaches a DM.
+        in_server = link if link is not None and link.guild_id is not None else None
         if submission.evidence_id is not None and link is not None:
             evidence = await tx.reports.claim_evidence(
                 submission.evidence_id,
-                guild_id,
+                guild_id if in_server is not None else DM_EVIDENCE_GUILD,
                 reporter.id,
                 target.id,
                 link.channel_id,
@@ -141,8 +144,8 @@ class ReportService:
                 created_at=now,
                 details=checked.details,
                 message_link=link.url if link else None,
-                channel_id=link.channel_id if link else None,
-                message_id=link.message_id if link else None,
+                channel_id=in_server.channel_id if in_server else None,
+                message_id=in_server.message_id if in_server else None,
                 case_id=case.id if case is not None else None,
                 counts_toward_threshold=counts,
                 evidence=evidence,
@@ -200,6 +203,15 @@ class ReportService:
             )
 
         return await self._store.write(hold)
+
+    async def discard_evidence(self, evidence_id: int, reporter_id: int) -> None:
+        """Drop a DM message's pending text that will not be filed ("none, just tell me where
+        to report", or a server that was refused): the reporter's own row only."""
+
+        async def discard(tx: UnitOfWork) -> None:
+            await tx.reports.discard_evidence(evidence_id, DM_EVIDENCE_GUILD, reporter_id)
+
+        await self._store.write(discard)
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,12 @@ class ReportRepository:
         )
         return _evidence(row) if row is not None else None
 
+    async def discard_evidence(self, evidence_id: int, guild_id: int, reporter_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM pending_evidence WHERE id = ? AND guild_id = ? AND reporter_id = ?",
+            (evidence_id, guild_id, reporter_id),
+        )
+
     async def purge_pending_evidence(self, cutoff: datetime) -> int:
         return await self._db.execute(
             "DELETE FROM pending_evidence WHERE created_at < ?", (to_db(cutoff),)
