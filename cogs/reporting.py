@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from typing import Any
@@ -20,11 +21,12 @@ from core.guidance import (
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
-from core.policy import Refusal
+from core.policy import Refusal, RefusalCode, refuse
 from core.reasons import REASON_LABEL_KEYS, Reason
 from core.regions import effective_region
 from core.rendering import is_cry_for_help, render_refusal, render_report_ack
 from core.service import ReportOutcome
+from core.snowflakes import is_storable_id
 from core.text import trim
 from ui.app import VigilBot
 from ui.country_menu import (
@@ -46,7 +48,7 @@ from ui.forms import (
     unregister_form,
 )
 from ui.markup import message_url
-from ui.mutual_servers import MutualServers, SharedServer, members_of
+from ui.mutual_servers import LookupStatus, MutualServers, SharedServer, members_of
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 
@@ -110,26 +112,26 @@ async def submit_and_reply(
 ) -> None:
     """Store first, confirm second: the reporter only ever sees a confirmation of a commit."""
 
-    async def work() -> Filed:
-        return submission, await submit_with_channels(bot, submission)
+    async def work() -> Filed | None:
+        return Filed(submission, await submit_with_channels(bot, submission))
 
     await file_and_reply(
         bot, interaction, submission.reason, submission.source, work(), submission.guild_id
     )
 
 
-Filed = tuple[ReportSubmission, ReportOutcome] | None
-"""What filing did: the submission and its outcome; None when a DM report's chosen server
-turned out not to be shared by the reporter and the author (nothing was stored)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filed:
+    """What filing did: the submission and its outcome. ``server_name``: the server a DM
+    report was filed in, as Discord named it when the choice was checked (for the reporter's
+    confirmation); None for a report made in a server, or when Discord did not say in time.
 
+    Filing gives None instead when a DM report's chosen server turned out not to be shared by
+    the reporter and the author (nothing was stored)."""
 
-def dm_server_name(bot: VigilBot, submission: ReportSubmission) -> str | None:
-    """The server a DM report was filed in, by name, when Vigil knows it (its own cache, or
-    the list the form was offered from); None for a report made in a server."""
-    if submission.source is not ReportSource.DM_MESSAGE:
-        return None
-    guild = bot.get_guild(submission.guild_id)
-    return guild.name if guild is not None else MUTUAL_SERVERS.name_of(submission.guild_id)
+    submission: ReportSubmission
+    outcome: ReportOutcome
+    server_name: str | None = None
 
 
 def with_route(text: str, source: ReportSource, locale: str) -> str:
@@ -139,12 +141,36 @@ def with_route(text: str, source: ReportSource, locale: str) -> str:
     return trim(text + "\n" + tr("dm.discord_route", locale), 2000)
 
 
+async def reply_refused(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    refusal: Refusal,
+    reason: Reason,
+    guild_id: int | None,
+    *,
+    route: bool = False,
+    deferred: bool | None = None,
+) -> None:
+    """A refused report's answer, wherever it was made: reporting oneself for self-harm is a
+    cry for help (crisis support, never a refusal); anything else gets the refusal with the
+    help for its reason (and with ``route``, Discord's own route for reporting a DM)."""
+    locale = reader_locale(interaction)
+    region = await region_for(bot, guild_id, locale)
+    if is_cry_for_help(refusal, reason):
+        await reply_with_self_support(bot, interaction, region, deferred=deferred)
+        return
+    text = render_refusal(refusal, reason, locale)
+    if route:
+        text = with_route(text, ReportSource.DM_MESSAGE, locale)
+    await reply_with_help(bot, interaction, reason, region, text, deferred=deferred)
+
+
 async def file_and_reply(
     bot: VigilBot,
     interaction: discord.Interaction[VigilBot],
     reason: Reason,
     source: ReportSource,
-    work: Awaitable[Filed],
+    work: Awaitable[Filed | None],
     guild_id: int | None,
 ) -> None:
     """Run ``work`` (it stores the report) within Discord's deadline, then answer.
@@ -166,14 +192,17 @@ async def file_and_reply(
         text = with_route(tr("dm.server_refused", locale), source, locale)
         await reply_with_help(bot, interaction, reason, region, text, deferred=deferred)
         return
-    submission, outcome = filed
+    submission, outcome = filed.submission, filed.outcome
     if isinstance(outcome, Refusal):
-        region = await region_for(bot, submission.guild_id, locale)
-        if is_cry_for_help(outcome, submission.reason):
-            await reply_with_self_support(bot, interaction, region, deferred=deferred)
-            return
-        text = with_route(render_refusal(outcome, submission.reason, locale), source, locale)
-        await reply_with_help(bot, interaction, submission.reason, region, text, deferred=deferred)
+        await reply_refused(
+            bot,
+            interaction,
+            outcome,
+            submission.reason,
+            submission.guild_id,
+            route=source is ReportSource.DM_MESSAGE,
+            deferred=deferred,
+        )
         return
     region = effective_region(outcome.region, locale)
     directory = bot.services.hotlines
@@ -184,7 +213,7 @@ async def file_and_reply(
         guidance.headline,
         locale,
         submission.reason,
-        server=dm_server_name(bot, submission),
+        server=filed.server_name,
     )
     if outcome.evidence_kept is False:
         text += "\n" + tr("evidence.not_kept", locale)
@@ -210,7 +239,7 @@ FORM_SOURCES = {
 }
 FORM_CODES = {source: code for code, source in FORM_SOURCES.items()}
 NO_SERVER = "none"  # the server select's "none, just tell me where to report"
-MUTUAL_SERVERS = MutualServers()
+SERVER_CHOICE = re.compile(r"[0-9]{1,20}")  # ASCII digits only: never "²", "٣" or "１"
 SNAPSHOT_CACHE_SIZE = 4096
 
 
@@ -243,7 +272,9 @@ class ReportModal(discord.ui.Modal):
     Stateless: the custom ID names the source, the target and (for a message) where the message
     is, so every open form is its own and a submission is filed about the target its form was
     opened for, by any process, even after a restart (``on_report_form`` answers it). A DM
-    form's server choice is an answer like the reason: checked again when it is submitted."""
+    form's server choice is an answer like the reason: checked again when it is submitted. A
+    DM form about one's own message has no server to choose and no details (nothing of it is
+    ever stored): it is answered like a self-report in a server."""
 
     def __init__(
         self,
@@ -286,6 +317,8 @@ class ReportModal(discord.ui.Modal):
         )
         details_key = "modal.details_description"
         if source is ReportSource.DM_MESSAGE:
+            if not servers:
+                return  # one's own message: see the class docstring
             self.add_item(server_label(servers, locale))
             details_key = "dm.details_description"
         self.add_item(
@@ -366,7 +399,8 @@ def form_reason(form: FormSubmit) -> Reason | None:
 
 async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A report form's submission. A form that fails still answers with the help for the
-    reason chosen: a person in danger is never left with a bare error."""
+    reason chosen (and, from a DM, Discord's own route): a person in danger is never left with
+    a bare error."""
     try:
         await file_report_form(interaction, form)
     except Exception:
@@ -374,7 +408,8 @@ async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormS
         locale = reader_locale(interaction)
         region = await region_for(interaction.client, interaction.guild_id, locale)
         reason = form_reason(form) or Reason.OTHER
-        text = tr("error.generic", locale)
+        source = FORM_SOURCES.get(form.parts.get("source", ""), ReportSource.USER_MENU)
+        text = with_route(tr("error.generic", locale), source, locale)
         await reply_with_help(interaction.client, interaction, reason, region, text)
 
 
@@ -428,11 +463,22 @@ async def file_report_form(interaction: discord.Interaction[VigilBot], form: For
     await submit_and_reply(interaction.client, interaction, submission)
 
 
+def server_choice(choice: str | None) -> int | None:
+    """The server a DM form's select names: a snowflake in ASCII digits, else None (the select
+    is the reporter's input: "none", or anything a forged submission sends)."""
+    if choice is None or SERVER_CHOICE.fullmatch(choice) is None:
+        return None
+    server_id = int(choice)
+    return server_id if is_storable_id(server_id) else None
+
+
 async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A "Report message" form from a DM: filed in the server the reporter chose, if both the
     reporter and the author are members of it now (asked through the API, whatever the form
     says: its choice is the reporter's input); "none" files nothing. Either way the answer
-    carries the help for the reason, the country menu and Discord's own route for DMs.
+    carries the help for the reason, the country menu and Discord's own route for DMs. About
+    one's own message, nothing is filed and the answer is a self-report's (crisis support for
+    self-harm), as in a server.
 
     Text held for a form that files nothing is dropped at once, not left for the sweep."""
     bot = interaction.client
@@ -445,42 +491,40 @@ async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: 
         await answer_open_again(interaction, reason or Reason.OTHER)
         return
     assert target_id is not None and channel_id is not None and message_id is not None
+    if reason is not None and target_id == reporter_id:
+        # One's own message: nothing held, nothing filed. No route either: there is nothing
+        # to report to Discord about one's own message.
+        bot.services.metrics.report_refused(RefusalCode.SELF_REPORT)
+        await reply_refused(bot, interaction, refuse(RefusalCode.SELF_REPORT), reason, None)
+        return
     choice = form.first("server")
-    server_id = int(choice) if choice is not None and choice.isdigit() else None
+    server_id = server_choice(choice)
 
     async def discard() -> None:
-        """Best effort: held text nobody claims is deleted by the sweep within the hour."""
-        if evidence_id is None:
-            return
-        try:
-            await bot.services.reports.discard_evidence(evidence_id, reporter_id)
-        except Exception:
-            log.warning("dropping a DM report's held text failed", exc_info=True)
+        await drop_held_text(bot, evidence_id, reporter_id)
 
     if reason is None or server_id is None:
         # No reason, "none", or no server the form could have offered: nothing is filed.
-        region = await region_for(bot, None, locale)
         if reason is None:
             text = with_route(tr("modal.choose_reason", locale), ReportSource.DM_MESSAGE, locale)
         elif choice == NO_SERVER:
             text = tr("dm.told_nobody", locale)
         else:
             text = with_route(tr("dm.server_refused", locale), ReportSource.DM_MESSAGE, locale)
-        await reply_with_help(bot, interaction, reason or Reason.OTHER, region, text)
+        await answer_dm(bot, interaction, reason or Reason.OTHER, text)
         await discard()
         return
 
-    async def work() -> Filed:
+    async def work() -> Filed | None:
         assert reason is not None and server_id is not None
         members = await members_of(bot, server_id, reporter_id, target_id)
         if members is None:
             await discard()
             return None
-        reporter, target = members
         submission = ReportSubmission(
             guild_id=server_id,
-            reporter=reporter,
-            target=target,
+            reporter=members.reporter,
+            target=members.author,
             reason=reason,
             source=ReportSource.DM_MESSAGE,
             details=form.first("details") or None,
@@ -490,9 +534,35 @@ async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: 
         outcome = await submit_with_channels(bot, submission)
         if isinstance(outcome, Refusal):
             await discard()
-        return submission, outcome
+        return Filed(submission, outcome, members.server_name)
 
     await file_and_reply(bot, interaction, reason, ReportSource.DM_MESSAGE, work(), None)
+
+
+async def drop_held_text(bot: VigilBot, evidence_id: int | None, reporter_id: int) -> None:
+    """Drop a DM message's held text that will not be filed. Best effort: held text nobody
+    claims is purged within minutes anyway (DM_PENDING_EVIDENCE_TTL)."""
+    if evidence_id is None:
+        return
+    try:
+        await bot.services.reports.discard_evidence(evidence_id, reporter_id)
+    except Exception:
+        log.warning("dropping a DM report's held text failed", exc_info=True)
+
+
+async def answer_dm(
+    bot: VigilBot, interaction: discord.Interaction[VigilBot], reason: Reason, text: str
+) -> None:
+    """A DM report's answer that files nothing: ``text`` (which names Discord's own route), the
+    help for ``reason`` and the country menu. The region comes from the reader's locale alone
+    (no server is involved); if even that fails, the international help is shown."""
+    locale = reader_locale(interaction)
+    try:
+        region = await region_for(bot, None, locale)
+    except Exception:
+        log.exception("no region for a DM report's help")
+        region = None
+    await reply_with_help(bot, interaction, reason, region, text)
 
 
 async def answer_stale_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
@@ -522,6 +592,8 @@ class Reporting(commands.Cog):
         )
         for menu in (self.user_menu, self.message_menu):
             bot.tree.add_command(menu)
+        # One per bot: its member-lookup gate is shared by every DM form this bot opens.
+        self.mutual_servers = MutualServers()
 
     async def cog_unload(self) -> None:
         unregister_form(REPORT_FORM)
@@ -569,7 +641,7 @@ class Reporting(commands.Cog):
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
         if interaction.guild_id is None:
-            await open_dm_report(self.bot, interaction, message)
+            await open_dm_report(self.bot, interaction, message, self.mutual_servers)
             return
         if served_guild_id(self.bot, interaction) is None:
             # A server without Vigil: no server's moderators can act on it, so nothing is
@@ -595,37 +667,68 @@ class Reporting(commands.Cog):
 
 
 async def open_dm_report(
-    bot: VigilBot, interaction: discord.Interaction[VigilBot], message: discord.Message
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    mutual: MutualServers,
 ) -> None:
-    """ "Report message" in a DM or group DM: the form asks which server should hear about it,
-    among those Vigil shares with both the reporter and the author. With none to offer (or a
-    bot's message, or one's own) no form opens and nothing is kept: help and Discord's route."""
+    """ "Report message" in a DM or group DM. Whatever goes wrong (an HTTP or network error, a
+    failure computing the help), the reporter still gets help for their situation and
+    Discord's own route: never the bare error of the command tree."""
+    try:
+        await offer_dm_form(bot, interaction, message, mutual)
+    except Exception:
+        log.exception("opening a DM report failed")
+        locale = reader_locale(interaction)
+        text = with_route(tr("error.generic", locale), ReportSource.DM_MESSAGE, locale)
+        try:
+            await answer_dm(bot, interaction, Reason.OTHER, text)
+        except Exception:
+            log.exception("could not answer a DM report that failed to open")
+
+
+async def offer_dm_form(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    mutual: MutualServers,
+) -> None:
+    """The form asks which server should hear about it, among those Vigil shares with both the
+    reporter and the author. With none to offer (or a bot's message) no form opens and nothing
+    is kept: help and Discord's route, saying whether no server is shared, the lookup did not
+    finish in time, or the reporter has asked too often. One's own message opens a form with
+    nothing to choose but the reason (answered like a self-report in a server)."""
     locale = reader_locale(interaction)
     author = message.author
+    where = (message.channel.id, message.id)
+    dm = ReportSource.DM_MESSAGE
     if message.webhook_id is not None or author.bot:
-        region = await region_for(bot, None, locale)
-        text = with_route(tr("refusal.bot_message", locale), ReportSource.DM_MESSAGE, locale)
-        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
+        text = with_route(tr("refusal.bot_message", locale), dm, locale)
+        await answer_dm(bot, interaction, Reason.OTHER, text)
         return
-    servers: tuple[SharedServer, ...] = ()
-    if author.id != interaction.user.id:
-        servers = await MUTUAL_SERVERS.between(bot, interaction.user.id, author.id)
-    if not servers:
-        region = await region_for(bot, None, locale)
-        await reply_with_help(
-            bot, interaction, Reason.OTHER, region, tr("dm.report_elsewhere", locale)
-        )
+    if author.id == interaction.user.id:
+        modal = ReportModal(author, dm, where, locale=locale)
+        await interaction.response.send_modal(stateless(modal))
+        return
+    lookup = await mutual.between(bot, interaction.user.id, author.id)
+    if not lookup.servers:
+        if lookup.status is LookupStatus.COMPLETE:
+            text = tr("dm.report_elsewhere", locale)
+        elif lookup.status is LookupStatus.LIMITED:
+            text = with_route(tr("dm.lookup_limited", locale), dm, locale)
+        else:
+            text = with_route(tr("dm.lookup_timeout", locale), dm, locale)
+        await answer_dm(bot, interaction, Reason.OTHER, text)
         return
     evidence_id = await hold_evidence(bot, interaction, message, DM_EVIDENCE_GUILD, DM_HOLD_SECONDS)
     modal = ReportModal(
-        author,
-        ReportSource.DM_MESSAGE,
-        (message.channel.id, message.id),
-        locale=locale,
-        evidence_id=evidence_id,
-        servers=servers,
+        author, dm, where, locale=locale, evidence_id=evidence_id, servers=lookup.servers
     )
-    await interaction.response.send_modal(stateless(modal))
+    try:
+        await interaction.response.send_modal(stateless(modal))
+    except Exception:
+        await drop_held_text(bot, evidence_id, interaction.user.id)  # no form will claim it
+        raise
 
 
 async def hold_evidence(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator import Attachment
 from emulator.interactions import InteractionResult
-from tests.e2e.conftest import MESSAGES, Vigil, alert_text
+from tests.e2e.conftest import CALLBACK, MESSAGES, Vigil, alert_text
 from tests.e2e.test_moderator_workflow import press
 
 DISCORD_ROUTE = "use Discord's own **Report** option"  # dm.discord_route, dm.told_nobody, ...
@@ -345,9 +346,13 @@ async def test_a_forged_server_choice_is_refused_and_stores_nothing(vigil: Vigil
 
     custom_id = (await open_form(vigil, message)).data["custom_id"]
     evidence_id = custom_id.rsplit(":", 1)[1]
-    for server in ("999999999999999999", "0", "x" * 5):
+    # Not a server ID: other digits ("²", Arabic-Indic, full-width) that str.isdigit and int
+    # accept, a number too long to be a snowflake, signs, spaces: refused politely, with help.
+    odd = ("²", "٣٣٣", "１２３４５６７８９０１２３４５６７８", "9" * 25, "-1", " 1", "1e5", "")
+    for server in ("999999999999999999", "0", "x" * 5, *odd):
         out = await answer(await submit(vigil, custom_id, server))
         assert "can't file" in out["content"] and out["embeds"], server
+        assert DISCORD_ROUTE in out["content"] and out["components"], server
         custom_id = (await open_form(vigil, message)).data["custom_id"]
         evidence_id = custom_id.rsplit(":", 1)[1]
 
@@ -447,3 +452,205 @@ async def test_two_reporters_at_once(vigil: Vigil):
     await vigil.report("erin", "carol")
     await vigil.wait_alerts(1)
     assert alert_text(vigil.alerts()[0]).count("💬 DM") == 2
+
+
+# ------------------------------------------------------------------ review: lookups under load
+MEMBER = "/guilds/{guild_id}/members/{user_id}"
+COULD_NOT_CHECK = "couldn't check in time"  # dm.lookup_timeout
+TOO_OFTEN = "opened this form many times"  # dm.lookup_limited
+
+
+def guided(result: InteractionResult, needle: str) -> None:
+    """An immediate, private answer that says ``needle``, with Discord's route, the help for
+    the situation and the country menu: never a bare error, never a wait."""
+    assert result.type == 4 and result.ephemeral, result.data
+    content = result.content or ""
+    assert needle in content, content
+    assert DISCORD_ROUTE in content, content
+    assert result.embeds and result.components
+
+
+async def test_a_lookup_that_does_not_finish_in_time_asks_to_try_again(vigil: Vigil):
+    """Discord does not answer the member lookups in time: the reporter is told Vigil could not
+    check in time and to try again (not that no server is shared), with help and Discord's
+    route, and nothing is held. Trying again once Discord answers opens the form."""
+    await vigil.setup()
+    message = await dm_message(vigil)
+    held = vigil.emu.faults.hold("GET", MEMBER, count=2)  # alice in Harbour and Lighthouse
+    try:
+        first = await open_form(vigil, message)
+    finally:
+        held.release()
+    guided(first, COULD_NOT_CHECK)
+    assert "try again" in (first.content or "")
+    assert "Vigil files reports only in servers where it is installed" not in first.content
+    assert vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)]
+    again = await open_form(vigil, message)
+    assert server_choices(again)[0] == ("Harbour", harbour(vigil))
+
+
+async def test_a_dropped_connection_while_looking_up_still_guides(vigil: Vigil):
+    """The connection to Discord drops (discord.py raises an aiohttp error, not an HTTP one):
+    listing Vigil's servers, or asking about members. Either way the reporter gets "try again"
+    with help and Discord's route, never the command tree's bare error."""
+    await vigil.setup()
+    message = await dm_message(vigil)
+    listing = vigil.emu.faults.add("GET", "/users/@me/guilds", disconnect=True)
+    guided(await open_form(vigil, message), COULD_NOT_CHECK)
+    vigil.emu.faults.remove(listing)
+    members = vigil.emu.faults.add("GET", MEMBER, disconnect=True)
+    guided(await open_form(vigil, message), COULD_NOT_CHECK)
+    vigil.emu.faults.remove(members)
+    assert server_choices(await open_form(vigil, message))[0][0] == "Harbour"
+
+
+async def test_a_form_that_fails_to_open_still_guides(vigil: Vigil):
+    """Discord refuses the form itself (the modal callback): the reporter still gets help and
+    Discord's route, in the answer Vigil can still give."""
+    await vigil.setup()
+    message = await dm_message(vigil)
+    vigil.emu.faults.add(
+        "POST", CALLBACK, 400, count=1, predicate=lambda r: (r.body or {}).get("type") == 9
+    )
+    result = await open_form(vigil, message)
+    guided(result, "something went wrong")
+    # The text held for the form that never opened is dropped at once.
+    await eventually(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)],
+        "the held text dropped",
+    )
+
+
+async def test_each_reporter_may_look_up_only_a_few_times_a_minute(vigil: Vigil):
+    """alice opens the form on messages from five people (each needs Discord's answers): the
+    sixth person in the same minute is not looked up; alice is asked to wait, with help and
+    Discord's route. A form whose answer is cached still opens, and bob is not limited by
+    alice."""
+    await vigil.setup()
+    for author in ("carol", "erin", "ida", "bob", "dave"):
+        opened = await open_form(vigil, await dm_message(vigil, author))
+        assert opened.type == 9, author
+    asked = len(vigil.emu.requests_to("GET", MEMBER))
+    limited = await open_form(vigil, await dm_message(vigil, "maya"))
+    guided(limited, TOO_OFTEN)
+    assert len(vigil.emu.requests_to("GET", MEMBER)) == asked  # nothing was asked
+    assert vigil.db_rows(
+        "SELECT COUNT(*) FROM pending_evidence WHERE author_id = ?",
+        (vigil.world.users["maya"].id,),
+    ) == [(0,)]
+    cached = await open_form(vigil, await dm_message(vigil, "carol"))
+    assert server_choices(cached)[0][0] == "Harbour"
+    from_bob = await dm_message(vigil, "carol", "bob")
+    assert server_choices(await open_form(vigil, from_bob, "bob"))[0][0] == "Harbour"
+
+
+# ------------------------------------------------------------------ review: what is kept
+async def test_a_forged_dm_form_keeps_no_unverifiable_link(vigil: Vigil):
+    """A form Vigil never opened names any DM channel and message, with no held text (or
+    someone else's): the report may be filed (alice and carol share Harbour) but no link is
+    kept, so no moderator sees a "Message" Discord never showed alice."""
+    await vigil.setup()
+    world = vigil.world
+    carol = world.users["carol"]
+    nowhere = f"vigil:rf:d:{carol.id}:{world.ids.now()}:{world.ids.now()}"
+    reply = await answer(await submit(vigil, nowhere, harbour(vigil)))
+    assert "**Harbour**" in reply["content"]
+    # bob's held text named by alice's forged form claims nothing either.
+    to_bob = await dm_message(vigil, "carol", "bob")
+    bobs = (await open_form(vigil, to_bob, "bob")).data["custom_id"].rsplit(":", 1)[1]
+    dm = world.dm_between("carol", "bob")
+    forged = f"vigil:rf:d:{carol.id}:{dm.id}:{to_bob['id']}:{bobs}"
+    reply = await answer(await submit(vigil, forged, harbour(vigil), details="second"))
+    assert "text could not be kept" in reply["content"]
+    rows = vigil.db_rows("SELECT message_link, evidence_text FROM reports ORDER BY id")
+    assert rows == [(None, None), (None, None)]
+    assert vigil.db_rows("SELECT reporter_id FROM pending_evidence") == [(world.users["bob"].id,)]
+
+
+async def test_a_dms_held_text_lives_minutes_and_a_reporter_holds_only_a_few(vigil: Vigil):
+    """A third person's DM text waits for its form 10 minutes at most: a form submitted later
+    files without it (and says so), and the row is gone; the sweep purges older DM texts
+    while a server's held text keeps its hour. Opening form after form holds at most five
+    DM texts per reporter."""
+    await vigil.setup()
+    message = await dm_message(vigil)
+    custom_id = (await open_form(vigil, message)).data["custom_id"]
+    eleven_minutes_ago = (datetime.now(UTC) - timedelta(minutes=11)).isoformat(
+        timespec="microseconds"
+    )
+    vigil.db_rows("UPDATE pending_evidence SET created_at = ?", (eleven_minutes_ago,))
+    reply = await answer(await submit(vigil, custom_id, harbour(vigil)))
+    assert "**Harbour**" in reply["content"]
+    assert vigil.db_rows("SELECT message_link, evidence_text FROM reports") == [(None, None)]
+    assert vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)]
+
+    # The sweep (it runs at start): a DM's 11-minute-old text goes, a server's stays.
+    await open_form(vigil, await dm_message(vigil, "erin"))
+    general = vigil.guild.channel("general")
+    in_server = await vigil.emu.post_user_message(general, "dave", "see you outside")
+    opened = await vigil.run(
+        vigil.emu.build.message_command("Report message", user="alice", message=in_server)
+    )
+    assert opened.type == 9
+    vigil.db_rows("UPDATE pending_evidence SET created_at = ?", (eleven_minutes_ago,))
+    await vigil.restart()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(1,)] or None,
+        10,
+        "the DM text purged",
+    )
+    assert vigil.db_rows("SELECT guild_id FROM pending_evidence") == [(vigil.guild.id,)]
+
+    for n in range(7):
+        opened = await open_form(vigil, await dm_message(vigil, text=f"message {n}"))
+        assert opened.type == 9
+    held = vigil.db_rows(
+        "SELECT text FROM pending_evidence WHERE guild_id = 0 ORDER BY id",
+    )
+    assert held == [(f"message {n}",) for n in range(2, 7)]
+
+
+# ------------------------------------------------------------------ review: one's own message
+async def test_reporting_ones_own_dm_for_self_harm_gets_crisis_support(vigil: Vigil):
+    """alice reports her own message in her DM with carol: as in a server, the form opens
+    (nothing to choose but the reason; no server is looked up, nothing is held), and self-harm
+    is answered with crisis support, not a refusal; another reason is refused with its help.
+    Nothing is stored or sent."""
+    await vigil.setup(region="US")
+    before = table_counts(vigil)
+    own = await dm_message(vigil, "alice", "carol", "I don't want to be here anymore")
+    opened = await open_form(vigil, own)
+    assert opened.type == 9
+    assert [c["component"]["custom_id"] for c in opened.data["components"]] == ["reason"]
+    assert vigil.emu.requests_to("GET", MEMBER) == []
+    assert table_counts(vigil) == before
+
+    reply = await answer(
+        await submit(vigil, opened.data["custom_id"], NONE, reason="self_harm", details="")
+    )
+    assert "You are not alone" in reply["content"]
+    assert "Nothing was sent to the moderators" in reply["content"]
+    assert "can't report yourself" not in reply["content"]
+    menu = reply["components"][0]["components"][0]
+    assert menu["custom_id"].startswith("vigil:country:self_support:")
+    assert reply["embeds"]
+
+    other = await answer(await submit(vigil, opened.data["custom_id"], NONE, reason="harassment"))
+    assert "can't report yourself" in other["content"] and other["embeds"]
+    assert table_counts(vigil) == before and vigil.alerts() == []
+
+
+# ------------------------------------------------------------------ review: the server's name
+async def test_the_confirmation_names_the_server_from_another_process(vigil: Vigil):
+    """The form is opened, then submitted to a process whose shards hold neither server (its
+    guild cache has no Harbour, and it never listed Vigil's servers): the confirmation still
+    names Harbour, as Discord names it."""
+    await vigil.setup()
+    message = await dm_message(vigil)
+    custom_id = (await open_form(vigil, message)).data["custom_id"]
+    owners = {(g.id >> 22) % 3 for g in (vigil.world.guild_a, vigil.world.guild_b)}
+    shard = min({0, 1, 2} - owners)
+    await vigil.restart(SHARD_COUNT="3", SHARD_IDS=str(shard))
+    reply = await answer(await submit(vigil, custom_id, harbour(vigil)))
+    assert "went to the moderators of **Harbour**" in reply["content"]
+    assert vigil.db_rows("SELECT guild_id, source FROM reports") == [(vigil.guild.id, "dm_message")]
