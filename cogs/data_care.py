@@ -1,7 +1,8 @@
 """Data care: the periodic retention purge, and noticing guilds that removed Vigil.
 
 The purge runs at start and then every RETENTION_SWEEP_MINUTES, in one process only when
-several share a database (`Store.try_lead`).
+several share a database (`Store.try_lead`). Between two purges, text held for report forms
+never submitted is purged every few minutes (a DM's is held only briefly).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import discord
 from discord.ext import commands
 
+from core.retention import PENDING_PURGE_INTERVAL
 from ui.app import VigilBot
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,21 @@ class DataCare(commands.Cog):
                 await self._task
 
     async def _sweep_forever(self) -> None:
-        interval = self.bot.services.settings.retention_sweep_minutes * 60
+        interval = self.bot.services.settings.retention_sweep_minutes * 60.0
+        step = min(interval, PENDING_PURGE_INTERVAL.total_seconds())
+        since_sweep = interval  # the full sweep runs at start
         while True:
             try:
                 if await self.bot.services.store.try_lead(LEADER_KEY):
-                    await self.bot.services.retention.sweep()
+                    if since_sweep >= interval:
+                        since_sweep = 0.0
+                        await self.bot.services.retention.sweep()
+                    else:
+                        await self.bot.services.retention.purge_pending()
             except Exception:
                 log.exception("retention sweep failed; trying again next time")
-            await asyncio.sleep(interval)
+            await asyncio.sleep(step)
+            since_sweep += step
 
     def _owns(self, guild_id: int) -> bool:
         """Whether this process's shards would see `guild_id` (Discord's shard formula)."""

@@ -5,24 +5,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from core.evidence import capture_evidence
+from core.evidence import DM_EVIDENCE_GUILD, capture_evidence
 from core.guidance import (
     GUIDANCE_TITLE_KEY,
 )
 from core.i18n import tr
-from core.links import parse_message_link
+from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
-from core.policy import Refusal
+from core.policy import Refusal, RefusalCode, refuse
 from core.reasons import REASON_LABEL_KEYS, Reason
 from core.regions import effective_region
 from core.rendering import is_cry_for_help, render_refusal, render_report_ack
+from core.service import ReportOutcome
+from core.snowflakes import is_storable_id
 from core.text import trim
 from ui.app import VigilBot
 from ui.country_menu import (
@@ -44,6 +48,7 @@ from ui.forms import (
     unregister_form,
 )
 from ui.markup import message_url
+from ui.mutual_servers import LookupStatus, MutualServers, SharedServer, members_of
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 from ui.welfare import SupportButton
@@ -90,7 +95,8 @@ async def guild_channel_ids(
 async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> Any:
     """Submit, with the guild's channel set when there is a link to check against it."""
     guild = bot.get_guild(submission.guild_id)
-    if submission.message_link and guild is not None:
+    in_server = submission.source is not ReportSource.DM_MESSAGE
+    if submission.message_link and guild is not None and in_server:
         channels = await guild_channel_ids(bot, guild, submission.message_link)
         submission = dataclasses.replace(submission, guild_channel_ids=channels)
     outcome = await bot.services.reports.submit(submission)
@@ -105,47 +111,124 @@ async def submit_with_channels(bot: VigilBot, submission: ReportSubmission) -> A
 async def submit_and_reply(
     bot: VigilBot, interaction: discord.Interaction[VigilBot], submission: ReportSubmission
 ) -> None:
-    """Store first, confirm second: the reporter only ever sees a confirmation of a commit.
+    """Store first, confirm second: the reporter only ever sees a confirmation of a commit."""
+
+    async def work() -> Filed | None:
+        return Filed(submission, await submit_with_channels(bot, submission))
+
+    await file_and_reply(
+        bot, interaction, submission.reason, submission.source, work(), submission.guild_id
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filed:
+    """What filing did: the submission and its outcome. ``server_name``: the server a DM
+    report was filed in, as Discord named it when the choice was checked (for the reporter's
+    confirmation); None for a report made in a server, or when Discord did not say in time.
+
+    Filing gives None instead when a DM report's chosen server turned out not to be shared by
+    the reporter and the author (nothing was stored)."""
+
+    submission: ReportSubmission
+    outcome: ReportOutcome
+    server_name: str | None = None
+
+
+def with_route(text: str, source: ReportSource, locale: str) -> str:
+    """A DM report's every answer also names Discord's own route for reporting a DM."""
+    if source is not ReportSource.DM_MESSAGE:
+        return text
+    return trim(text + "\n" + tr("dm.discord_route", locale), 2000)
+
+
+async def reply_refused(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    refusal: Refusal,
+    reason: Reason,
+    guild_id: int | None,
+    *,
+    route: bool = False,
+    deferred: bool | None = None,
+    source: ReportSource | None = None,
+) -> None:
+    """A refused report's answer, wherever it was made: reporting oneself for self-harm is a
+    cry for help (crisis support, never a refusal; in a server, with the member's choice to let
+    the moderators know, ``SupportButton``); anything else gets the refusal with the help for
+    its reason (and with ``route``, Discord's own route for reporting a DM)."""
+    locale = reader_locale(interaction)
+    region = await region_for(bot, guild_id, locale)
+    if is_cry_for_help(refusal, reason):
+        offer = (
+            SupportButton(interaction.user.id, source, locale)
+            if source is not None and served_guild_id(bot, interaction) is not None
+            else None
+        )
+        await reply_with_self_support(bot, interaction, region, deferred=deferred, offer=offer)
+        return
+    text = render_refusal(refusal, reason, locale)
+    if route:
+        text = with_route(text, ReportSource.DM_MESSAGE, locale)
+    await reply_with_help(bot, interaction, reason, region, text, deferred=deferred)
+
+
+async def file_and_reply(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    reason: Reason,
+    source: ReportSource,
+    work: Awaitable[Filed | None],
+    guild_id: int | None,
+) -> None:
+    """Run ``work`` (it stores the report) within Discord's deadline, then answer.
 
     Every answer, whatever happened to the report (stored, refused, rate-limited, failed),
     carries the guidance for its reason: nobody in danger is left without a number to call.
     """
     locale = reader_locale(interaction)
     try:
-        outcome, deferred = await answer_within_deadline(
-            interaction, submit_with_channels(bot, submission)
-        )
+        filed, deferred = await answer_within_deadline(interaction, work)
     except Exception:
         log.exception("storing a report failed")
-        region = await region_for(bot, submission.guild_id, locale)
-        await reply_with_help(
-            bot, interaction, submission.reason, region, tr("error.generic", locale)
-        )
+        region = await region_for(bot, guild_id, locale)
+        text = with_route(tr("error.generic", locale), source, locale)
+        await reply_with_help(bot, interaction, reason, region, text)
         return
+    if filed is None:
+        region = await region_for(bot, None, locale)
+        text = with_route(tr("dm.server_refused", locale), source, locale)
+        await reply_with_help(bot, interaction, reason, region, text, deferred=deferred)
+        return
+    submission, outcome = filed.submission, filed.outcome
     if isinstance(outcome, Refusal):
-        region = await region_for(bot, submission.guild_id, locale)
-        if is_cry_for_help(outcome, submission.reason):
-            # t15-welfare: the member may let the moderators know (their choice, a button).
-            offer = (
-                SupportButton(interaction.user.id, submission.source, locale)
-                if served_guild_id(bot, interaction) is not None
-                else None
-            )
-            await reply_with_self_support(bot, interaction, region, deferred=deferred, offer=offer)
-            return
-        text = render_refusal(outcome, submission.reason, locale)
-        await reply_with_help(bot, interaction, submission.reason, region, text, deferred=deferred)
+        await reply_refused(
+            bot,
+            interaction,
+            outcome,
+            submission.reason,
+            submission.guild_id,
+            route=source is ReportSource.DM_MESSAGE,
+            deferred=deferred,
+            source=source,
+        )
         return
     region = effective_region(outcome.region, locale)
     directory = bot.services.hotlines
     guidance = cached_guidance(directory, submission.reason.value, region, locale)
     text = render_report_ack(
-        outcome, submission.target.name, guidance.headline, locale, submission.reason
+        outcome,
+        submission.target.name,
+        guidance.headline,
+        locale,
+        submission.reason,
+        server=filed.server_name,
     )
     if outcome.evidence_kept is False:
         text += "\n" + tr("evidence.not_kept", locale)
     elif submission.source is ReportSource.SLASH and submission.message_link:
         text += "\n" + tr("evidence.use_report_message", locale)
+    text = with_route(text, source, locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
@@ -153,11 +236,19 @@ async def submit_and_reply(
 
 REPORT_FORM = "rf"
 REPORT_FORM_PATTERN = (
-    r"(?P<source>[um]):(?P<target>[0-9]{1,20})"
+    r"(?P<source>[umd]):(?P<target>[0-9]{1,20})"
     r"(?::(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20})(?::(?P<evidence>[0-9]{1,20}))?)?"
 )
 EVIDENCE_HOLD_SECONDS = 1.5  # the form must open within Discord's 3 seconds
-FORM_SOURCES = {"u": ReportSource.USER_MENU, "m": ReportSource.MESSAGE_MENU}
+DM_HOLD_SECONDS = 1.0  # after the server lookup (ui/mutual_servers.py), still within 3 s
+FORM_SOURCES = {
+    "u": ReportSource.USER_MENU,
+    "m": ReportSource.MESSAGE_MENU,
+    "d": ReportSource.DM_MESSAGE,
+}
+FORM_CODES = {source: code for code, source in FORM_SOURCES.items()}
+NO_SERVER = "none"  # the server select's "none, just tell me where to report"
+SERVER_CHOICE = re.compile(r"[0-9]{1,20}")  # ASCII digits only: never "²", "٣" or "１"
 SNAPSHOT_CACHE_SIZE = 4096
 
 
@@ -185,11 +276,14 @@ SNAPSHOTS = SnapshotCache()
 
 
 class ReportModal(discord.ui.Modal):
-    """Reason and details for a context-menu report.
+    """Reason and details for a context-menu report; from a DM, also which server to tell.
 
     Stateless: the custom ID names the source, the target and (for a message) where the message
     is, so every open form is its own and a submission is filed about the target its form was
-    opened for, by any process, even after a restart (``on_report_form`` answers it)."""
+    opened for, by any process, even after a restart (``on_report_form`` answers it). A DM
+    form's server choice is an answer like the reason: checked again when it is submitted. A
+    DM form about one's own message has no server to choose and no details (nothing of it is
+    ever stored): it is answered like a self-report in a server."""
 
     def __init__(
         self,
@@ -198,8 +292,9 @@ class ReportModal(discord.ui.Modal):
         message: tuple[int, int] | None = None,
         locale: str | None = None,
         evidence_id: int | None = None,
+        servers: Sequence[SharedServer] = (),
     ) -> None:
-        code = "m" if source is ReportSource.MESSAGE_MENU else "u"
+        code = FORM_CODES[source]
         where: tuple[int, ...] = message if message is not None else ()
         if message is not None and evidence_id is not None:
             where = (*message, evidence_id)
@@ -229,13 +324,39 @@ class ReportModal(discord.ui.Modal):
                 text=tr("modal.reason_label", locale)[:45], component=self.reason_select
             )
         )
+        details_key = "modal.details_description"
+        if source is ReportSource.DM_MESSAGE:
+            if not servers:
+                return  # one's own message: see the class docstring
+            self.add_item(server_label(servers, locale))
+            details_key = "dm.details_description"
         self.add_item(
             discord.ui.Label(
                 text=tr("modal.details_label", locale)[:45],
-                description=tr("modal.details_description", locale)[:100],
+                description=tr(details_key, locale)[:100],
                 component=self.details_input,
             )
         )
+
+
+def server_label(
+    servers: Sequence[SharedServer], locale: str | None
+) -> discord.ui.Label[discord.ui.View]:
+    """ "Which server should hear about it?": the servers shared with the author, and none."""
+    options = [discord.SelectOption(label=s.name[:100], value=str(s.id)) for s in servers]
+    options.append(discord.SelectOption(label=tr("dm.server_none", locale)[:100], value=NO_SERVER))
+    select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+        custom_id="server",
+        placeholder=tr("dm.server_placeholder", locale)[:150],
+        options=options[:25],
+        min_values=1,
+        max_values=1,
+    )
+    return discord.ui.Label(
+        text=tr("dm.server_label", locale)[:45],
+        description=tr("dm.server_description", locale)[:100],
+        component=select,
+    )
 
 
 async def open_report_form(
@@ -287,7 +408,8 @@ def form_reason(form: FormSubmit) -> Reason | None:
 
 async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A report form's submission. A form that fails still answers with the help for the
-    reason chosen: a person in danger is never left with a bare error."""
+    reason chosen (and, from a DM, Discord's own route): a person in danger is never left with
+    a bare error."""
     try:
         await file_report_form(interaction, form)
     except Exception:
@@ -295,12 +417,16 @@ async def on_report_form(interaction: discord.Interaction[VigilBot], form: FormS
         locale = reader_locale(interaction)
         region = await region_for(interaction.client, interaction.guild_id, locale)
         reason = form_reason(form) or Reason.OTHER
-        text = tr("error.generic", locale)
+        source = FORM_SOURCES.get(form.parts.get("source", ""), ReportSource.USER_MENU)
+        text = with_route(tr("error.generic", locale), source, locale)
         await reply_with_help(interaction.client, interaction, reason, region, text)
 
 
 async def file_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """A report form's submission, about the target its own custom ID names."""
+    if form.parts.get("source") == FORM_CODES[ReportSource.DM_MESSAGE]:
+        await file_dm_report_form(interaction, form)
+        return
     locale = reader_locale(interaction)
     # Only a server Vigil is in: a user install elsewhere gives a partial guild to file nothing in.
     guild = interaction.guild if served_guild_id(interaction.client, interaction) else None
@@ -346,6 +472,108 @@ async def file_report_form(interaction: discord.Interaction[VigilBot], form: For
     await submit_and_reply(interaction.client, interaction, submission)
 
 
+def server_choice(choice: str | None) -> int | None:
+    """The server a DM form's select names: a snowflake in ASCII digits, else None (the select
+    is the reporter's input: "none", or anything a forged submission sends)."""
+    if choice is None or SERVER_CHOICE.fullmatch(choice) is None:
+        return None
+    server_id = int(choice)
+    return server_id if is_storable_id(server_id) else None
+
+
+async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
+    """A "Report message" form from a DM: filed in the server the reporter chose, if both the
+    reporter and the author are members of it now (asked through the API, whatever the form
+    says: its choice is the reporter's input); "none" files nothing. Either way the answer
+    carries the help for the reason, the country menu and Discord's own route for DMs. About
+    one's own message, nothing is filed and the answer is a self-report's (crisis support for
+    self-harm), as in a server.
+
+    Text held for a form that files nothing is dropped at once, not left for the sweep."""
+    bot = interaction.client
+    locale = reader_locale(interaction)
+    reason = form_reason(form)
+    target_id, channel_id, message_id = form.id("target"), form.id("channel"), form.id("message")
+    evidence_id = form.id("evidence")
+    reporter_id = interaction.user.id
+    if interaction.guild_id is not None or None in (target_id, channel_id, message_id):
+        await answer_open_again(interaction, reason or Reason.OTHER)
+        return
+    assert target_id is not None and channel_id is not None and message_id is not None
+    if reason is not None and target_id == reporter_id:
+        # One's own message: nothing held, nothing filed. No route either: there is nothing
+        # to report to Discord about one's own message.
+        bot.services.metrics.report_refused(RefusalCode.SELF_REPORT)
+        await reply_refused(bot, interaction, refuse(RefusalCode.SELF_REPORT), reason, None)
+        return
+    choice = form.first("server")
+    server_id = server_choice(choice)
+
+    async def discard() -> None:
+        await drop_held_text(bot, evidence_id, reporter_id)
+
+    if reason is None or server_id is None:
+        # No reason, "none", or no server the form could have offered: nothing is filed.
+        if reason is None:
+            text = with_route(tr("modal.choose_reason", locale), ReportSource.DM_MESSAGE, locale)
+        elif choice == NO_SERVER:
+            text = tr("dm.told_nobody", locale)
+        else:
+            text = with_route(tr("dm.server_refused", locale), ReportSource.DM_MESSAGE, locale)
+        await answer_dm(bot, interaction, reason or Reason.OTHER, text)
+        await discard()
+        return
+
+    async def work() -> Filed | None:
+        assert reason is not None and server_id is not None
+        members = await members_of(bot, server_id, reporter_id, target_id)
+        if members is None:
+            await discard()
+            return None
+        submission = ReportSubmission(
+            guild_id=server_id,
+            reporter=members.reporter,
+            target=members.author,
+            reason=reason,
+            source=ReportSource.DM_MESSAGE,
+            details=form.first("details") or None,
+            message_link=MessageLink(None, channel_id, message_id).url,
+            evidence_id=evidence_id,
+        )
+        outcome = await submit_with_channels(bot, submission)
+        if isinstance(outcome, Refusal):
+            await discard()
+        return Filed(submission, outcome, members.server_name)
+
+    await file_and_reply(bot, interaction, reason, ReportSource.DM_MESSAGE, work(), None)
+
+
+async def drop_held_text(bot: VigilBot, evidence_id: int | None, reporter_id: int) -> None:
+    """Drop a DM message's held text that will not be filed. Best effort: held text nobody
+    claims is purged within minutes anyway (DM_PENDING_EVIDENCE_TTL)."""
+    if evidence_id is None:
+        return
+    try:
+        await bot.services.reports.discard_evidence(evidence_id, reporter_id)
+    except Exception:
+        log.warning("dropping a DM report's held text failed", exc_info=True)
+
+
+async def answer_dm(
+    bot: VigilBot, interaction: discord.Interaction[VigilBot], reason: Reason, text: str
+) -> None:
+    """A DM report's answer that files nothing: ``text`` (which names Discord's own route), the
+    help for ``reason`` and the country menu. The region comes from the reader's locale alone
+    (no server is involved); if even that fails, the international help is shown."""
+    locale = reader_locale(interaction)
+    try:
+        region = await region_for(bot, None, locale)
+    except Exception:
+        log.exception("no region for a DM report's help")
+        region = None
+    await reply_with_help(bot, interaction, reason, region, text)
+
+
 async def answer_stale_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
     """Any form Vigil no longer knows. A report form (it has a reason) gets the help for the
     reason chosen with the request to open it again: a person in danger is never left bare."""
@@ -373,6 +601,8 @@ class Reporting(commands.Cog):
         )
         for menu in (self.user_menu, self.message_menu):
             bot.tree.add_command(menu)
+        # One per bot: its member-lookup gate is shared by every DM form this bot opens.
+        self.mutual_servers = MutualServers()
 
     async def cog_unload(self) -> None:
         unregister_form(REPORT_FORM)
@@ -419,9 +649,12 @@ class Reporting(commands.Cog):
         self, interaction: discord.Interaction[VigilBot], message: discord.Message
     ) -> None:
         # Only where the message is: its attachments are never opened, fetched or copied.
+        if interaction.guild_id is None:
+            await open_dm_report(self.bot, interaction, message, self.mutual_servers)
+            return
         if served_guild_id(self.bot, interaction) is None:
-            # A DM, a group DM or a server without Vigil: no server's moderators can act on
-            # it, so nothing is kept; the member gets help and Discord's own reporting route.
+            # A server without Vigil: no server's moderators can act on it, so nothing is
+            # kept; the member gets help and Discord's own reporting route.
             locale = reader_locale(interaction)
             region = await region_for(self.bot, None, locale)
             await reply_with_help(
@@ -436,20 +669,88 @@ class Reporting(commands.Cog):
             )
             return
         where = (message.channel.id, message.id)
-        evidence_id = await hold_evidence(self.bot, interaction, message)
+        evidence_id = await hold_evidence(self.bot, interaction, message, interaction.guild_id)
         await open_report_form(
             interaction, message.author, ReportSource.MESSAGE_MENU, where, evidence_id
         )
 
 
+async def open_dm_report(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    mutual: MutualServers,
+) -> None:
+    """ "Report message" in a DM or group DM. Whatever goes wrong (an HTTP or network error, a
+    failure computing the help), the reporter still gets help for their situation and
+    Discord's own route: never the bare error of the command tree."""
+    try:
+        await offer_dm_form(bot, interaction, message, mutual)
+    except Exception:
+        log.exception("opening a DM report failed")
+        locale = reader_locale(interaction)
+        text = with_route(tr("error.generic", locale), ReportSource.DM_MESSAGE, locale)
+        try:
+            await answer_dm(bot, interaction, Reason.OTHER, text)
+        except Exception:
+            log.exception("could not answer a DM report that failed to open")
+
+
+async def offer_dm_form(
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    mutual: MutualServers,
+) -> None:
+    """The form asks which server should hear about it, among those Vigil shares with both the
+    reporter and the author. With none to offer (or a bot's message) no form opens and nothing
+    is kept: help and Discord's route, saying whether no server is shared, the lookup did not
+    finish in time, or the reporter has asked too often. One's own message opens a form with
+    nothing to choose but the reason (answered like a self-report in a server)."""
+    locale = reader_locale(interaction)
+    author = message.author
+    where = (message.channel.id, message.id)
+    dm = ReportSource.DM_MESSAGE
+    if message.webhook_id is not None or author.bot:
+        text = with_route(tr("refusal.bot_message", locale), dm, locale)
+        await answer_dm(bot, interaction, Reason.OTHER, text)
+        return
+    if author.id == interaction.user.id:
+        modal = ReportModal(author, dm, where, locale=locale)
+        await interaction.response.send_modal(stateless(modal))
+        return
+    lookup = await mutual.between(bot, interaction.user.id, author.id)
+    if not lookup.servers:
+        if lookup.status is LookupStatus.COMPLETE:
+            text = tr("dm.report_elsewhere", locale)
+        elif lookup.status is LookupStatus.LIMITED:
+            text = with_route(tr("dm.lookup_limited", locale), dm, locale)
+        else:
+            text = with_route(tr("dm.lookup_timeout", locale), dm, locale)
+        await answer_dm(bot, interaction, Reason.OTHER, text)
+        return
+    evidence_id = await hold_evidence(bot, interaction, message, DM_EVIDENCE_GUILD, DM_HOLD_SECONDS)
+    modal = ReportModal(
+        author, dm, where, locale=locale, evidence_id=evidence_id, servers=lookup.servers
+    )
+    try:
+        await interaction.response.send_modal(stateless(modal))
+    except Exception:
+        await drop_held_text(bot, evidence_id, interaction.user.id)  # no form will claim it
+        raise
+
+
 async def hold_evidence(
-    bot: VigilBot, interaction: discord.Interaction[VigilBot], message: discord.Message
+    bot: VigilBot,
+    interaction: discord.Interaction[VigilBot],
+    message: discord.Message,
+    held_in: int,
+    deadline: float = EVIDENCE_HOLD_SECONDS,
 ) -> int | None:
     """Keep the reported message's text (as the interaction resolved it: no privileged intent)
     until its form is submitted. Only metadata of attachments: never a file, URL or file name.
-    None when it could not be kept in time: the form still opens, and its answer says so."""
-    if interaction.guild_id is None:
-        return None
+    None when it could not be kept in time: the form still opens, and its answer says so.
+    ``held_in``: the server, or DM_EVIDENCE_GUILD for a DM (its server is chosen on submit)."""
     evidence = capture_evidence(
         author_id=message.author.id,
         sent_at=message.created_at,
@@ -460,13 +761,13 @@ async def hold_evidence(
     try:
         return await asyncio.wait_for(
             bot.services.reports.hold_evidence(
-                interaction.guild_id,
+                held_in,
                 interaction.user.id,
                 message.channel.id,
                 message.id,
                 evidence,
             ),
-            EVIDENCE_HOLD_SECONDS,
+            deadline,
         )
     except Exception:
         log.exception("keeping a reported message's text failed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.models import AlertData, CaseAction, CaseEvent, CaseStatus
+from core.models import AlertData, CaseAction, CaseEvent, CaseStatus, ReportSource
 from core.service import ALLOWED_FROM
 from core.welfare import is_welfare_case, offers_check_in
 
@@ -89,7 +89,11 @@ def member_actions(data: AlertData, row: int = 1) -> tuple[ActionState, ...]:
     case, events = data.case, data.events
     dismissed = case.status is CaseStatus.DISMISSED
     member = _member_present(data)
-    has_links = any(r.message_link for r in data.reports)
+    # A link to a message in this server: a DM's message (its link says @me) is no server's
+    # to delete.
+    has_links = any(
+        r.message_link and r.source is not ReportSource.DM_MESSAGE for r in data.reports
+    )
     deleted = _done(events, CaseAction.DELETE_MESSAGES)
     return (
         ActionState(AlertAction.TIMEOUT, not dismissed and member, row, Tone.DANGER),

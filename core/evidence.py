@@ -6,6 +6,11 @@ edited, and how many attachments it had with their content types: never the atta
 URLs or their file names. The text is captured when the menu opens (the form is stateless), held
 as pending evidence until the form is submitted, and deleted after `PENDING_EVIDENCE_TTL` if the
 form never is.
+
+A message in a DM or group DM is held under no server (`DM_EVIDENCE_GUILD`) until the reporter
+chooses one, and it is a third person's private message: it is held for `DM_PENDING_EVIDENCE_TTL`
+only (purged by the sweep, and refused and dropped when claimed later), and each reporter has at
+most `MAX_DM_HOLDS` such texts held at once (holding one more drops their oldest).
 """
 
 from __future__ import annotations
@@ -20,6 +25,18 @@ from core.text import strip_control
 MAX_EVIDENCE_TEXT = 4000
 MAX_EVIDENCE_TYPES = 10
 PENDING_EVIDENCE_TTL = timedelta(hours=1)
+# Pending evidence of a message in a DM or group DM is held under this "server": the reporter
+# chooses the server when submitting the form, and the text is claimed for it (or discarded).
+DM_EVIDENCE_GUILD = 0
+DM_PENDING_EVIDENCE_TTL = timedelta(minutes=10)
+MAX_DM_HOLDS = 5  # per reporter: forms from DMs open at once (each holds one message's text)
+
+
+def pending_ttl(guild_id: int) -> timedelta:
+    """How long held text waits for its form: a DM's (held under no server) only briefly."""
+    return DM_PENDING_EVIDENCE_TTL if guild_id == DM_EVIDENCE_GUILD else PENDING_EVIDENCE_TTL
+
+
 # A content type as Discord reports it ("image/png"); anything else (a forged or odd value that
 # could carry a file name) is kept only as "unknown".
 _CONTENT_TYPE = re.compile(r"[a-z]{1,20}/[a-z0-9.+-]{1,60}")

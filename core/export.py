@@ -181,6 +181,8 @@ def build_export(
                 **reporter(r.reporter_id),
                 "reason": r.reason.value,
                 "reason_label": Reason(r.reason).label,
+                # "dm_message": the reported message is in a DM (its link says @me).
+                "source": r.source.value,
                 "details": r.details,
                 "message_link": r.message_link,
                 "counted_toward_threshold": r.counts_toward_threshold,

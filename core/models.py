@@ -22,6 +22,8 @@ class ReportSource(Vocabulary):
     SLASH = "slash"
     USER_MENU = "user_menu"
     MESSAGE_MENU = "message_menu"
+    # "Report message" in a DM or group DM, filed in the server the reporter chose.
+    DM_MESSAGE = "dm_message"
 
 
 class CaseStatus(Vocabulary):

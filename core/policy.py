@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
-from core.models import MAX_DETAILS_LENGTH, ReportSubmission
+from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission
 from core.text import clean_user_text
 
 
@@ -91,10 +91,17 @@ def validate_submission(submission: ReportSubmission) -> ValidSubmission | Refus
         return refuse(RefusalCode.DETAILS_TOO_LONG)
     link: MessageLink | None = None
     raw_link = (submission.message_link or "").strip()
+    from_dm = submission.source is ReportSource.DM_MESSAGE
     if raw_link:
-        link = parse_message_link(raw_link)
+        link = parse_message_link(raw_link, private=from_dm)
         if link is None:
             return refuse(RefusalCode.BAD_LINK)
+        if from_dm:
+            # A DM's message is in no server's channels: its link must say so (``@me``), and
+            # nothing in a server ever acts on it (no deletion, no channel lookup).
+            if link.guild_id is not None:
+                return refuse(RefusalCode.FOREIGN_LINK)
+            return ValidSubmission(submission=submission, details=details, link=link)
         if link.guild_id != submission.guild_id:
             return refuse(RefusalCode.FOREIGN_LINK)
         # The guild ID in a link is only text: a channel of another server behind this server's

@@ -115,12 +115,26 @@ class ReportRepository(Protocol):
         author_id: int,
         channel_id: int,
         message_id: int,
+        *,
+        held_since: datetime,
     ) -> MessageEvidence | None:
         """Take (and delete) the pending evidence if it is this reporter's, about this
-        message by this author; None if it is gone (purged, claimed, another process's DB)."""
+        message by this author; None if it is gone (purged, claimed, another process's DB) or
+        was held before ``held_since`` (expired: it is deleted all the same)."""
         ...
 
-    async def purge_pending_evidence(self, cutoff: datetime) -> int: ...
+    async def discard_evidence(self, evidence_id: int, guild_id: int, reporter_id: int) -> None:
+        """Delete pending evidence held under ``guild_id`` for this reporter (nobody else's)."""
+        ...
+
+    async def keep_newest_held(self, guild_id: int, reporter_id: int, keep: int) -> int:
+        """Delete this reporter's pending evidence under ``guild_id`` but the newest ``keep``."""
+        ...
+
+    async def purge_pending_evidence(self, cutoff: datetime, dm_cutoff: datetime) -> int:
+        """Delete pending evidence held before ``cutoff``, and a DM's before ``dm_cutoff``."""
+        ...
+
     async def reported_in_case_by(
         self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
     ) -> bool:

@@ -19,6 +19,7 @@ def render_report_ack(
     headline: str,
     locale: str | None = None,
     reason: Reason | None = None,
+    server: str | None = None,
 ) -> str:
     """The reporter's confirmation: thanks, confidentiality, what happens next.
 
@@ -26,12 +27,15 @@ def render_report_ack(
     threshold reached would tell a reporter about other people's reports. Only the reporter's
     own earlier report (a duplicate) is mentioned. `headline` is the guidance's opening line,
     which fits the reason (warmer for child safety). `locale` is the reporter's Discord locale
-    (English if there is no catalogue for it).
+    (English if there is no catalogue for it). ``server``: the server a report made from a DM
+    was filed in, named so the reporter knows whose moderators see it.
     """
-    lines = [
-        headline or tr("headline.default", locale),
-        tr("ack.received", locale, name=safe_name(target_name)),
-    ]
+    received = (
+        tr("ack.received", locale, name=safe_name(target_name))
+        if server is None
+        else tr("dm.ack_received", locale, name=safe_name(target_name), server=safe_name(server))
+    )
+    lines = [headline or tr("headline.default", locale), received]
     if outcome.duplicate:
         lines.append(tr("ack.duplicate", locale))
     if not outcome.alert_channel_configured:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.clock import Clock
-from core.evidence import PENDING_EVIDENCE_TTL
+from core.evidence import DM_PENDING_EVIDENCE_TTL, PENDING_EVIDENCE_TTL
 from core.models import DEPARTED_GUILD_GRACE_DAYS, ErasedCase, PurgeCounts
 from core.ports import Store, UnitOfWork
 from core.snowflakes import is_storable_id
 
 log = logging.getLogger(__name__)
+
+PENDING_PURGE_INTERVAL = timedelta(minutes=5)  # with DM_PENDING_EVIDENCE_TTL: gone within 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +58,7 @@ class RetentionService:
                 return await tx.guild_data.purge_expired(guild_id, cutoff)
 
             total += await self._store.write(purge)
-        # Evidence held for a form never submitted goes after a short while, whatever the
-        # guild's retention: it was never part of a report.
-        cutoff = now - PENDING_EVIDENCE_TTL
-        await self._store.write(lambda tx: tx.reports.purge_pending_evidence(cutoff))
+        await self.purge_pending()
         gone = await self._store.read(lambda tx: tx.guild_data.departed_before(now - self._grace))
         for departed in gone:
 
@@ -72,6 +71,17 @@ class RetentionService:
         if total.cases:
             self._on_alert_change()  # the outbox deletes the purged cases' alert messages
         return total
+
+    async def purge_pending(self) -> int:
+        """Evidence held for a form never submitted goes after a short while, whatever the
+        guild's retention: it was never part of a report. A DM's text (a third person's private
+        message, held under no server) goes sooner. Also run between full sweeps
+        (PENDING_PURGE_INTERVAL), so a DM's text never waits for the hourly sweep."""
+        now = self._clock.now()
+        cutoff, dm_cutoff = now - PENDING_EVIDENCE_TTL, now - DM_PENDING_EVIDENCE_TTL
+        return await self._store.write(
+            lambda tx: tx.reports.purge_pending_evidence(cutoff, dm_cutoff)
+        )
 
     async def forget(self, guild_id: int, user_id: int, actor_id: int) -> Erasure:
         if not is_storable_id(user_id):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import Clock
-from core.evidence import MessageEvidence
+from core.evidence import DM_EVIDENCE_GUILD, MAX_DM_HOLDS, MessageEvidence, pending_ttl
 from core.followthrough import MINUTE, count_decision, first_reminder_at
 from core.models import (
     AlertData,
@@ -126,15 +126,25 @@ class ReportService:
                 guild_id, target.id, reporter.id, since
             )
         evidence = None
+        # A DM's message is in no server: where it is (channel, message) stays in its link
+        # only, so nothing that acts on a server's channels (deletion) ever reaches a DM.
+        in_server = link if link is not None and link.guild_id is not None else None
         if submission.evidence_id is not None and link is not None:
+            held_in = guild_id if in_server is not None else DM_EVIDENCE_GUILD
             evidence = await tx.reports.claim_evidence(
                 submission.evidence_id,
-                guild_id,
+                held_in,
                 reporter.id,
                 target.id,
                 link.channel_id,
                 link.message_id,
+                held_since=now - pending_ttl(held_in),
             )
+        # A server's link is checked against its channels (policy); a DM's cannot be: Vigil is
+        # in no DM. Its link is kept only with the text it claimed, which proves Discord showed
+        # the reporter that message by that author. Without it (a forged form, text expired or
+        # never held) the report is kept without a link: nothing unverifiable is shown.
+        kept_link = link if in_server is not None or evidence is not None else None
         report_id = await tx.reports.add(
             NewReport(
                 guild_id=guild_id,
@@ -144,9 +154,9 @@ class ReportService:
                 source=submission.source,
                 created_at=now,
                 details=checked.details,
-                message_link=link.url if link else None,
-                channel_id=link.channel_id if link else None,
-                message_id=link.message_id if link else None,
+                message_link=kept_link.url if kept_link else None,
+                channel_id=in_server.channel_id if in_server else None,
+                message_id=in_server.message_id if in_server else None,
                 case_id=case.id if case is not None else None,
                 counts_toward_threshold=counts,
                 evidence=evidence,
@@ -258,15 +268,31 @@ class ReportService:
         message_id: int,
         evidence: MessageEvidence,
     ) -> int:
-        """Keep a reported message's evidence while its (stateless) form is open."""
+        """Keep a reported message's evidence while its (stateless) form is open. A DM's text
+        (held under no server) is capped per reporter: holding one more drops their oldest,
+        whose form then files without it (its answer says so)."""
         now = self._clock.now()
 
         async def hold(tx: UnitOfWork) -> int:
+            if guild_id == DM_EVIDENCE_GUILD:
+                # Serialised per reporter (as their reports are), so the cap holds across
+                # processes too.
+                await tx.reports.lock_reporter(DM_EVIDENCE_GUILD, reporter_id)
+                await tx.reports.keep_newest_held(DM_EVIDENCE_GUILD, reporter_id, MAX_DM_HOLDS - 1)
             return await tx.reports.hold_evidence(
                 guild_id, reporter_id, channel_id, message_id, evidence, now
             )
 
         return await self._store.write(hold)
+
+    async def discard_evidence(self, evidence_id: int, reporter_id: int) -> None:
+        """Drop a DM message's pending text that will not be filed ("none, just tell me where
+        to report", or a server that was refused): the reporter's own row only."""
+
+        async def discard(tx: UnitOfWork) -> None:
+            await tx.reports.discard_evidence(evidence_id, DM_EVIDENCE_GUILD, reporter_id)
+
+        await self._store.write(discard)
 
 
 @dataclass(frozen=True, slots=True)

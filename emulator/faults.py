@@ -37,6 +37,9 @@ class FaultRule:
     params: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     predicate: Callable[[Any], bool] | None = None
+    #: Drop the connection instead of answering (the client sees the server disconnect, as
+    #: when a network path to Discord fails mid-request); ``status`` is then unused.
+    disconnect: bool = False
     hits: int = 0
 
     def active(self) -> bool:
@@ -144,6 +147,7 @@ class Faults:
         is_global: bool = False,
         body: dict[str, Any] | None = None,
         predicate: Callable[[Any], bool] | None = None,
+        disconnect: bool = False,
         **params: str | int,
     ) -> FaultRule:
         """Add a fault.
@@ -151,7 +155,10 @@ class Faults:
         ``path`` is a spec template (``/channels/{channel_id}/messages``); extra keyword
         arguments match template parameters (``channel_id=123``). ``count`` limits how many
         requests are faulted; ``until`` is a callable returning True when the fault should stop
-        or a duration in seconds. With neither, the fault stays until removed.
+        or a duration in seconds. With neither, the fault stays until removed. ``disconnect``
+        drops the connection without an answer (the client raises a connection error; an
+        idempotent request may be retried once by the HTTP client, so give such a fault no
+        ``count`` of 1).
         """
         if path is not None and self._known is not None and path not in self._known:
             # A typo here would silently never fire and make a fault test vacuous.
@@ -168,6 +175,7 @@ class Faults:
             params={k: str(v) for k, v in params.items()},
             body=body,
             predicate=predicate,
+            disconnect=disconnect,
         )
         if callable(until):
             rule.until = until

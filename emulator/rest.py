@@ -860,6 +860,8 @@ async def bulk_delete(emu: Emulator, call: Call) -> Result:
 
 @route("GET", "/users/@me/guilds")
 async def my_guilds(emu: Emulator, call: Call) -> Result:
+    """With a user's OAuth2 token, that user's guilds; with the bot's, the bot's guilds by
+    ascending ID, paged like Discord: ``after`` / ``before`` an ID, ``limit`` 1-200 (200)."""
     if call.user is not None:  # a user's OAuth2 token (scope guilds): the guilds they are in
         user = call.user
         return 200, [
@@ -876,15 +878,31 @@ async def my_guilds(emu: Emulator, call: Call) -> Result:
             if user.id in g.members
         ]
     bot_id = emu.world.bot_user.id
+    guilds = sorted(
+        (g for g in emu.world.guilds.values() if bot_id in g.members), key=lambda g: g.id
+    )
+    if "after" in call.query:
+        guilds = [g for g in guilds if g.id > int(call.query["after"])]
+    if "before" in call.query:
+        guilds = [g for g in guilds if g.id < int(call.query["before"])]
+    limit = int(call.query.get("limit", 200))
+    if not 1 <= limit <= 200:
+        raise ApiError(400, 50035, "Invalid Form Body (limit)")
+    counts = call.flag("with_counts")
     return 200, [
         {
             "id": str(g.id),
             "name": g.name,
             "icon": None,
+            "banner": None,
             "owner": False,
             "permissions": str(emu.world.base_permissions(g, g.members[bot_id])),
             "features": [],
+            **(
+                {"approximate_member_count": len(g.members), "approximate_presence_count": 0}
+                if counts
+                else {}
+            ),
         }
-        for g in emu.world.guilds.values()
-        if bot_id in g.members
+        for g in guilds[:limit]
     ]

@@ -377,6 +377,11 @@ class Emulator:
         fault = self.faults.check(method, match.template, match.params, rec)
         if fault is not None:
             rec.fault = True
+            if fault.disconnect and request.transport is not None:
+                rec.status = 0  # no answer: the connection is dropped
+                self.waiters.notify()
+                request.transport.abort()
+                return web.Response(status=500)  # never reaches the client
             return self._finish(rec, fault.status, fault.response_body(), fault.response_headers())
         handler = HANDLERS.get((method, match.template))
         if handler is None:

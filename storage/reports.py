@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.evidence import MessageEvidence, decode_types, encode_types
+from core.evidence import DM_EVIDENCE_GUILD, MessageEvidence, decode_types, encode_types
 from core.models import Report, ReportSource
 from core.ports import NewReport
 from core.reasons import Reason
@@ -138,19 +138,40 @@ class ReportRepository:
         author_id: int,
         channel_id: int,
         message_id: int,
+        *,
+        held_since: datetime,
     ) -> MessageEvidence | None:
         # The ID comes from a form's custom ID (untrusted): every other column must match too.
+        # An expired row is deleted all the same, and not used.
         row = await self._db.fetch_one(
             "DELETE FROM pending_evidence WHERE id = ? AND guild_id = ? AND reporter_id = ? "
             "AND author_id = ? AND channel_id = ? AND message_id = ? "
-            "RETURNING text, author_id, sent_at, edited, attachments, types",
+            "RETURNING text, author_id, sent_at, edited, attachments, types, created_at",
             (evidence_id, guild_id, reporter_id, author_id, channel_id, message_id),
         )
-        return _evidence(row) if row is not None else None
+        if row is None or from_db(row[6]) < held_since:
+            return None
+        return _evidence(row[:6])
 
-    async def purge_pending_evidence(self, cutoff: datetime) -> int:
+    async def discard_evidence(self, evidence_id: int, guild_id: int, reporter_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM pending_evidence WHERE id = ? AND guild_id = ? AND reporter_id = ?",
+            (evidence_id, guild_id, reporter_id),
+        )
+
+    async def keep_newest_held(self, guild_id: int, reporter_id: int, keep: int) -> int:
         return await self._db.execute(
-            "DELETE FROM pending_evidence WHERE created_at < ?", (to_db(cutoff),)
+            "DELETE FROM pending_evidence WHERE guild_id = ? AND reporter_id = ? AND id NOT IN "
+            "(SELECT id FROM pending_evidence WHERE guild_id = ? AND reporter_id = ? "
+            "ORDER BY id DESC LIMIT ?)",
+            (guild_id, reporter_id, guild_id, reporter_id, keep),
+        )
+
+    async def purge_pending_evidence(self, cutoff: datetime, dm_cutoff: datetime) -> int:
+        return await self._db.execute(
+            "DELETE FROM pending_evidence WHERE created_at < ? "
+            "OR (guild_id = ? AND created_at < ?)",
+            (to_db(cutoff), DM_EVIDENCE_GUILD, to_db(dm_cutoff)),
         )
 
     async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:

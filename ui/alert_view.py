@@ -30,6 +30,7 @@ from core.models import (
     EscalationTarget,
     GuildSettings,
     Report,
+    ReportSource,
 )
 from core.outbox import AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
@@ -463,6 +464,14 @@ def _details(report: Report, limit: int) -> str:
     return spoiler(text) if report.reason.is_critical else text
 
 
+def source_mark(report: Report, locale: str | None) -> str:
+    """ " · 💬 DM" for a report made from a DM ("Report message" there), else nothing: a
+    moderator knows the message is not in this server (and cannot be deleted from it)."""
+    if report.source is not ReportSource.DM_MESSAGE:
+        return ""
+    return f" · 💬 {tr('alert.source_dm', locale)}"
+
+
 def _report_line(report: Report, flagged: frozenset[int], locale: str | None) -> str:
     no_details = tr("alert.no_details", locale)
     text = _details(report, 180) if report.details else no_details
@@ -471,7 +480,8 @@ def _report_line(report: Report, flagged: frozenset[int], locale: str | None) ->
     if report.evidence is not None:
         text += f" · 📝 {evidence_summary(report.evidence, locale)}"
     mark = " ⚠️" if report.reporter_id in flagged else ""
-    return f"{relative(report.created_at)} {mention_user(report.reporter_id)}{mark}: {text}"
+    who = mention_user(report.reporter_id) + source_mark(report, locale)
+    return f"{relative(report.created_at)} {who}{mark}: {text}"
 
 
 EVIDENCE_CHUNK = 800  # raw characters per message: escaped, they stay under 2000
@@ -639,7 +649,8 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
     flagged = data.signals.flagged_reporters
     message = tr("record.message", locale)
     report_lines = [
-        f"{absolute(r.created_at)} {mention_user(r.reporter_id)} · {r.reason.label_in(locale)}"
+        f"{absolute(r.created_at)} {mention_user(r.reporter_id)}{source_mark(r, locale)}"
+        f" · {r.reason.label_in(locale)}"
         + (f" · [{message}]({r.message_link})" if r.message_link else "")
         + (f"\n  {_details(r, 200)}" if r.details else "")
         + (f"\n  📝 {evidence_summary(r.evidence, locale)}" if r.evidence else "")

@@ -49,13 +49,14 @@ async def test_hotlines_answers_in_dms_without_a_server(vigil: Vigil):
 
 
 async def test_report_message_in_a_dm_keeps_nothing_and_guides(vigil: Vigil):
-    """A member reports a DM from carol: no server is told, nothing is stored (no report, no
-    kept text), no message is posted anywhere; the answer names Discord's own route and carries
-    help with the country menu. Never a form that could not be filed."""
+    """A member reports a DM from zed, with whom they share no server Vigil is in: no server
+    is told, nothing is stored (no report, no kept text), no message is posted anywhere; the
+    answer names Discord's own route and carries help with the country menu. Never a form that
+    could not be filed. (A DM from someone sharing a server: tests/e2e/test_dm_reports.py.)"""
     await vigil.setup()
-    dm = vigil.world.dm_alice_carol
+    dm = vigil.world.dm_between("alice", "zed")
     message = await vigil.emu.post_user_message(
-        dm, "carol", "send me a photo or else", [Attachment(filename="secret.png")]
+        dm, "zed", "send me a photo or else", [Attachment(filename="secret.png")]
     )
     before = len(vigil.emu.requests_to("POST", "/channels/{channel_id}/messages"))
     reply = await vigil.run(

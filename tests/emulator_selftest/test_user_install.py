@@ -342,3 +342,45 @@ async def test_application_lists_both_install_types(
         app = await r.json()
     assert sorted(app["integration_types_config"]) == ["0", "1"]
     assert load_spec().validate_schema("PrivateApplicationResponse", app) is None
+
+
+async def test_my_guilds_pages_by_id_like_discord(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    """GET /users/@me/guilds: ascending IDs, ``limit`` (1-200, default 200), ``after`` and
+    ``before`` an ID; only guilds the bot is in. (Vigil lists them to find the servers a DM
+    report may go to, every shard's at once.)"""
+    from datetime import UTC, datetime
+
+    from emulator.models import Guild, Member, Role
+
+    world = emulator.world
+    for n in range(3):
+        extra = Guild(id=world.ids.now(), name=f"Extra {n}", owner_id=1, preferred_locale="en-US")
+        extra.roles[extra.id] = Role(id=extra.id, name="@everyone", permissions=0, position=0)
+        extra.members[world.bot_user.id] = Member(
+            user=world.bot_user, guild_id=extra.id, roles=[], joined_at=datetime.now(UTC)
+        )
+        world.guilds[extra.id] = extra
+    elsewhere = Guild(id=world.ids.now(), name="Without Vigil", owner_id=1, preferred_locale="fr")
+    world.guilds[elsewhere.id] = elsewhere
+    mine = sorted(g.id for g in world.guilds.values() if world.bot_user.id in g.members)
+    assert len(mine) == 5
+
+    async def page(**query: Any) -> list[int]:
+        async with http.get("users/@me/guilds", params=query) as r:
+            assert r.status == 200
+            body = await r.json()
+        spec = load_spec()
+        assert all(spec.validate_schema("MyGuildResponse", g) is None for g in body)
+        return [int(g["id"]) for g in body]
+
+    assert await page() == mine
+    assert await page(with_counts="true") == mine
+    assert await page(limit=2, with_counts="false") == mine[:2]
+    assert await page(limit=2, after=mine[1]) == mine[2:4]
+    assert await page(after=mine[-1]) == []
+    assert await page(before=mine[2]) == mine[:2]
+    async with http.get("users/@me/guilds", params={"limit": 0}) as r:
+        assert r.status == 400
+    assert emulator.violations == []

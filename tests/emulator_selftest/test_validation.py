@@ -209,3 +209,23 @@ def test_vendored_spec_matches_shared() -> None:
     if not SHARED_SPEC.exists():
         pytest.skip("shared/discord-api-spec is not beside this clone")
     assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()
+
+
+async def test_fault_disconnect_drops_the_connection(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    """A disconnect fault answers nothing: the client sees the server hang up (what discord.py
+    raises as an aiohttp.ClientError, not an HTTPException), and the world is untouched."""
+    cid = emulator.world.guild_a.channel("general").id
+    rule = emulator.faults.add(
+        "POST", "/channels/{channel_id}/messages", disconnect=True, channel_id=cid
+    )
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with http.post(f"channels/{cid}/messages", json={"content": "x"}) as resp:
+            await resp.read()
+    assert emulator.channel_messages(cid) == []
+    faulted = [r for r in emulator.requests if r.fault]
+    assert faulted and all(r.status == 0 for r in faulted)
+    emulator.faults.remove(rule)
+    async with http.post(f"channels/{cid}/messages", json={"content": "x"}) as resp:
+        assert resp.status == 200
