@@ -117,7 +117,8 @@ def make_workload(
     weights = [1.0 / (1 + rank) ** 0.8 for rank in range(targets)]
     reasons = list(REASON_WEIGHTS)
     reason_weights = list(REASON_WEIGHTS.values())
-    sources = list(ReportSource)
+    # Reports made in the server (a DM report's link says @me, never this server's channels).
+    sources = [s for s in ReportSource if s is not ReportSource.DM_MESSAGE]
     # The guild's channels, as the cog passes them: a link must point into one of them.
     channels = frozenset(snowflake(500 + c) for c in range(20))
     out: list[ReportSubmission] = []
