@@ -60,6 +60,11 @@ class RetentionService:
         # guild's retention: it was never part of a report.
         cutoff = now - PENDING_EVIDENCE_TTL
         await self._store.write(lambda tx: tx.reports.purge_pending_evidence(cutoff))
+        # Dashboard sessions past their expiry (who signed in, their servers) and sign-ins
+        # never finished: useless once expired, so not kept until someone signs in again.
+        ended = await self._store.write(lambda tx: tx.dashboard.purge_expired(now))
+        if ended:
+            log.info("retention: purged %d expired dashboard sessions and sign-ins", ended)
         gone = await self._store.read(lambda tx: tx.guild_data.departed_before(now - self._grace))
         for departed in gone:
 
