@@ -23,7 +23,6 @@ from core.text import neutralise, trim
 from ui.admin_items import ForgetButton, QueuePageButton, queue_message
 from ui.alert_view import (
     describe_event,
-    describe_problem,
     render_alert,
     render_case_record,
     render_queue_line,
@@ -36,58 +35,11 @@ from ui.case_export import send_export
 from ui.country_menu import country_choices
 from ui.markup import mention_user, message_url, relative
 from ui.replies import NO_MENTIONS, alert_embed, send_private
+from ui.setup_checks import ServerView, setup_warnings
 from ui.stats_view import chart_text, render_stats
 from ui.translator import L
 
 log = logging.getLogger(__name__)
-
-
-def alert_channel_problems(
-    guild: discord.Guild, channel_id: int | None, locale: str | None = None
-) -> list[str]:
-    """Why Vigil could not post alerts, in words an admin can act on (empty: all good)."""
-    if channel_id is None:
-        return [tr("admin.no_alert_channel", locale)]
-    channel = guild.get_channel(channel_id)
-    if channel is None:
-        return [tr("admin.channel_gone", locale)]
-    me = guild.me
-    if me is None or not isinstance(channel, discord.abc.GuildChannel):
-        return []
-    perms = channel.permissions_for(me)
-    missing = [
-        tr(key, locale)
-        for key, ok in (
-            ("permission.view_channel", perms.view_channel),
-            ("permission.send_messages", perms.send_messages),
-            ("permission.embed_links", perms.embed_links),
-        )
-        if not ok
-    ]
-    if missing:
-        return [
-            tr(
-                "admin.missing_permissions",
-                locale,
-                permissions=", ".join(missing),
-                channel=channel.mention,
-            )
-        ]
-    return []
-
-
-def public_channel_warnings(
-    guild: discord.Guild, channel_ids: list[int | None], locale: str | None = None
-) -> list[str]:
-    """Alert channels that @everyone can read: alerts name reporters and quote reports."""
-    lines = []
-    for channel_id in dict.fromkeys(channel_ids):
-        channel = guild.get_channel(channel_id) if channel_id is not None else None
-        if not isinstance(channel, discord.abc.GuildChannel):
-            continue
-        if channel.permissions_for(guild.default_role).view_channel:
-            lines.append(tr("admin.everyone_readable", locale, channel=channel.mention))
-    return lines
 
 
 class ReportsGroup(app_commands.Group):
@@ -212,18 +164,13 @@ class GuildAdmin(commands.Cog):
         await services.guild_settings.save(updated)
         region_name = self._region_name(updated.region, locale)
         lines = [tr("admin.set_up", locale), *render_settings(updated, region_name, locale)]
-        problems = alert_channel_problems(guild, alert_channel.id, locale)
-        if problems:
-            lines += ["", tr("admin.warning", locale, problems=" ".join(problems))]
-        public = public_channel_warnings(
-            guild, [updated.alert_channel_id, updated.admin_channel_id], locale
-        )
-        lines += public
+        warnings = setup_warnings(ServerView.cached(guild), updated, locale)
+        if warnings.problems:
+            lines += ["", tr("admin.warning", locale, problems=" ".join(warnings.problems))]
+        lines += warnings.public
         lines.append(tr("admin.routing", locale))
-        if mod_role is not None and not mod_role.mentionable:
-            me = guild.me
-            if me is None or not me.guild_permissions.mention_everyone:
-                lines.append(tr("admin.not_mentionable", locale, role=mod_role.mention))
+        if mod_role is not None and warnings.role:
+            lines.append(warnings.role)
         if updated.region is None:
             lines += ["", tr("admin.region_nudge", locale)]
         await send_private(interaction, "\n".join(lines))
@@ -247,13 +194,12 @@ class GuildAdmin(commands.Cog):
         locale = server_locale(interaction)
         settings = await self.bot.services.guild_settings.get(guild.id)
         lines = render_settings(settings, self._region_name(settings.region, locale), locale)
-        problems = alert_channel_problems(guild, settings.alert_channel_id, locale)
         # From the database, for this server only: any process may have met the problem.
         stored = await self.bot.services.cases.delivery_problems(guild.id)
-        problems += sorted({describe_problem(p, locale) for _, p in stored} - set(problems))
-        problems += public_channel_warnings(
-            guild, [settings.alert_channel_id, settings.admin_channel_id], locale
+        warnings = setup_warnings(
+            ServerView.cached(guild), settings, locale, stored=(p for _, p in stored)
         )
+        problems = [*warnings.problems, *warnings.public]
         lines.append(tr("admin.routing", locale))
         if problems:
             lines += ["", tr("admin.problems", locale), *(f"- {p}" for p in problems)]

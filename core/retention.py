@@ -59,6 +59,11 @@ class RetentionService:
 
             total += await self._store.write(purge)
         await self.purge_pending()
+        # Dashboard sessions past their expiry (who signed in, their servers) and sign-ins
+        # never finished: useless once expired, so not kept until someone signs in again.
+        ended = await self._store.write(lambda tx: tx.dashboard.purge_expired(now))
+        if ended:
+            log.info("retention: purged %d expired dashboard sessions and sign-ins", ended)
         gone = await self._store.read(lambda tx: tx.guild_data.departed_before(now - self._grace))
         for departed in gone:
 

@@ -14,6 +14,7 @@ from core.ports import Store, UnitOfWork
 from core.reasons import Reason
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id
+from core.welfare import asked_for_support
 
 QUEUE_PAGE_SIZE = 25
 MEMBER_LIMIT = 50
@@ -29,6 +30,7 @@ class CaseSummary:
     reasons: tuple[tuple[Reason, int], ...]
     reporters: int
     signals: ReporterSignals
+    asked_for_support: bool  # the member asked for support themselves (a welfare case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,10 @@ def summarise(case: Case, reports: list[Report], flagged: set[int]) -> CaseSumma
         case=case,
         reasons=tuple(ordered),
         reporters=len({r.reporter_id for r in reports}),
-        signals=reporter_signals(reports, flagged - {case.target_id}),
+        signals=reporter_signals(
+            [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
+        ),
+        asked_for_support=asked_for_support(tuple(reports)),
     )
 
 
@@ -95,16 +100,13 @@ class ReviewService:
 
     async def member(self, guild_id: int, user_id: int) -> MemberRecord:
         async def load(tx: UnitOfWork) -> MemberRecord:
+            # A fixed number of statements, however many cases and reports (no query per case).
             cases = await tx.cases.for_target(guild_id, user_id, MEMBER_LIMIT)
-            events: list[CaseEvent] = []
-            for case in cases:
-                events += await tx.cases.events(case.id)
+            events = await tx.review.events_for_cases([c.id for c in cases])
             by = await tx.review.by_reporter(guild_id, user_id, MEMBER_LIMIT)
-            numbers: dict[int, int] = {}
-            for case_id in {r.case_id for r in by if r.case_id is not None}:
-                found = await tx.cases.get(case_id)
-                if found is not None and found.guild_id == guild_id:
-                    numbers[case_id] = found.number
+            numbers = await tx.review.case_numbers(
+                guild_id, sorted({r.case_id for r in by if r.case_id is not None})
+            )
             return MemberRecord(
                 user_id=user_id,
                 cases=tuple(cases),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from core.hotlines import HotlineDirectory
 from core.models import GuildSettings
-from core.outcomes import Outcome
+from core.outcomes import Outcome, Term
 
 SETUP_RANGES: dict[str, tuple[int, int]] = {
     "threshold": (1, 50),
@@ -70,7 +70,8 @@ def check_setup(
     for name, (low, high) in SETUP_RANGES.items():
         raw = str(getattr(form, name)).strip()
         if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-            return Outcome("dash.settings_bad_number", {"low": low, "high": high})
+            field = Term(f"cmd.reports.setup.{name}")  # the form's own label for it
+            return Outcome("dash.settings_bad_field", {"field": field, "low": low, "high": high})
         numbers[name] = int(raw)
     alert = _choice(form.alert_channel_id, text_channels)
     if alert is None:

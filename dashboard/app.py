@@ -36,6 +36,7 @@ from core.setup_rules import SETUP_RANGES, SetupForm, check_setup
 from core.snowflakes import is_storable_id
 from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
 from core.text import clean_user_text
+from core.welfare import asked_for_support, is_welfare_case, offers_check_in
 from dashboard import words
 from dashboard.bridge import DiscordSide, GuildAccess
 from dashboard.config import DashboardConfig
@@ -336,6 +337,9 @@ class Dashboard:
             enabled=enabled,
             actions=AlertAction,
             steps=child_safety_steps(data),
+            check_in=offers_check_in(data),
+            welfare=is_welfare_case(data),
+            asked=asked_for_support(data.reports),
             summary=summarise(data.case, list(data.reports), set()),
             name_list=name_list,
             evidence=evidence,
@@ -417,10 +421,36 @@ class Dashboard:
         raise web.HTTPSeeOther(f"/g/{access.guild_id}/cases/{case.number}?done={name}")
 
     async def export(self, request: web.Request) -> web.StreamResponse:
+        """The escalation packet. With reporters' IDs only for Manage Server, the rule of
+        `/reports export include_reporters:True` (the alert's Export button never has them),
+        and recorded first in the case's history with the same note, so it is always audited.
+        The choice travels in the POSTed form: no reporter is ever in a URL or a log."""
         session, access = await self._guild(request)
-        await self._form(request, session, access)
+        form = await self._form(request, session, access)
         data = await self._case_data(request, session, access)
-        packet = self.deps.discord.export_packet(data, session.user_id, access.name)
+        include_reporters = form.get("include_reporters") == "1"
+        if include_reporters:
+            if not access.can_manage:
+                return self._error(403, "admin.manage_server_only", access.locale, session)
+            try:
+                await self.deps.cases.act(
+                    access.guild_id,
+                    data.case.id,
+                    CaseAction.NOTE,
+                    session.user_id,
+                    note=tr("act.export_audit_note", access.locale),
+                )
+            except CaseActionRefused as refused:
+                return await self._case_page(
+                    session,
+                    access,
+                    data,
+                    status=409,
+                    error=words.describe_refusal(refused, access.locale),
+                )
+        packet = self.deps.discord.export_packet(
+            data, session.user_id, access.name, include_reporters=include_reporters
+        )
         filename = f"vigil-case-{data.case.number}-{data.case.guild_id}.json"
         return web.Response(
             body=packet,
@@ -550,7 +580,8 @@ class Dashboard:
             ),
             key=lambda pair: pair[1].casefold(),
         )
-        problems = await self.deps.cases.delivery_problems(access.guild_id)
+        # Checked now, through the bot, by the code /reports setup and /reports config use.
+        warnings = await self.deps.discord.setup_warnings(access.guild_id, current, access.locale)
         return self._page(
             "settings.html",
             session,
@@ -561,7 +592,7 @@ class Dashboard:
             countries=countries,
             ranges=SETUP_RANGES,
             error=error,
-            problems=problems,
+            warnings=warnings,
             done=DONE_KEYS.get(request.query.get("done", "")),
         )
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.models import AlertData, Case
+from core.models import AlertData, Case, GuildSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +53,22 @@ class DiscordSide(Protocol):
 
     async def setup_choices(self, guild_id: int) -> SetupChoices: ...
 
+    async def setup_warnings(
+        self, guild_id: int, settings: GuildSettings, locale: str | None
+    ) -> tuple[str, ...]:
+        """What `/reports setup` and `/reports config` warn about for these settings (Vigil
+        cannot post in the alert channel, everyone can read it, failed deliveries, a role
+        that cannot be pinged), checked now, by the same code, naming channels `#name`."""
+        ...
+
     def after_action(self, case: Case, locale: str | None) -> None:
         """What the buttons do after recording an action (the audit channel's line), in the
         background."""
         ...
 
-    def export_packet(self, data: AlertData, user_id: int, guild_name: str) -> bytes:
-        """The escalation packet, exactly as the alert's Export button builds it."""
+    def export_packet(
+        self, data: AlertData, user_id: int, guild_name: str, *, include_reporters: bool
+    ) -> bytes:
+        """The escalation packet, exactly as the alert's Export button builds it (or, with
+        `include_reporters`, as `/reports export include_reporters:True` does)."""
         ...

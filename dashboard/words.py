@@ -14,6 +14,7 @@ from core.i18n import catalogue_locale, tr
 from core.models import CaseAction, CaseEvent, CaseStatus, DismissReason, EscalationTarget
 from core.outcomes import Outcome, Term
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
+from core.welfare import CheckInResult
 
 STATUS_KEYS: dict[CaseStatus, str] = {s: f"status.{s.value}" for s in CaseStatus}
 EVENT_KEYS: dict[CaseAction, str] = {a: f"event.{a.value}" for a in CaseAction}
@@ -42,6 +43,11 @@ TIMEOUT_KEYS: dict[str, str] = {
     "3600": "duration.one_hour",
     "86400": "duration.one_day",
     "604800": "duration.one_week",
+}
+CHECK_IN_RESULT_KEYS: dict[str, str] = {
+    CheckInResult.SENT.value: "checkin.event_sent",
+    CheckInResult.DMS_CLOSED.value: "checkin.event_dms_closed",
+    CheckInResult.FAILED.value: "checkin.event_failed",
 }
 BAN_DELETE_KEYS: dict[str, str] = {
     "0": "ban_delete.none",
@@ -97,6 +103,8 @@ def describe_event(event: CaseEvent, actor: str, locale: str | None) -> str:
         text += f" ({tr(BAN_DELETE_KEYS[event.detail], locale)})"
     elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
         text += f" ({tr('event.delete_anyway', locale)})"
+    elif event.action is CaseAction.CHECK_IN and event.detail in CHECK_IN_RESULT_KEYS:
+        text += f" ({tr(CHECK_IN_RESULT_KEYS[event.detail], locale)})"  # delivered or not
     elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
         text += f" ({tr(DISMISS_INLINE_KEYS[DismissReason(str(event.detail))], locale)})"
     if event.note and event.action not in (CaseAction.NOTE,):
@@ -158,24 +166,3 @@ def duration(seconds: float | None, locale: str | None) -> str:
     if hours < 48:
         return f"{hours:.1f} {tr('stats.unit_hours', locale)}"
     return f"{hours / 24:.1f} {tr('stats.unit_days', locale)}"
-
-
-PROBLEM_KEYS: dict[str, str] = {
-    "message_gone": "problem.message_gone",
-    "missing_permission": "problem.missing_permission",
-    "channel_gone": "problem.channel_gone",
-    "rate_limited": "problem.rate_limited",
-}
-
-
-def describe_problem(problem: str, locale: str | None) -> str:
-    """A stored delivery problem code (cogs/alerts.py), worded; "http:403" and the like
-    keep their detail."""
-    if problem in PROBLEM_KEYS:
-        return tr(PROBLEM_KEYS[problem], locale)
-    kind, _, detail = problem.partition(":")
-    if kind == "http" and detail.isdigit():
-        return tr("problem.http", locale, status=detail)
-    if kind == "network":
-        return tr("problem.network", locale, error=detail[:60])
-    return tr("problem.internal", locale)

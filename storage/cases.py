@@ -9,7 +9,7 @@ from typing import Any
 from core.models import Case, CaseAction, CaseEvent, CaseStatus, DismissReason, UserSnapshot
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
-from storage.sql import Executor
+from storage.sql import Executor, Row
 
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
@@ -17,6 +17,19 @@ _COLUMNS = (
     "alert_revision, alert_posted_revision, dismiss_reason, ping_wanted, ping_sent, "
     "alert_post_started, reminders_sent, next_reminder_at, check_in_at, target_locale"
 )
+
+EVENT_COLUMNS = "case_id, actor_id, action, created_at, note, detail"
+
+
+def event_from_row(row: Row) -> CaseEvent:
+    return CaseEvent(
+        case_id=row[0],
+        actor_id=row[1],
+        action=CaseAction(row[2]),
+        created_at=from_db(row[3]),
+        note=row[4],
+        detail=row[5],
+    )
 
 
 def _case(row: Any) -> Case:
@@ -300,21 +313,10 @@ class CaseRepository:
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self._db.fetch_all(
-            "SELECT case_id, actor_id, action, created_at, note, detail FROM case_events "
-            "WHERE case_id = ? ORDER BY id",
+            f"SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
-        return [
-            CaseEvent(
-                case_id=row[0],
-                actor_id=row[1],
-                action=CaseAction(row[2]),
-                created_at=from_db(row[3]),
-                note=row[4],
-                detail=row[5],
-            )
-            for row in rows
-        ]
+        return [event_from_row(row) for row in rows]
 
     async def get_by_number(self, guild_id: int, number: int) -> Case | None:
         return await self._one(

@@ -121,6 +121,12 @@ class GuildDataRepository:
             await self._db.execute(
                 "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
             )
+        # Their dashboard sessions that list this server (their ID, name, language and
+        # servers): they are signed out, and may sign in again.
+        await self._db.execute(
+            "DELETE FROM dashboard_sessions WHERE user_id = ? AND (',' || guild_ids || ',') LIKE ?",
+            (user_id, f"%,{guild_id},%"),
+        )
         about = int(as_target[0]) if as_target else 0
         counts = PurgeCounts(reports=about + as_reporter, cases=cases)
         await self._db.insert(

@@ -1,11 +1,13 @@
-"""SQL for the dashboard's read-only review pages: many cases' reports at once, a member's
-reports as reporter, and the targets whose stored name matches a search."""
+"""SQL for the dashboard's read-only review pages: many cases' reports and events at once, a
+member's reports as reporter, and the targets whose stored name matches a search. A page reads
+a bounded number of statements, however many cases it lists (no query per case)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.models import Report
+from core.models import CaseEvent, Report
+from storage.cases import EVENT_COLUMNS, event_from_row
 from storage.reports import _COLUMNS as REPORT_COLUMNS
 from storage.reports import _report
 from storage.sql import Executor
@@ -26,6 +28,29 @@ class ReviewRepository:
             tuple(case_ids),
         )
         return [_report(row) for row in rows]
+
+    async def events_for_cases(self, case_ids: list[int]) -> list[CaseEvent]:
+        """The events of several cases in one statement (a member's page), oldest first."""
+        if not case_ids:
+            return []
+        marks = ", ".join("?" for _ in case_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id IN ({marks}) "
+            "ORDER BY created_at, id",
+            tuple(case_ids),
+        )
+        return [event_from_row(row) for row in rows]
+
+    async def case_numbers(self, guild_id: int, case_ids: list[int]) -> dict[int, int]:
+        """Case ID -> number, for this server's cases among `case_ids`, in one statement."""
+        if not case_ids:
+            return {}
+        marks = ", ".join("?" for _ in case_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT id, number FROM cases WHERE guild_id = ? AND id IN ({marks})",
+            (guild_id, *case_ids),
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
 
     async def by_reporter(self, guild_id: int, reporter_id: int, limit: int) -> list[Report]:
         rows = await self._db.fetch_all(

@@ -8,6 +8,7 @@ bot's cache, or from Discord when another shard process holds the server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -16,16 +17,18 @@ from collections.abc import Iterable
 import discord
 
 from core.export import build_export, export_json
-from core.models import AlertData, Case
+from core.models import AlertData, Case, GuildSettings
 from dashboard.bridge import Choice, GuildAccess, SetupChoices
-from ui.alert_view import describe_event
+from ui.alert_view import describe_event, describe_problem
 from ui.app import VigilBot
 from ui.case_common import in_background, post_audit_line
+from ui.setup_checks import NAMES, ServerView, setup_warnings
 
 log = logging.getLogger(__name__)
 
 NAME_TTL_SECONDS = 600.0
 NAME_CACHE_SIZE = 2000
+NAME_FETCHES_PER_PAGE = 25
 
 
 class BotSide:
@@ -81,8 +84,12 @@ class BotSide:
             self._names.popitem(last=False)
 
     async def names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        """From the caches first; at most NAME_FETCHES_PER_PAGE users are asked of Discord
+        (together), so a page naming a hundred people costs a bounded number of requests:
+        the rest show as their IDs until a later page has fetched them."""
         guild = self.bot.get_guild(guild_id)
         found: dict[int, str] = {}
+        missing: list[int] = []
         now = time.monotonic()
         for user_id in user_ids:
             cached = self._names.get(user_id)
@@ -92,12 +99,20 @@ class BotSide:
             member = guild.get_member(user_id) if guild is not None else None
             user: discord.abc.User | None = member or self.bot.get_user(user_id)
             if user is None:
-                try:
-                    user = await self.bot.fetch_user(user_id)
-                except discord.HTTPException:
-                    continue
+                missing.append(user_id)
+                continue
             found[user_id] = user.display_name
             self._remember(user_id, user.display_name)
+        fetched = await asyncio.gather(
+            *(self.bot.fetch_user(i) for i in missing[:NAME_FETCHES_PER_PAGE]),
+            return_exceptions=True,
+        )
+        for result in fetched:
+            if isinstance(result, discord.User):
+                found[result.id] = result.display_name
+                self._remember(result.id, result.display_name)
+            elif not isinstance(result, discord.HTTPException):
+                log.warning("dashboard: looking up a name failed: %s", type(result).__name__)
         return found
 
     async def setup_choices(self, guild_id: int) -> SetupChoices:
@@ -114,10 +129,36 @@ class BotSide:
             everyone_role=guild.default_role.id,
         )
 
+    async def _server_view(self, guild_id: int) -> ServerView | None:
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            return ServerView.cached(guild)
+        fetched = await self._guild(guild_id)  # another shard process's server
+        if fetched is None or self.bot.user is None:
+            return None
+        try:
+            channels = await fetched.fetch_channels()
+            me = await fetched.fetch_member(self.bot.user.id)
+        except discord.HTTPException:
+            return None
+        return ServerView(fetched, {c.id: c for c in channels}, me)
+
+    async def setup_warnings(
+        self, guild_id: int, settings: GuildSettings, locale: str | None
+    ) -> tuple[str, ...]:
+        stored = await self.bot.services.cases.delivery_problems(guild_id)
+        codes = [problem for _, problem in stored]
+        view = await self._server_view(guild_id)
+        if view is None:  # Discord cannot be asked now: what the database knows
+            return tuple(dict.fromkeys(describe_problem(code, locale) for code in codes))
+        return setup_warnings(view, settings, locale, stored=codes, naming=NAMES).all
+
     def after_action(self, case: Case, locale: str | None) -> None:
         in_background(post_audit_line(self.bot, case, locale), f"audit line for case {case.id}")
 
-    def export_packet(self, data: AlertData, user_id: int, guild_name: str) -> bytes:
+    def export_packet(
+        self, data: AlertData, user_id: int, guild_name: str, *, include_reporters: bool
+    ) -> bytes:
         services = self.bot.services
         packet = build_export(
             data,
@@ -126,5 +167,6 @@ class BotSide:
             generated_at=services.clock.now(),
             generated_by=user_id,
             describe=describe_event,
+            include_reporters=include_reporters,
         )
         return export_json(packet)

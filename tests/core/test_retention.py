@@ -9,10 +9,11 @@ import pytest
 
 from core.models import CaseAction, GuildSettings
 from core.policy import RateLimit
+from core.ports import DashboardSession
 from core.reasons import Reason
 from core.retention import RetentionService
 from core.service import CaseService, ReportService
-from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, submission, user
+from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, scalar, submission, user
 
 
 @pytest.fixture
@@ -109,3 +110,54 @@ async def test_notice_is_recorded_once_until_cleared(store, services):
     assert not await retention.record_notice(GUILD, "missing permission")
     await retention.clear_notices(GUILD)
     assert await retention.record_notice(GUILD, "missing permission")
+
+
+# --- t18-more: the dashboard's sessions ------------------------------------------------------
+
+
+async def _open_session(
+    store, fake_clock, token: str, user_id: int, guilds: tuple[int, ...], hours: float = 12
+) -> None:
+    session = DashboardSession(
+        user_id=user_id,
+        user_name=f"user {user_id}",
+        locale="en-GB",
+        guild_ids=guilds,
+        csrf_token="csrf-" + token,
+        expires_at=fake_clock.now() + timedelta(hours=hours),
+    )
+    await store.write(lambda tx: tx.dashboard.add_session(token, session, fake_clock.now()))
+
+
+async def test_sweep_purges_expired_dashboard_sessions_and_sign_ins(store, services, fake_clock):
+    """Not only at the next sign-in: a server whose moderators stop signing in keeps no
+    expired session (who signed in, their servers) past the next sweep."""
+    _, _, retention = services
+    await _open_session(store, fake_clock, "short", user(1).id, (GUILD,), hours=1)
+    await _open_session(store, fake_clock, "long", user(2).id, (GUILD,), hours=24)
+    now = fake_clock.now()
+    await store.write(lambda tx: tx.dashboard.add_login("state", now, now + timedelta(minutes=10)))
+    fake_clock.advance(timedelta(hours=2))
+    await retention.sweep()
+    assert await scalar(store, "SELECT token_hash FROM dashboard_sessions") == "long"
+    assert await count_rows(store, "dashboard_logins") == 0
+    alive = await store.read(lambda tx: tx.dashboard.get_session("long", fake_clock.now()))
+    assert alive is not None and alive.user_id == user(2).id
+
+
+async def test_forget_signs_the_member_out_of_the_dashboard(store, services, fake_clock):
+    """Erasure reaches the member's dashboard sessions that list this server (their ID, name,
+    language and servers); other people's, and theirs listing only other servers, stay."""
+    _, _, retention = services
+    erin, other = user(7).id, user(8).id
+    await _open_session(store, fake_clock, "erin-here", erin, (OTHER_GUILD, GUILD))
+    await _open_session(store, fake_clock, "erin-elsewhere", erin, (OTHER_GUILD,))
+    await _open_session(store, fake_clock, "other-here", other, (GUILD,))
+    # A server whose ID merely contains this one's digits is not this server.
+    await _open_session(store, fake_clock, "erin-similar", erin, (int(f"{GUILD}1"),))
+    await retention.forget(GUILD, erin, actor_id=5)
+    rows = await store.read(lambda tx: tx.dashboard.get_session("erin-here", fake_clock.now()))
+    assert rows is None
+    for token in ("erin-elsewhere", "other-here", "erin-similar"):
+        kept = await store.read(lambda tx, t=token: tx.dashboard.get_session(t, fake_clock.now()))
+        assert kept is not None, token

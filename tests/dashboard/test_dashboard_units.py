@@ -10,6 +10,7 @@ import pytest
 
 from cogs.guild_admin import GuildAdmin
 from core.hotlines import HotlineDirectory
+from core.i18n import tr
 from core.models import GuildSettings
 from core.outcomes import Outcome
 from core.settings import SettingsError, load_settings
@@ -119,10 +120,10 @@ def _form(**kw) -> SetupForm:
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
-        ({"threshold": "0"}, "dash.settings_bad_number"),
-        ({"threshold": "51"}, "dash.settings_bad_number"),
-        ({"window_hours": "-1"}, "dash.settings_bad_number"),
-        ({"retention_days": "1e3"}, "dash.settings_bad_number"),
+        ({"threshold": "0"}, "dash.settings_bad_field"),
+        ({"threshold": "51"}, "dash.settings_bad_field"),
+        ({"window_hours": "-1"}, "dash.settings_bad_field"),
+        ({"retention_days": "1e3"}, "dash.settings_bad_field"),
         ({"alert_channel_id": ""}, "admin.no_alert_channel"),
         ({"alert_channel_id": "99"}, "dash.settings_bad_choice"),  # another server's channel
         ({"mod_role_id": "1"}, "admin.no_everyone"),
@@ -169,7 +170,9 @@ def test_the_web_words_like_the_alert():
     assert words.ESCALATION_EVENT_KEYS == alert_view.ESCALATION_EVENT_KEYS
     assert words.TIMEOUT_KEYS == alert_view.TIMEOUT_CHOICES
     assert words.BAN_DELETE_KEYS == alert_view.BAN_DELETE_CHOICES
-    assert words.PROBLEM_KEYS == alert_view.PROBLEM_KEYS
+    assert words.CHECK_IN_RESULT_KEYS == alert_view.CHECK_IN_RESULT_KEYS
+    # Delivery problems are worded by the bot (ui/setup_checks.py), as /reports config does.
+    assert not hasattr(words, "PROBLEM_KEYS")
     from dashboard.app import NOTE_LIMIT, REFERENCE_LIMIT
 
     assert (NOTE_LIMIT, REFERENCE_LIMIT) == (case_common.MAX_NOTE, case_common.MAX_REFERENCE)
@@ -182,3 +185,21 @@ def test_dashboard_never_imports_discord_storage_or_ui():
         source = path.read_text(encoding="utf-8")
         for forbidden in ("import discord", "from discord", "storage", "from ui", "import ui"):
             assert forbidden not in source, (path.name, forbidden)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "de", "fr", "es-ES", "es-419", "pt-BR"])
+def test_a_bad_number_names_its_field_on_one_line(locale):
+    """The web form's error says which field is wrong, in the server's language, on one line."""
+    checked = check_setup(
+        GuildSettings(guild_id=5),
+        _form(window_hours="0"),
+        text_channels={10},
+        roles=set(),
+        everyone_role=1,
+        directory=HotlineDirectory.load(),
+        locale=locale,
+    )
+    assert isinstance(checked, Outcome)
+    text = words.describe_outcome(checked, locale)
+    label = words.plain(tr("cmd.reports.setup.window_hours", locale))
+    assert label in text and "720" in text and "\n" not in text

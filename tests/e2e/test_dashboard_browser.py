@@ -165,3 +165,68 @@ async def test_the_attacker_in_the_browser(emulator, bot_factory, tmp_path, data
     response = await page.goto(f"{base}/g/{harbour}/queue")
     assert response.status == 403
     await stranger.close()
+
+
+async def test_a_manager_changes_the_settings_in_the_browser(
+    emulator, bot_factory, tmp_path, database_url, chromium
+):
+    """olivia (Manage Server) moves alerts to #audit and needs two reporters, with Germany's
+    help: the page says it saved, warns like /reports config, and the next alert follows the
+    new threshold into #audit. The same browser's forged POST (no form token) changes nothing;
+    maya (moderator role only) sees the settings but cannot change them."""
+    vigil = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
+    base = await start_with_dashboard(vigil)
+    await vigil.setup(mod_role="Moderators")
+    audit = vigil.guild.channel("audit")
+    context = await chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    await sign_in(page, vigil, base, "olivia")
+    await page.get_by_role("link", name="Harbour").click()
+    await page.get_by_role("link", name="Settings").click()
+    await page.wait_for_url(f"{base}/g/{vigil.guild.id}/settings")
+    admin = page.get_by_label("Where alerts go when the reported member can read the alert channel")
+    assert "None: such alerts go to the server owner by DM" in await admin.inner_text()
+    assert "@Moderators is not mentionable" in await page.inner_text("section.warnings")
+    await page.get_by_label("Private channel where moderators receive alerts").select_option(
+        label="#audit"
+    )
+    await page.get_by_label("Distinct reporters needed to alert").fill("2")
+    await page.get_by_label("Country for hotline guidance").select_option(label="Germany")
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_selector("p.ok[role=status]")
+    assert "Settings saved." in await page.inner_text("main")
+    await shot(page, "12-settings-saved")
+    row = vigil.db_rows(
+        "SELECT alert_channel_id, threshold, region FROM guild_settings WHERE guild_id = ?",
+        (vigil.guild.id,),
+    )
+    assert row == [(audit.id, 2, "DE")]
+    # A number out of range never leaves the browser (the form's own limits) ...
+    await page.get_by_label("Distinct reporters needed to alert").fill("0")
+    await page.get_by_role("button", name="Save").click()
+    assert (
+        await page.evaluate("document.querySelector('input[name=threshold]').validity.valid")
+        is False
+    )
+    # ... and a forged POST from this browser, cookie and all, is refused.
+    forged = await page.request.post(
+        f"{base}/g/{vigil.guild.id}/settings",
+        form={"alert_channel": str(vigil.alerts_channel.id), "threshold": "9"},
+    )
+    assert forged.status == 403
+    assert vigil.db_rows(
+        "SELECT threshold FROM guild_settings WHERE guild_id = ?", (vigil.guild.id,)
+    ) == [(2,)]
+    await context.close()
+    await vigil.report("alice", "dave", details="first")
+    await vigil.report("bob", "dave", details="second")
+    await vigil.wait_alerts(1, audit)
+    assert vigil.alerts() == []
+    moderator = await chromium.new_context()
+    page = await moderator.new_page()
+    await sign_in(page, vigil, base, "maya")
+    await page.goto(f"{base}/g/{vigil.guild.id}/settings")
+    assert "Only members with Manage Server" in await page.inner_text("main")
+    assert await page.get_by_role("button", name="Save").count() == 0
+    assert await page.get_by_label("Distinct reporters needed to alert").is_disabled()
+    await moderator.close()
