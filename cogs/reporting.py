@@ -44,6 +44,7 @@ from ui.forms import (
     unregister_form,
 )
 from ui.markup import message_url
+from ui.relay import AddDetailsButton
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 
@@ -141,6 +142,8 @@ async def submit_and_reply(
         text += "\n" + tr("evidence.use_report_message", locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
+    # t15-relay: more to say later? Only this reporter may, about this report, after restarts.
+    view.add_item(AddDetailsButton(outcome.report_id, locale))
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
 
 

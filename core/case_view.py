@@ -30,13 +30,15 @@ class AlertAction(enum.StrEnum):
     DELETE_MESSAGES = "delete_messages"
     ESCALATE = "escalate"
     SHOW_EVIDENCE = "evidence"
+    ASK_REPORTER = "ask_reporter"
 
     @property
     def records(self) -> CaseAction | None:
         """The case action a press records (its transition rule applies); None for EXPORT and
         SHOW_EVIDENCE, which only read the case (showing evidence logs who looked, without a
-        transition) and are allowed in every case state, to moderators."""
-        if self in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE):
+        transition) and are allowed in every case state, to moderators, and ASK_REPORTER,
+        whose question is kept by the relay (core/relay.py), not in the audit trail."""
+        if self in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.ASK_REPORTER):
             return None
         return CaseAction(self.value)
 
@@ -83,6 +85,8 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
     deleted = _done(events, CaseAction.DELETE_MESSAGES)
     kept_text = any(r.evidence is not None for r in data.reports)
     evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 2, Tone.NEUTRAL),) if kept_text else ()
+    # t15-relay: ask one of the case's reporters a question, anonymously, while it is open.
+    ask = ActionState(AlertAction.ASK_REPORTER, active and bool(data.reports), 2, Tone.NEUTRAL)
     return (
         ActionState(AlertAction.ACKNOWLEDGE, status is CaseStatus.OPEN, 0, Tone.PRIMARY),
         ActionState(AlertAction.RESOLVE, active, 0, Tone.POSITIVE),
@@ -98,5 +102,6 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
             AlertAction.DELETE_MESSAGES, not dismissed and has_links and not deleted, 1, Tone.DANGER
         ),
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
-        *evidence,  # a third row, only when a reported message's text was kept
+        *evidence,  # a third row: Show evidence when a reported message's text was kept,
+        ask,  # and Ask reporter
     )

@@ -8,6 +8,7 @@ from storage.cases import CaseRepository
 from storage.guild_data import GuildDataRepository
 from storage.guild_settings import GuildSettingsRepository
 from storage.meta import MetaRepository
+from storage.relay import RelayRepository
 from storage.reports import ReportRepository
 from storage.sql import Executor
 from storage.stats import StatsRepository
@@ -21,6 +22,7 @@ class StoreUnitOfWork:
     meta: MetaRepository
     guild_data: GuildDataRepository
     stats: StatsRepository
+    relay: RelayRepository
 
 
 def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
@@ -31,4 +33,5 @@ def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
         meta=MetaRepository(executor),
         guild_data=GuildDataRepository(executor),
         stats=StatsRepository(executor),
+        relay=RelayRepository(executor),
     )

@@ -33,6 +33,7 @@ from core.models import (
 )
 from core.outbox import AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
+from core.relay import reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
@@ -81,6 +82,7 @@ ACTION_LABEL_KEYS: dict[str, str] = {
     CaseAction.DELETE_MESSAGES.value: "action.delete_messages",
     CaseAction.ESCALATE.value: "action.escalate",
     AlertAction.SHOW_EVIDENCE.value: "action.evidence",
+    AlertAction.ASK_REPORTER.value: "action.ask_reporter",
 }
 """Button key -> catalogue key of the button's label (also an action's name in refusals)."""
 ACTION_VERB_KEYS: dict[CaseAction, str] = {
@@ -498,7 +500,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
     urgent = case.urgent
     flagged = data.signals.flagged_reporters
     reasons = sorted({r.reason for r in reports}, key=lambda r: (not r.is_critical, r.value))
-    reporters = list(dict.fromkeys(r.reporter_id for r in reports))
+    reporters = reporter_order(reports)
     if case.target_is_member and case.target_joined_at is not None:
         membership = tr("alert.joined", locale, when=relative(case.target_joined_at))
     else:
@@ -552,8 +554,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         EmbedField(
             tr("alert.reporters", locale),
             trim(
+                # Numbered: "Ask reporter" names them by these numbers (t15-relay).
                 ", ".join(
-                    mention_user(rid) + (" ⚠️" if rid in flagged else "") for rid in reporters
+                    f"**{n}** {mention_user(rid)}" + (" ⚠️" if rid in flagged else "")
+                    for n, rid in enumerate(reporters, start=1)
                 ),
                 FIELD_LIMIT,
             ),

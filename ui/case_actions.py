@@ -63,6 +63,7 @@ from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, descr
 from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user
+from ui.relay import on_ask
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 
 log = logging.getLogger(__name__)
@@ -295,6 +296,7 @@ BUTTON_HANDLERS: dict[AlertAction, Handler] = {
     AlertAction.BAN: _enforce(CaseAction.BAN),
     AlertAction.DELETE_MESSAGES: _enforce(CaseAction.DELETE_MESSAGES),
     AlertAction.SHOW_EVIDENCE: on_show_evidence,
+    AlertAction.ASK_REPORTER: on_ask,  # t15-relay
 }
 """What a press of each alert button does (the case ID is untrusted: each handler re-reads
 the case). A new button: a member of core.case_view.AlertAction, its line in alert_actions(),
