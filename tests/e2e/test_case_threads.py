@@ -6,9 +6,13 @@ reminders and reporters' answers; without the permission, today's behaviour and
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from emulator import Emulator
+from tests.dbquery import query
 from tests.e2e.conftest import MESSAGES, Vigil, alert_text, result_text
 from tests.e2e.relay_helpers import (
+    THREAD_PERMISSIONS,
     THREADS,
     allow_threads,
     ask,
@@ -21,6 +25,9 @@ from tests.e2e.relay_helpers import (
     wait_thread,
 )
 from tests.e2e.test_moderator_workflow import press, uid
+from tests.e2e.test_sharding import interact_on, session_of, shared_database
+
+__all__ = ["shared_database"]  # the fixture, for the two-process test
 
 FAST = {"REMINDER_MINUTE_SECONDS": "1"}
 
@@ -175,3 +182,80 @@ async def test_a_deleted_thread_falls_back_to_the_alert(vigil: Vigil):
     await wait_rows(vigil, "SELECT thread_id FROM cases", [(0,)])  # never started again
     assert threads(vigil) == []
     assert "still here" in alert_text(reply) or "still here" in post_text(reply)
+
+
+async def note_on(emu: Emulator, shard: int, alert: dict[str, Any], user: str, text: str) -> None:
+    """A note through one process (its shard's session), from the alert's Note button."""
+    opened = await interact_on(
+        emu, shard, emu.build.component("vigil:case:note:1", user=user, message=alert)
+    )
+    form = opened.callback_data["custom_id"]
+    await interact_on(emu, shard, emu.build.modal_submit(form, user=user, fields={"note": text}))
+
+
+async def test_two_processes_on_one_database_start_one_thread(
+    emulator: Emulator, bot_factory: Any, shared_database: str
+):
+    """Both processes see the server (as while it changes hands) and both post to the case's
+    thread: one thread is started, each note is posted once; and a thread Discord has but the
+    database lost (a crash between the two) is adopted, not started again."""
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    alerts = guild.channel("mod-alerts")
+    role = guild.role("Vigil")
+    for overwrite in alerts.overwrites:
+        if overwrite.id == role.id:
+            overwrite.allow |= THREAD_PERMISSIONS
+    for shard in (0, 1):
+        env = {"DATABASE_URL": shared_database, "SHARD_COUNT": "2", "SHARD_IDS": str(shard)}
+        await bot_factory(env=env, ready_timeout=20.0)
+    owner = (guild.id >> 22) % 2
+    other = 1 - owner
+    await emu.interact(
+        emu.build.slash(
+            "reports setup", user="olivia", options={"alert_channel": "mod-alerts", "threshold": 1}
+        ),
+        timeout=10,
+    )
+    await session_of(emu, other).dispatch("GUILD_CREATE", guild.payload(), world.bot_user.id)
+    await asyncio.sleep(0.5)
+    await interact_on(
+        emu,
+        owner,
+        emu.build.slash("report", user="alice", options={"member": "dave", "reason": "spam"}),
+    )
+    alert = await emu.waiters.wait_for(
+        lambda: next(iter(emu.channel_messages(alerts.id)), None), 15, "the alert"
+    )
+    thread = await emu.waiters.wait_for(
+        lambda: next(iter(emu.threads(alerts.id)), None), 15, "the thread"
+    )
+    notes = [f"note {n} from shard {shard}" for n in range(3) for shard in (owner, other)]
+    for n, text in enumerate(notes):
+        await note_on(emu, (owner, other)[n % 2], alert, "maya", text)
+
+    def posted(text: str) -> int:
+        return sum(
+            1
+            for m in emu.channel_messages(thread.id)
+            for e in m["embeds"]
+            if e.get("description") == text
+        )
+
+    await emu.waiters.wait_for(
+        lambda: all(posted(t) for t in notes) or None, 30, "every note in the thread"
+    )
+    await asyncio.sleep(2.0)  # time for a duplicate to show up, if either process would post one
+    assert [posted(t) for t in notes] == [1] * len(notes)
+    assert len(emu.threads(alerts.id)) == 1
+    assert len([r for r in emu.requests_to("POST", THREADS) if r.status == 201]) == 1
+
+    # The database lost the thread (a crash after Discord started it): it is adopted.
+    query(shared_database, "UPDATE cases SET thread_id = NULL")
+    await note_on(emu, other, alert, "milo", "after the crash")
+    await emu.waiters.wait_for(lambda: posted("after the crash") or None, 30, "the note")
+    assert len(emu.threads(alerts.id)) == 1
+    started = emu.requests_to("POST", THREADS)
+    assert [r.status for r in started if r.status != 201] == [400]  # Discord: already has one
+    assert len([r for r in started if r.status == 201]) == 1
+    assert query(shared_database, "SELECT thread_id FROM cases") == [(thread.id,)]
