@@ -232,6 +232,9 @@ class DiscordAlertPoster:
         channel = self._bot.get_partial_messageable(thread_id)
         me = self._bot.user.id if self._bot.user else None
         try:
+            # An archived thread takes no deletions: reopened first (Vigil started it; a
+            # locked one refuses, and then there is nothing Vigil may delete there).
+            await self._bot.http.edit_channel(thread_id, archived=False)
             async for message in channel.history(limit=MAX_THREAD_MESSAGES):
                 if message.author.id == me:
                     with contextlib.suppress(discord.NotFound):

@@ -483,13 +483,14 @@ class CaseService:
         """The alert moved (the reported member can read where it was): its thread stays
         behind, where they can read it too. It is forgotten (a new one is started under the
         new alert) and Vigil's messages in it are deleted, like a purged case's."""
-        old = case.thread
+        old = case.thread_id
         if old is None:
             return
         now = self._clock.now()
 
         async def move(tx: UnitOfWork) -> None:
-            if await tx.cases.set_thread(case.id, None, old):
+            # A deleted thread (0) is forgotten too: the new alert may have a thread again.
+            if await tx.cases.set_thread(case.id, None, old) and old:
                 await tx.guild_data.queue_thread_cleanup(case.guild_id, old, now)
 
         await self._store.write(move)

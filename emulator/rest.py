@@ -562,6 +562,36 @@ async def create_message(emu: Emulator, call: Call) -> Result:
     return 200, msg
 
 
+@route("PATCH", "/channels/{channel_id}")
+async def modify_channel(emu: Emulator, call: Call) -> Result:
+    """Threads only (the rest of Modify Channel is not modelled): archive or unarchive, lock,
+    rename. Unarchiving needs Send Messages in Threads, and Manage Threads when locked;
+    archiving another's thread or locking needs Manage Threads."""
+    ch = _channel(emu, call.pid("channel_id"))
+    if not ch.is_thread:
+        raise ApiError(404, 0, "404: Not Found (emulator: only threads are modified)")
+    perms = _channel_perms(emu, ch) or 0
+    manage = bool(perms & P.MANAGE_THREADS)
+    body = call.body or {}
+    _require(perms, P.SEND_MESSAGES_IN_THREADS)
+    if body.get("locked") is not None and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") is False and ch.archived and ch.locked and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") and ch.owner_id != emu.world.bot_user.id and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") is not None:
+        ch.archived = bool(body["archived"])
+        ch.archived_at = datetime.now(UTC)
+    if body.get("locked") is not None:
+        ch.locked = bool(body["locked"])
+    if body.get("name"):
+        ch.name = str(body["name"])
+    await emu.gateway.dispatch("THREAD_UPDATE", ch.thread_payload(), ch.guild_id)
+    emu.waiters.notify()
+    return 200, ch.thread_payload()
+
+
 @route("POST", "/channels/{channel_id}/messages/{message_id}/threads")
 async def create_thread_from_message(emu: Emulator, call: Call) -> Result:
     """A public thread under a message of a text channel: Create Public Threads needed; its ID
@@ -639,6 +669,8 @@ async def delete_message(emu: Emulator, call: Call) -> Result:
     ch, msg, perms = _stored_message(emu, call)
     if int(msg["author"]["id"]) != emu.world.bot_user.id:
         _require(perms, P.MANAGE_MESSAGES)
+    if ch.is_thread and ch.archived and not (perms or 0) & P.MANAGE_THREADS:
+        raise fail(R.ARCHIVED_THREAD)  # an archived thread takes no changes: unarchive first
     emu.world.messages[ch.id].pop(int(msg["id"]), None)
     msg["deleted"] = True
     emu.deleted_messages.append(msg)

@@ -345,3 +345,23 @@ async def test_retention_purge_removes_the_relay_and_clears_the_thread(vigil: Vi
         "Vigil's messages in the thread and the question's DM deleted",
     )
     assert [r for r in vigil.emu.requests_to("POST", MESSAGES) if r.status >= 400] == []
+
+
+async def test_an_archived_thread_is_cleared_when_its_case_is_purged(vigil: Vigil):
+    """A case closed long ago has an archived thread (a week without posts): it is reopened
+    so that Vigil's messages in it can be deleted."""
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    await vigil.slash("reports setup", "olivia", alert_channel="mod-alerts", retention_days=30)
+    await press(vigil, alert, "vigil:case:resolve:1", "maya")
+    await wait_post(vigil, thread.id, "resolved")
+    await vigil.emu.archive_thread(thread.id)
+    vigil.db_rows("UPDATE cases SET closed_at = ?", ("2020-01-01T00:00:00.000000+00:00",))
+    await vigil.restart()
+    me = str(vigil.world.bot_user.id)
+    await vigil.emu.waiters.wait_for(
+        lambda: not any(m["author"]["id"] == me for m in posts(vigil, thread.id)) or None,
+        15,
+        "Vigil's messages in the archived thread deleted",
+    )
+    await wait_rows(vigil, "SELECT COUNT(*) FROM alert_cleanup", [(0,)])

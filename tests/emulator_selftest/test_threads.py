@@ -201,3 +201,29 @@ async def test_discord_py_builds_its_thread_cache_from_the_events(
         assert parsed.id == int(thread["id"]) and parsed.parent_id == alerts.id
         assert parsed.type is discord.ChannelType.public_thread
     assert floor_bot.returncode is None
+
+
+async def test_an_archived_thread_takes_no_deletion_until_unarchived(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    allow_threads(emulator)
+    alerts = emulator.world.guild_a.channel("mod-alerts")
+    _, message = await post(http, alerts.id, {"content": "alert"})
+    _, thread = await start(http, alerts.id, message["id"])
+    _, posted = await post(http, thread["id"], {"content": "to delete"})
+    await emulator.archive_thread(int(thread["id"]))
+    async with http.delete(f"channels/{thread['id']}/messages/{posted['id']}") as r:
+        assert (r.status, (await r.json())["code"]) == (400, 50083)
+    async with http.patch(f"channels/{thread['id']}", json={"archived": False}) as r:
+        assert r.status == 200
+        reopened = await r.json()
+    assert load_spec().validate_schema("ThreadResponse", reopened) is None
+    assert reopened["thread_metadata"]["archived"] is False
+    async with http.delete(f"channels/{thread['id']}/messages/{posted['id']}") as r:
+        assert r.status == 204
+    # Locking, and unarchiving a locked thread, need Manage Threads.
+    async with http.patch(f"channels/{thread['id']}", json={"locked": True}) as r:
+        assert (r.status, (await r.json())["code"]) == (403, 50013)
+    await emulator.archive_thread(int(thread["id"]), locked=True)
+    async with http.patch(f"channels/{thread['id']}", json={"archived": False}) as r:
+        assert (r.status, (await r.json())["code"]) == (403, 50013)
