@@ -18,7 +18,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from core.case_feed import CaseFeed
+from core.case_feed import CaseFeed, ThreadPending
 from core.models import AlertData, GuildSettings
 from core.outbox import (
     AlertDispatcher,
@@ -358,8 +358,10 @@ class Alerts(commands.Cog):
         self._feed_task: asyncio.Task[None] | None = None
 
     async def start_thread(self, case_id: int) -> None:
-        """A case's alert is out: its thread follows, then what waited for it is posted."""
-        await self.feed.ensure_thread(case_id)
+        """A case's alert is out: its thread follows, then what waited for it is posted (if
+        the thread is still pending, the case feed starts it when it next looks)."""
+        with contextlib.suppress(ThreadPending):
+            await self.feed.ensure_thread(case_id)
         self.feed.wake()
 
     def guild_locale(self, guild_id: int) -> str | None:

@@ -87,6 +87,11 @@ class ThreadRefused(Exception):
     """Vigil may not start a thread there (a permission, or not a text channel)."""
 
 
+class ThreadPending(Exception):
+    """The case's thread may yet be started (another task or process is starting it, or
+    Discord failed for now): what goes into it waits, rather than going elsewhere."""
+
+
 class ThreadPoster(Protocol):
     async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
         """Where the case's alert belongs now (core/outbox.AlertPoster.route)."""
@@ -167,10 +172,11 @@ class CaseFeed:
 
     async def ensure_thread(self, case_id: int) -> int | None:
         """The case's thread, started now if it has none and Vigil may start one there; None
-        when there is none (no permission, no alert yet, another process starting it)."""
+        when it will have none (no permission, not a text channel, deleted). Raises
+        ThreadPending while that is not known yet."""
         async with self._store.claim(f"thread:{case_id}") as mine:
             if not mine:
-                return None
+                raise ThreadPending(f"case {case_id}: another task is starting its thread")
             data = await self._cases.alert_data(case_id)
             if data is None:
                 return None
@@ -179,7 +185,7 @@ class CaseFeed:
                 return case.thread
             channel_id, message_id = case.alert_channel_id, case.alert_message_id
             if channel_id is None or message_id is None:
-                return None
+                raise ThreadPending(f"case {case_id}: its alert is not posted yet")
             if self._refused.get(channel_id, 0.0) > time.monotonic():
                 return None
             if await self._poster.may_start_thread(case.guild_id, channel_id) is False:
@@ -192,8 +198,7 @@ class CaseFeed:
                 self._refused[channel_id] = time.monotonic() + REFUSED_SECONDS
                 return None
             except DeliveryFailed as failure:
-                log.warning("thread for case %s not started yet: %s", case_id, failure.problem)
-                return None
+                raise ThreadPending(f"case {case_id}: {failure.problem}") from failure
             if await self._cases.set_thread(case_id, thread_id):
                 log.info("case %s has its thread", case_id)
                 return thread_id
@@ -215,6 +220,9 @@ class CaseFeed:
                         self._later(case_id)
             except DeliveryFailed as failure:
                 log.warning("thread post for case %s not sent yet: %s", case_id, failure.problem)
+                self._later(case_id)
+            except ThreadPending as pending:
+                log.info("thread post waits: %s", pending)
                 self._later(case_id)
             except Exception:
                 log.exception("thread post for case %s failed unexpectedly", case_id)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.case_feed import CaseFeed, FeedKind, FeedPost, ThreadRefused
+from core.case_feed import CaseFeed, FeedKind, FeedPost, ThreadPending, ThreadRefused
 from core.models import CaseAction, DeliveryState, GuildSettings
 from core.outbox import AlertDispatcher, DeliveryFailed, Destination
 from core.policy import RateLimit
@@ -234,10 +234,29 @@ async def test_one_thread_even_when_two_processes_try_at_once(store):
     await _posted(store, cases)
     threads = FakeThreads(slow=0.05)
     one, two = CaseFeed(store, cases, threads), CaseFeed(store, cases, threads)
-    got = await asyncio.gather(one.ensure_thread(case_id), two.ensure_thread(case_id))
+    got = await asyncio.gather(
+        one.ensure_thread(case_id), two.ensure_thread(case_id), return_exceptions=True
+    )
     assert THREAD_MESSAGE in got and threads.started == [THREAD_MESSAGE]
+    assert all(g == THREAD_MESSAGE or isinstance(g, ThreadPending) for g in got)
     assert await scalar(store, "SELECT thread_id FROM cases") == THREAD_MESSAGE
     assert await one.ensure_thread(case_id) == THREAD_MESSAGE and len(threads.started) == 1
+
+
+async def test_what_goes_to_the_thread_waits_while_it_is_being_started(store):
+    """Another task (the outbox, another process) is starting the thread: nothing is dropped
+    or posted elsewhere meanwhile."""
+    _, _, cases, _, case_id = await _case(store, 1, 2)
+    await _posted(store, cases)
+    threads = FakeThreads()
+    feed = CaseFeed(store, cases, threads, retry_seconds=0.0)
+    await cases.act(GUILD, case_id, CaseAction.NOTE, MOD, note="kept")
+    async with store.claim(f"thread:{case_id}") as mine:
+        assert mine
+        await feed.drain_once()
+        assert threads.posts == [] and await count_rows(store, "case_feed") == 1
+    await feed.drain_once()
+    assert [(c, p.kind) for c, _, p, _ in threads.posts] == [(THREAD_MESSAGE, FeedKind.NOTE)]
 
 
 async def test_events_go_to_the_thread_in_order_once(store):
