@@ -104,8 +104,12 @@ async def on_ask(interaction: Interaction, case_id: int) -> None:
     locale = server_locale(interaction)
     data = await services.cases.alert_data(case_id)
     reporters = len(reporter_order(data.reports)) if data is not None else 0
-    if not case.status.is_active or not reporters:
+    refused = None
+    if not case.status.is_active:
         refused = RelayRefused(RelayRefusal.CLOSED, case.number)
+    elif not reporters:  # all of them erased
+        refused = RelayRefused(RelayRefusal.NO_REPORTER, case.number, 1)
+    if refused is not None:
         await send_private(interaction, describe_relay_refusal(refused, locale))
         return
     modal = AskModal(case.id, case.target_id, case.number, reporters, locale)
