@@ -90,7 +90,7 @@ class AskModal(discord.ui.Modal):
         self.add_item(
             discord.ui.Label(
                 text=tr("relay.ask_question", locale),
-                description=tr("relay.ask_question_help", locale)[:100],
+                description=tr("relay.ask_help", locale)[:100],
                 component=self.question,
             )
         )
