@@ -170,26 +170,31 @@ class CaseFeed:
     def _locale(self, data: AlertData) -> str:
         return self._locale_for(data.case.guild_id) or data.settings.locale or "en"
 
-    async def ensure_thread(self, case_id: int) -> int | None:
+    async def ensure_thread(self, case_id: int, data: AlertData | None = None) -> int | None:
         """The case's thread, started now if it has none and Vigil may start one there; None
         when it will have none (no permission, not a text channel, deleted). Raises
-        ThreadPending while that is not known yet."""
+        ThreadPending while that is not known yet. `data`: the case as just read."""
+        data = data or await self._cases.alert_data(case_id)
+        if data is None:
+            return None
+        case = data.case
+        if case.thread_id is not None:
+            return case.thread
+        channel_id, message_id = case.alert_channel_id, case.alert_message_id
+        if channel_id is None or message_id is None:
+            raise ThreadPending(f"case {case_id}: its alert is not posted yet")
+        if self._refused.get(channel_id, 0.0) > time.monotonic():
+            return None
+        if await self._poster.may_start_thread(case.guild_id, channel_id) is False:
+            return None  # today's behaviour, until the permission is given
         async with self._store.claim(f"thread:{case_id}") as mine:
             if not mine:
                 raise ThreadPending(f"case {case_id}: another task is starting its thread")
-            data = await self._cases.alert_data(case_id)
-            if data is None:
+            current = await self._store.read(lambda tx: tx.cases.get(case_id))
+            if current is None:
                 return None
-            case = data.case
-            if case.thread_id is not None:
-                return case.thread
-            channel_id, message_id = case.alert_channel_id, case.alert_message_id
-            if channel_id is None or message_id is None:
-                raise ThreadPending(f"case {case_id}: its alert is not posted yet")
-            if self._refused.get(channel_id, 0.0) > time.monotonic():
-                return None
-            if await self._poster.may_start_thread(case.guild_id, channel_id) is False:
-                return None
+            if current.thread_id is not None or current.alert_message_id != message_id:
+                return current.thread  # started (or the alert moved) since it was read
             try:
                 thread_id = await self._poster.start_thread(
                     channel_id, message_id, case.number, self._locale(data)
@@ -239,6 +244,16 @@ class CaseFeed:
         if case.alert_channel_id is None or case.alert_message_id is None:
             self._later(case_id)  # the alert is not posted yet; its thread follows it
             return
+        thread = await self.ensure_thread(case_id, data)
+        locale = self._locale(data)
+        items = await self._store.read(lambda tx: tx.relay.feed_for_case(case_id, self._batch))
+        if thread is None:  # events stay with the case, as before threads: dropped at once
+            events = [item.id for item in items if item.event_id is not None]
+            if events:
+                await self._done(*events)
+            items = [item for item in items if item.relay_id is not None]
+        if not items:
+            return
         if data.settings.alert_channel_id is not None:
             where = await self._poster.route(case.guild_id, data.settings, case.target_id)
             if where.channel_id != case.alert_channel_id:
@@ -247,11 +262,6 @@ class CaseFeed:
                 await self._cases.request_redraw(case_id)
                 self._later(case_id)
                 return
-        thread = case.thread
-        if case.thread_id is None:
-            thread = await self.ensure_thread(case_id)
-        locale = self._locale(data)
-        items = await self._store.read(lambda tx: tx.relay.feed_for_case(case_id, self._batch))
         for item in items:
             post = await self._load(item, data, locale)
             while post is not None:
@@ -291,9 +301,10 @@ class CaseFeed:
 
         await self._store.write(record)
 
-    async def _done(self, feed_id: int) -> None:
-        async def done(tx: UnitOfWork) -> bool:
-            return await tx.relay.feed_done(feed_id)
+    async def _done(self, *feed_ids: int) -> None:
+        async def done(tx: UnitOfWork) -> None:
+            for feed_id in feed_ids:
+                await tx.relay.feed_done(feed_id)
 
         await self._store.write(done)
 
