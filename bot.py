@@ -26,6 +26,7 @@ from core.clock import SystemClock
 from core.hotlines import HotlineDirectory
 from core.outbox import AlertSignal
 from core.policy import RateLimit
+from core.relay import RelayService
 from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import RedactingFilter, Settings, SettingsError, load_settings
@@ -128,6 +129,7 @@ async def build_services(settings: Settings) -> Services:
         alert_signal=signal_,
         feedback_signal=feedback_signal,
         metrics=metrics,
+        relay=RelayService(store, clock, on_change=signal_),
     )
 
 

@@ -12,11 +12,13 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 import discord
 from discord.ext import commands
 
+from core.case_feed import CaseFeed, ThreadPending
 from core.models import AlertData, GuildSettings
 from core.outbox import (
     AlertDispatcher,
@@ -37,11 +39,13 @@ from ui.alert_view import (
 from ui.app import VigilBot
 from ui.case_actions import alert_view
 from ui.replies import NO_MENTIONS, alert_embed, alert_mentions
+from ui.threads import DiscordThreadPoster
 from vigil_ops.metrics import AlertKind, FeedbackOutcome
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_MESSAGE = 10008
+MAX_THREAD_MESSAGES = 1000  # a purged case's thread: Vigil's messages among its last 1000
 
 
 def _failure(error: Exception) -> DeliveryFailed:
@@ -200,7 +204,9 @@ class DiscordAlertPoster:
             raise _failure(error) from error
         return None
 
-    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
+    async def ping(
+        self, channel_id: int, message_id: int | None, ping: UrgentPing, nonce: str
+    ) -> None:
         role_id, text = ping.role_id, render_ping(ping)
         channel = self._bot.get_partial_messageable(channel_id)
         mentions = (
@@ -210,15 +216,31 @@ class DiscordAlertPoster:
             if role_id
             else NO_MENTIONS
         )
-        try:
-            await channel.send(
-                content=text,
-                reference=discord.MessageReference(
-                    message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
-                ),
-                allowed_mentions=mentions,
-                nonce=nonce,
+        extra: dict[str, Any] = {}
+        if message_id is not None:  # in the case's thread: no reply (replies stay in a channel)
+            extra["reference"] = discord.MessageReference(
+                message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
             )
+        try:
+            await channel.send(content=text, allowed_mentions=mentions, nonce=nonce, **extra)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
+
+    async def clear_thread(self, thread_id: int) -> None:
+        """Vigil's own messages in the thread, deleted one by one (no Manage Threads needed:
+        anyone may delete their own messages). What moderators wrote there is theirs."""
+        channel = self._bot.get_partial_messageable(thread_id)
+        me = self._bot.user.id if self._bot.user else None
+        try:
+            # An archived thread takes no deletions: reopened first (Vigil started it; a
+            # locked one refuses, and then there is nothing Vigil may delete there).
+            await self._bot.http.edit_channel(thread_id, archived=False)
+            async for message in channel.history(limit=MAX_THREAD_MESSAGES):
+                if message.author.id == me:
+                    with contextlib.suppress(discord.NotFound):
+                        await message.delete()
+        except discord.NotFound:
+            return  # the thread is gone already
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
 
@@ -306,10 +328,19 @@ class Alerts(commands.Cog):
     def __init__(self, bot: VigilBot) -> None:
         self.bot = bot
         max_delay = float(bot.services.settings.alert_retry_max_seconds)
+        poster = DiscordAlertPoster(bot)
+        # t15-relay: a thread per case, and what goes into it (core/case_feed.py).
+        self.feed = CaseFeed(
+            bot.services.store,
+            bot.services.cases,
+            DiscordThreadPoster(bot, poster.route),
+            locale_for=self.guild_locale,
+            retry_seconds=min(2.0, max_delay),
+        )
         self.dispatcher = AlertDispatcher(
             bot.services.store,
             bot.services.cases,
-            DiscordAlertPoster(bot),
+            poster,
             base_delay=min(0.5, max_delay),
             max_delay=max_delay,
             on_channel_problem=self.tell_admins,
@@ -318,11 +349,20 @@ class Alerts(commands.Cog):
             on_pass=self.after_pass,
             reminder_minute=timedelta(seconds=bot.services.settings.reminder_minute_seconds),
             on_unanswered=self.tell_unanswered,
+            on_delivered=self.start_thread,
         )
         self.feedback = FeedbackSender(bot)
         self._next_notice_check = 0.0
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
+        self._feed_task: asyncio.Task[None] | None = None
+
+    async def start_thread(self, case_id: int) -> None:
+        """A case's alert is out: its thread follows, then what waited for it is posted (if
+        the thread is still pending, the case feed starts it when it next looks)."""
+        with contextlib.suppress(ThreadPending):
+            await self.feed.ensure_thread(case_id)
+        self.feed.wake()
 
     def guild_locale(self, guild_id: int) -> str | None:
         """The server's Discord locale (alerts follow it); None if this process does not see
@@ -391,16 +431,20 @@ class Alerts(commands.Cog):
         self.bot.services.dispatcher = self.dispatcher
         self.bot.services.alert_signal.connect(self.dispatcher.wake)
         self.bot.services.feedback_signal.connect(self.feedback.wake)
+        self.bot.services.alert_signal.connect(self.feed.wake)  # events and relay messages
         self._task = asyncio.create_task(self.dispatcher.run(), name="vigil-alert-outbox")
         self._feedback_task = asyncio.create_task(self.feedback.run(), name="vigil-feedback")
+        self._feed_task = asyncio.create_task(self.feed.run(), name="vigil-case-feed")
 
     async def cog_unload(self) -> None:
         """Stop taking new work, then give pending alerts one last attempt before exit."""
         self.bot.services.alert_signal.disconnect(self.dispatcher.wake)
         self.bot.services.feedback_signal.disconnect(self.feedback.wake)
+        self.bot.services.alert_signal.disconnect(self.feed.wake)
         self.dispatcher.stop()
         self.feedback.stop()
-        for task in (self._task, self._feedback_task):
+        self.feed.stop()
+        for task in (self._task, self._feedback_task, self._feed_task):
             if task is not None:
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=5)

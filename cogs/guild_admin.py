@@ -37,9 +37,24 @@ from ui.markup import mention_user, message_url, relative
 from ui.replies import NO_MENTIONS, alert_embed, send_private
 from ui.setup_checks import ServerView, setup_warnings
 from ui.stats_view import chart_text, render_stats
+from ui.threads import may_use_threads
 from ui.translator import L
 
 log = logging.getLogger(__name__)
+
+
+def thread_line(guild: discord.Guild, channel_id: int | None, locale: str | None = None) -> str:
+    """Whether cases get a thread under their alert (t15-relay), and if not, the permissions
+    that would give them one: without them Vigil does what it did before threads."""
+    channel = guild.get_channel(channel_id) if channel_id is not None else None
+    if may_use_threads(channel, guild.me):
+        return tr("admin.threads_on", locale)
+    permissions = ", ".join(
+        tr(key, locale)
+        for key in ("permission.create_public_threads", "permission.send_messages_in_threads")
+    )
+    where = channel.mention if isinstance(channel, discord.abc.GuildChannel) else "-"
+    return tr("admin.threads_off", locale, permissions=permissions, channel=where)
 
 
 class ReportsGroup(app_commands.Group):
@@ -201,6 +216,7 @@ class GuildAdmin(commands.Cog):
         )
         problems = [*warnings.problems, *warnings.public]
         lines.append(tr("admin.routing", locale))
+        lines.append(thread_line(guild, settings.alert_channel_id, locale))
         if problems:
             lines += ["", tr("admin.problems", locale), *(f"- {p}" for p in problems)]
         else:

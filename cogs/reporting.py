@@ -49,6 +49,7 @@ from ui.forms import (
 )
 from ui.markup import message_url
 from ui.mutual_servers import LookupStatus, MutualServers, SharedServer, members_of
+from ui.relay import AddDetailsButton
 from ui.replies import answer_within_deadline, guidance_embed, send_private
 from ui.translator import L
 from ui.welfare import SupportButton
@@ -231,6 +232,8 @@ async def file_and_reply(
     text = with_route(text, source, locale)
     embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
     view = country_view(directory, submission.reason, region, locale)
+    # t15-relay: more to say later? Only this reporter may, about this report, after restarts.
+    view.add_item(AddDetailsButton(outcome.report_id, locale))
     await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
 
 

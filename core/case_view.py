@@ -36,18 +36,24 @@ class AlertAction(enum.StrEnum):
     # step away, behind MORE (which only shows those buttons, privately).
     CHECK_IN = "check_in"
     MORE = "more"
+    # t15-relay: ask one of the case's reporters a question, anonymously.
+    ASK_REPORTER = "ask_reporter"
 
     @property
     def records(self) -> CaseAction | None:
         """The case action a press records (its transition rule applies); None for EXPORT,
         SHOW_EVIDENCE and MORE, which only read the case (showing evidence logs who looked,
-        without a transition) and are allowed in every case state, to moderators."""
+        without a transition) and are allowed in every case state, to moderators, and for
+        ASK_REPORTER, whose question is kept by the relay (core/relay.py), not in the audit
+        trail."""
         if self in READ_ONLY:
             return None
         return CaseAction(self.value)
 
 
-READ_ONLY = frozenset({AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.MORE})
+READ_ONLY = frozenset(
+    {AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.MORE, AlertAction.ASK_REPORTER}
+)
 
 
 class Tone(enum.StrEnum):
@@ -110,6 +116,11 @@ def member_actions(data: AlertData, row: int = 1) -> tuple[ActionState, ...]:
     )
 
 
+def _ask_reporter(data: AlertData, row: int) -> ActionState:
+    active = data.case.status.is_active
+    return ActionState(AlertAction.ASK_REPORTER, active and bool(data.reports), row, Tone.NEUTRAL)
+
+
 def _check_in(data: AlertData, row: int) -> ActionState:
     allowed = data.case.status in ALLOWED_FROM[CaseAction.CHECK_IN]
     return ActionState(AlertAction.CHECK_IN, allowed and _member_present(data), row, Tone.PRIMARY)
@@ -133,6 +144,8 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
     evidence = (ActionState(AlertAction.SHOW_EVIDENCE, True, 2, Tone.NEUTRAL),) if kept_text else ()
     # Self-harm beside a child-safety or threat report: today's layout, and a check-in.
     check_in = (_check_in(data, 2),) if offers_check_in(data) else ()
+    # t15-relay: ask one of the case's reporters a question, anonymously, while it is open.
+    ask = _ask_reporter(data, 2)
     return (
         ActionState(AlertAction.ACKNOWLEDGE, status is CaseStatus.OPEN, 0, Tone.PRIMARY),
         ActionState(AlertAction.RESOLVE, active, 0, Tone.POSITIVE),
@@ -142,7 +155,8 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
         *member_actions(data, row=1),
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
         *check_in,
-        *evidence,  # a third row, only when a reported message's text was kept
+        *evidence,  # a third row: Show evidence when a reported message's text was kept,
+        ask,  # and Ask reporter
     )
 
 
@@ -164,5 +178,6 @@ def welfare_actions(data: AlertData) -> tuple[ActionState, ...]:
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
         ActionState(AlertAction.EXPORT, True, 1, Tone.NEUTRAL),
         *evidence,
+        _ask_reporter(data, 1),  # is someone in danger now, where, how old: ask anonymously
         ActionState(AlertAction.MORE, more, 1, Tone.NEUTRAL),
     )

@@ -196,6 +196,14 @@ class Case:
     check_in_at: datetime | None = None  # when a delivered check-in holds the next one back
     # The member's own Discord locale, known only when they asked for support themselves.
     target_locale: str | None = None
+    # The case's thread under its alert (t15-relay): None, none yet; 0, it was deleted (none
+    # again); else the thread's ID.
+    thread_id: int | None = None
+
+    @property
+    def thread(self) -> int | None:
+        """The thread to post in, if the case has one that still exists."""
+        return self.thread_id or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +269,62 @@ class ErasedCase:
 
 @dataclass(frozen=True, slots=True)
 class AlertCleanup:
-    """An alert message of a purged case, still to delete from Discord."""
+    """A message of a purged case (its alert, a question DM, a posted answer) still to delete
+    from Discord; `thread`: the row names a case's thread, whose messages by Vigil go."""
 
     id: int
     guild_id: int
     channel_id: int
     message_id: int
+    thread: bool = False
+
+
+# --- t15-relay: the thread per case and the anonymous relay (core/relay.py, core/case_feed.py)
+
+
+class RelayKind(Vocabulary):
+    QUESTION = "question"  # a moderator's question to one reporter
+    ANSWER = "answer"  # the reporter's answer to one question
+    DETAILS = "details"  # a reporter added information to their report
+    STOPPED = "stopped"  # the reporter asked for no more messages about the case
+
+
+class DeliveryState(Vocabulary):
+    KEPT = "kept"  # answers, details, stops: nothing to deliver to a reporter
+    SENDING = "sending"  # a question stored, its DM not (yet) confirmed
+    SENT = "sent"
+    DMS_CLOSED = "dms_closed"  # the reporter does not accept DMs from Vigil
+    FAILED = "failed"  # Discord refused otherwise
+
+    @property
+    def counts_toward_limit(self) -> bool:
+        """Questions that reached (or may have reached) the reporter count toward the hour's
+        limit; undelivered ones don't: the reporter was never pressed by them."""
+        return self in (DeliveryState.SENDING, DeliveryState.SENT)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayMessage:
+    id: int
+    guild_id: int
+    case_id: int | None
+    report_id: int | None
+    reporter_id: int
+    author_id: int
+    kind: RelayKind
+    question_id: int | None
+    text: str | None
+    state: DeliveryState
+    created_at: datetime
+    dm_channel_id: int | None = None
+    dm_message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One thing still to post in a case's thread, in order: a case event or a relay message."""
+
+    id: int
+    case_id: int
+    event_id: int | None
+    relay_id: int | None

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -104,13 +104,21 @@ class AlertPoster(Protocol):
         earlier (crashed) attempt reached Discord; None if there is none."""
         ...
 
-    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
-        """A new message replying to the alert that mentions the moderator role only: an
-        edit's mention does not notify, a new message does."""
+    async def ping(
+        self, channel_id: int, message_id: int | None, ping: UrgentPing, nonce: str
+    ) -> None:
+        """A new message replying to the alert (`message_id`; None: in the case's thread, no
+        reply) that mentions the moderator role only: an edit's mention does not notify, a new
+        message does."""
         ...
 
     async def delete(self, channel_id: int, message_id: int) -> None:
         """Delete a message; an already deleted message is not a failure."""
+        ...
+
+    async def clear_thread(self, thread_id: int) -> None:
+        """Delete Vigil's own messages in a thread (of a purged case, or one the reported
+        member may now read); a thread already gone is not a failure."""
         ...
 
 
@@ -175,6 +183,7 @@ class AlertDispatcher:
         on_pass: Callable[[], Awaitable[None]] | None = None,
         reminder_minute: timedelta = MINUTE,
         on_unanswered: Callable[[UnansweredCase], Awaitable[bool]] | None = None,
+        on_delivered: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -200,6 +209,8 @@ class AlertDispatcher:
         self._on_pass = on_pass
         self._minute = reminder_minute
         self._on_unanswered = on_unanswered
+        # After an alert without a thread was delivered: its thread is started (core/case_feed).
+        self._on_delivered = on_delivered
 
     def wake(self) -> None:
         self._wake.set()
@@ -316,12 +327,16 @@ class AlertDispatcher:
                 message_id = await self._first_post(current, channel_id, content)
                 if where.rerouted and current.alert_message_id and current.alert_channel_id:
                     await self._remove_old(current.alert_channel_id, current.alert_message_id)
+                if current.alert_channel_id not in (None, channel_id):
+                    await self._cases.thread_moved(current)  # the old thread stays behind
+                    current = replace(current, thread_id=None)
             assert message_id is not None
             ping_sent = current.ping_sent
             if first:
                 ping_sent = current.ping_wanted  # a first post's mention notifies by itself
             elif current.ping_wanted > current.ping_sent and current.urgent:
-                await self._poster.ping(
+                await self._ping(
+                    current,
                     channel_id,
                     message_id,
                     UrgentPing(current.number, data.settings.mod_role_id, locale),
@@ -340,7 +355,26 @@ class AlertDispatcher:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:
                 await self._on_recovered(case.guild_id)
+        if current.thread_id is None and self._on_delivered is not None:
+            try:
+                await self._on_delivered(case.id)
+            except Exception:
+                log.exception("the thread of case %s was not started; tried again later", case.id)
         return True
+
+    async def _ping(
+        self, case: Case, channel_id: int, message_id: int, ping: UrgentPing, nonce: str
+    ) -> None:
+        """Into the case's thread when it has one under this alert (t15-relay), else (or if the
+        thread refuses it) as a reply to the alert: a reminder is never lost to a thread."""
+        thread = case.thread
+        if thread is not None and channel_id == case.alert_channel_id:
+            try:
+                await self._poster.ping(thread, None, ping, nonce)
+                return
+            except DeliveryFailed as failure:
+                log.warning("reminder for case %s not in its thread: %s", case.id, failure.problem)
+        await self._poster.ping(channel_id, message_id, ping, nonce)
 
     async def _remove_old(self, channel_id: int, message_id: int) -> None:
         """The reported member can read where the alert was: it goes, now that it is
@@ -438,7 +472,8 @@ class AlertDispatcher:
             if not await self._on_unanswered(notice):
                 return False  # not this process's server, or not delivered: retried
         else:
-            await self._poster.ping(
+            await self._ping(
+                case,
                 case.alert_channel_id,
                 case.alert_message_id,
                 UrgentPing(case.number, settings.mod_role_id, locale, reminder=step.number),
@@ -455,7 +490,10 @@ class AlertDispatcher:
                 if not mine:
                     continue
                 try:
-                    await self._poster.delete(item.channel_id, item.message_id)
+                    if item.thread:
+                        await self._poster.clear_thread(item.channel_id)
+                    else:
+                        await self._poster.delete(item.channel_id, item.message_id)
                 except DeliveryFailed as failure:
                     if not failure.admins_must_fix:
                         log.warning("alert of a purged case not deleted yet: %s", failure.problem)

@@ -16,8 +16,10 @@ from core.models import (
     CaseEvent,
     CaseStatus,
     ErasedCase,
+    FeedItem,
     GuildSettings,
     PurgeCounts,
+    RelayMessage,
     Report,
     ReportSource,
     UserSnapshot,
@@ -57,8 +59,26 @@ class DashboardSession:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewRelayMessage:
+    """A question, answer, addition or stop to store (core/relay.py)."""
+
+    guild_id: int
+    case_id: int | None
+    report_id: int | None
+    reporter_id: int
+    author_id: int
+    kind: str  # core.models.RelayKind
+    text: str | None
+    state: str  # core.models.DeliveryState
+    created_at: datetime
+    question_id: int | None = None
+
+
 class ReportRepository(Protocol):
     async def add(self, report: NewReport) -> int: ...
+
+    async def get(self, report_id: int) -> Report | None: ...
 
     async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:
         """Make other processes' report transactions by this reporter wait for this one (taken
@@ -285,6 +305,77 @@ class CaseRepository(Protocol):
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
 
+    async def event(self, event_id: int) -> CaseEvent | None: ...
+
+    async def set_thread(self, case_id: int, thread_id: int | None, expected: int | None) -> bool:
+        """Compare-and-set the case's thread (`expected`: the thread it has now, None for
+        none yet): True in one process only, so a case gets one thread."""
+        ...
+
+    async def request_redraw(self, case_id: int) -> None:
+        """Ask the alert outbox to deliver the alert again (it re-routes it)."""
+        ...
+
+
+class RelayRepository(Protocol):
+    """Questions, answers, additions and stops (core/relay.py), and the case feed: what still
+    has to go into a case's thread (core/case_feed.py)."""
+
+    async def lock_case(self, case_id: int) -> None:
+        """Make other processes' relay transactions on this case wait for this one."""
+        ...
+
+    async def add(self, message: NewRelayMessage, *, feed: bool = True) -> int:
+        """Store a relay message; with `feed`, queue it for its case's thread (if in one)."""
+        ...
+
+    async def add_answer(self, message: NewRelayMessage) -> int | None:
+        """Store an answer and queue it; None when its question already has one."""
+        ...
+
+    async def get(self, relay_id: int) -> RelayMessage | None: ...
+
+    async def answered(self, question_id: int) -> bool: ...
+
+    async def set_delivery(
+        self, question_id: int, state: str, dm_channel_id: int | None, dm_message_id: int | None
+    ) -> None: ...
+
+    async def queue(self, relay_id: int, now: datetime) -> None:
+        """Queue a stored relay message for its case's thread (nothing if it is gone)."""
+        ...
+
+    async def questions_since(self, case_id: int, since: datetime) -> list[datetime]:
+        """When the case's questions that count toward the limit were asked, since `since`."""
+        ...
+
+    async def details_since(self, report_id: int, since: datetime) -> list[datetime]: ...
+
+    async def opted_out(self, case_id: int, reporter_id: int) -> bool: ...
+
+    async def opt_out(self, case_id: int, reporter_id: int, guild_id: int, now: datetime) -> bool:
+        """Record "stop messages"; False when it was recorded already."""
+        ...
+
+    async def attach_to_case(self, case_id: int, now: datetime) -> int:
+        """Details added to reports before they joined `case_id` join it, queued for its
+        thread. Returns how many."""
+        ...
+
+    async def pending_feed(self, limit: int, exclude: Collection[int] = ()) -> list[FeedItem]:
+        """The oldest feed items, of cases not in `exclude` (waiting for a retry)."""
+        ...
+
+    async def feed_for_case(self, case_id: int, limit: int) -> list[FeedItem]: ...
+
+    async def feed_done(self, feed_id: int) -> bool:
+        """Remove a posted (or dropped) item; False if another process already did."""
+        ...
+
+    async def mark_posted(self, relay_id: int, channel_id: int, message_id: int) -> None:
+        """Where a relay message was posted (an erasure deletes it there)."""
+        ...
+
 
 class GuildSettingsRepository(Protocol):
     async def get(self, guild_id: int) -> GuildSettings: ...
@@ -322,6 +413,10 @@ class GuildDataRepository(Protocol):
     async def clear_notices(self, guild_id: int) -> None: ...
 
     async def pending_cleanup(self, limit: int) -> list[AlertCleanup]: ...
+
+    async def queue_thread_cleanup(self, guild_id: int, thread_id: int, now: datetime) -> None:
+        """A thread the reported member may now read: Vigil's messages in it are deleted."""
+        ...
 
     async def cleanup_done(self, cleanup_id: int) -> None: ...
 
@@ -408,6 +503,9 @@ class UnitOfWork(Protocol):
 
     @property
     def review(self) -> ReviewRepository: ...
+
+    @property
+    def relay(self) -> RelayRepository: ...
 
 
 T = TypeVar("T")

@@ -95,8 +95,10 @@ class RetentionService:
         counts, erased, touched = await self._store.write(
             lambda tx: tx.guild_data.forget_user(guild_id, user_id, actor_id, now)
         )
-        if touched:
-            self._on_alert_change()  # alerts that listed the erased reporter are redrawn
+        if touched or erased:
+            # Alerts that listed the erased reporter are redrawn; the erased cases' threads
+            # and questions are deleted from Discord (t15-relay) by the outbox's next pass.
+            self._on_alert_change()
         return Erasure(counts=counts, erased_cases=tuple(erased))
 
     async def guild_left(self, guild_id: int) -> None:

@@ -183,6 +183,8 @@ class ReportService:
             if decision.open_case:
                 case = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
+                # Details reporters added before there was a case join it (t15-relay).
+                await tx.relay.attach_to_case(case.id, now)
                 opened = True
         return ReportAccepted(
             report_id=report_id,
@@ -631,6 +633,38 @@ class CaseService:
 
     async def note_post_started(self, case_id: int) -> None:
         await self._store.write(lambda tx: tx.cases.note_post_started(case_id))
+
+    # --- t15-relay: the case's thread ---
+
+    async def set_thread(self, case_id: int, thread_id: int) -> bool:
+        """Record the thread started under the case's alert: True in one process only."""
+        return await self._store.write(lambda tx: tx.cases.set_thread(case_id, thread_id, None))
+
+    async def thread_gone(self, case_id: int, thread_id: int) -> None:
+        """The thread was deleted (by a moderator): none again for this case; what would go
+        there goes under the alert, or stays with the case."""
+        await self._store.write(lambda tx: tx.cases.set_thread(case_id, 0, thread_id))
+
+    async def thread_moved(self, case: Case) -> None:
+        """The alert moved (the reported member can read where it was): its thread stays
+        behind, where they can read it too. It is forgotten (a new one is started under the
+        new alert) and Vigil's messages in it are deleted, like a purged case's."""
+        old = case.thread_id
+        if old is None:
+            return
+        now = self._clock.now()
+
+        async def move(tx: UnitOfWork) -> None:
+            # A deleted thread (0) is forgotten too: the new alert may have a thread again.
+            if await tx.cases.set_thread(case.id, None, old) and old:
+                await tx.guild_data.queue_thread_cleanup(case.guild_id, old, now)
+
+        await self._store.write(move)
+
+    async def request_redraw(self, case_id: int) -> None:
+        """Have the outbox deliver the alert again (it routes it again on the way)."""
+        await self._store.write(lambda tx: tx.cases.request_redraw(case_id))
+        self._on_alert_change()
 
     async def queue_page(self, guild_id: int, page: int) -> QueuePage:
         async def load(tx: UnitOfWork) -> QueuePage:

@@ -120,14 +120,22 @@ class Overwrite:
         }
 
 
+#: Channel types of threads (announcement, public, private).
+THREAD_TYPES = (10, 11, 12)
+
+
 @dataclass
 class Channel:
-    """A guild text channel (type 0), category (4), DM (1) or group DM (3).
+    """A guild text channel (type 0), category (4), DM (1), group DM (3) or thread (10-12).
 
     Private channels (DM, group DM) have no ``guild_id``. ``recipients`` lists the users in
     them: for the bot's own DM with a user (``with_bot``) just that user, as Discord shows it
     to the bot; for a DM between two users or a group DM, every user in it (the bot is not a
     member of those, so it can only reach them through a user-installed command).
+
+    A thread (``Guild.threads``, never ``Guild.channels``) has its text channel as
+    ``parent_id`` and its creator as ``owner_id``; one started from a message has that
+    message's ID as its own. Its permissions are its parent's (``World.channel_permissions``).
     """
 
     id: int
@@ -143,8 +151,16 @@ class Channel:
     last_message_id: int | None = None
     #: private channels only: True for the bot's own DM with ``recipients[0]``.
     with_bot: bool = False
-    #: group DMs only: the user who created the group.
+    #: group DMs only: the user who created the group; threads: the user who started it.
     owner_id: int | None = None
+    #: threads only: Discord's thread metadata.
+    archived: bool = False
+    locked: bool = False
+    auto_archive_duration: int = 1440
+    created_at: datetime | None = None
+    archived_at: datetime | None = None
+    message_count: int = 0
+    total_message_sent: int = 0
 
     @property
     def mention(self) -> str:
@@ -155,6 +171,34 @@ class Channel:
         """A DM or group DM (no guild, no permission overwrites)."""
         return self.type in (1, 3)
 
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    def thread_payload(self) -> dict[str, Any]:
+        """A thread channel object (the spec's ThreadResponse; also THREAD_CREATE's data)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.parent_id) if self.parent_id else None,
+            "owner_id": str(self.owner_id),
+            "name": self.name or "",
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "message_count": self.message_count,
+            "member_count": 1,
+            "total_message_sent": self.total_message_sent,
+            "thread_metadata": {
+                "archived": self.archived,
+                "archive_timestamp": iso(self.archived_at or self.created_at),
+                "auto_archive_duration": self.auto_archive_duration,
+                "locked": self.locked,
+                "create_timestamp": iso(self.created_at),
+            },
+        }
+
     def has_recipient(self, user: User | int) -> bool:
         uid = user if isinstance(user, int) else user.id
         return any(u.id == uid for u in self.recipients)
@@ -162,6 +206,8 @@ class Channel:
     def payload(self, viewer: User | int | None = None) -> dict[str, Any]:
         """The channel object. For private channels, ``viewer`` is left out of ``recipients``
         (Discord lists the *other* people in a DM / group DM to whoever looks at it)."""
+        if self.is_thread:
+            return self.thread_payload()
         if self.is_private:
             vid = viewer if isinstance(viewer, int) or viewer is None else viewer.id
             others = [u for u in self.recipients if u.id != vid] or list(self.recipients)
@@ -262,6 +308,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     bans: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: thread id -> thread (kept apart from ``channels``, as Discord lists them apart).
+    threads: dict[int, Channel] = field(default_factory=dict)
 
     # -- lookups -----------------------------------------------------------------------------
     @property
@@ -334,7 +382,8 @@ class Guild:
             "voice_states": [],
             "members": [m.payload() for m in self.members.values()],
             "channels": [c.payload() for c in self.channels.values()],
-            "threads": [],
+            # Active threads only, as in Discord's GUILD_CREATE.
+            "threads": [t.thread_payload() for t in self.threads.values() if not t.archived],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],

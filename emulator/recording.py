@@ -75,6 +75,9 @@ CANNOT_DM = (403, 50007, "Cannot send messages to this user")
 NOT_AUTHOR = (403, 50005, "Cannot edit a message authored by another user")
 ALREADY_ACKED = (400, 40060, "Interaction has already been acknowledged.")
 EMPTY_MESSAGE = (400, 50006, "Cannot send an empty message")
+INVALID_CHANNEL_TYPE = (400, 50024, "Cannot execute action on this channel type")
+ARCHIVED_THREAD = (400, 50083, "Operation cannot be performed on an archived thread")
+THREAD_ALREADY_CREATED = (400, 160004, "A thread has already been created for this message")
 
 
 def fail(err: tuple[int, int, str]) -> ApiError:

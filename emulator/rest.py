@@ -501,11 +501,27 @@ async def get_channel(emu: Emulator, call: Call) -> Result:
     return 200, ch.payload()
 
 
+async def _post_into_thread(emu: Emulator, thread: Channel, perms: int | None) -> None:
+    """Discord's rules for posting in a thread: Send Messages in Threads (not Send Messages);
+    a locked archived thread refuses; an archived one is unarchived by the post."""
+    _require(perms, P.SEND_MESSAGES_IN_THREADS)
+    if not thread.archived:
+        return
+    if thread.locked and not (perms or 0) & P.MANAGE_THREADS:
+        raise fail(R.ARCHIVED_THREAD)
+    thread.archived = False
+    thread.archived_at = datetime.now(UTC)
+    await emu.gateway.dispatch("THREAD_UPDATE", thread.thread_payload(), thread.guild_id)
+
+
 @route("POST", "/channels/{channel_id}/messages")
 async def create_message(emu: Emulator, call: Call) -> Result:
     ch = _channel(emu, call.pid("channel_id"))
     perms = _channel_perms(emu, ch)
-    _require(perms, P.SEND_MESSAGES)
+    if ch.is_thread:
+        await _post_into_thread(emu, ch, perms)
+    else:
+        _require(perms, P.SEND_MESSAGES)
     if ch.type == 1 and ch.recipients and ch.recipients[0].id in emu.dm_closed:
         raise fail(R.CANNOT_DM)
     body = call.body or {}
@@ -548,6 +564,65 @@ async def create_message(emu: Emulator, call: Call) -> Result:
     await _publish(emu, msg)
     emu.waiters.notify()
     return 200, msg
+
+
+@route("PATCH", "/channels/{channel_id}")
+async def modify_channel(emu: Emulator, call: Call) -> Result:
+    """Threads only (the rest of Modify Channel is not modelled): archive or unarchive, lock,
+    rename. Unarchiving needs Send Messages in Threads, and Manage Threads when locked;
+    archiving another's thread or locking needs Manage Threads."""
+    ch = _channel(emu, call.pid("channel_id"))
+    if not ch.is_thread:
+        raise ApiError(404, 0, "404: Not Found (emulator: only threads are modified)")
+    perms = _channel_perms(emu, ch) or 0
+    manage = bool(perms & P.MANAGE_THREADS)
+    body = call.body or {}
+    _require(perms, P.SEND_MESSAGES_IN_THREADS)
+    if body.get("locked") is not None and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") is False and ch.archived and ch.locked and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") and ch.owner_id != emu.world.bot_user.id and not manage:
+        raise fail(R.MISSING_PERMISSIONS)
+    if body.get("archived") is not None:
+        ch.archived = bool(body["archived"])
+        ch.archived_at = datetime.now(UTC)
+    if body.get("locked") is not None:
+        ch.locked = bool(body["locked"])
+    if body.get("name"):
+        ch.name = str(body["name"])
+    await emu.gateway.dispatch("THREAD_UPDATE", ch.thread_payload(), ch.guild_id)
+    emu.waiters.notify()
+    return 200, ch.thread_payload()
+
+
+@route("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+async def create_thread_from_message(emu: Emulator, call: Call) -> Result:
+    """A public thread under a message of a text channel: Create Public Threads needed; its ID
+    is the message's; a message has at most one thread (160004 on a second attempt)."""
+    ch = _channel(emu, call.pid("channel_id"))
+    if ch.type not in (0, 5):
+        raise fail(R.INVALID_CHANNEL_TYPE)
+    perms = _channel_perms(emu, ch)
+    _require(perms, P.CREATE_PUBLIC_THREADS)
+    msg = emu.world.get_message(ch.id, call.pid("message_id"))
+    if msg is None:
+        raise fail(R.UNKNOWN_MESSAGE)
+    if emu.world.thread(int(msg["id"])) is not None or msg.get("thread"):
+        raise fail(R.THREAD_ALREADY_CREATED)
+    body = call.body or {}
+    thread = emu.world.start_thread(
+        ch,
+        msg,
+        str(body["name"]),
+        emu.world.bot_user,
+        int(body.get("auto_archive_duration") or 1440),
+    )
+    created = {**thread.thread_payload(), "newly_created": True}
+    await emu.gateway.dispatch("THREAD_CREATE", created, thread.guild_id)
+    await emu.gateway.dispatch("MESSAGE_UPDATE", msg, thread.guild_id)
+    emu.waiters.notify()
+    return 201, thread.thread_payload()
 
 
 @route("GET", "/channels/{channel_id}/messages")
@@ -598,6 +673,8 @@ async def delete_message(emu: Emulator, call: Call) -> Result:
     ch, msg, perms = _stored_message(emu, call)
     if int(msg["author"]["id"]) != emu.world.bot_user.id:
         _require(perms, P.MANAGE_MESSAGES)
+    if ch.is_thread and ch.archived and not (perms or 0) & P.MANAGE_THREADS:
+        raise fail(R.ARCHIVED_THREAD)  # an archived thread takes no changes: unarchive first
     emu.world.messages[ch.id].pop(int(msg["id"]), None)
     msg["deleted"] = True
     emu.deleted_messages.append(msg)
@@ -736,7 +813,7 @@ async def ban_member(emu: Emulator, call: Call) -> Result:
     }
     if seconds:
         cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
-        for cid in guild.channels:
+        for cid in [*guild.channels, *guild.threads]:
             msgs = emu.world.messages.get(cid, {})
             doomed = [
                 mid

@@ -24,13 +24,13 @@ from .faults import Faults
 from .gateway import Gateway
 from .interactions import InteractionRecord, InteractionRegistry, InteractionResult
 from .limits import limits_error
-from .models import Guild, Member, User
+from .models import Channel, Guild, Member, User
 from .oauth import OAuth2
 from .recording import ApiError, RecordedRequest, Violation
 from .rest import HANDLERS, NONCE_WINDOW_S, UNAUTHENTICATED, Call
 from .spec import Spec, load_spec
 from .waiters import Waiters
-from .world import Attachment, World
+from .world import HAS_THREAD, Attachment, World
 
 log = logging.getLogger("emulator")
 
@@ -201,6 +201,46 @@ class Emulator:
         gid = msg.get("guild_id")
         await self.gateway.dispatch("MESSAGE_CREATE", msg, int(gid) if gid else None)
         return msg
+
+    # -- threads -----------------------------------------------------------------------------
+    def threads(self, channel_id: int) -> list[Channel]:
+        """Threads started in a channel (archived ones too), oldest first."""
+        return self.world.threads_of(channel_id)
+
+    async def archive_thread(self, thread_id: int, *, locked: bool = False) -> None:
+        """Discord archives a thread (inactivity, or a moderator; ``locked``: only members with
+        Manage Threads may unarchive it): THREAD_UPDATE dispatched."""
+        thread = self.world.thread(thread_id)
+        if thread is None:
+            raise KeyError(thread_id)
+        thread.archived, thread.locked = True, locked
+        thread.archived_at = datetime.now(UTC)
+        await self.gateway.dispatch("THREAD_UPDATE", thread.thread_payload(), thread.guild_id)
+
+    async def delete_thread(self, thread_id: int) -> None:
+        """A moderator deletes a thread: it and its messages are gone (later posts get 404
+        10003), its starter message no longer carries it; THREAD_DELETE dispatched."""
+        thread = self.world.thread(thread_id)
+        if thread is None or thread.guild_id is None:
+            raise KeyError(thread_id)
+        self.world.guilds[thread.guild_id].threads.pop(thread.id)
+        self.world.messages.pop(thread.id, None)
+        if thread.parent_id is not None:
+            starter = self.world.get_message(thread.parent_id, thread.id)
+            if starter is not None:
+                starter.pop("thread", None)
+                starter["flags"] = int(starter.get("flags") or 0) & ~HAS_THREAD
+        await self.gateway.dispatch(
+            "THREAD_DELETE",
+            {
+                "id": str(thread.id),
+                "type": thread.type,
+                "guild_id": str(thread.guild_id),
+                "parent_id": str(thread.parent_id),
+            },
+            thread.guild_id,
+        )
+        self.waiters.notify()
 
     def message_history(self, message_id: int) -> list[dict[str, Any]]:
         """Previous versions of a message (oldest first), one per edit."""

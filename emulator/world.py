@@ -17,6 +17,8 @@ from .permissions import ALL_PERMISSIONS, TIMEOUT_ALLOWED, P, apply_overwrites
 from .snowflake import SnowflakeFactory
 
 FAKE_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.emulator.fake-token-accepted-offline"
+#: Message flag: a thread was started from this message.
+HAS_THREAD = 1 << 5
 
 
 @dataclass
@@ -85,16 +87,52 @@ class World:
             return None
 
     def channel(self, channel_id: int) -> Channel | None:
+        """A guild channel, a thread or a private channel."""
         for g in self.guilds.values():
             if channel_id in g.channels:
                 return g.channels[channel_id]
+            if channel_id in g.threads:
+                return g.threads[channel_id]
         return self.dm_channels.get(channel_id)
 
     def guild_of(self, channel_id: int) -> Guild | None:
         for g in self.guilds.values():
-            if channel_id in g.channels:
+            if channel_id in g.channels or channel_id in g.threads:
                 return g
         return None
+
+    def thread(self, thread_id: int) -> Channel | None:
+        for g in self.guilds.values():
+            if thread_id in g.threads:
+                return g.threads[thread_id]
+        return None
+
+    def threads_of(self, channel_id: int) -> list[Channel]:
+        """The threads (archived ones too) whose parent is ``channel_id``, oldest first."""
+        return [
+            t for g in self.guilds.values() for t in g.threads.values() if t.parent_id == channel_id
+        ]
+
+    def start_thread(
+        self, parent: Channel, message: dict[str, Any], name: str, owner: User, duration: int
+    ) -> Channel:
+        """A public thread started from ``message`` (its ID is the message's, as on Discord);
+        the message then carries it (``thread``) and the HAS_THREAD flag."""
+        assert parent.guild_id is not None
+        thread = Channel(
+            id=int(message["id"]),
+            name=name,
+            type=11 if parent.type == 0 else 10,
+            guild_id=parent.guild_id,
+            parent_id=parent.id,
+            owner_id=owner.id,
+            auto_archive_duration=duration,
+            created_at=datetime.now(UTC),
+        )
+        self.guilds[parent.guild_id].threads[thread.id] = thread
+        message["thread"] = thread.thread_payload()
+        message["flags"] = int(message.get("flags") or 0) | HAS_THREAD
+        return thread
 
     # -- permissions -------------------------------------------------------------------------
     def base_permissions(self, guild: Guild, member: Member) -> int:
@@ -113,7 +151,11 @@ class World:
         return perms
 
     def channel_permissions(self, guild: Guild, member: Member, channel: Channel) -> int:
-        """Permissions in ``channel`` after overwrites, as Discord computes them."""
+        """Permissions in ``channel`` after overwrites, as Discord computes them. A thread has
+        its parent channel's permissions (a public thread in a private channel is private by
+        inheritance)."""
+        if channel.is_thread and channel.parent_id in guild.channels:
+            channel = guild.channels[channel.parent_id]
         base = self.base_permissions(guild, member)
         if base & P.ADMINISTRATOR:
             return ALL_PERMISSIONS
@@ -227,6 +269,9 @@ class World:
         ch = self.channel(cid)
         if ch is not None:
             ch.last_message_id = int(payload["id"])
+            if ch.is_thread:
+                ch.message_count += 1
+                ch.total_message_sent += 1
         return payload
 
     def create_user_message(

@@ -15,7 +15,7 @@ _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
     "alert_revision, alert_posted_revision, dismiss_reason, ping_wanted, ping_sent, "
-    "alert_post_started, reminders_sent, next_reminder_at, check_in_at, target_locale"
+    "alert_post_started, reminders_sent, next_reminder_at, check_in_at, target_locale, thread_id"
 )
 
 EVENT_COLUMNS = "case_id, actor_id, action, created_at, note, detail"
@@ -59,6 +59,7 @@ def _case(row: Any) -> Case:
         next_reminder_at=optional_from_db(row[22]),
         check_in_at=optional_from_db(row[23]),
         target_locale=row[24],
+        thread_id=row[25],
     )
 
 
@@ -245,10 +246,17 @@ class CaseRepository:
         note: str | None,
         detail: str | None,
     ) -> None:
-        await self._db.execute(
+        event_id = await self._db.insert(
             "INSERT INTO case_events (case_id, actor_id, action, note, detail, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (case_id, actor_id, action.value, note, detail, to_db(now)),
+        )
+        # Every event goes to the case's thread (t15-relay), in the same transaction: the
+        # case feed posts it there once, or drops it when the case has no thread.
+        await self._db.execute(
+            "INSERT INTO case_feed (guild_id, case_id, event_id, created_at) "
+            "SELECT guild_id, id, ?, ? FROM cases WHERE id = ?",
+            (event_id, to_db(now), case_id),
         )
         if action is not CaseAction.NOTE:
             # A moderator acted (a note is not taking the case): no more reminders.
@@ -317,6 +325,34 @@ class CaseRepository:
             (case_id,),
         )
         return [event_from_row(row) for row in rows]
+
+    async def event(self, event_id: int) -> CaseEvent | None:
+        row = await self._db.fetch_one(
+            "SELECT case_id, actor_id, action, created_at, note, detail FROM case_events "
+            "WHERE id = ?",
+            (event_id,),
+        )
+        return event_from_row(row) if row else None
+
+    async def set_thread(self, case_id: int, thread_id: int | None, expected: int | None) -> bool:
+        """Compare-and-set on the thread the case has now (None: none yet): of two processes
+        that both started a thread for a case, one records it."""
+        if expected is None:
+            changed = await self._db.execute(
+                "UPDATE cases SET thread_id = ? WHERE id = ? AND thread_id IS NULL",
+                (thread_id, case_id),
+            )
+        else:
+            changed = await self._db.execute(
+                "UPDATE cases SET thread_id = ? WHERE id = ? AND thread_id = ?",
+                (thread_id, case_id, expected),
+            )
+        return changed == 1
+
+    async def request_redraw(self, case_id: int) -> None:
+        await self._db.execute(
+            "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
+        )
 
     async def get_by_number(self, guild_id: int, number: int) -> Case | None:
         return await self._one(

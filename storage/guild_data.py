@@ -19,6 +19,14 @@ class GuildDataRepository:
     async def _delete_cases(self, where: str, params: tuple[object, ...]) -> int:
         """Delete the cases `where` selects, with everything that hangs off them."""
         selected = f"SELECT id FROM cases WHERE {where}"
+        # The relay and the case feed first (t15-relay): they refer to events and reports.
+        for table in ("case_feed", "relay_optouts", "relay_messages"):
+            await self._db.execute(f"DELETE FROM {table} WHERE case_id IN ({selected})", params)
+        await self._db.execute(
+            "DELETE FROM relay_messages WHERE report_id IN "
+            f"(SELECT id FROM reports WHERE case_id IN ({selected}))",
+            params,
+        )
         await self._db.execute(
             f"DELETE FROM reporter_feedback WHERE case_id IN ({selected})", params
         )
@@ -39,6 +47,12 @@ class GuildDataRepository:
         Open cases are kept whole, however old: moderators have not finished with them.
         """
         stamp = to_db(cutoff)
+        # Details a reporter added to a report that never joined a case go with the report.
+        await self._db.execute(
+            "DELETE FROM relay_messages WHERE report_id IN (SELECT id FROM reports "
+            "WHERE guild_id = ? AND case_id IS NULL AND created_at < ?)",
+            (guild_id, stamp),
+        )
         loose = await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND case_id IS NULL AND created_at < ?",
             (guild_id, stamp),
@@ -50,6 +64,7 @@ class GuildDataRepository:
             (guild_id, stamp),
         )
         await self._queue_cleanup(closed_where, (guild_id, stamp), stamp)
+        await self._queue_case_content(closed_where, (guild_id, stamp), stamp)
         cases = await self._delete_cases(closed_where, (guild_id, stamp))
         return PurgeCounts(reports=loose + int(in_cases[0] if in_cases else 0), cases=cases)
 
@@ -58,6 +73,8 @@ class GuildDataRepository:
         reports = await self._db.fetch_one(
             "SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,)
         )
+        for table in ("case_feed", "relay_optouts", "relay_messages"):
+            await self._db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         cases = await self._delete_cases("guild_id = ?", (guild_id,))
         await self._db.execute("DELETE FROM reports WHERE guild_id = ?", (guild_id,))
         for table in (
@@ -89,7 +106,16 @@ class GuildDataRepository:
             "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND target_id = ?",
             (guild_id, user_id),
         )
+        stamp = to_db(now)
+        # Their cases' threads and the questions sent about them go from Discord too (the
+        # alerts themselves are deleted by the caller).
+        await self._queue_case_content("guild_id = ? AND target_id = ?", (guild_id, user_id), stamp)
         cases = await self._delete_cases("guild_id = ? AND target_id = ?", (guild_id, user_id))
+        await self._db.execute(  # details added to reports about them not in a case
+            "DELETE FROM relay_messages WHERE report_id IN "
+            "(SELECT id FROM reports WHERE guild_id = ? AND target_id = ?)",
+            (guild_id, user_id),
+        )
         await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND target_id = ?", (guild_id, user_id)
         )
@@ -99,6 +125,16 @@ class GuildDataRepository:
             (guild_id, user_id),
         )
         touched_ids = [int(r[0]) for r in touched]
+        # As a reporter: the questions they were sent (the DMs), their answers and additions
+        # (where they were posted), their "stop messages".
+        mine = "guild_id = ? AND reporter_id = ?"
+        await self._queue_relay_messages(mine, (guild_id, user_id), stamp)
+        await self._db.execute(
+            f"DELETE FROM case_feed WHERE relay_id IN (SELECT id FROM relay_messages WHERE {mine})",
+            (guild_id, user_id),
+        )
+        for table in ("relay_messages", "relay_optouts"):
+            await self._db.execute(f"DELETE FROM {table} WHERE {mine}", (guild_id, user_id))
         as_reporter = await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
         )
@@ -175,12 +211,52 @@ class GuildDataRepository:
             (stamp, *params),
         )
 
+    async def _queue_case_content(self, where: str, params: tuple[object, ...], stamp: str) -> None:
+        """In the purge's transaction: the purged cases' threads (Vigil's messages in them),
+        the questions Vigil sent about them by DM and the answers it posted, to delete from
+        Discord afterwards, like their alerts."""
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at, kind) "
+            f"SELECT guild_id, thread_id, thread_id, ?, 'thread' FROM cases WHERE {where} "
+            "AND thread_id > 0 ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (stamp, *params),
+        )
+        await self._queue_relay_messages(
+            f"case_id IN (SELECT id FROM cases WHERE {where})", params, stamp
+        )
+
+    async def _queue_relay_messages(
+        self, where: str, params: tuple[object, ...], stamp: str
+    ) -> None:
+        """The relay messages' Discord copies: question DMs, and posted answers or details."""
+        for channel, message in (
+            ("dm_channel_id", "dm_message_id"),
+            ("posted_channel_id", "posted_message_id"),
+        ):
+            await self._db.execute(
+                "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at) "
+                f"SELECT guild_id, {channel}, {message}, ? FROM relay_messages WHERE {where} "
+                f"AND {message} IS NOT NULL ON CONFLICT (channel_id, message_id) DO NOTHING",
+                (stamp, *params),
+            )
+
+    async def queue_thread_cleanup(self, guild_id: int, thread_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at, kind) "
+            "VALUES (?, ?, ?, ?, 'thread') ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (guild_id, thread_id, thread_id, to_db(now)),
+        )
+
     async def pending_cleanup(self, limit: int) -> list[AlertCleanup]:
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, channel_id, message_id FROM alert_cleanup ORDER BY id LIMIT ?",
+            "SELECT id, guild_id, channel_id, message_id, kind FROM alert_cleanup "
+            "ORDER BY id LIMIT ?",
             (limit,),
         )
-        return [AlertCleanup(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+        return [
+            AlertCleanup(int(r[0]), int(r[1]), int(r[2]), int(r[3]), thread=r[4] == "thread")
+            for r in rows
+        ]
 
     async def cleanup_done(self, cleanup_id: int) -> None:
         await self._db.execute("DELETE FROM alert_cleanup WHERE id = ?", (cleanup_id,))

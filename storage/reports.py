@@ -236,6 +236,10 @@ class ReportRepository:
         )
         return found is not None
 
+    async def get(self, report_id: int) -> Report | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+        return _report(row) if row else None
+
     async def for_case(self, case_id: int) -> list[Report]:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reports WHERE case_id = ? ORDER BY created_at, id",

@@ -9,6 +9,7 @@ from storage.dashboard_sessions import DashboardSessionRepository
 from storage.guild_data import GuildDataRepository
 from storage.guild_settings import GuildSettingsRepository
 from storage.meta import MetaRepository
+from storage.relay import RelayRepository
 from storage.reports import ReportRepository
 from storage.review import ReviewRepository
 from storage.sql import Executor
@@ -25,6 +26,7 @@ class StoreUnitOfWork:
     stats: StatsRepository
     dashboard: DashboardSessionRepository
     review: ReviewRepository
+    relay: RelayRepository
 
 
 def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
@@ -37,4 +39,5 @@ def build_unit_of_work(executor: Executor) -> StoreUnitOfWork:
         stats=StatsRepository(executor),
         dashboard=DashboardSessionRepository(executor),
         review=ReviewRepository(executor),
+        relay=RelayRepository(executor),
     )

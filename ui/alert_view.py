@@ -34,6 +34,7 @@ from core.models import (
 )
 from core.outbox import AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
+from core.relay import reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
@@ -85,6 +86,7 @@ ACTION_LABEL_KEYS: dict[str, str] = {
     AlertAction.SHOW_EVIDENCE.value: "action.evidence",
     AlertAction.CHECK_IN.value: "action.check_in",  # t15-welfare
     AlertAction.MORE.value: "action.more",  # t15-welfare
+    AlertAction.ASK_REPORTER.value: "action.ask_reporter",
 }
 """Button key -> catalogue key of the button's label (also an action's name in refusals)."""
 ACTION_VERB_KEYS: dict[CaseAction, str] = {
@@ -522,7 +524,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
     urgent = case.urgent
     flagged = data.signals.flagged_reporters
     reasons = sorted({r.reason for r in reports}, key=lambda r: (not r.is_critical, r.value))
-    reporters = list(dict.fromkeys(r.reporter_id for r in reports))
+    reporters = reporter_order(reports)
     if case.target_is_member and case.target_joined_at is not None:
         membership = tr("alert.joined", locale, when=relative(case.target_joined_at))
     else:
@@ -580,8 +582,10 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         EmbedField(
             tr("alert.reporters", locale),
             trim(
+                # Numbered: "Ask reporter" names them by these numbers (t15-relay).
                 ", ".join(
-                    mention_user(rid) + (" ⚠️" if rid in flagged else "") for rid in reporters
+                    f"**{n}** {mention_user(rid)}" + (" ⚠️" if rid in flagged else "")
+                    for n, rid in enumerate(reporters, start=1)
                 ),
                 FIELD_LIMIT,
             ),

@@ -26,6 +26,7 @@ from core.i18n import tr
 from core.moderation import REQUIRED_PERMISSION
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
+from core.relay import RelayService
 from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
@@ -44,6 +45,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.data_care",
     "cogs.ops",
     "cogs.dashboard",
+    "cogs.relay",
 )
 
 COMMAND_TREE_HASH_KEY = "command_tree_hash"
@@ -55,6 +57,8 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     send_messages=True,  # post alerts, audit lines and notices
     embed_links=True,  # alerts are embeds
     read_message_history=True,  # read a reported message to check who wrote it before deleting
+    create_public_threads=True,  # a thread per case, under its alert (t15-relay)
+    send_messages_in_threads=True,  # reminders, notes and reporters' answers in that thread
     **dict.fromkeys(REQUIRED_PERMISSION.values(), True),
 )
 
@@ -72,6 +76,7 @@ class Services:
     alert_signal: AlertSignal  # a case's alert changed
     feedback_signal: AlertSignal  # reporters are owed a feedback DM
     metrics: Metrics  # operators' Prometheus families (served by cogs.ops when enabled)
+    relay: RelayService  # questions to reporters and their answers (t15-relay)
     dispatcher: AlertDispatcher | None = None  # set by cogs.alerts while it is loaded
 
 

@@ -64,6 +64,7 @@ from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, descr
 from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user
+from ui.relay import on_ask
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 from ui.welfare import on_check_in
 
@@ -340,6 +341,7 @@ BUTTON_HANDLERS: dict[AlertAction, Handler] = {
     AlertAction.SHOW_EVIDENCE: on_show_evidence,
     AlertAction.CHECK_IN: on_check_in,  # t15-welfare
     AlertAction.MORE: on_more_actions,  # t15-welfare
+    AlertAction.ASK_REPORTER: on_ask,  # t15-relay
 }
 """What a press of each alert button does (the case ID is untrusted: each handler re-reads
 the case). A new button: a member of core.case_view.AlertAction, its line in alert_actions(),

@@ -183,9 +183,22 @@ class CountrySelect(
                 guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
             )
         view = country_view(directory, self.kind, chosen, locale)
+        for button in other_buttons(interaction.message):
+            view.add_item(button)  # e.g. Add details on a report's confirmation (t15-relay)
         await interaction.response.edit_message(
             embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
         )
+
+
+def other_buttons(message: discord.Message | None) -> list[discord.ui.Button[discord.ui.View]]:
+    """The message's buttons that are not the country menu, kept as they are when the menu
+    redraws the message (their DynamicItems answer them by custom ID)."""
+    kept: list[discord.ui.Button[discord.ui.View]] = []
+    for row in message.components if message is not None else []:
+        for child in getattr(row, "children", ()):
+            if isinstance(child, discord.Button) and child.custom_id:
+                kept.append(discord.ui.Button.from_component(child))
+    return kept
 
 
 @functools.lru_cache(maxsize=1024)

@@ -66,7 +66,8 @@ def test_an_open_case_offers_everything_in_two_rows_of_five():
     ]
     assert [s.action for s in states] == without_evidence
     assert enabled(states) == set(without_evidence)
-    assert [s.row for s in states] == [0] * 5 + [1] * 5
+    # Two rows of five, and Ask reporter on the third (t15-relay).
+    assert [s.row for s in states] == [0] * 5 + [1] * 5 + [2]
     tones = {s.action: s.tone for s in states}
     assert tones[AlertAction.ACKNOWLEDGE] is Tone.PRIMARY
     assert tones[AlertAction.RESOLVE] is Tone.POSITIVE
@@ -83,7 +84,12 @@ def test_export_is_its_own_action_allowed_in_every_state():
     for status in CaseStatus:
         assert AlertAction.EXPORT in enabled(alert_actions(data(status)))
     for action in AlertAction:
-        if action not in (AlertAction.EXPORT, AlertAction.SHOW_EVIDENCE, AlertAction.MORE):
+        if action not in (
+            AlertAction.EXPORT,
+            AlertAction.SHOW_EVIDENCE,
+            AlertAction.MORE,
+            AlertAction.ASK_REPORTER,
+        ):
             assert action.records is CaseAction(action.value)
 
 
@@ -127,3 +133,32 @@ def test_delete_needs_a_link_and_happens_once():
     assert AlertAction.DELETE_MESSAGES not in enabled(deleted)
     unlinked = replace(data(), reports=(replace(LINKED, message_link=None),))
     assert AlertAction.DELETE_MESSAGES not in enabled(alert_actions(unlinked))
+
+
+def test_ask_reporter_on_the_third_row_while_the_case_is_open():
+    """t15-relay: the question goes through the relay (not the audit trail); it is offered
+    while the case is open and has reporters, then stays visible, disabled."""
+    assert AlertAction.ASK_REPORTER.records is None
+    for status in CaseStatus:
+        states = {s.action: s for s in alert_actions(data(status))}
+        ask = states[AlertAction.ASK_REPORTER]
+        assert ask.row == 2 and ask.tone is Tone.NEUTRAL
+        assert ask.enabled is status.is_active
+    no_reports = replace(data(), reports=())
+    assert not {s.action: s for s in alert_actions(no_reports)}[AlertAction.ASK_REPORTER].enabled
+    with_evidence = {
+        s.action: s
+        for s in alert_actions(
+            replace(
+                data(),
+                reports=(
+                    replace(
+                        LINKED,
+                        evidence=MessageEvidence(CASE.target_id, NOW, False, "x", 0, ()),
+                    ),
+                ),
+            )
+        )
+    }
+    assert with_evidence[AlertAction.SHOW_EVIDENCE].row == 2
+    assert with_evidence[AlertAction.ASK_REPORTER].row == 2

@@ -63,6 +63,21 @@ LIMITS = {
     "duration.": 100,  # select option labels
     "dismiss.": 100,
     "escalation.": 100,
+    # t15-relay: the relay's buttons, forms and the thread's name.
+    "relay.answer_button": 80,
+    "relay.stop_button": 80,
+    "relay.details_button": 80,
+    "relay.ask_title": 38,
+    "relay.answer_title": 45,
+    "relay.details_title": 45,
+    "relay.ask_who": 45,
+    "relay.ask_question": 45,
+    "relay.answer_label": 45,
+    "relay.details_label": 45,
+    "relay.ask_help": 100,
+    "relay.reporter_n": 95,  # select option labels, with the number
+    "relay.dm_question_title": 256,
+    "thread.name": 90,
 }
 
 

@@ -51,6 +51,7 @@ from emulator.interactions import InteractionResult
 from tests.e2e.conftest import CALLBACK, EPHEMERAL, MESSAGE, MESSAGES, Vigil, result_text
 from ui.case_actions import CancelButton, CaseButton, ConfirmButton, DismissSelect, TimeoutSelect
 from ui.country_menu import CountrySelect
+from ui.relay import AddDetailsButton, AnswerButton, StopButton
 
 # --------------------------------------------------------------------------- hypothesis profile
 
@@ -935,7 +936,15 @@ async def test_note_and_escalation_forms(vigil: Vigil):
 
 # --------------------------------------------------------------------------- 7. component presses
 
-BUTTON_ITEMS = (CaseButton, ConfirmButton, CancelButton, QueuePageButton)
+BUTTON_ITEMS = (
+    CaseButton,
+    ConfirmButton,
+    CancelButton,
+    QueuePageButton,
+    AnswerButton,  # t15-relay: a question's DM, and a reporter's confirmation
+    StopButton,
+    AddDetailsButton,
+)
 SELECT_ITEMS = (TimeoutSelect, DismissSelect, CountrySelect)
 CASE_KEYS = (
     "acknowledge",
@@ -948,6 +957,7 @@ CASE_KEYS = (
     "kick",
     "ban",
     "delete_messages",
+    "ask_reporter",
 )
 
 
@@ -1077,6 +1087,15 @@ def press_strategy(
             values,
         ),
         st.tuples(st.builds(lambda n: f"vigil:queue:{n}", number), st.just("prompt"), st.just([])),
+        st.tuples(
+            st.builds(
+                lambda k, n: f"vigil:relay:{k}:{n}",
+                st.sampled_from(["answer", "stop", "details"]),
+                number,
+            ),
+            st.just("prompt"),
+            st.just([]),
+        ),
         st.tuples(st.just("vigil:cancel"), st.just("prompt"), st.just([])),
     )
     junk = st.tuples(
@@ -1148,7 +1167,12 @@ async def test_forged_component_presses(vigil: Vigil):
             elif result.type == 7:
                 assert place.startswith("prompt") or is_alert(result.data), (custom_id, result)
             else:
-                assert re.fullmatch(r"vigil:case:(note|escalate):\d+", custom_id), custom_id
+                # A form: a note, an escalation, a question (t15-relay), or a reporter's
+                # answer or details (only ever for their own question or report).
+                assert re.fullmatch(
+                    r"vigil:case:(note|escalate|ask_reporter):\d+|vigil:relay:(answer|details):\d+",
+                    custom_id,
+                ), custom_id
         if place == "lighthouse" or user in ("bob", "ida"):
             await asyncio.sleep(0.05)
             assert vigil.db_rows(cases_sql) == cases_before, f"{user} changed a case"

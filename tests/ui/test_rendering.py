@@ -101,8 +101,12 @@ def test_alert_shows_what_moderators_need():
         "ban",
         "delete_messages",
         "escalate",
+        "ask_reporter",
     ]
-    assert len({b.row for b in content.buttons}) == 2  # two rows of five
+    # Two rows of five, and Ask reporter on a third (t15-relay).
+    assert [b.row for b in content.buttons] == [0] * 5 + [1] * 5 + [2]
+    # Reporters are numbered as Ask reporter names them.
+    assert "**1** <@1001>, **2** <@1002>, **3** <@1003>" in text
 
 
 def test_non_member_target_is_labelled():

@@ -1,0 +1,391 @@
+"""Ask the reporter (issue 15): moderators question a case's reporter through Vigil, both sides
+anonymous, and reporters answer, add details to their report, or ask for no more messages.
+
+A question goes by DM as "the moderators of {server}", never naming the moderator; the answer
+goes to the case's thread as "Reporter 2 answered", never naming the reporter. Reporters are
+numbered as the alert lists them (`reporter_order`). Everything is stored first (the question,
+then whether it was delivered; an answer before the reporter is thanked) and posted by the case
+feed (core/case_feed.py), once, whichever process runs it.
+
+Limits, so reporters are never pressed: at most QUESTIONS_PER_HOUR questions per case in any
+hour (all moderators together; undelivered questions don't count), one answer per question,
+and DETAILS_PER_HOUR additions per report. A reporter who chose "Stop messages about this
+report" is never asked about that case again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.clock import Clock
+from core.models import DeliveryState, RelayKind, Report
+from core.outcomes import Vocabulary
+from core.ports import NewRelayMessage, Store, UnitOfWork
+from core.reasons import Reason
+from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
+from core.snowflakes import is_storable_id
+from core.text import clean_user_text
+
+QUESTIONS_PER_HOUR = 3
+DETAILS_PER_HOUR = 3
+RELAY_WINDOW = timedelta(hours=1)
+MAX_RELAY_TEXT = 1000  # a question, an answer or added details (the stored column's limit)
+
+
+class RelayRefusal(Vocabulary):
+    """Why a question, answer or addition was not taken (ui/ words each)."""
+
+    CLOSED = "closed"  # the case is resolved or dismissed: no more questions
+    OUTDATED = "outdated"  # the form was opened for another target (an old form)
+    NO_REPORTER = "no_reporter"  # no such reporter number on the case (any more)
+    STOPPED = "stopped"  # the reporter asked for no more messages about this case
+    LIMIT = "limit"  # QUESTIONS_PER_HOUR or DETAILS_PER_HOUR reached
+    EMPTY = "empty"  # nothing written
+    NOT_YOURS = "not_yours"  # a press by someone other than the reporter it was for
+    GONE = "gone"  # the question, report or case no longer exists (retention, erasure)
+    ANSWERED = "answered"  # this question already has its answer
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRefused:
+    code: RelayRefusal
+    case_number: int | None = None
+    number: int | None = None  # the reporter's number, where it helps the moderator
+    next_at: datetime | None = None  # LIMIT: when the next one may go
+    # A reporter's own press refused (answered already, a limit): their report's reason and
+    # server, so the refusal still carries their help. None for anyone else.
+    reason: Reason | None = None
+    guild_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A stored question, to send by DM now (then `RelayService.question_sent`)."""
+
+    id: int
+    guild_id: int
+    case_id: int
+    case_number: int
+    reporter_id: int
+    number: int  # "Reporter 2"
+    target_name: str
+    text: str
+    reason: Reason  # what the reporter reported: their DM carries its help
+    thread_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterTurn:
+    """A reporter's press or form, checked: theirs, and what it is about (the help they see
+    follows `reason`). `question_text` for an Answer, to show what they answer."""
+
+    guild_id: int
+    case_id: int | None
+    reason: Reason
+    question_text: str | None = None
+
+
+def reporter_order(reports: Iterable[Report]) -> list[int]:
+    """A case's reporters in the order the alert lists them (first report first): Reporter 1
+    is the first of the list. `reports` in the case's order (oldest first)."""
+    return list(dict.fromkeys(r.reporter_id for r in reports))
+
+
+def reporter_number(reports: Iterable[Report], reporter_id: int) -> int | None:
+    order = reporter_order(reports)
+    return order.index(reporter_id) + 1 if reporter_id in order else None
+
+
+def reporter_reason(reports: Iterable[Report], reporter_id: int) -> Reason:
+    """The reason of a reporter's reports in a case, the most critical first (their help)."""
+    theirs = sorted(
+        (r.reason for r in reports if r.reporter_id == reporter_id),
+        key=lambda reason: not reason.is_critical,
+    )
+    return theirs[0] if theirs else Reason.OTHER
+
+
+def next_allowed(times: list[datetime]) -> datetime | None:
+    """When the oldest of the window's counted messages leaves it (None: no limit yet)."""
+    return min(times) + RELAY_WINDOW if times else None
+
+
+class RelayService:
+    def __init__(
+        self, store: Store, clock: Clock, on_change: Callable[[], None] | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        # Something is waiting for the case feed (core/case_feed.py) to post.
+        self._on_change = on_change or (lambda: None)
+
+    async def ask(
+        self,
+        guild_id: int,
+        case_id: int,
+        target_id: int | None,
+        actor_id: int,
+        number: int,
+        text: str | None,
+    ) -> Question | RelayRefused:
+        """Store a moderator's question to Reporter `number`, if it may go: raises
+        CaseActionRefused for a case not of this server or about the moderator themselves (a
+        reported moderator cannot question their reporters); returns RelayRefused otherwise.
+        The case is locked, so the hour's limit holds across processes."""
+        cleaned = clean_user_text(text, MAX_RELAY_TEXT)
+        if not is_storable_id(case_id):
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
+        now = self._clock.now()
+
+        async def store(tx: UnitOfWork) -> Question | RelayRefused:
+            await tx.relay.lock_case(case_id)
+            case = await tx.cases.get(case_id)
+            if case is None or case.guild_id != guild_id:
+                raise CaseActionRefused(CaseRefusal.NO_CASE)
+            if case.target_id == actor_id:
+                raise OwnCaseRefused(CaseRefusal.OWN_CASE, case=case)
+            if target_id is not None and case.target_id != target_id:
+                return RelayRefused(RelayRefusal.OUTDATED, case.number)
+            if not case.status.is_active:
+                return RelayRefused(RelayRefusal.CLOSED, case.number)
+            if cleaned is None:
+                return RelayRefused(RelayRefusal.EMPTY, case.number)
+            reports = await tx.reports.for_case(case_id)
+            order = reporter_order(reports)
+            if not 1 <= number <= len(order):
+                return RelayRefused(RelayRefusal.NO_REPORTER, case.number, number)
+            reporter_id = order[number - 1]
+            if await tx.relay.opted_out(case_id, reporter_id):
+                return RelayRefused(RelayRefusal.STOPPED, case.number, number)
+            asked = await tx.relay.questions_since(case_id, now - RELAY_WINDOW)
+            if len(asked) >= QUESTIONS_PER_HOUR:
+                return RelayRefused(RelayRefusal.LIMIT, case.number, number, next_allowed(asked))
+            question_id = await tx.relay.add(
+                NewRelayMessage(
+                    guild_id=guild_id,
+                    case_id=case_id,
+                    report_id=None,
+                    reporter_id=reporter_id,
+                    author_id=actor_id,
+                    kind=RelayKind.QUESTION.value,
+                    text=cleaned,
+                    state=DeliveryState.SENDING.value,
+                    created_at=now,
+                ),
+                feed=False,  # it goes to the thread once its delivery is known
+            )
+            return Question(
+                id=question_id,
+                guild_id=guild_id,
+                case_id=case_id,
+                case_number=case.number,
+                reporter_id=reporter_id,
+                number=number,
+                target_name=case.target_name,
+                text=cleaned,
+                reason=reporter_reason(reports, reporter_id),
+                thread_id=case.thread,
+            )
+
+        return await self._store.write(store)
+
+    async def question_sent(
+        self,
+        question_id: int,
+        state: DeliveryState,
+        dm_channel_id: int | None = None,
+        dm_message_id: int | None = None,
+    ) -> None:
+        """Record whether the question's DM was delivered (and where, for an erasure), and
+        queue it for the case's thread, with that outcome."""
+
+        async def record(tx: UnitOfWork) -> None:
+            await tx.relay.set_delivery(question_id, state.value, dm_channel_id, dm_message_id)
+            await tx.relay.queue(question_id, self._clock.now())
+
+        await self._store.write(record)
+        self._on_change()
+
+    async def check_question(self, question_id: int, user_id: int) -> ReporterTurn | RelayRefused:
+        """An Answer button's press: only the reporter it was sent to, about a case that still
+        exists, and only until the question has its answer."""
+        if not is_storable_id(question_id):
+            return RelayRefused(RelayRefusal.GONE)
+
+        async def load(tx: UnitOfWork) -> ReporterTurn | RelayRefused:
+            return await _question_turn(tx, question_id, user_id)
+
+        return await self._store.read(load)
+
+    async def answer(
+        self, question_id: int, user_id: int, text: str | None
+    ) -> ReporterTurn | RelayRefused:
+        """Store the reporter's answer (one per question, whichever process gets it first) and
+        queue it for the case's thread."""
+        cleaned = clean_user_text(text, MAX_RELAY_TEXT)
+        if not is_storable_id(question_id):
+            return RelayRefused(RelayRefusal.GONE)
+        now = self._clock.now()
+
+        async def store(tx: UnitOfWork) -> ReporterTurn | RelayRefused:
+            turn = await _question_turn(tx, question_id, user_id)
+            if isinstance(turn, RelayRefused):
+                return turn
+            if cleaned is None:
+                return refused_for(turn, RelayRefusal.EMPTY)
+            answer_id = await tx.relay.add_answer(
+                NewRelayMessage(
+                    guild_id=turn.guild_id,
+                    case_id=turn.case_id,
+                    report_id=None,
+                    reporter_id=user_id,
+                    author_id=user_id,
+                    kind=RelayKind.ANSWER.value,
+                    text=cleaned,
+                    state=DeliveryState.KEPT.value,
+                    created_at=now,
+                    question_id=question_id,
+                )
+            )
+            return turn if answer_id is not None else refused_for(turn, RelayRefusal.ANSWERED)
+
+        outcome = await self._store.write(store)
+        if isinstance(outcome, ReporterTurn):
+            self._on_change()
+        return outcome
+
+    async def stop(self, question_id: int, user_id: int) -> ReporterTurn | RelayRefused:
+        """The reporter chose "Stop messages about this report": never asked about this case
+        again; the thread is told once (pressing again changes nothing)."""
+        if not is_storable_id(question_id):
+            return RelayRefused(RelayRefusal.GONE)
+        now = self._clock.now()
+        told = False
+
+        async def store(tx: UnitOfWork) -> ReporterTurn | RelayRefused:
+            nonlocal told
+            turn = await _question_turn(tx, question_id, user_id, answered_ok=True)
+            if isinstance(turn, RelayRefused):
+                return turn
+            assert turn.case_id is not None
+            if await tx.relay.opt_out(turn.case_id, user_id, turn.guild_id, now):
+                await tx.relay.add(
+                    NewRelayMessage(
+                        guild_id=turn.guild_id,
+                        case_id=turn.case_id,
+                        report_id=None,
+                        reporter_id=user_id,
+                        author_id=user_id,
+                        kind=RelayKind.STOPPED.value,
+                        text=None,
+                        state=DeliveryState.KEPT.value,
+                        created_at=now,
+                    )
+                )
+                told = True
+            return turn
+
+        outcome = await self._store.write(store)
+        if told:
+            self._on_change()
+        return outcome
+
+    async def check_report(
+        self, report_id: int, user_id: int, guild_id: int | None
+    ) -> ReporterTurn | RelayRefused:
+        """An Add details press: only the report's own reporter, in its server."""
+        if not is_storable_id(report_id):
+            return RelayRefused(RelayRefusal.GONE)
+
+        async def load(tx: UnitOfWork) -> ReporterTurn | RelayRefused:
+            return _report_turn(await tx.reports.get(report_id), user_id, guild_id)
+
+        return await self._store.read(load)
+
+    async def add_details(
+        self, report_id: int, user_id: int, guild_id: int | None, text: str | None
+    ) -> ReporterTurn | RelayRefused:
+        """Keep what a reporter adds to their report. In a case, it goes to the case's thread;
+        a report not in a case keeps it until a case opens (then it goes there too). The
+        report's target is locked, as a report's transaction does, so a case opening at the
+        same moment cannot miss it."""
+        cleaned = clean_user_text(text, MAX_RELAY_TEXT)
+        if not is_storable_id(report_id):
+            return RelayRefused(RelayRefusal.GONE)
+        now = self._clock.now()
+
+        async def store(tx: UnitOfWork) -> ReporterTurn | RelayRefused:
+            report = await tx.reports.get(report_id)
+            turn = _report_turn(report, user_id, guild_id)
+            if isinstance(turn, RelayRefused) or report is None:
+                return turn
+            await tx.cases.lock_target(report.guild_id, report.target_id)
+            report = await tx.reports.get(report_id)  # its case, as of the lock
+            if report is None:
+                return RelayRefused(RelayRefusal.GONE)
+            turn = ReporterTurn(report.guild_id, report.case_id, report.reason)
+            if cleaned is None:
+                return refused_for(turn, RelayRefusal.EMPTY)
+            added = await tx.relay.details_since(report_id, now - RELAY_WINDOW)
+            if len(added) >= DETAILS_PER_HOUR:
+                return refused_for(turn, RelayRefusal.LIMIT, next_allowed(added))
+            await tx.relay.add(
+                NewRelayMessage(
+                    guild_id=report.guild_id,
+                    case_id=report.case_id,
+                    report_id=report_id,
+                    reporter_id=user_id,
+                    author_id=user_id,
+                    kind=RelayKind.DETAILS.value,
+                    text=cleaned,
+                    state=DeliveryState.KEPT.value,
+                    created_at=now,
+                )
+            )
+            return turn
+
+        outcome = await self._store.write(store)
+        if isinstance(outcome, ReporterTurn):
+            self._on_change()
+        return outcome
+
+
+async def _question_turn(
+    tx: UnitOfWork, question_id: int, user_id: int, *, answered_ok: bool = False
+) -> ReporterTurn | RelayRefused:
+    question = await tx.relay.get(question_id)
+    if question is None or question.kind is not RelayKind.QUESTION or question.case_id is None:
+        return RelayRefused(RelayRefusal.GONE)
+    if question.reporter_id != user_id:
+        return RelayRefused(RelayRefusal.NOT_YOURS)
+    if await tx.cases.get(question.case_id) is None:
+        return RelayRefused(RelayRefusal.GONE)
+    reports = await tx.reports.for_case(question.case_id)
+    turn = ReporterTurn(
+        question.guild_id,
+        question.case_id,
+        reporter_reason(reports, user_id),
+        question.text,
+    )
+    if not answered_ok and await tx.relay.answered(question_id):
+        return refused_for(turn, RelayRefusal.ANSWERED)
+    return turn
+
+
+def refused_for(
+    turn: ReporterTurn, code: RelayRefusal, next_at: datetime | None = None
+) -> RelayRefused:
+    """A reporter's own press, refused: with their reason and server (their help)."""
+    return RelayRefused(code, next_at=next_at, reason=turn.reason, guild_id=turn.guild_id)
+
+
+def _report_turn(
+    report: Report | None, user_id: int, guild_id: int | None
+) -> ReporterTurn | RelayRefused:
+    if report is None or (guild_id is not None and report.guild_id != guild_id):
+        return RelayRefused(RelayRefusal.GONE)
+    if report.reporter_id != user_id:
+        return RelayRefused(RelayRefusal.NOT_YOURS)
+    return ReporterTurn(report.guild_id, report.case_id, report.reason)

@@ -1,0 +1,367 @@
+"""Ask the reporter, with both sides anonymous (issue 15), through the emulator on both
+backends: the question reaches the right reporter by DM as "the moderators of {server}", the
+answer reaches the case's thread as "Reporter 2", across a restart; forged presses, "Stop
+messages", closed DMs, the hourly limit, Add details, own-case and erasure rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import MESSAGES, Vigil, alert_text, result_text
+from tests.e2e.relay_helpers import (
+    allow_threads,
+    ask,
+    button_ids,
+    dms,
+    post_text,
+    posts,
+    wait_dm,
+    wait_post,
+    wait_rows,
+    wait_thread,
+)
+from tests.e2e.test_fuzz_inputs import forged_message
+from tests.e2e.test_moderator_workflow import press, uid
+
+
+async def two_reporter_case(vigil: Vigil, *, threads: bool = True) -> dict[str, Any]:
+    """alice (Reporter 1) and bob (Reporter 2) report dave: one case, its alert."""
+    if threads:
+        await allow_threads(vigil)
+    await vigil.setup(threshold=2)
+    await vigil.report("alice", "dave", "harassment", details="he follows me around")
+    await vigil.report("bob", "dave", "harassment")
+    await vigil.wait_alerts(1)
+    return vigil.alerts()[0]
+
+
+def answer_button(dm: dict[str, Any]) -> str:
+    return next(i for i in button_ids(dm) if i.startswith("vigil:relay:answer:"))
+
+
+def stop_button(dm: dict[str, Any]) -> str:
+    return next(i for i in button_ids(dm) if i.startswith("vigil:relay:stop:"))
+
+
+async def answer(vigil: Vigil, dm: dict[str, Any], user: str, text: str) -> Any:
+    form = await press(vigil, dm, answer_button(dm), user)
+    assert form.type == 9, form.content
+    return await vigil.run(
+        vigil.emu.build.modal_submit(
+            form.data["custom_id"],
+            user=user,
+            fields={"answer": text},
+            channel=vigil.world.dm_channel_for(vigil.world.users[user]),
+        )
+    )
+
+
+async def test_a_question_reaches_the_right_reporter_and_the_answer_the_thread_after_a_restart(
+    vigil: Vigil,
+):
+    alert = await two_reporter_case(vigil)
+    bob, alice = vigil.world.users["bob"], vigil.world.users["alice"]
+    shown = alert_text(alert)
+    assert f"**1** <@{alice.id}>, **2** <@{bob.id}>" in shown  # numbered as the form asks
+    thread = await wait_thread(vigil)
+    opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
+    assert opened.type == 9
+    labels = [
+        o["label"]
+        for c in opened.data["components"]
+        for o in (c.get("component") or {}).get("options") or []
+    ]
+    assert labels == ["Reporter 1", "Reporter 2"]
+    _, told = await ask(vigil, alert, 2, "Where did this happen? @everyone")
+    assert told["flags"] & 64  # told privately
+    assert "Sent to Reporter 2" in told["content"] and "your name is not shown" in told["content"]
+    assert f"<#{thread.id}>" in told["content"]
+
+    dm = await wait_dm(vigil, "bob")
+    assert dms(vigil, "alice") == []  # the other reporter gets nothing
+    text = post_text(dm)
+    assert "The moderators of Harbour" in text and "Dave" in text
+    assert "Where did this happen?" in text and "@everyone" not in text
+    maya = vigil.world.users["maya"]
+    assert str(maya.id) not in str(dm) and "maya" not in text.lower()  # never the moderator
+    assert dm["allowed_mentions"] == {"parse": []}
+    assert [i.split(":")[2] for i in button_ids(dm) if i.startswith("vigil:relay:")] == [
+        "answer",
+        "stop",
+    ]
+    asked = await wait_post(vigil, thread.id, "asked Reporter 2")
+    assert f"<@{maya.id}>" in asked["content"]  # moderators see who asked, not the reporter
+
+    await vigil.restart()  # the DM's buttons and the question outlive the process
+
+    answered = await answer(vigil, dm, "bob", "At the meetup, with @here and <@123>")
+    assert answered.ephemeral
+    assert "Your answer went to the moderators of Harbour only" in result_text(answered)
+    assert answered.embeds  # with the help for the report's reason, as every answer
+    post = await wait_post(vigil, thread.id, "Reporter 2 answered")
+    body = post_text(post)
+    assert "At the meetup" in body and "@here" not in body and "<@123>" not in body
+    for message in posts(vigil, thread.id):  # never the reporters' names or IDs
+        for who in (bob, alice):
+            assert str(who.id) not in str(message) and who.username not in post_text(message)
+    rows = vigil.db_rows("SELECT kind, reporter_id, author_id FROM relay_messages ORDER BY id")
+    assert rows == [("question", bob.id, maya.id), ("answer", bob.id, bob.id)]
+    # One answer per question: a second is refused, with help, and changes nothing.
+    again = await press(vigil, dm, answer_button(dm), "bob")
+    assert "already answered" in result_text(again) and again.embeds
+    assert len(vigil.db_rows("SELECT id FROM relay_messages")) == 2
+
+
+async def test_a_forged_answer_by_another_user_is_refused(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    await ask(vigil, alert, 2, "Anything else?")
+    dm = await wait_dm(vigil, "bob")
+    custom_id = answer_button(dm)
+    question_id = int(custom_id.rsplit(":", 1)[1])
+    # carol presses bob's Answer (a copy in her own DM): told it is not hers, no form.
+    carol_dm = vigil.world.dm_channel_for(vigil.world.users["carol"])
+    forged = {**dm, "channel_id": str(carol_dm.id)}
+    refused = await press(vigil, forged_message(forged, custom_id, 2, []), custom_id, "carol")
+    assert refused.type == 4 and refused.ephemeral
+    assert "This button is for someone else" in result_text(refused)
+    assert "Anything else?" not in str(refused.data)  # nothing of the question leaks
+    # A forged answer form by carol (and by alice, the other reporter) stores nothing.
+    for user in ("carol", "alice"):
+        sent = await vigil.run(
+            vigil.emu.build.modal_submit(
+                f"vigil:relay-answer:{question_id}",
+                user=user,
+                fields={"answer": "forged"},
+                channel=vigil.world.dm_channel_for(vigil.world.users[user]),
+            )
+        )
+        assert "This button is for someone else" in result_text(sent)
+    # Stop messages by someone else changes nothing either.
+    stop = stop_button(dm)
+    refused = await press(vigil, forged_message(forged, stop, 2, []), stop, "carol")
+    assert "This button is for someone else" in result_text(refused)
+    assert vigil.db_rows("SELECT kind FROM relay_messages") == [("question",)]
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_optouts") == [(0,)]
+    # Junk and unknown questions are answered politely.
+    for junk in ("vigil:relay:answer:0", "vigil:relay:answer:99999"):
+        answered = await press(vigil, forged_message(forged, junk, 2, []), junk, "bob")
+        assert answered.ephemeral
+
+
+async def test_stop_messages_is_honoured(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    await ask(vigil, alert, 2, "First question")
+    dm = await wait_dm(vigil, "bob")
+    stopped = await press(vigil, dm, stop_button(dm), "bob")
+    assert "can't send you more questions about this report" in result_text(stopped)
+    assert stopped.embeds  # with help
+    await wait_post(vigil, thread.id, "Reporter 2 asked for no more messages")
+    _, told = await ask(vigil, alert, 2, "Second question")
+    assert "asked for no more messages about this report" in told["content"]
+    assert len(dms(vigil, "bob")) == 1  # never asked again
+    # The other reporter can still be asked; pressing Stop twice tells the thread once.
+    await ask(vigil, alert, 1, "Question for alice")
+    await wait_dm(vigil, "alice")
+    await press(vigil, dm, stop_button(dm), "bob")
+    await wait_post(vigil, thread.id, "asked Reporter 1")
+    stops = [m for m in posts(vigil, thread.id) if "no more messages" in post_text(m)]
+    assert len(stops) == 1
+
+
+async def test_closed_dms_are_reported_to_the_moderator_at_once(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    vigil.emu.dm_closed.add(vigil.world.users["bob"].id)
+    _, told = await ask(vigil, alert, 2, "Can you tell us more?")
+    assert told["flags"] & 64
+    assert "doesn't accept direct messages from Vigil" in told["content"]
+    assert "not delivered" in told["content"]
+    await wait_rows(vigil, "SELECT state FROM relay_messages", [("dms_closed",)])
+    await wait_post(vigil, thread.id, "they don't accept direct messages")
+    # An undelivered question does not count toward the hour's limit.
+    vigil.emu.dm_closed.clear()
+    for n in range(3):
+        _, told = await ask(vigil, alert, 2, f"Question {n}")
+        assert "Sent to Reporter 2" in told["content"]
+
+
+async def test_at_most_three_questions_per_case_per_hour(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    for n, reporter in enumerate((1, 2, 1)):
+        _, told = await ask(vigil, alert, reporter, f"Question {n}")
+        assert "Sent to Reporter" in told["content"]
+    _, told = await ask(vigil, alert, 2, "A fourth", moderator="milo")
+    assert "already had 3 questions to reporters in the last hour" in told["content"]
+    assert "<t:" in told["content"]  # when the next one may go
+    assert len(dms(vigil, "alice")) == 2 and len(dms(vigil, "bob")) == 1
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages WHERE kind = 'question'") == [(3,)]
+
+
+async def test_a_reported_moderator_cannot_ask_on_their_own_case(vigil: Vigil):
+    await allow_threads(vigil)
+    await vigil.setup(threshold=1)
+    await vigil.report("alice", "milo", "harassment")  # milo moderates: rerouted to the owner
+    owner_dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
+    alert = await vigil.emu.waiters.wait_for(
+        lambda: next(iter(vigil.emu.channel_messages(owner_dm.id)), None), 10, "the alert"
+    )
+    forged = forged_message(
+        {**alert, "channel_id": str(vigil.alerts_channel.id)}, "vigil:case:ask_reporter:1", 2, []
+    )
+    refused = await press(vigil, forged, "vigil:case:ask_reporter:1", "milo")
+    assert "is about you" in result_text(refused)
+    sent = await vigil.run(
+        vigil.emu.build.modal_submit(
+            f"vigil:ask-form:1:{uid(vigil, 'milo')}",
+            user="milo",
+            fields={"reporter": ["1"], "question": "Who are you?"},
+            channel=vigil.alerts_channel,
+        )
+    )
+    told = await sent.wait_followup(timeout=10)
+    assert "is about you" in told["content"]
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages") == [(0,)]
+    assert dms(vigil, "alice") == []
+    # Nor may a member who is no moderator.
+    refused = await press(vigil, forged, "vigil:case:ask_reporter:1", "bob")
+    assert "moderators" in result_text(refused).lower()
+
+
+async def test_add_details_after_a_restart_reaches_the_thread(vigil: Vigil):
+    await allow_threads(vigil)
+    await vigil.setup(threshold=2)
+    confirmation = await vigil.report("alice", "dave", "harassment")
+    details_id = next(
+        c["custom_id"]
+        for row in confirmation.components
+        for c in row["components"]
+        if (c.get("custom_id") or "").startswith("vigil:relay:details:")
+    )
+    message = confirmation.original()
+    assert message is not None
+    await vigil.restart()
+    # Before any case: kept with the report.
+    form = await press(vigil, message, details_id, "alice")
+    assert form.type == 9
+    added = await vigil.run(
+        vigil.emu.build.modal_submit(
+            form.data["custom_id"], user="alice", fields={"details": "It started last week."}
+        )
+    )
+    assert "Added to your report" in result_text(added) and added.embeds
+    # Someone else's press on it is refused; nothing is added.
+    refused = await press(vigil, forged_message(message, details_id, 2, []), details_id, "carol")
+    assert "This button is for someone else" in result_text(refused)
+    forged_form = await vigil.run(
+        vigil.emu.build.modal_submit(
+            f"vigil:relay-details:{details_id.rsplit(':', 1)[1]}",
+            user="carol",
+            fields={"details": "forged"},
+        )
+    )
+    assert "This button is for someone else" in result_text(forged_form)
+    assert vigil.db_rows("SELECT kind, case_id FROM relay_messages") == [("details", None)]
+    # The second report opens the case: the details join it and go to its thread.
+    await vigil.report("bob", "dave", "harassment")
+    await vigil.wait_alerts(1)
+    thread = await wait_thread(vigil)
+    post = await wait_post(vigil, thread.id, "Reporter 1 added details")
+    assert "It started last week." in post_text(post)
+    assert "alice" not in post_text(post).lower()
+    # At most three additions per report per hour.
+    for n in range(2):
+        form = await press(vigil, message, details_id, "alice")
+        await vigil.run(
+            vigil.emu.build.modal_submit(
+                form.data["custom_id"], user="alice", fields={"details": f"more {n}"}
+            )
+        )
+    form = await press(vigil, message, details_id, "alice")
+    limited = await vigil.run(
+        vigil.emu.build.modal_submit(
+            form.data["custom_id"], user="alice", fields={"details": "too many"}
+        )
+    )
+    assert "the most Vigil takes" in result_text(limited) and limited.embeds
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages") == [(3,)]
+
+
+async def test_erasing_a_reporter_erases_their_questions_and_answers(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    await ask(vigil, alert, 2, "Please tell us more")
+    dm = await wait_dm(vigil, "bob")
+    await answer(vigil, dm, "bob", "secret answer text")
+    await wait_post(vigil, thread.id, "Reporter 2 answered")
+    bob = vigil.world.users["bob"]
+    asked = await vigil.slash("reports forget", "olivia", member="bob")
+    message = asked.original()
+    assert message is not None
+    await vigil.run(
+        vigil.emu.build.component(f"vigil:forget:{bob.id}", user="olivia", message=message)
+    )
+    await wait_rows(vigil, "SELECT COUNT(*) FROM relay_messages", [(0,)])
+    # The question's DM and the posted answer are deleted from Discord too.
+    await vigil.emu.waiters.wait_for(
+        lambda: (
+            (
+                not dms(vigil, "bob")
+                and not any("secret answer" in post_text(m) for m in posts(vigil, thread.id))
+            )
+            or None
+        ),
+        15,
+        "the relay's messages deleted",
+    )
+    assert vigil.db_rows("SELECT COUNT(*) FROM case_feed") == [(0,)]
+
+
+async def test_retention_purge_removes_the_relay_and_clears_the_thread(vigil: Vigil):
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    await ask(vigil, alert, 1, "A question")
+    dm = await wait_dm(vigil, "alice")
+    await answer(vigil, dm, "alice", "an answer")
+    await wait_post(vigil, thread.id, "Reporter 1 answered")
+    await vigil.slash("reports setup", "olivia", alert_channel="mod-alerts", retention_days=30)
+    await press(vigil, alert, "vigil:case:resolve:1", "maya")
+    await wait_post(vigil, thread.id, "resolved")
+    old = "2020-01-01T00:00:00.000000+00:00"
+    vigil.db_rows("UPDATE cases SET closed_at = ?", (old,))
+    await vigil.restart()  # the purge runs at start
+    await wait_rows(vigil, "SELECT COUNT(*) FROM cases", [(0,)])
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages") == [(0,)]
+    me = str(vigil.world.bot_user.id)
+    await vigil.emu.waiters.wait_for(
+        lambda: (
+            (
+                not any(m["author"]["id"] == me for m in posts(vigil, thread.id))
+                and not any("A question" in post_text(m) for m in dms(vigil, "alice"))
+            )
+            or None
+        ),
+        15,
+        "Vigil's messages in the thread and the question's DM deleted",
+    )
+    assert [r for r in vigil.emu.requests_to("POST", MESSAGES) if r.status >= 400] == []
+
+
+async def test_an_archived_thread_is_cleared_when_its_case_is_purged(vigil: Vigil):
+    """A case closed long ago has an archived thread (a week without posts): it is reopened
+    so that Vigil's messages in it can be deleted."""
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    await vigil.slash("reports setup", "olivia", alert_channel="mod-alerts", retention_days=30)
+    await press(vigil, alert, "vigil:case:resolve:1", "maya")
+    await wait_post(vigil, thread.id, "resolved")
+    await vigil.emu.archive_thread(thread.id)
+    vigil.db_rows("UPDATE cases SET closed_at = ?", ("2020-01-01T00:00:00.000000+00:00",))
+    await vigil.restart()
+    me = str(vigil.world.bot_user.id)
+    await vigil.emu.waiters.wait_for(
+        lambda: not any(m["author"]["id"] == me for m in posts(vigil, thread.id)) or None,
+        15,
+        "Vigil's messages in the archived thread deleted",
+    )
+    await wait_rows(vigil, "SELECT COUNT(*) FROM alert_cleanup", [(0,)])
