@@ -154,9 +154,9 @@ def alert_actions(data: AlertData) -> tuple[ActionState, ...]:
         ActionState(AlertAction.EXPORT, True, 0, Tone.NEUTRAL),
         *member_actions(data, row=1),
         ActionState(AlertAction.ESCALATE, True, 1, Tone.NEUTRAL),
-        *check_in,
         *evidence,  # a third row: Show evidence when a reported message's text was kept,
-        ask,  # and Ask reporter
+        ask,  # Ask reporter,
+        *check_in,  # and Check in when self-harm was reported beside child safety or a threat
     )
 
 

@@ -362,5 +362,6 @@ def test_invite_url_lists_the_permissions_used(tmp_path: Path):
     )
     # View Channel, Send Messages, Embed Links, Read Message History (to check who wrote a
     # reported message), and Kick, Ban, Manage Messages, Timeout Members for the moderator
-    # actions.
-    assert "permissions=1099511720966" in url
+    # actions; Create Public Threads and Send Messages in Threads for the case threads
+    # (issue 15).
+    assert "permissions=1408749366278" in url
