@@ -250,8 +250,9 @@ class CaseRepository:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
-        if action is not CaseAction.NOTE:
-            # A moderator acted (a note is not taking the case): no more reminders.
+        if action not in (CaseAction.NOTE, CaseAction.EXPORTED):
+            # A moderator acted (a note or an export is not taking the case): no more
+            # reminders.
             await self._db.execute(
                 "UPDATE cases SET next_reminder_at = NULL WHERE id = ?", (case_id,)
             )
