@@ -55,6 +55,9 @@ class CaseAction(Vocabulary):
     # A moderator sent the member at risk a private check-in (core/welfare.py); the detail is
     # its delivery (core.welfare.CheckInResult). The status stays as it is.
     CHECK_IN = "check_in"
+    # A moderator exported the escalation packet while it held kept message text (the same
+    # text Show evidence reveals): audit trail only, never a status, never "acting".
+    EXPORTED = "exported"
 
     @property
     def resulting_status(self) -> CaseStatus | None:

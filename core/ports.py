@@ -394,6 +394,10 @@ class MetaRepository(Protocol):
 class GuildDataRepository(Protocol):
     async def known_guild_ids(self) -> set[int]: ...
 
+    async def knows_guild(self, guild_id: int) -> bool:
+        """Whether `guild_id` is among `known_guild_ids()`, without reading them all."""
+        ...
+
     async def purge_expired(self, guild_id: int, cutoff: datetime) -> PurgeCounts: ...
 
     async def purge_guild(self, guild_id: int) -> PurgeCounts: ...
@@ -460,6 +464,10 @@ class DashboardSessionRepository(Protocol):
 
     async def purge_expired(self, now: datetime) -> int: ...
 
+    async def purge_expired_logins(self, now: datetime) -> int:
+        """Forget sign-ins never finished, past their expiry (at every /login)."""
+        ...
+
 
 class ReviewRepository(Protocol):
     """Read-only queries of the dashboard's review pages."""
@@ -470,12 +478,18 @@ class ReviewRepository(Protocol):
 
     async def case_numbers(self, guild_id: int, case_ids: list[int]) -> dict[int, int]: ...
 
-    async def by_reporter(self, guild_id: int, reporter_id: int, limit: int) -> list[Report]: ...
+    async def by_reporter(
+        self, guild_id: int, reporter_id: int, limit: int, *, not_about: int
+    ) -> list[Report]:
+        """Reports `reporter_id` filed, leaving out those about `not_about` (the viewer)."""
+        ...
 
-    async def count_by_reporter(self, guild_id: int, reporter_id: int) -> int: ...
+    async def count_by_reporter(
+        self, guild_id: int, reporter_id: int, *, not_about: int
+    ) -> int: ...
 
     async def search_targets(
-        self, guild_id: int, text: str, limit: int
+        self, guild_id: int, text: str, limit: int, *, not_about: int
     ) -> list[tuple[int, str]]: ...
 
 

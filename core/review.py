@@ -13,7 +13,7 @@ from core.models import Case, CaseEvent, Report, ReporterSignals
 from core.ports import Store, UnitOfWork
 from core.reasons import Reason
 from core.signals import reporter_signals
-from core.snowflakes import is_storable_id
+from core.snowflakes import parse_id
 from core.welfare import asked_for_support
 
 QUEUE_PAGE_SIZE = 25
@@ -98,12 +98,18 @@ class ReviewService:
 
         return await self._store.read(load)
 
-    async def member(self, guild_id: int, user_id: int) -> MemberRecord:
+    async def member(self, guild_id: int, user_id: int, viewer_id: int) -> MemberRecord:
+        """`user_id`'s record as `viewer_id` may see it: never a report about the viewer
+        (who reported a moderator stays hidden from them, as their own case is), and nothing
+        at all about themselves (refused before this)."""
+        if user_id == viewer_id:
+            raise ValueError("a moderator's own record is not theirs to read")
+
         async def load(tx: UnitOfWork) -> MemberRecord:
             # A fixed number of statements, however many cases and reports (no query per case).
             cases = await tx.cases.for_target(guild_id, user_id, MEMBER_LIMIT)
             events = await tx.review.events_for_cases([c.id for c in cases])
-            by = await tx.review.by_reporter(guild_id, user_id, MEMBER_LIMIT)
+            by = await tx.review.by_reporter(guild_id, user_id, MEMBER_LIMIT, not_about=viewer_id)
             numbers = await tx.review.case_numbers(
                 guild_id, sorted({r.case_id for r in by if r.case_id is not None})
             )
@@ -114,22 +120,27 @@ class ReviewService:
                 reports_about=tuple(await tx.reports.about_target(guild_id, user_id, MEMBER_LIMIT)),
                 reports_about_total=await tx.reports.count_about_target(guild_id, user_id),
                 reports_by=tuple(by),
-                reports_by_total=await tx.review.count_by_reporter(guild_id, user_id),
+                reports_by_total=await tx.review.count_by_reporter(
+                    guild_id, user_id, not_about=viewer_id
+                ),
                 reports_count=not await tx.reports.is_muted(guild_id, user_id),
                 case_numbers=numbers,
             )
 
         return await self._store.read(load)
 
-    async def search(self, guild_id: int, text: str) -> list[tuple[int, str | None]]:
+    async def search(
+        self, guild_id: int, text: str, viewer_id: int
+    ) -> list[tuple[int, str | None]]:
         """Members matching `text`: an ID as it is (whether or not anyone reported them), or
-        reported members whose stored name contains it."""
+        reported members whose stored name contains it, never the viewer themselves."""
         query = text.strip()[:100]
-        if query.isascii() and query.isdigit() and is_storable_id(int(query)):
-            return [(int(query), None)]
+        number = parse_id(query)
+        if number is not None:
+            return [] if number == viewer_id else [(number, None)]
         if len(query) < 2:
             return []
         found = await self._store.read(
-            lambda tx: tx.review.search_targets(guild_id, query, SEARCH_LIMIT)
+            lambda tx: tx.review.search_targets(guild_id, query, SEARCH_LIMIT, not_about=viewer_id)
         )
         return [(user_id, name) for user_id, name in found]

@@ -375,7 +375,11 @@ ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
     # A check-in may follow a resolution (a member closed as "handled" may still need one),
     # never a dismissal (moderators decided the reports were not real).
     CaseAction.CHECK_IN: _ACTIVE | {CaseStatus.RESOLVED},
+    CaseAction.EXPORTED: _ANY,
 }
+MAX_CASE_NUMBER = 2**31 - 1
+"""The highest case number a database can hold (PostgreSQL INTEGER): a larger number from a
+command or a URL names no case, and must not reach the query (it would overflow)."""
 
 
 def counts_toward_threshold(reporter_id: int, now: datetime, min_account_age_days: int) -> bool:
@@ -699,35 +703,43 @@ class CaseService:
         return await self._store.read(load)
 
     async def by_number(self, guild_id: int, number: int) -> AlertData | None:
-        if not is_storable_id(number):
+        if not 0 < number <= MAX_CASE_NUMBER or not is_storable_id(guild_id):
             return None
         case = await self._store.read(lambda tx: tx.cases.get_by_number(guild_id, number))
         return None if case is None else await self.alert_data(case.id)
 
     async def alert_data(self, case_id: int) -> AlertData | None:
-        async def load(tx: UnitOfWork) -> AlertData | None:
-            case = await tx.cases.get(case_id)
-            if case is None:
-                return None
-            settings = await tx.settings.get(case.guild_id)
-            reports = await tx.reports.for_case(case_id)
-            events = await tx.cases.events(case_id)
-            reporter_ids = list(dict.fromkeys(r.reporter_id for r in reports))
-            flagged = await tx.reports.malicious_history(case.guild_id, reporter_ids)
-            counted = {r.reporter_id for r in reports if r.counts_toward_threshold}
-            return AlertData(
-                case=case,
-                settings=settings,
-                reports=tuple(reports),
-                distinct_reporters=len(counted),
-                events=tuple(events),
-                # A member's own request for support is no brigade: not among the signals.
-                signals=reporter_signals(
-                    [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
-                ),
-            )
+        return await self._store.read(lambda tx: _load_alert_data(tx, case_id))
 
-        return await self._store.read(load)
+    async def export_case(
+        self, guild_id: int, case_id: int, actor_id: int, *, reporters_note: str | None = None
+    ) -> AlertData:
+        """The case as the escalation packet shows it, after recording what the packet
+        reveals, in the same transaction and so before any file can leave: the kept message
+        text (an ``exported`` event, as Show evidence records ``evidence_viewed``) and, when
+        reporters' IDs are included, `reporters_note` as a note. The case's own target is
+        refused (``OwnCaseRefused``); any case state may be exported."""
+        if not is_storable_id(case_id):
+            raise CaseActionRefused(CaseRefusal.NO_CASE)
+        now = self._clock.now()
+
+        async def export(tx: UnitOfWork) -> AlertData:
+            case = await tx.cases.get(case_id)
+            _check(case, guild_id, None, actor_id)
+            if reporters_note is not None:
+                await tx.cases.append_event(
+                    case_id, CaseAction.NOTE, actor_id, now, note=reporters_note
+                )
+            if any(r.evidence is not None for r in await tx.reports.for_case(case_id)):
+                await tx.cases.log_event(case_id, CaseAction.EXPORTED, actor_id, now)
+            data = await _load_alert_data(tx, case_id)
+            assert data is not None  # read in this transaction, just above
+            return data
+
+        data = await self._store.write(export)
+        if reporters_note is not None:
+            self._on_alert_change()  # the alert shows the note
+        return data
 
     async def view_evidence(
         self, guild_id: int, case_id: int, actor_id: int
@@ -766,6 +778,29 @@ class CaseService:
     async def mark_feedback(self, case_id: int, reporter_id: int, state: str) -> None:
         now = self._clock.now()
         await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
+
+
+async def _load_alert_data(tx: UnitOfWork, case_id: int) -> AlertData | None:
+    case = await tx.cases.get(case_id)
+    if case is None:
+        return None
+    settings = await tx.settings.get(case.guild_id)
+    reports = await tx.reports.for_case(case_id)
+    events = await tx.cases.events(case_id)
+    reporter_ids = list(dict.fromkeys(r.reporter_id for r in reports))
+    flagged = await tx.reports.malicious_history(case.guild_id, reporter_ids)
+    counted = {r.reporter_id for r in reports if r.counts_toward_threshold}
+    return AlertData(
+        case=case,
+        settings=settings,
+        reports=tuple(reports),
+        distinct_reporters=len(counted),
+        events=tuple(events),
+        # A member's own request for support is no brigade: not among the signals.
+        signals=reporter_signals(
+            [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
+        ),
+    )
 
 
 def _check(

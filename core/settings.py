@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import re
 from collections.abc import Mapping
@@ -54,6 +55,9 @@ class Settings:
     dashboard_host: str = "127.0.0.1"
     dashboard_public_url: str | None = None  # where browsers reach it (the OAuth2 redirect)
     client_secret: str | None = None  # DISCORD_CLIENT_SECRET: the application's OAuth2 secret
+    # DASHBOARD_TRUSTED_PROXIES: addresses or networks whose X-Forwarded-For the sign-in rate
+    # limit believes. None: the default (this machine's own proxy, only behind https).
+    dashboard_trusted_proxies: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:  # never let the token reach a log line through a repr
         return (
@@ -210,7 +214,30 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dashboard_host=dashboard[1],
         dashboard_public_url=dashboard[2],
         client_secret=dashboard[3],
+        dashboard_trusted_proxies=_trusted_proxies(env),
     )
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    """DASHBOARD_TRUSTED_PROXIES: comma-separated addresses or networks (CIDR) of the reverse
+    proxies in front of the dashboard, `none` for none; unset: the default (see dashboard/)."""
+    raw = env.get("DASHBOARD_TRUSTED_PROXIES", "").strip()
+    if not raw:
+        return None
+    if raw.lower() == "none":
+        return ()
+    networks: list[str] = []
+    for part in raw.split(","):
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "DASHBOARD_TRUSTED_PROXIES",
+                f"has {part.strip()!r}",
+                "give the reverse proxy's addresses or networks, comma-separated, e.g. "
+                "127.0.0.1,::1 or 10.0.0.0/8 (or none to believe no X-Forwarded-For)",
+            ) from None
+    return tuple(networks)
 
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})

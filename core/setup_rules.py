@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from core.hotlines import HotlineDirectory
 from core.models import GuildSettings
 from core.outcomes import Outcome, Term
+from core.snowflakes import parse_id
 
 SETUP_RANGES: dict[str, tuple[int, int]] = {
     "threshold": (1, 50),
@@ -46,9 +47,10 @@ def _choice(raw: str, allowed: Collection[int]) -> int | Outcome | None:
     raw = raw.strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) not in allowed:
+    chosen = parse_id(raw)
+    if chosen is None or chosen not in allowed:
         return Outcome("dash.settings_bad_choice")
-    return int(raw)
+    return chosen
 
 
 def check_setup(
@@ -69,7 +71,8 @@ def check_setup(
     numbers: dict[str, int] = {}
     for name, (low, high) in SETUP_RANGES.items():
         raw = str(getattr(form, name)).strip()
-        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        # Length first: int() of thousands of digits is an error (and slow), not a number.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
             field = Term(f"cmd.reports.setup.{name}")  # the form's own label for it
             return Outcome("dash.settings_bad_field", {"field": field, "low": low, "high": high})
         numbers[name] = int(raw)

@@ -14,6 +14,16 @@ def is_storable_id(value: int) -> bool:
     return 0 < value <= MAX_SNOWFLAKE
 
 
+def parse_id(raw: str) -> int | None:
+    """An ID typed or posted as text, or None: ASCII digits only (no other script's digits),
+    and at most 20 of them, checked before `int()` (which refuses a few thousand digits with
+    an error, and is slow on long ones)."""
+    if not raw or len(raw) > 20 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if is_storable_id(value) else None
+
+
 def snowflake_time(snowflake: int) -> datetime:
     """When the object with this ID was created (for a user: the account's creation)."""
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

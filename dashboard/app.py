@@ -1,10 +1,13 @@
 """The dashboard's web application: routes, the sign-in, and the per-request checks.
 
 Every guild page loads the session from its signed cookie, then asks the bot whether this
-user may moderate this server *now* (`DiscordSide.access`): nothing the browser sends is
-trusted for that, and a case is always looked up inside the server of the URL, so another
-server's case cannot be reached by changing a number. Every POST carries the session's CSRF
-token. Actions go through `CaseService` with the same checks as the alert's buttons.
+user may moderate this server (`DiscordSide.access`: what Discord said about the member at
+most half a minute ago): nothing the browser sends is trusted for that, Discord is only asked
+about servers it listed for the user at sign-in and that Vigil is in, and a case is always
+looked up inside the server of the URL, so another server's case cannot be reached by
+changing a number. Every POST carries the session's CSRF token. Actions go through
+`CaseService` with the same checks as the alert's buttons; reading the kept message text and
+exporting need what the alert's buttons need too.
 """
 
 from __future__ import annotations
@@ -33,23 +36,33 @@ from core.reasons import Reason
 from core.review import ReviewService, summarise
 from core.service import CaseActionRefused, CaseService, SettingsService
 from core.setup_rules import SETUP_RANGES, SetupForm, check_setup
-from core.snowflakes import is_storable_id
+from core.snowflakes import parse_id
 from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
 from core.text import clean_user_text
 from core.welfare import asked_for_support, is_welfare_case, offers_check_in
 from dashboard import words
-from dashboard.bridge import DiscordSide, GuildAccess
+from dashboard.bridge import DiscordSide, DiscordUnavailable, GuildAccess
 from dashboard.config import DashboardConfig
 from dashboard.oauth import OAuthClient, SignInFailed
 from dashboard.render import Answer, Renderer
-from dashboard.security import SignInLimiter, client_key, csrf_ok, security_headers
-from dashboard.sessions import SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_MINUTES, Sessions
+from dashboard.security import (
+    SignInLimiter,
+    SlidingLimit,
+    client_key,
+    csrf_ok,
+    security_headers,
+)
+from dashboard.sessions import SIGN_IN_MINUTES, Sessions
 
 log = logging.getLogger(__name__)
 
 NOTE_LIMIT = 1000  # ui/case_common.MAX_NOTE: the alert's note form
 REFERENCE_LIMIT = 100  # ui/case_common.MAX_REFERENCE
 STATS_PERIODS = (7, 30, 90, 365)
+REQUESTS_PER_USER = 300
+REQUEST_WINDOW_SECONDS = 300.0
+"""A signed-in user's pages per five minutes: far more than anyone reads, far fewer than a
+script probing servers or cases would want."""
 DONE_KEYS = {
     "acknowledge": "dash.done_acknowledge",
     "dismiss": "dash.done_dismiss",
@@ -104,12 +117,13 @@ class Dashboard:
         )
         self.oauth = OAuthClient(config)
         self.limiter = SignInLimiter()
+        self.requests = SlidingLimit(REQUESTS_PER_USER, REQUEST_WINDOW_SECONDS)
         self.render = Renderer()
 
     # ------------------------------------------------------------------ the application
     def app(self) -> web.Application:
         app = web.Application(
-            middlewares=[security_headers(self.config)], client_max_size=64 * 1024
+            middlewares=[security_headers(self.config, self._failure)], client_max_size=64 * 1024
         )
         guild = r"/g/{guild_id:[0-9]{1,20}}"
         case = guild + r"/cases/{number:[0-9]{1,10}}"
@@ -144,6 +158,19 @@ class Dashboard:
             secure=self.config.secure,
         )
 
+    def _forget(self, response: web.StreamResponse, name: str) -> None:
+        """Delete a cookie with the attributes it was set with (a `__Host-` cookie is only
+        replaced by one that is Secure too)."""
+        response.del_cookie(
+            name, path="/", secure=self.config.secure, httponly=True, samesite="Lax"
+        )
+
+    def _failure(self, request: web.Request, status: int) -> web.Response:
+        """What went wrong, politely: Discord could not be asked (503), or anything else (500,
+        logged by the middleware). Nothing was changed either way."""
+        key = "dash.discord_unavailable" if status == 503 else "dash.server_error"
+        return self._error(status, key, browser_locale(request))
+
     def _error(
         self,
         status: int,
@@ -162,21 +189,34 @@ class Dashboard:
         )
 
     async def _session(self, request: web.Request) -> DashboardSession | None:
-        return await self.sessions.load(request.cookies.get(SESSION_COOKIE))
+        return await self.sessions.load(request.cookies.get(self.config.session_cookie))
+
+    def _count(self, session: DashboardSession) -> None:
+        """One more request by this signed-in user; beyond their share, 429 (a script, not
+        a person: see REQUESTS_PER_USER)."""
+        if not self.requests.allow(session.user_id):
+            raise Answer(self._error(429, "dash.too_many_requests", session.locale, session))
 
     async def _guild(self, request: web.Request) -> tuple[DashboardSession, GuildAccess]:
-        """The signed-in user and what they may do in the URL's server, checked now."""
+        """The signed-in user and what they may do in the URL's server, checked now.
+
+        Discord is asked (with the bot's token) only about a server Discord listed for this
+        user at sign-in and that Vigil is in: a guessed or foreign server ID is refused
+        before any request, so nobody can make the bot hammer Discord with refused calls."""
         session = await self._session(request)
         if session is None:
             if request.method == "GET":
                 raise web.HTTPFound("/")
             raise Answer(self._error(403, "dash.signed_out", browser_locale(request)))
-        guild_id = int(request.match_info["guild_id"])
-        access = (
-            await self.deps.discord.access(guild_id, session.user_id)
-            if is_storable_id(guild_id)
-            else None
-        )
+        self._count(session)
+        guild_id = parse_id(request.match_info["guild_id"])
+        access = None
+        if (
+            guild_id is not None
+            and guild_id in session.guild_ids
+            and await self.deps.discord.serves(guild_id)
+        ):
+            access = await self.deps.discord.access(guild_id, session.user_id)
         if access is None:
             raise Answer(self._error(403, "dash.no_access", session.locale, session))
         return session, access
@@ -202,6 +242,12 @@ class Dashboard:
                 self._error(403, "refused.own_case", access.locale, session, number=number)
             )
         return data
+
+    def _moderator(self, session: DashboardSession, access: GuildAccess) -> None:
+        """What the alert's buttons require (Manage Messages or Timeout Members where the
+        alerts are), for everything beyond reading: the moderator role alone reads."""
+        if not access.can_act:
+            raise Answer(self._error(403, "act.moderators_only", access.locale, session))
 
     async def _names(self, guild_id: int, ids: Iterable[int]) -> dict[int, str]:
         wanted = {i for i in ids if i}
@@ -232,11 +278,19 @@ class Dashboard:
             return self.render.page(
                 "login.html", browser_locale(request), session=None, access=None, message=None
             )
+        self._count(session)
         candidates = set(session.guild_ids) & await self.deps.discord.vigil_guild_ids()
         checks = await asyncio.gather(
             *(self.deps.discord.access(g, session.user_id) for g in sorted(candidates)),
             return_exceptions=True,
         )
+        # A list missing a server would mislead: say what went wrong (Discord first).
+        failures = sorted(
+            (c for c in checks if isinstance(c, BaseException)),
+            key=lambda f: not isinstance(f, DiscordUnavailable),
+        )
+        if failures:
+            raise failures[0]
         servers = sorted(
             (a for a in checks if isinstance(a, GuildAccess)), key=lambda a: a.name.casefold()
         )
@@ -245,23 +299,27 @@ class Dashboard:
         )
 
     async def login(self, request: web.Request) -> web.StreamResponse:
-        if not self.limiter.allow(client_key(request)):
+        if not self.limiter.allow(client_key(request, self.config.trusted_proxies)):
             return self._error(429, "dash.slow_down", browser_locale(request))
+        await self.sessions.purge_sign_ins()
         state, cookie = await self.sessions.begin_sign_in()
         response = web.HTTPFound(self.oauth.authorize_url(state))
-        self._cookie(response, SIGN_IN_COOKIE, cookie, SIGN_IN_MINUTES * 60)
+        self._cookie(response, self.config.sign_in_cookie, cookie, SIGN_IN_MINUTES * 60)
         return response
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
+        """Discord's redirect back. A valid state (this browser's, from its own /login,
+        which the rate limit counted) is never refused for the rate limit: only failed
+        attempts count, so nobody can keep others from finishing their sign-in."""
         locale = browser_locale(request)
-        if not self.limiter.allow(client_key(request)):
-            return self._error(429, "dash.slow_down", locale)
         query = request.query
         if "error" in query:
             return self._error(400, "dash.sign_in_cancelled", locale)
         if not await self.sessions.finish_sign_in(
-            query.get("state"), request.cookies.get(SIGN_IN_COOKIE)
+            query.get("state"), request.cookies.get(self.config.sign_in_cookie)
         ):
+            if not self.limiter.allow(client_key(request, self.config.trusted_proxies)):
+                return self._error(429, "dash.slow_down", locale)
             return self._error(400, "dash.sign_in_expired", locale)
         code = query.get("code", "")
         if not code or len(code) > 200:
@@ -271,10 +329,17 @@ class Dashboard:
         except SignInFailed as failed:
             log.warning("dashboard sign-in failed: %s", failed)
             return self._error(502, "dash.sign_in_failed", locale)
+        # Signing in again ends the session this browser had: one browser, one session.
+        await self.sessions.close(request.cookies.get(self.config.session_cookie))
         cookie = await self.sessions.open(user.id, user.name, user.locale, user.guild_ids)
         response = web.HTTPFound("/")
-        response.del_cookie(SIGN_IN_COOKIE, path="/")
-        self._cookie(response, SESSION_COOKIE, cookie, int(self.sessions.lifetime.total_seconds()))
+        self._forget(response, self.config.sign_in_cookie)
+        self._cookie(
+            response,
+            self.config.session_cookie,
+            cookie,
+            int(self.sessions.lifetime.total_seconds()),
+        )
         await self.sessions.purge()
         return response
 
@@ -285,9 +350,9 @@ class Dashboard:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         if not csrf_ok(request, form, session.csrf_token, self.config):
             return self._error(403, "dash.bad_form", session.locale, session)
-        await self.sessions.close(request.cookies.get(SESSION_COOKIE))
+        await self.sessions.close(request.cookies.get(self.config.session_cookie))
         response = web.HTTPFound("/")
-        response.del_cookie(SESSION_COOKIE, path="/")
+        self._forget(response, self.config.session_cookie)
         return response
 
     # ------------------------------------------------------------------ queue and cases
@@ -362,6 +427,7 @@ class Dashboard:
         service call as the alert's Show evidence button."""
         session, access = await self._guild(request)
         await self._form(request, session, access)
+        self._moderator(session, access)
         data = await self._case_data(request, session, access)
         try:
             _, reports = await self.deps.cases.view_evidence(
@@ -383,8 +449,7 @@ class Dashboard:
         form = await self._form(request, session, access)
         data = await self._case_data(request, session, access)
         locale = access.locale
-        if not access.can_act:
-            return self._error(403, "act.moderators_only", locale, session)
+        self._moderator(session, access)
         name = form.get("action", "")
         action = WEB_ACTIONS.get(name)
         note: str | None = None
@@ -421,37 +486,40 @@ class Dashboard:
         raise web.HTTPSeeOther(f"/g/{access.guild_id}/cases/{case.number}?done={name}")
 
     async def export(self, request: web.Request) -> web.StreamResponse:
-        """The escalation packet. With reporters' IDs only for Manage Server, the rule of
-        `/reports export include_reporters:True` (the alert's Export button never has them),
-        and recorded first in the case's history with the same note, so it is always audited.
-        The choice travels in the POSTed form: no reporter is ever in a URL or a log."""
+        """The escalation packet, for those the alert's Export button serves. With reporters'
+        IDs only for Manage Server, the rule of `/reports export include_reporters:True` (the
+        alert's Export button never has them). What the file reveals is recorded in the
+        case's history first, in the transaction that reads it (`CaseService.export_case`):
+        the kept message text, and the reporters' IDs as a note. The choice travels in the
+        POSTed form: no reporter is ever in a URL or a log."""
         session, access = await self._guild(request)
         form = await self._form(request, session, access)
+        self._moderator(session, access)
         data = await self._case_data(request, session, access)
         include_reporters = form.get("include_reporters") == "1"
-        if include_reporters:
-            if not access.can_manage:
-                return self._error(403, "admin.manage_server_only", access.locale, session)
-            try:
-                await self.deps.cases.act(
-                    access.guild_id,
-                    data.case.id,
-                    CaseAction.NOTE,
-                    session.user_id,
-                    note=tr("act.export_audit_note", access.locale),
-                )
-            except CaseActionRefused as refused:
-                return await self._case_page(
-                    session,
-                    access,
-                    data,
-                    status=409,
-                    error=words.describe_refusal(refused, access.locale),
-                )
+        if include_reporters and not access.can_manage:
+            return self._error(403, "admin.manage_server_only", access.locale, session)
+        try:
+            exported = await self.deps.cases.export_case(
+                access.guild_id,
+                data.case.id,
+                session.user_id,
+                reporters_note=(
+                    tr("act.export_audit_note", access.locale) if include_reporters else None
+                ),
+            )
+        except CaseActionRefused as refused:
+            return await self._case_page(
+                session,
+                access,
+                data,
+                status=409,
+                error=words.describe_refusal(refused, access.locale),
+            )
         packet = self.deps.discord.export_packet(
-            data, session.user_id, access.name, include_reporters=include_reporters
+            exported, session.user_id, access.name, include_reporters=include_reporters
         )
-        filename = f"vigil-case-{data.case.number}-{data.case.guild_id}.json"
+        filename = f"vigil-case-{exported.case.number}-{exported.case.guild_id}.json"
         return web.Response(
             body=packet,
             content_type="application/json",
@@ -468,14 +536,11 @@ class Dashboard:
                 "members.html", session, access, query="", results=None, record=None, names={}
             )
         form = await self._form(request, session, access)
-        raw_user = form.get("user", "")
-        user_id: int | None = None
+        user_id = parse_id(form.get("user", "").strip())
         results: list[tuple[int, str | None]] | None = None
         query = form.get("q", "").strip()[:100]
-        if raw_user.isascii() and raw_user.isdigit() and is_storable_id(int(raw_user)):
-            user_id = int(raw_user)
-        else:
-            results = await self.review.search(access.guild_id, query)
+        if user_id is None:
+            results = await self.review.search(access.guild_id, query, session.user_id)
             if len(results) == 1:
                 user_id = results[0][0]
         if user_id is None:
@@ -491,7 +556,7 @@ class Dashboard:
             )
         if user_id == session.user_id:
             return self._error(403, "admin.not_about_yourself", access.locale, session)
-        record = await self.review.member(access.guild_id, user_id)
+        record = await self.review.member(access.guild_id, user_id, session.user_id)
         ids = {user_id} | {c.handled_by or 0 for c in record.cases}
         ids |= {r.reporter_id for r in record.reports_about} | {e.actor_id for e in record.events}
         ids |= {r.target_id for r in record.reports_by}
@@ -537,15 +602,29 @@ class Dashboard:
 
     # ------------------------------------------------------------------ settings
     async def settings(self, request: web.Request) -> web.StreamResponse:
+        """Manage Server only, to read as to change, like `/reports config` and
+        `/reports setup`; channels the member cannot see are not named."""
         session, access = await self._guild(request)
+        if not access.can_manage:
+            return self._error(403, "admin.manage_server_only", access.locale, session)
+        form = await self._form(request, session, access) if request.method == "POST" else None
         current = await self.deps.guild_settings.get(access.guild_id)
-        choices = await self.deps.discord.setup_choices(access.guild_id)
+        choices = await self.deps.discord.setup_choices(access.guild_id, session.user_id)
+        configured = {current.alert_channel_id, current.audit_channel_id, current.admin_channel_id}
+        # A hidden channel already chosen stays (unnamed), so saving other fields keeps it.
+        hidden_chosen = choices.hidden_channels & configured
         error: str | None = None
         status = 200
-        if request.method == "POST":
-            if not access.can_manage:
-                return self._error(403, "admin.manage_server_only", access.locale, session)
-            form = await self._form(request, session, access)
+        if form is not None:
+            # A hidden channel may stay where it is, never be chosen anew (by a forged form).
+            for field, now in (
+                ("alert_channel", current.alert_channel_id),
+                ("audit_channel", current.audit_channel_id),
+                ("admin_channel", current.admin_channel_id),
+            ):
+                chosen = parse_id(form.get(field, "").strip())
+                if chosen in choices.hidden_channels and chosen != now:
+                    form[field] = "0"  # refused below as not one of the server's channels
             submitted = SetupForm(
                 alert_channel_id=form.get("alert_channel", ""),
                 threshold=form.get("threshold", ""),
@@ -562,7 +641,7 @@ class Dashboard:
             checked = check_setup(
                 current,
                 submitted,
-                text_channels={c.id for c in choices.text_channels},
+                text_channels={c.id for c in choices.text_channels} | hidden_chosen,
                 roles={r.id for r in choices.roles},
                 everyone_role=choices.everyone_role,
                 directory=self.deps.hotlines,
@@ -581,7 +660,9 @@ class Dashboard:
             key=lambda pair: pair[1].casefold(),
         )
         # Checked now, through the bot, by the code /reports setup and /reports config use.
-        warnings = await self.deps.discord.setup_warnings(access.guild_id, current, access.locale)
+        warnings = await self.deps.discord.setup_warnings(
+            access.guild_id, session.user_id, current, access.locale
+        )
         return self._page(
             "settings.html",
             session,
@@ -589,6 +670,7 @@ class Dashboard:
             status=status,
             current=current,
             choices=choices,
+            hidden_chosen=hidden_chosen,
             countries=countries,
             ranges=SETUP_RANGES,
             error=error,

@@ -32,33 +32,49 @@ class Choice:
 class SetupChoices:
     """The server's text channels and roles, for the settings form (and its validation)."""
 
-    text_channels: tuple[Choice, ...]
+    text_channels: tuple[Choice, ...]  # those the signed-in member can see
     roles: tuple[Choice, ...]  # without @everyone
     everyone_role: int
+    hidden_channels: frozenset[int] = frozenset()  # text channels the member cannot see
+
+
+class DiscordUnavailable(Exception):
+    """Discord could not answer just now (an error on its side, a timeout, the network):
+    the page says so politely, with a 503, and nothing was changed."""
 
 
 class DiscordSide(Protocol):
     async def access(self, guild_id: int, user_id: int) -> GuildAccess | None:
         """None unless the user is a member with Manage Server or the server's moderator
-        role (GuildSettings.mod_role_id), as Discord says now."""
+        role (GuildSettings.mod_role_id), as Discord said at most a few seconds ago.
+        Raises DiscordUnavailable when Discord cannot be asked."""
         ...
 
     async def vigil_guild_ids(self) -> set[int]:
         """The servers Vigil is in (any process's: the bot's cache and the database)."""
         ...
 
+    async def serves(self, guild_id: int) -> bool:
+        """Whether Vigil is in this server (one of `vigil_guild_ids()`), without asking
+        Discord: a server Vigil does not know is refused before any request to Discord."""
+        ...
+
     async def names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
         """Display names for IDs, best effort (a missing one is shown by its ID)."""
         ...
 
-    async def setup_choices(self, guild_id: int) -> SetupChoices: ...
+    async def setup_choices(self, guild_id: int, user_id: int) -> SetupChoices:
+        """The server's channels and roles; channels the member cannot see are named
+        nowhere (their IDs only, in `hidden_channels`)."""
+        ...
 
     async def setup_warnings(
-        self, guild_id: int, settings: GuildSettings, locale: str | None
+        self, guild_id: int, user_id: int, settings: GuildSettings, locale: str | None
     ) -> tuple[str, ...]:
         """What `/reports setup` and `/reports config` warn about for these settings (Vigil
         cannot post in the alert channel, everyone can read it, failed deliveries, a role
-        that cannot be pinged), checked now, by the same code, naming channels `#name`."""
+        that cannot be pinged), checked now, by the same code, naming channels `#name`
+        (a channel the member cannot see is not named)."""
         ...
 
     def after_action(self, case: Case, locale: str | None) -> None:

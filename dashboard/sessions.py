@@ -17,8 +17,6 @@ from datetime import timedelta
 from core.clock import Clock
 from core.ports import DashboardSession, Store
 
-SESSION_COOKIE = "vigil_session"
-SIGN_IN_COOKIE = "vigil_signin"
 SIGN_IN_MINUTES = 10
 
 
@@ -98,3 +96,9 @@ class Sessions:
     async def purge(self) -> int:
         now = self._clock.now()
         return await self._store.write(lambda tx: tx.dashboard.purge_expired(now))
+
+    async def purge_sign_ins(self) -> int:
+        """Forget sign-ins started and never finished, once expired (every /login does it,
+        so a flood of abandoned sign-ins does not pile up until the retention sweep)."""
+        now = self._clock.now()
+        return await self._store.write(lambda tx: tx.dashboard.purge_expired_logins(now))

@@ -70,10 +70,12 @@ class DashboardSessionRepository:
 
     async def purge_expired(self, now: datetime) -> int:
         """Forget sessions and sign-ins past their expiry (called now and then)."""
-        stamp = to_db(now)
         ended = await self._db.execute(
-            "DELETE FROM dashboard_sessions WHERE expires_at <= ?", (stamp,)
+            "DELETE FROM dashboard_sessions WHERE expires_at <= ?", (to_db(now),)
         )
-        return ended + await self._db.execute(
-            "DELETE FROM dashboard_logins WHERE expires_at <= ?", (stamp,)
+        return ended + await self.purge_expired_logins(now)
+
+    async def purge_expired_logins(self, now: datetime) -> int:
+        return await self._db.execute(
+            "DELETE FROM dashboard_logins WHERE expires_at <= ?", (to_db(now),)
         )

@@ -41,6 +41,15 @@ class GuildDataRepository:
         )
         return {int(row[0]) for row in rows}
 
+    async def knows_guild(self, guild_id: int) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM guild_settings WHERE guild_id = ? UNION ALL "
+            "SELECT 1 FROM cases WHERE guild_id = ? UNION ALL "
+            "SELECT 1 FROM reports WHERE guild_id = ? AND case_id IS NULL LIMIT 1",
+            (guild_id, guild_id, guild_id),
+        )
+        return row is not None
+
     async def purge_expired(self, guild_id: int, cutoff: datetime) -> PurgeCounts:
         """Closed cases closed before `cutoff`, and reports never in a case made before it.
 

@@ -52,30 +52,38 @@ class ReviewRepository:
         )
         return {int(row[0]): int(row[1]) for row in rows}
 
-    async def by_reporter(self, guild_id: int, reporter_id: int, limit: int) -> list[Report]:
+    async def by_reporter(
+        self, guild_id: int, reporter_id: int, limit: int, *, not_about: int
+    ) -> list[Report]:
+        """The reports `reporter_id` filed, except those about `not_about` (the viewer: no
+        moderator learns who reported them)."""
         rows = await self._db.fetch_all(
             f"SELECT {REPORT_COLUMNS} FROM reports WHERE guild_id = ? AND reporter_id = ? "
-            "ORDER BY created_at DESC, id DESC LIMIT ?",
-            (guild_id, reporter_id, limit),
+            "AND target_id <> ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (guild_id, reporter_id, not_about, limit),
         )
         return [_report(row) for row in rows]
 
-    async def count_by_reporter(self, guild_id: int, reporter_id: int) -> int:
+    async def count_by_reporter(self, guild_id: int, reporter_id: int, *, not_about: int) -> int:
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ?",
-            (guild_id, reporter_id),
+            "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? "
+            "AND target_id <> ?",
+            (guild_id, reporter_id, not_about),
         )
         return int(row[0]) if row else 0
 
-    async def search_targets(self, guild_id: int, text: str, limit: int) -> list[tuple[int, str]]:
+    async def search_targets(
+        self, guild_id: int, text: str, limit: int, *, not_about: int
+    ) -> list[tuple[int, str]]:
         """(user ID, name at the latest report) of reported members whose name contains
-        `text` (case-insensitive; LIKE wildcards in `text` are matched literally)."""
+        `text` (case-insensitive; LIKE wildcards in `text` are matched literally), except
+        `not_about` (the viewer: whether they were reported is not theirs to see)."""
         pattern = "%" + _escape_like(text.lower()) + "%"
         rows: list[Any] = await self._db.fetch_all(
             "SELECT target_id, MAX(target_name) FROM reports WHERE guild_id = ? "
-            "AND LOWER(target_name) LIKE ? ESCAPE '\\' GROUP BY target_id "
+            "AND target_id <> ? AND LOWER(target_name) LIKE ? ESCAPE '\\' GROUP BY target_id "
             "ORDER BY MAX(created_at) DESC LIMIT ?",
-            (guild_id, pattern, limit),
+            (guild_id, not_about, pattern, limit),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 

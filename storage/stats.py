@@ -60,7 +60,7 @@ class StatsRepository:
         timing_rows = await self._db.fetch_all(
             "SELECT c.urgent, c.opened_at, c.closed_at, "
             "(SELECT MIN(e.created_at) FROM case_events e "
-            "WHERE e.case_id = c.id AND e.action NOT IN ('note', 'evidence_viewed')) "
+            "WHERE e.case_id = c.id AND e.action NOT IN ('note', 'evidence_viewed', 'exported')) "
             "FROM cases c WHERE c.guild_id = ? AND c.opened_at >= ? AND c.opened_at < ? "
             "ORDER BY c.opened_at DESC LIMIT ?",
             (guild_id, since, until, timing_limit + 1),

@@ -107,7 +107,11 @@ EVENT_KEYS: dict[CaseAction, str] = {
     CaseAction.DELETE_MESSAGES: "event.delete_messages",
     CaseAction.EVIDENCE_VIEWED: "event.evidence_viewed",
     CaseAction.CHECK_IN: "event.check_in",  # t15-welfare
+    CaseAction.EXPORTED: "event.exported",  # t18-sec
 }
+AUDIT_ONLY = frozenset({CaseAction.NOTE, CaseAction.EVIDENCE_VIEWED, CaseAction.EXPORTED})
+"""Events the alert's Actions field leaves out (notes have their own field; who looked at the
+kept text is in the audit trail)."""
 CHECK_IN_RESULT_KEYS: dict[str, str] = {
     CheckInResult.SENT.value: "checkin.event_sent",
     CheckInResult.DMS_CLOSED.value: "checkin.event_dms_closed",
@@ -599,10 +603,9 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         fields.append(
             EmbedField(tr("alert.signals", locale), trim("\n".join(signal_lines), FIELD_LIMIT))
         )
-    # Looking at evidence is in the audit trail (/reports case), not among the alert's actions.
-    actions = [
-        e for e in data.events if e.action not in (CaseAction.NOTE, CaseAction.EVIDENCE_VIEWED)
-    ]
+    # Looking at evidence (shown, or exported with the packet) is in the audit trail
+    # (/reports case, the dashboard's timeline), not among the alert's actions.
+    actions = [e for e in data.events if e.action not in AUDIT_ONLY]
     if actions:
         shown_events = [
             f"{relative(e.created_at)} {describe_event(e, locale)}"

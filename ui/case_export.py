@@ -9,7 +9,7 @@ import discord
 
 from core.export import build_export, export_json
 from core.i18n import tr
-from core.models import AlertData, CaseAction
+from core.models import AlertData
 from ui.alert_view import (
     describe_event,
 )
@@ -25,20 +25,19 @@ async def send_export(
     """The escalation packet, privately, as a JSON file. Never media: there is none to send.
 
     Reporters are "Reporter 1, 2, ..." unless the moderator asked for their IDs; that choice is
-    recorded as a note in the case history before the file leaves, so it is always audited.
-    The message is in the server's language; the file itself stays English (it goes to
-    Discord, NCMEC, the police)."""
+    recorded as a note in the case history before the file leaves, so it is always audited,
+    and so is the kept message text the packet carries (`CaseService.export_case`: the same
+    transaction that reads what goes in the file). The message is in the server's language;
+    the file itself stays English (it goes to Discord, NCMEC, the police)."""
     services = interaction.client.services
     locale = server_locale(interaction)
     guild = interaction.guild
-    if include_reporters:
-        await services.cases.act(
-            data.case.guild_id,
-            data.case.id,
-            CaseAction.NOTE,
-            interaction.user.id,
-            note=tr("act.export_audit_note", locale),
-        )
+    data = await services.cases.export_case(
+        data.case.guild_id,
+        data.case.id,
+        interaction.user.id,
+        reporters_note=tr("act.export_audit_note", locale) if include_reporters else None,
+    )
     packet = build_export(
         data,
         guild_name=guild.name if guild else str(data.case.guild_id),

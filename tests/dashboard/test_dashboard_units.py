@@ -86,10 +86,12 @@ def test_cookies_are_signed():
 
 
 def test_sign_in_limit_per_client_and_window():
-    limiter = SignInLimiter(per_client=3, overall=5, window=60)
+    limiter = SignInLimiter(per_client=3, overall=5, window=60, fair_share=1)
     assert [limiter.allow("a", now=0) for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("b", now=1) and limiter.allow("c", now=1)
-    assert not limiter.allow("d", now=2)  # overall cap
+    # Past the overall cap a newcomer gets their fair share (t18-sec: never nothing).
+    assert limiter.allow("d", now=2) and not limiter.allow("d", now=2)  # overall cap
+    assert not limiter.allow("b", now=2)  # b already had its share
     assert limiter.allow("a", now=61)  # the window moved on
 
 

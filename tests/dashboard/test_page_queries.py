@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from core.models import CaseAction, CaseStatus, ReportSource, UserSnapshot
 from core.ports import NewReport
 from core.reasons import Reason
@@ -111,7 +113,7 @@ async def statements(store: Any, count: int) -> tuple[int, int]:
     overview = await review.queue(GUILD, 1)
     queue = len(counting.statements)
     counting.statements.clear()
-    record = await review.member(GUILD, MEMBER.id)
+    record = await review.member(GUILD, MEMBER.id, user(9).id)
     assert len(record.cases) == min(count, 50) and len(record.events) == 2 * min(count, 50)
     assert len(record.case_numbers) == min(count, 50)
     assert len(overview.cases) == min(count, 25)
@@ -124,3 +126,35 @@ async def test_the_queue_and_member_pages_cost_the_same_for_few_and_many_cases(s
     many = await statements(store, 40)
     assert few == many, (few, many)
     assert max(many) <= 10
+
+
+async def test_a_members_page_never_shows_who_reported_the_viewer(store):
+    """t18-sec: MEMBER reported the moderator VIEWER (and someone else). On MEMBER's page the
+    viewer sees the other report only, counted without theirs; a name search never lists the
+    viewer, nor does their own ID; another moderator sees both reports."""
+    viewer, other, colleague = user(600), user(601), user(602)
+    at = START
+
+    async def write(tx: Any) -> None:
+        for target in (viewer, other):
+            case = await tx.cases.open(GUILD, target, False, at)
+            await tx.reports.add(report(MEMBER, target, case.id, at))
+
+    await store.write(write)
+    review = ReviewService(store)
+    seen = await review.member(GUILD, MEMBER.id, viewer.id)
+    assert [r.target_id for r in seen.reports_by] == [other.id]
+    assert seen.reports_by_total == 1
+    assert all(viewer.id not in (r.target_id, r.reporter_id) for r in seen.reports_about)
+    assert set(seen.case_numbers) == {r.case_id for r in seen.reports_by}
+    full = await review.member(GUILD, MEMBER.id, colleague.id)
+    assert {r.target_id for r in full.reports_by} == {viewer.id, other.id}
+    assert full.reports_by_total == 2
+    assert await review.search(GUILD, "user60", viewer.id) == [(other.id, other.name)]
+    assert await review.search(GUILD, str(viewer.id), viewer.id) == []
+    assert {u for u, _ in await review.search(GUILD, "user60", colleague.id)} == {
+        viewer.id,
+        other.id,
+    }
+    with pytest.raises(ValueError):
+        await review.member(GUILD, viewer.id, viewer.id)

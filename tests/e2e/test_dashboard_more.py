@@ -185,8 +185,9 @@ async def test_bad_settings_get_one_clear_line_and_change_nothing(
 async def test_only_manage_server_saves_and_a_forged_post_changes_nothing(
     emulator, bot_factory, tmp_path, database_url
 ):
-    """maya holds the moderator role (not Manage Server): she reads the settings, cannot
-    save them. A POST without the form's token, or from another site, is refused; so is a
+    """maya holds the moderator role (not Manage Server): like /reports config, she can
+    neither read the settings (t18-sec: nor the names of the server's channels) nor save
+    them. A POST without the form's token, or from another site, is refused; so is a
     server's owner saving another server's settings."""
     vigil = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
     base = await start_with_dashboard(vigil)
@@ -197,9 +198,11 @@ async def test_only_manage_server_saves_and_a_forged_post_changes_nothing(
     async with browser(base) as maya:
         await maya.sign_in(vigil, "maya")
         status, page, _ = await maya.get(f"/g/{harbour}/settings")
-        assert status == 200 and "Only members with Manage Server" in page
-        assert 'type="submit"' not in page.split('class="card settings"')[1]
-        status, page, _ = await save(maya, harbour, wanted)
+        assert status == 403 and "Manage Server" in page
+        assert 'class="card settings"' not in page and "#mod-alerts" not in page
+        _, queue, _ = await maya.get(f"/g/{harbour}/queue")
+        assert f"/g/{harbour}/settings" not in queue  # no link to it either
+        status, page, _ = await maya.post(f"/g/{harbour}/settings", wanted, csrf_from=queue)
         assert status == 403 and "Manage Server" in page
     async with browser(base) as olivia:
         await olivia.sign_in(vigil, "olivia")
