@@ -95,8 +95,20 @@ async def empty_tables(url: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'schema_version'"
         )
-        if tables:
-            names = ", ".join(f'"{t[0]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        if not tables:
+            return
+        sequences: list[Any] = await conn.fetch(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+        )
+        # DELETE, not TRUNCATE: a test leaves a few rows in a few tables, and TRUNCATE pays for
+        # new files for every table (about 6x slower here, before every PostgreSQL test).
+        # Foreign keys are not checked meanwhile (replica role), so the order does not matter.
+        statements = [
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{t[0]}"' for t in tables),
+            *(f'ALTER SEQUENCE "{s[0]}" RESTART' for s in sequences),
+        ]
+        async with conn.transaction():
+            await conn.execute(";\n".join(statements))
     finally:
         await conn.close()
