@@ -253,7 +253,9 @@ class CaseRepository(Protocol):
 
     async def get_by_number(self, guild_id: int, number: int) -> Case | None: ...
 
-    async def count_active(self, guild_id: int) -> int: ...
+    async def count_active(self, guild_id: int, *, not_about: int | None = None) -> int:
+        """Open and acknowledged cases, except those about `not_about` (the viewer)."""
+        ...
 
     async def queue_feedback(
         self, case_id: int, reporter_ids: list[int], now: datetime
@@ -301,7 +303,12 @@ class CaseRepository(Protocol):
 
     async def forget_alert_message(self, case_id: int) -> None: ...
 
-    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]: ...
+    async def list_active(
+        self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None
+    ) -> list[Case]:
+        """Open and acknowledged cases, urgent first then oldest, except those about
+        `not_about` (the viewer: no moderator learns from a queue that they were reported)."""
+        ...
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
 

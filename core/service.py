@@ -670,13 +670,20 @@ class CaseService:
         await self._store.write(lambda tx: tx.cases.request_redraw(case_id))
         self._on_alert_change()
 
-    async def queue_page(self, guild_id: int, page: int) -> QueuePage:
+    async def queue_page(self, guild_id: int, page: int, viewer_id: int) -> QueuePage:
+        """One page of `/reports queue` as `viewer_id` may see it: never a case about the
+        viewer (listed or counted), as their own case is refused to them, so a reported
+        moderator does not learn from the queue that they were reported."""
+
         async def load(tx: UnitOfWork) -> QueuePage:
-            total = await tx.cases.count_active(guild_id)
+            total = await tx.cases.count_active(guild_id, not_about=viewer_id)
             pages = max(1, -(-total // QUEUE_PAGE_SIZE))
             current = min(max(page, 1), pages)
             cases = await tx.cases.list_active(
-                guild_id, QUEUE_PAGE_SIZE, (current - 1) * QUEUE_PAGE_SIZE
+                guild_id,
+                QUEUE_PAGE_SIZE,
+                (current - 1) * QUEUE_PAGE_SIZE,
+                not_about=viewer_id,
             )
             return QueuePage(tuple(cases), current, pages, total)
 

@@ -364,7 +364,7 @@ class Dashboard:
         session, access = await self._guild(request)
         raw = request.query.get("page", "1")
         page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-        overview = await self.review.queue(access.guild_id, page)
+        overview = await self.review.queue(access.guild_id, page, session.user_id)
         names = await self._names(access.guild_id, (s.case.handled_by or 0 for s in overview.cases))
         return self._page("queue.html", session, access, overview=overview, names=names)
 

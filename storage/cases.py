@@ -11,6 +11,12 @@ from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.sql import Executor, Row
 
+
+def _nobody(user_id: int | None) -> int:
+    """`target_id <> ?` excludes no one for 0 (no user or case target has ID 0)."""
+    return 0 if user_id is None else user_id
+
+
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
     "urgent, opened_at, closed_at, handled_by, handled_at, alert_channel_id, alert_message_id, "
@@ -360,10 +366,11 @@ class CaseRepository:
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? AND number = ?", (guild_id, number)
         )
 
-    async def count_active(self, guild_id: int) -> int:
+    async def count_active(self, guild_id: int, *, not_about: int | None = None) -> int:
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status IN ('open', 'acknowledged')",
-            (guild_id,),
+            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status IN ('open', 'acknowledged') "
+            "AND target_id <> ?",
+            (guild_id, _nobody(not_about)),
         )
         return int(row[0]) if row else 0
 
@@ -454,12 +461,14 @@ class CaseRepository:
             (case_id,),
         )
 
-    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]:
+    async def list_active(
+        self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None
+    ) -> list[Case]:
         return await self._many(
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? "
-            "AND status IN ('open', 'acknowledged') ORDER BY urgent DESC, opened_at, id "
-            "LIMIT ? OFFSET ?",
-            (guild_id, limit, offset),
+            "AND status IN ('open', 'acknowledged') AND target_id <> ? "
+            "ORDER BY urgent DESC, opened_at, id LIMIT ? OFFSET ?",
+            (guild_id, _nobody(not_about), limit, offset),
         )
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]:
