@@ -20,8 +20,10 @@ from core.models import (
     GuildSettings,
     PurgeCounts,
     RelayMessage,
+    ReminderKind,
     Report,
     ReportSource,
+    SentReminder,
     UserSnapshot,
 )
 from core.reasons import Reason
@@ -204,8 +206,19 @@ class CaseRepository(Protocol):
         """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`."""
         ...
 
-    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
-        """Compare-and-set: record reminder `number` (True in one process only)."""
+    async def reminder_sent(
+        self,
+        case_id: int,
+        number: int,
+        next_at: datetime | None,
+        sent: tuple[ReminderKind, datetime] | None = None,
+    ) -> bool:
+        """Compare-and-set: record reminder `number` (True in one process only), and with
+        `sent`, what went and when (the case's timeline)."""
+        ...
+
+    async def reminders(self, case_id: int) -> list[SentReminder]:
+        """The case's reminders as they were sent, in order."""
         ...
 
     async def get(self, case_id: int) -> Case | None: ...
@@ -341,6 +354,10 @@ class RelayRepository(Protocol):
         ...
 
     async def get(self, relay_id: int) -> RelayMessage | None: ...
+
+    async def for_case(self, case_id: int) -> list[RelayMessage]:
+        """The case's relay messages, oldest first."""
+        ...
 
     async def answered(self, question_id: int) -> bool: ...
 
