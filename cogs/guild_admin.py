@@ -265,7 +265,7 @@ class GuildAdmin(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         locale = server_locale(interaction)
-        data = await self.bot.services.cases.by_number(guild.id, number)
+        data = await self.bot.services.cases.by_number(guild.id, number, story=True)
         if data is None:
             await send_private(interaction, tr("admin.no_case", locale, number=number))
             return
