@@ -229,7 +229,9 @@ class GuildAdmin(commands.Cog):
     async def queue_command(self, interaction: discord.Interaction[VigilBot]) -> None:
         guild = interaction.guild
         assert guild is not None
-        text, view = await queue_message(self.bot, guild.id, 1, server_locale(interaction))
+        text, view = await queue_message(
+            self.bot, guild.id, 1, interaction.user.id, server_locale(interaction)
+        )
         await send_private(interaction, text, view=view)
 
     @reports.command(name="stats", description=L("cmd.reports.stats.description"))
@@ -263,7 +265,7 @@ class GuildAdmin(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         locale = server_locale(interaction)
-        data = await self.bot.services.cases.by_number(guild.id, number)
+        data = await self.bot.services.cases.by_number(guild.id, number, story=True)
         if data is None:
             await send_private(interaction, tr("admin.no_case", locale, number=number))
             return

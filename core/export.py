@@ -13,8 +13,9 @@ from typing import Any
 
 from core.evidence import MessageEvidence
 from core.hotlines import Category, HotlineDirectory, HotlineEntry
-from core.models import AlertData, CaseAction, CaseEvent
+from core.models import AlertData, CaseAction, CaseEvent, RelayKind
 from core.reasons import Reason
+from core.relay import RelayEntry, relay_story, reporter_order
 from core.snowflakes import snowflake_time
 
 FORMAT_VERSION = 1
@@ -121,14 +122,16 @@ def build_export(
     """The packet. ``describe`` words one action's summary line (ui/alert_view.py's
     ``describe_event``, in English: the packet is for authorities).
 
-    Reporters are "Reporter 1, 2, ..." (in order of their first report) unless
-    ``include_reporters``: the acknowledgement promises that only the server's moderators can
-    see who reported, and a packet leaves the server."""
+    Reporters are "Reporter 1, 2, ..." (in order of their first report, as the alert numbers
+    them) unless ``include_reporters``: the acknowledgement promises that only the server's
+    moderators can see who reported, and a packet leaves the server. The questions moderators
+    asked reporters through Vigil and what reporters answered or added (t15-followup) name
+    reporters the same way; their words are kept as they wrote them (text, never markup)."""
     case = data.case
     reasons = [Reason(r.reason) for r in data.reports]
-    aliases: dict[int, str] = {}
-    for r in sorted(data.reports, key=lambda r: r.created_at):
-        aliases.setdefault(r.reporter_id, f"Reporter {len(aliases) + 1}")
+    order = reporter_order(data.reports)
+    aliases = {reporter_id: f"Reporter {n}" for n, reporter_id in enumerate(order, start=1)}
+    asked = {e.id: e.at for e in relay_story(data) if e.kind is RelayKind.QUESTION}
 
     def reporter(reporter_id: int) -> dict[str, str]:
         if include_reporters:
@@ -207,12 +210,32 @@ def build_export(
             for e in data.events
             if e.action is CaseAction.NOTE
         ],
+        "reporter_messages": [
+            _relay_entry(entry, reporter(order[entry.reporter - 1]), asked)
+            for entry in relay_story(data)
+        ],
         "reporter_identities": "included" if include_reporters else "omitted",
         "where_to_file": where_to_file(directory, data.settings.region, reasons),
         "where_to_file_by_reason": where_to_file_by_reason(
             directory, data.settings.region, sorted(set(reasons), key=_REASON_ORDER.index)
         ),
     }
+
+
+def _relay_entry(
+    entry: RelayEntry, reporter: dict[str, str], asked: dict[int, datetime]
+) -> dict[str, Any]:
+    """One step of the reporter Q&A: a question (who asked, whether it was delivered), an
+    answer (to the question asked when), details added, or "stop messages"."""
+    out: dict[str, Any] = {"at_utc": _utc(entry.at), "kind": entry.kind.value, **reporter}
+    if entry.kind is RelayKind.QUESTION:
+        out["moderator_id"] = str(entry.moderator_id)
+        out["delivery"] = entry.delivery.value if entry.delivery else None
+    if entry.question_id is not None:
+        out["question_asked_at_utc"] = _utc(asked.get(entry.question_id))
+    if entry.kind is not RelayKind.STOPPED:
+        out["text"] = entry.text
+    return out
 
 
 def _evidence(evidence: MessageEvidence | None) -> dict[str, Any] | None:

@@ -250,6 +250,10 @@ class AlertData:
     distinct_reporters: int
     events: tuple[CaseEvent, ...] = field(default_factory=tuple)
     signals: ReporterSignals = field(default_factory=ReporterSignals)
+    # The case's whole story (t15-followup), read only for the record views (the dashboard's
+    # case page, `/reports case`, the escalation packet); empty for the alert itself.
+    relay: tuple[RelayMessage, ...] = field(default_factory=tuple)
+    reminders: tuple[SentReminder, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +325,21 @@ class RelayMessage:
     created_at: datetime
     dm_channel_id: int | None = None
     dm_message_id: int | None = None
+
+
+class ReminderKind(Vocabulary):
+    REMINDER = "reminder"  # a reply mentioning the moderator role (1..MAX_REMINDERS)
+    OWNER = "owner"  # the owner (or the admin channel) was told nobody acted
+
+
+@dataclass(frozen=True, slots=True)
+class SentReminder:
+    """An urgent reminder as it was sent (t15-followup): its number and when."""
+
+    case_id: int
+    number: int
+    kind: ReminderKind
+    sent_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.followthrough import MINUTE, next_step, owner_notice_waited
-from core.models import AlertData, Case, CaseStatus, GuildSettings
+from core.models import AlertData, Case, CaseStatus, GuildSettings, ReminderKind
 from core.ports import Store, UnitOfWork
 from core.service import CaseService
 
@@ -471,6 +471,7 @@ class AlertDispatcher:
             notice = UnansweredCase(case.guild_id, case.number, waited, settings, locale)
             if not await self._on_unanswered(notice):
                 return False  # not this process's server, or not delivered: retried
+            kind = ReminderKind.OWNER
         else:
             await self._ping(
                 case,
@@ -479,7 +480,8 @@ class AlertDispatcher:
                 UrgentPing(case.number, settings.mod_role_id, locale, reminder=step.number),
                 reminder_nonce(case_id, step.number),
             )
-        return await self._cases.record_reminder(case_id, step.number, step.next_at)
+            kind = ReminderKind.REMINDER
+        return await self._cases.record_reminder(case_id, step.number, step.next_at, kind)
 
     async def clean_up_purged(self, limit: int = 50) -> int:
         """Delete the alert messages of purged cases (recorded by the purge). A failure keeps

@@ -20,8 +20,10 @@ from core.models import (
     GuildSettings,
     PurgeCounts,
     RelayMessage,
+    ReminderKind,
     Report,
     ReportSource,
+    SentReminder,
     UserSnapshot,
 )
 from core.reasons import Reason
@@ -204,8 +206,19 @@ class CaseRepository(Protocol):
         """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`."""
         ...
 
-    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
-        """Compare-and-set: record reminder `number` (True in one process only)."""
+    async def reminder_sent(
+        self,
+        case_id: int,
+        number: int,
+        next_at: datetime | None,
+        sent: tuple[ReminderKind, datetime] | None = None,
+    ) -> bool:
+        """Compare-and-set: record reminder `number` (True in one process only), and with
+        `sent`, what went and when (the case's timeline)."""
+        ...
+
+    async def reminders(self, case_id: int) -> list[SentReminder]:
+        """The case's reminders as they were sent, in order."""
         ...
 
     async def get(self, case_id: int) -> Case | None: ...
@@ -253,7 +266,9 @@ class CaseRepository(Protocol):
 
     async def get_by_number(self, guild_id: int, number: int) -> Case | None: ...
 
-    async def count_active(self, guild_id: int) -> int: ...
+    async def count_active(self, guild_id: int, *, not_about: int | None = None) -> int:
+        """Open and acknowledged cases, except those about `not_about` (the viewer)."""
+        ...
 
     async def queue_feedback(
         self, case_id: int, reporter_ids: list[int], now: datetime
@@ -301,7 +316,12 @@ class CaseRepository(Protocol):
 
     async def forget_alert_message(self, case_id: int) -> None: ...
 
-    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]: ...
+    async def list_active(
+        self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None
+    ) -> list[Case]:
+        """Open and acknowledged cases, urgent first then oldest, except those about
+        `not_about` (the viewer: no moderator learns from a queue that they were reported)."""
+        ...
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]: ...
 
@@ -334,6 +354,10 @@ class RelayRepository(Protocol):
         ...
 
     async def get(self, relay_id: int) -> RelayMessage | None: ...
+
+    async def for_case(self, case_id: int) -> list[RelayMessage]:
+        """The case's relay messages, oldest first."""
+        ...
 
     async def answered(self, question_id: int) -> bool: ...
 

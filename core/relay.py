@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.models import DeliveryState, RelayKind, Report
+from core.models import AlertData, DeliveryState, RelayKind, Report
 from core.outcomes import Vocabulary
 from core.ports import NewRelayMessage, Store, UnitOfWork
 from core.reasons import Reason
@@ -105,6 +105,48 @@ def reporter_reason(reports: Iterable[Report], reporter_id: int) -> Reason:
         key=lambda reason: not reason.is_critical,
     )
     return theirs[0] if theirs else Reason.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class RelayEntry:
+    """One step of a case's reporter Q&A as the record views show it (the dashboard's
+    timeline, `/reports case`, the escalation packet): the reporter only by their number, as
+    the alert numbers them; the moderator who asked, for a question (moderators may see
+    that); user text as it was written (each view escapes or neutralises it)."""
+
+    id: int
+    at: datetime
+    kind: RelayKind
+    reporter: int  # "Reporter 2"
+    moderator_id: int | None  # who asked: a question only
+    text: str | None
+    delivery: DeliveryState | None  # a question's: delivered, DMs closed, failed, not yet known
+    question_id: int | None  # an answer's question
+
+
+def relay_story(data: AlertData) -> list[RelayEntry]:
+    """The case's relay messages (`data.relay`, read with the case's story), oldest first,
+    each reporter by their number. A message whose reporter has no report in the case any
+    more (erased) is left out, as the case feed leaves it out of the thread."""
+    order = reporter_order(data.reports)
+    entries: list[RelayEntry] = []
+    for message in sorted(data.relay, key=lambda m: (m.created_at, m.id)):
+        if message.reporter_id not in order:
+            continue
+        question = message.kind is RelayKind.QUESTION
+        entries.append(
+            RelayEntry(
+                id=message.id,
+                at=message.created_at,
+                kind=message.kind,
+                reporter=order.index(message.reporter_id) + 1,
+                moderator_id=message.author_id if question else None,
+                text=message.text,
+                delivery=message.state if question else None,
+                question_id=message.question_id if message.kind is RelayKind.ANSWER else None,
+            )
+        )
+    return entries
 
 
 def next_allowed(times: list[datetime]) -> datetime | None:

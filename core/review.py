@@ -77,15 +77,21 @@ class ReviewService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def queue(self, guild_id: int, page: int, size: int = QUEUE_PAGE_SIZE) -> QueueOverview:
+    async def queue(
+        self, guild_id: int, page: int, viewer_id: int, size: int = QUEUE_PAGE_SIZE
+    ) -> QueueOverview:
         """Open and acknowledged cases, urgent first, then oldest first, one page of them,
-        read in one transaction (a consistent view)."""
+        read in one transaction (a consistent view), as `viewer_id` may see them: never a
+        case about the viewer, listed or counted (their own case is refused to them, and a
+        reported moderator must not learn from the queue that they were reported)."""
 
         async def load(tx: UnitOfWork) -> QueueOverview:
-            total = await tx.cases.count_active(guild_id)
+            total = await tx.cases.count_active(guild_id, not_about=viewer_id)
             pages = max(1, -(-total // size))
             current = min(max(page, 1), pages)
-            cases = await tx.cases.list_active(guild_id, size, (current - 1) * size)
+            cases = await tx.cases.list_active(
+                guild_id, size, (current - 1) * size, not_about=viewer_id
+            )
             reports = await tx.review.reports_for_cases([c.id for c in cases])
             by_case: dict[int, list[Report]] = {}
             for report in reports:

@@ -17,6 +17,7 @@ from core.models import (
     CaseEvent,
     CaseStatus,
     GuildSettings,
+    ReminderKind,
     Report,
     ReportSource,
     ReportSubmission,
@@ -629,9 +630,22 @@ class CaseService:
         """The service's clock (the outbox schedules reminders on it; tests fake it)."""
         return self._clock.now()
 
-    async def record_reminder(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+    async def record_reminder(
+        self,
+        case_id: int,
+        number: int,
+        next_at: datetime | None,
+        sent: ReminderKind | None = None,
+    ) -> bool:
+        """Count reminder `number` (a compare-and-set: True in one process only) and, when one
+        was `sent`, keep what went and when for the case's timeline, in the same transaction.
+        None: the step was skipped (reminders were turned off)."""
+        at = self._clock.now()
+
         async def record(tx: UnitOfWork) -> bool:
-            return await tx.cases.reminder_sent(case_id, number, next_at)
+            return await tx.cases.reminder_sent(
+                case_id, number, next_at, None if sent is None else (sent, at)
+            )
 
         return await self._store.write(record)
 
@@ -670,13 +684,20 @@ class CaseService:
         await self._store.write(lambda tx: tx.cases.request_redraw(case_id))
         self._on_alert_change()
 
-    async def queue_page(self, guild_id: int, page: int) -> QueuePage:
+    async def queue_page(self, guild_id: int, page: int, viewer_id: int) -> QueuePage:
+        """One page of `/reports queue` as `viewer_id` may see it: never a case about the
+        viewer (listed or counted), as their own case is refused to them, so a reported
+        moderator does not learn from the queue that they were reported."""
+
         async def load(tx: UnitOfWork) -> QueuePage:
-            total = await tx.cases.count_active(guild_id)
+            total = await tx.cases.count_active(guild_id, not_about=viewer_id)
             pages = max(1, -(-total // QUEUE_PAGE_SIZE))
             current = min(max(page, 1), pages)
             cases = await tx.cases.list_active(
-                guild_id, QUEUE_PAGE_SIZE, (current - 1) * QUEUE_PAGE_SIZE
+                guild_id,
+                QUEUE_PAGE_SIZE,
+                (current - 1) * QUEUE_PAGE_SIZE,
+                not_about=viewer_id,
             )
             return QueuePage(tuple(cases), current, pages, total)
 
@@ -702,14 +723,18 @@ class CaseService:
 
         return await self._store.read(load)
 
-    async def by_number(self, guild_id: int, number: int) -> AlertData | None:
+    async def by_number(
+        self, guild_id: int, number: int, *, story: bool = False
+    ) -> AlertData | None:
+        """The case numbered `number` in this server; `story`: with its reporter Q&A and
+        reminders (the record views)."""
         if not 0 < number <= MAX_CASE_NUMBER or not is_storable_id(guild_id):
             return None
         case = await self._store.read(lambda tx: tx.cases.get_by_number(guild_id, number))
-        return None if case is None else await self.alert_data(case.id)
+        return None if case is None else await self.alert_data(case.id, story=story)
 
-    async def alert_data(self, case_id: int) -> AlertData | None:
-        return await self._store.read(lambda tx: _load_alert_data(tx, case_id))
+    async def alert_data(self, case_id: int, *, story: bool = False) -> AlertData | None:
+        return await self._store.read(lambda tx: _load_alert_data(tx, case_id, story=story))
 
     async def export_case(
         self, guild_id: int, case_id: int, actor_id: int, *, reporters_note: str | None = None
@@ -732,7 +757,7 @@ class CaseService:
                 )
             if any(r.evidence is not None for r in await tx.reports.for_case(case_id)):
                 await tx.cases.log_event(case_id, CaseAction.EXPORTED, actor_id, now)
-            data = await _load_alert_data(tx, case_id)
+            data = await _load_alert_data(tx, case_id, story=True)
             assert data is not None  # read in this transaction, just above
             return data
 
@@ -780,7 +805,11 @@ class CaseService:
         await self._store.write(lambda tx: tx.cases.mark_feedback(case_id, reporter_id, state, now))
 
 
-async def _load_alert_data(tx: UnitOfWork, case_id: int) -> AlertData | None:
+async def _load_alert_data(
+    tx: UnitOfWork, case_id: int, *, story: bool = False
+) -> AlertData | None:
+    """The case as its alert shows it; with `story`, also its reporter Q&A and the reminders
+    sent (what the record views show: the dashboard, `/reports case`, the packet)."""
     case = await tx.cases.get(case_id)
     if case is None:
         return None
@@ -800,6 +829,8 @@ async def _load_alert_data(tx: UnitOfWork, case_id: int) -> AlertData | None:
         signals=reporter_signals(
             [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
         ),
+        relay=tuple(await tx.relay.for_case(case_id)) if story else (),
+        reminders=tuple(await tx.cases.reminders(case_id)) if story else (),
     )
 
 

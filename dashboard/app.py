@@ -33,6 +33,7 @@ from core.models import AlertData, CaseAction, DismissReason, EscalationTarget
 from core.outcomes import Outcome
 from core.ports import DashboardSession, Store
 from core.reasons import Reason
+from core.relay import relay_story, reporter_order
 from core.review import ReviewService, summarise
 from core.service import CaseActionRefused, CaseService, SettingsService
 from core.setup_rules import SETUP_RANGES, SetupForm, check_setup
@@ -234,7 +235,7 @@ class Dashboard:
         self, request: web.Request, session: DashboardSession, access: GuildAccess
     ) -> AlertData:
         number = int(request.match_info["number"])
-        data = await self.deps.cases.by_number(access.guild_id, number)
+        data = await self.deps.cases.by_number(access.guild_id, number, story=True)
         if data is None or data.case.guild_id != access.guild_id:
             raise Answer(self._error(404, "admin.no_case", access.locale, session, number=number))
         if data.case.target_id == session.user_id:
@@ -364,7 +365,7 @@ class Dashboard:
         session, access = await self._guild(request)
         raw = request.query.get("page", "1")
         page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-        overview = await self.review.queue(access.guild_id, page)
+        overview = await self.review.queue(access.guild_id, page, session.user_id)
         names = await self._names(access.guild_id, (s.case.handled_by or 0 for s in overview.cases))
         return self._page("queue.html", session, access, overview=overview, names=names)
 
@@ -379,12 +380,19 @@ class Dashboard:
         error: str | None = None,
         done: str | None = None,
     ) -> web.Response:
+        story = relay_story(data)
         ids = {data.case.target_id, data.case.handled_by or 0}
         ids |= {r.reporter_id for r in data.reports} | {e.actor_id for e in data.events}
+        ids |= {e.moderator_id or 0 for e in story}
         names = await self._names(access.guild_id, ids)
+        # The whole story (issue 18): reports, actions and notes, the reporter Q&A as the
+        # thread words it (reporters by number), and each reminder sent (t15-followup).
         timeline: list[tuple[Any, str, Any]] = [(r.created_at, "report", r) for r in data.reports]
         timeline += [(e.created_at, "event", e) for e in data.events]
+        timeline += [(e.at, "relay", e) for e in story]
+        timeline += [(r.sent_at, "reminder", r) for r in data.reminders]
         timeline.sort(key=lambda item: item[0])
+        numbers = {rid: n for n, rid in enumerate(reporter_order(data.reports), start=1)}
         enabled = {a.action for a in alert_actions(data) if a.enabled}
 
         def name_list(user_ids: Iterable[int]) -> str:
@@ -399,6 +407,7 @@ class Dashboard:
             case=data.case,
             names=names,
             timeline=timeline,
+            numbers=numbers,
             enabled=enabled,
             actions=AlertAction,
             steps=child_safety_steps(data),
@@ -441,7 +450,7 @@ class Dashboard:
                 status=409,
                 error=words.describe_refusal(refused, access.locale),
             )
-        fresh = await self.deps.cases.alert_data(data.case.id) or data
+        fresh = await self.deps.cases.alert_data(data.case.id, story=True) or data
         return await self._case_page(session, access, fresh, evidence=reports)
 
     async def act(self, request: web.Request) -> web.StreamResponse:
@@ -478,7 +487,7 @@ class Dashboard:
                 access.guild_id, data.case.id, action, session.user_id, note=note, detail=detail
             )
         except CaseActionRefused as refused:
-            fresh = await self.deps.cases.alert_data(data.case.id) or data
+            fresh = await self.deps.cases.alert_data(data.case.id, story=True) or data
             return await self._case_page(
                 session, access, fresh, status=409, error=words.describe_refusal(refused, locale)
             )

@@ -9,10 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_datetime, format_timedelta
 
-from core.followthrough import DELETE_ANYWAY
+from core.followthrough import DELETE_ANYWAY, MAX_REMINDERS
 from core.i18n import catalogue_locale, tr
-from core.models import CaseAction, CaseEvent, CaseStatus, DismissReason, EscalationTarget
+from core.models import (
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    DeliveryState,
+    DismissReason,
+    EscalationTarget,
+    RelayKind,
+    ReminderKind,
+    SentReminder,
+)
 from core.outcomes import Outcome, Term
+from core.relay import RelayEntry
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.welfare import CheckInResult
 
@@ -54,6 +65,28 @@ BAN_DELETE_KEYS: dict[str, str] = {
     "3600": "ban_delete.hour",
     "86400": "ban_delete.day",
     "604800": "ban_delete.week",
+}
+
+
+# t15-followup: the reporter Q&A and the reminders in a case's timeline (the relay's keys
+# are ui/relay_lines.py's).
+RELAY_KEYS: dict[RelayKind, str] = {
+    RelayKind.QUESTION: "feed.question",
+    RelayKind.ANSWER: "feed.answer",
+    RelayKind.DETAILS: "feed.details",
+    RelayKind.STOPPED: "feed.stopped",
+}
+UNDELIVERED_KEYS: dict[DeliveryState, str] = {
+    DeliveryState.DMS_CLOSED: "feed.question_dms_closed",
+    DeliveryState.FAILED: "feed.question_failed",
+}
+DELIVERY_TAG_KEYS: dict[DeliveryState, str] = {
+    DeliveryState.SENT: "relay.delivered",
+    DeliveryState.SENDING: "relay.unconfirmed",
+}
+REMINDER_KEYS: dict[ReminderKind, str] = {
+    ReminderKind.REMINDER: "dash.reminder_sent",
+    ReminderKind.OWNER: "dash.reminder_owner",
 }
 
 
@@ -166,3 +199,25 @@ def duration(seconds: float | None, locale: str | None) -> str:
     if hours < 48:
         return f"{hours:.1f} {tr('stats.unit_hours', locale)}"
     return f"{hours / 24:.1f} {tr('stats.unit_days', locale)}"
+
+
+def relay_line(entry: RelayEntry, who: str | None, locale: str | None) -> str:
+    """A step of the reporter Q&A, as the case's thread words it: the reporter by number
+    only, `who` the moderator who asked (a question). Its user text is shown apart."""
+    key = RELAY_KEYS[entry.kind]
+    if entry.kind is RelayKind.QUESTION and entry.delivery in UNDELIVERED_KEYS:
+        key = UNDELIVERED_KEYS[entry.delivery]
+    who = who or tr("alert.a_moderator", locale)
+    return plain(tr(key, locale, who=who, reporter=entry.reporter))
+
+
+def delivery_tag(entry: RelayEntry, locale: str | None) -> str | None:
+    """Whether a question reached the reporter, when its line does not say so already."""
+    key = DELIVERY_TAG_KEYS.get(entry.delivery) if entry.delivery else None
+    return tr(key, locale) if key else None
+
+
+def reminder_line(reminder: SentReminder, locale: str | None) -> str:
+    return plain(
+        tr(REMINDER_KEYS[reminder.kind], locale, number=reminder.number, total=MAX_REMINDERS)
+    )

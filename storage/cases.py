@@ -6,10 +6,25 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from core.models import Case, CaseAction, CaseEvent, CaseStatus, DismissReason, UserSnapshot
+from core.models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    DismissReason,
+    ReminderKind,
+    SentReminder,
+    UserSnapshot,
+)
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.sql import Executor, Row
+
+
+def _nobody(user_id: int | None) -> int:
+    """`target_id <> ?` excludes no one for 0 (no user or case target has ID 0)."""
+    return 0 if user_id is None else user_id
+
 
 _COLUMNS = (
     "id, guild_id, number, target_id, target_name, target_is_member, target_joined_at, status, "
@@ -305,15 +320,37 @@ class CaseRepository:
             (to_db(now), limit),
         )
 
-    async def reminder_sent(self, case_id: int, number: int, next_at: datetime | None) -> bool:
+    async def reminder_sent(
+        self,
+        case_id: int,
+        number: int,
+        next_at: datetime | None,
+        sent: tuple[ReminderKind, datetime] | None = None,
+    ) -> bool:
         """Record reminder `number` as sent (compare-and-set on the count, so two processes
-        never both record it); False when it was recorded already or the case was acted on."""
+        never both record it); False when it was recorded already or the case was acted on.
+        `sent`: what went and when, kept for the case's timeline (None: a step skipped)."""
         changed = await self._db.execute(
             "UPDATE cases SET reminders_sent = ?, next_reminder_at = ? "
             "WHERE id = ? AND reminders_sent = ? AND next_reminder_at IS NOT NULL",
             (number, optional_to_db(next_at), case_id, number - 1),
         )
+        if changed == 1 and sent is not None:
+            kind, at = sent
+            await self._db.execute(
+                "INSERT INTO case_reminders (case_id, number, kind, sent_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (case_id, number) DO NOTHING",
+                (case_id, number, kind.value, to_db(at)),
+            )
         return changed == 1
+
+    async def reminders(self, case_id: int) -> list[SentReminder]:
+        rows = await self._db.fetch_all(
+            "SELECT case_id, number, kind, sent_at FROM case_reminders WHERE case_id = ? "
+            "ORDER BY number",
+            (case_id,),
+        )
+        return [SentReminder(int(r[0]), int(r[1]), ReminderKind(r[2]), from_db(r[3])) for r in rows]
 
     async def log_event(
         self, case_id: int, action: CaseAction, actor_id: int, now: datetime
@@ -360,10 +397,11 @@ class CaseRepository:
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? AND number = ?", (guild_id, number)
         )
 
-    async def count_active(self, guild_id: int) -> int:
+    async def count_active(self, guild_id: int, *, not_about: int | None = None) -> int:
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status IN ('open', 'acknowledged')",
-            (guild_id,),
+            "SELECT COUNT(*) FROM cases WHERE guild_id = ? AND status IN ('open', 'acknowledged') "
+            "AND target_id <> ?",
+            (guild_id, _nobody(not_about)),
         )
         return int(row[0]) if row else 0
 
@@ -454,12 +492,14 @@ class CaseRepository:
             (case_id,),
         )
 
-    async def list_active(self, guild_id: int, limit: int, offset: int = 0) -> list[Case]:
+    async def list_active(
+        self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None
+    ) -> list[Case]:
         return await self._many(
             f"SELECT {_COLUMNS} FROM cases WHERE guild_id = ? "
-            "AND status IN ('open', 'acknowledged') ORDER BY urgent DESC, opened_at, id "
-            "LIMIT ? OFFSET ?",
-            (guild_id, limit, offset),
+            "AND status IN ('open', 'acknowledged') AND target_id <> ? "
+            "ORDER BY urgent DESC, opened_at, id LIMIT ? OFFSET ?",
+            (guild_id, _nobody(not_about), limit, offset),
         )
 
     async def for_target(self, guild_id: int, target_id: int, limit: int) -> list[Case]:

@@ -31,6 +31,7 @@ class GuildDataRepository:
             f"DELETE FROM reporter_feedback WHERE case_id IN ({selected})", params
         )
         await self._db.execute(f"DELETE FROM case_events WHERE case_id IN ({selected})", params)
+        await self._db.execute(f"DELETE FROM case_reminders WHERE case_id IN ({selected})", params)
         await self._db.execute(f"DELETE FROM reports WHERE case_id IN ({selected})", params)
         return await self._db.execute(f"DELETE FROM cases WHERE {where}", params)
 

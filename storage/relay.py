@@ -96,6 +96,14 @@ class RelayRepository:
         )
         return _message(row) if row else None
 
+    async def for_case(self, case_id: int) -> list[RelayMessage]:
+        """The case's questions, answers, additions and stops, oldest first (its record)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM relay_messages WHERE case_id = ? ORDER BY created_at, id",
+            (case_id,),
+        )
+        return [_message(r) for r in rows]
+
     async def answered(self, question_id: int) -> bool:
         row = await self._db.fetch_one(
             "SELECT 1 FROM relay_messages WHERE question_id = ? AND kind = 'answer'",

@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 
 
 async def queue_message(
-    bot: VigilBot, guild_id: int, page: int, locale: str | None = None
+    bot: VigilBot, guild_id: int, page: int, viewer_id: int, locale: str | None = None
 ) -> tuple[str, discord.ui.View | None]:
-    result = await bot.services.cases.queue_page(guild_id, page)
+    """A page of `/reports queue` for `viewer_id`: never a case about them (a reported
+    moderator does not learn from the queue that they were reported)."""
+    result = await bot.services.cases.queue_page(guild_id, page, viewer_id)
     if not result.cases:
         return tr("admin.no_open_cases", locale), None
     lines = [
@@ -67,7 +69,7 @@ class QueuePageButton(
         assert interaction.guild_id is not None  # Access.MANAGE_SERVER needs a guild
         locale = server_locale(interaction)
         text, view = await queue_message(
-            interaction.client, interaction.guild_id, self.page, locale
+            interaction.client, interaction.guild_id, self.page, interaction.user.id, locale
         )
         await interaction.response.edit_message(content=text, view=view)
 

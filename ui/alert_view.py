@@ -26,6 +26,7 @@ from core.models import (
     CaseAction,
     CaseEvent,
     CaseStatus,
+    DeliveryState,
     DismissReason,
     EscalationTarget,
     GuildSettings,
@@ -34,13 +35,14 @@ from core.models import (
 )
 from core.outbox import AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
-from core.relay import reporter_order
+from core.relay import relay_story, reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 from core.welfare import CheckInResult, asked_for_support
 from ui.limits import shorten
 from ui.markup import absolute, mention_channel, mention_role, mention_user, message_url, relative
+from ui.relay_lines import relay_line
 
 COLOUR_URGENT = 0xD83C3E
 COLOUR_OPEN = 0xE8A33D
@@ -50,6 +52,7 @@ MAX_REPORT_LINES = 5
 MAX_LINKS = 5
 MAX_EVENT_LINES = 6
 FIELD_LIMIT = 1024
+RELAY_TEXT_LIMIT = 200  # a question or answer in `/reports case` (the packet keeps it whole)
 
 TIMEOUT_CHOICES: dict[str, str] = {
     "600": "duration.ten_minutes",
@@ -675,7 +678,7 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
         for e in data.events
         if e.action is CaseAction.NOTE
     ]
-    return [
+    fields = [
         EmbedField(
             tr("record.all_reports", locale, count=len(report_lines)), _fit(report_lines, locale)
         ),
@@ -688,6 +691,32 @@ def render_case_record(data: AlertData, locale: str | None = None) -> list[Embed
             _fit(notes, locale) if notes else tr("record.no_notes", locale),
         ),
     ]
+    exchange = relay_record_lines(data, locale)
+    if exchange:  # t15-followup: the reporter Q&A, newest lines kept
+        fields.append(EmbedField(tr("record.relay", locale), _fit(exchange, locale)))
+    return fields
+
+
+def relay_record_lines(data: AlertData, locale: str | None = None) -> list[str]:
+    """The reporter Q&A of a case (read with its story), one entry per line pair: Vigil's
+    line as in the thread ("Reporter 2 answered:"), then the user text, neutralised and
+    bounded. Reporters by number only; the moderator who asked as a mention (never a ping)."""
+    lines: list[str] = []
+    for entry in relay_story(data):
+        who = (
+            mention_user(entry.moderator_id)
+            if entry.moderator_id
+            else tr("alert.a_moderator", locale)
+        )
+        line = f"{absolute(entry.at)} " + relay_line(
+            entry.kind, entry.reporter, who, entry.delivery, locale
+        )
+        if entry.delivery is DeliveryState.SENDING:
+            line += " ⏳ " + tr("relay.unconfirmed", locale)
+        if entry.text:
+            line += "\n  " + trim(neutralise(entry.text), RELAY_TEXT_LIMIT)
+        lines.append(line)
+    return lines
 
 
 def _fit(lines: list[str], locale: str | None = None) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from core.case_feed import FeedKind, FeedPost
 from core.i18n import tr
-from core.models import DeliveryState
+from core.models import DeliveryState, RelayKind
 from core.relay import DETAILS_PER_HOUR, QUESTIONS_PER_HOUR, RelayRefusal, RelayRefused
 from core.text import neutralise, safe_name, trim
 from ui.alert_view import describe_event
 from ui.markup import mention_channel, mention_user, relative
+from ui.relay_lines import relay_line
 
 THREAD_NAME_LIMIT = 100
 QUOTE_LIMIT = 4000  # an embed's description holds 4096
@@ -41,19 +42,9 @@ def render_feed_post(post: FeedPost) -> tuple[str, str | None]:
         return "🔹 " + describe_event(post.event, locale), None
     if kind is FeedKind.NOTE:
         return tr("feed.note", locale, who=who), quoted(post.text)
-    if kind is FeedKind.QUESTION:
-        if post.delivery is DeliveryState.DMS_CLOSED:
-            return tr("feed.question_dms_closed", locale, who=who, reporter=reporter), quoted(
-                post.text
-            )
-        if post.delivery is DeliveryState.FAILED:
-            return tr("feed.question_failed", locale, who=who, reporter=reporter), quoted(post.text)
-        return tr("feed.question", locale, who=who, reporter=reporter), quoted(post.text)
-    if kind is FeedKind.ANSWER:
-        return tr("feed.answer", locale, reporter=reporter), quoted(post.text)
-    if kind is FeedKind.DETAILS:
-        return tr("feed.details", locale, reporter=reporter), quoted(post.text)
-    return tr("feed.stopped", locale, reporter=reporter), None
+    relay = RelayKind(kind.value)
+    line = relay_line(relay, reporter, who, post.delivery, locale)
+    return line, None if relay is RelayKind.STOPPED else quoted(post.text)
 
 
 # --------------------------------------------------------------------------- moderators

@@ -110,7 +110,7 @@ async def statements(store: Any, count: int) -> tuple[int, int]:
     await seed(store, count)
     counting = CountingStore(store)
     review = ReviewService(counting)  # type: ignore[arg-type]
-    overview = await review.queue(GUILD, 1)
+    overview = await review.queue(GUILD, 1, user(9).id)
     queue = len(counting.statements)
     counting.statements.clear()
     record = await review.member(GUILD, MEMBER.id, user(9).id)

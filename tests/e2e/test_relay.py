@@ -5,6 +5,7 @@ messages", closed DMs, the hourly limit, Add details, own-case and erasure rules
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.e2e.conftest import MESSAGES, Vigil, alert_text, result_text
@@ -365,3 +366,100 @@ async def test_an_archived_thread_is_cleared_when_its_case_is_purged(vigil: Vigi
         "Vigil's messages in the archived thread deleted",
     )
     await wait_rows(vigil, "SELECT COUNT(*) FROM alert_cleanup", [(0,)])
+
+
+# ------------------------------------------------------------------- t15-followup: the record
+
+QA_FIELD = "Questions to reporters and their answers"
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    fields = embed.get("fields") or []
+    return (
+        len(embed.get("title") or "")
+        + len(embed.get("description") or "")
+        + sum(len(f["name"]) + len(f["value"]) for f in fields)
+        + len((embed.get("footer") or {}).get("text") or "")
+    )
+
+
+async def test_reports_case_and_the_packet_carry_the_exchange_by_number(vigil: Vigil):
+    """`/reports case` shows the relay exchange, compact and within Discord's limits, and the
+    escalation packet carries it: reporters as "Reporter N" only (their IDs only with
+    include_reporters), the moderator who asked, the delivery, answers as written (text)."""
+    await allow_threads(vigil)
+    await vigil.setup(threshold=2)
+    confirmation = await vigil.report("alice", "dave", "harassment")
+    await vigil.report("bob", "dave", "harassment")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    alice, bob, maya = (vigil.world.users[n] for n in ("alice", "bob", "maya"))
+    vigil.emu.dm_closed.add(alice.id)
+    await ask(vigil, alert, 1, "Are you safe?")
+    vigil.emu.dm_closed.clear()
+    await ask(vigil, alert, 2, "Where did this happen?")
+    dm = await wait_dm(vigil, "bob")
+    written = "At the meetup @everyone <@123> **loud** " + "x" * 900
+    await answer(vigil, dm, "bob", written)
+    await press(vigil, dm, stop_button(dm), "bob")
+    message = confirmation.original()
+    assert message is not None
+    details = next(i for i in button_ids(message) if i.startswith("vigil:relay:details:"))
+    form = await press(vigil, message, details, "alice")
+    await vigil.run(
+        vigil.emu.build.modal_submit(
+            form.data["custom_id"], user="alice", fields={"details": "It was in #general"}
+        )
+    )
+    await wait_rows(
+        vigil,
+        "SELECT kind, state FROM relay_messages ORDER BY id",
+        [
+            ("question", "dms_closed"),
+            ("question", "sent"),
+            ("answer", "kept"),
+            ("stopped", "kept"),
+            ("details", "kept"),
+        ],
+    )
+    [(stored,)] = vigil.db_rows("SELECT text FROM relay_messages WHERE kind = 'answer'")
+
+    record = await vigil.slash("reports case", "olivia", number=1)
+    assert record.ephemeral and record.allowed_mentions == {"parse": []}
+    fields = [f for e in record.embeds for f in e.get("fields") or []]
+    qa = next(f["value"] for f in fields if f["name"] == QA_FIELD)
+    assert f"<@{maya.id}> asked Reporter 1, but they don't accept direct messages" in qa
+    assert f"<@{maya.id}> asked Reporter 2:" in qa and "Where did this happen?" in qa
+    assert "Reporter 2 answered:" in qa and "At the meetup" in qa
+    assert "Reporter 2 asked for no more messages" in qa
+    assert "Reporter 1 added details to their report:" in qa and "It was in" in qa
+    assert "@everyone" not in qa and "<@123>" not in qa and "**loud**" not in qa
+    for who in (alice, bob):  # the relay never names a reporter
+        assert str(who.id) not in qa and who.username not in qa.lower()
+    assert len(qa) <= 1024 and "x" * 300 not in qa  # compact: the answer is cut short
+    assert sum(embed_size(e) for e in record.embeds) <= 6000
+
+    name = f"vigil-case-1-{vigil.guild.id}.json"
+    exported = await vigil.slash("reports export", "olivia", case=1)
+    assert exported.ephemeral
+    packet = json.loads(vigil.emu.uploads[name])
+    steps = packet["reporter_messages"]
+    assert [(s["kind"], s["reporter"]) for s in steps] == [
+        ("question", "Reporter 1"),
+        ("question", "Reporter 2"),
+        ("answer", "Reporter 2"),
+        ("stopped", "Reporter 2"),
+        ("details", "Reporter 1"),
+    ]
+    assert [s.get("delivery") for s in steps[:2]] == ["dms_closed", "sent"]
+    assert steps[0]["moderator_id"] == str(maya.id) and "moderator_id" not in steps[2]
+    assert steps[2]["text"] == stored and "<@123> **loud**" in steps[2]["text"]  # as written
+    assert steps[2]["question_asked_at_utc"] == steps[1]["at_utc"]
+    assert [r["reporter"] for r in packet["reports"]] == ["Reporter 1", "Reporter 2"]
+    dumped = json.dumps(packet)
+    assert '"reporter_id"' not in dumped and str(alice.id) not in dumped
+    assert str(bob.id) not in dumped
+    # With reporters' IDs: only when asked for (Manage Server), recorded, as today's rule.
+    await vigil.slash("reports export", "olivia", case=1, include_reporters=True)
+    steps = json.loads(vigil.emu.uploads[name])["reporter_messages"]
+    assert [s["reporter_id"] for s in steps] == [str(alice.id), *[str(bob.id)] * 3, str(alice.id)]
