@@ -52,4 +52,6 @@ _ = (  # vulture counts these as uses; `_` itself is never reported
     _.reports_by_total,
     _.case_numbers,
     _.duration,
+    # t19-storms: read by discord.py's InteractionResponse.is_done() (ui/interaction_http.py).
+    _._response_type,
 )

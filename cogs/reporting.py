@@ -13,9 +13,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from core.evidence import capture_evidence
-from core.guidance import (
-    GUIDANCE_TITLE_KEY,
-)
 from core.i18n import tr
 from core.links import parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
@@ -28,7 +25,7 @@ from ui.app import VigilBot
 from ui.country_menu import (
     CountrySelect,
     cached_guidance,
-    country_view,
+    guidance_reply,
     reader_locale,
     region_for,
     reply_with_help,
@@ -44,7 +41,7 @@ from ui.forms import (
     unregister_form,
 )
 from ui.markup import message_url
-from ui.replies import answer_within_deadline, guidance_embed, send_private
+from ui.replies import answer_within_deadline, send_private
 from ui.translator import L
 from ui.welfare import SupportButton
 
@@ -146,9 +143,8 @@ async def submit_and_reply(
         text += "\n" + tr("evidence.not_kept", locale)
     elif submission.source is ReportSource.SLASH and submission.message_link:
         text += "\n" + tr("evidence.use_report_message", locale)
-    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
-    view = country_view(directory, submission.reason, region, locale)
-    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+    parts = guidance_reply(directory, submission.reason, region, locale)
+    await send_private(interaction, text, deferred=deferred, parts=parts)
 
 
 REPORT_FORM = "rf"
