@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -278,6 +278,10 @@ class GuildSettingsRepository(Protocol):
     async def save(self, settings: GuildSettings, now: datetime) -> None: ...
 
     async def note_locale(self, guild_id: int, locale: str, now: datetime) -> None: ...
+
+    async def locales(self, guild_ids: Sequence[int]) -> dict[int, str | None]:
+        """The stored language of each of these servers that has a settings row."""
+        ...
 
 
 class MetaRepository(Protocol):

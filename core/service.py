@@ -752,13 +752,21 @@ class SettingsService:
 
     async def note_locales(self, locales: dict[int, str]) -> None:
         """Remember servers' languages (at ready, join, setup): a process that does not see a
-        server still renders its alerts in the server's language."""
+        server still renders its alerts in the server's language.
+
+        Read first, write only what changed: at every ready this is called for every server
+        of the process, and a write transaction of thousands of upserts (one round trip each
+        on PostgreSQL) would hold up the reports queued behind it for nothing."""
         if not locales:
+            return
+        stored = await self._store.read(lambda tx: tx.settings.locales(list(locales)))
+        changed = {g: loc for g, loc in locales.items() if g not in stored or stored[g] != loc}
+        if not changed:
             return
         now = self._clock.now()
 
         async def note(tx: UnitOfWork) -> None:
-            for guild_id, locale in locales.items():
+            for guild_id, locale in changed.items():
                 await tx.settings.note_locale(guild_id, locale, now)
 
         await self._store.write(note)
