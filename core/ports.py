@@ -14,6 +14,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseRef,
     CaseStatus,
     ErasedCase,
     GuildSettings,
@@ -145,6 +146,10 @@ class CaseRepository(Protocol):
         ...
 
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
+
+    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
+        """The target's active case, as `active_for_target` finds it, id and number only."""
+        ...
 
     async def open(
         self,

@@ -15,6 +15,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseRef,
     CaseStatus,
     GuildSettings,
     Report,
@@ -118,7 +119,7 @@ class ReportService:
         )
         counts = counting.counts
         critical = submission.reason.is_critical and counting.may_alert
-        case = await tx.cases.active_for_target(guild_id, target.id)
+        case = await tx.cases.active_ref(guild_id, target.id)
         if case is not None:
             duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
         else:
@@ -171,8 +172,9 @@ class ReportService:
                 distinct_reporters=count, threshold=settings.threshold, critical=critical
             )
             if decision.open_case:
-                case = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
-                await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
+                new = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
+                await tx.reports.assign_unassigned(guild_id, target.id, since, new.id)
+                case = CaseRef(new.id, new.number)
                 opened = True
         return ReportAccepted(
             report_id=report_id,

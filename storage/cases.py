@@ -6,7 +6,15 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from core.models import Case, CaseAction, CaseEvent, CaseStatus, DismissReason, UserSnapshot
+from core.models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseRef,
+    CaseStatus,
+    DismissReason,
+    UserSnapshot,
+)
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.sql import Executor
@@ -76,6 +84,14 @@ class CaseRepository:
             "AND status IN ('open', 'acknowledged')",
             (guild_id, target_id),
         )
+
+    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
+        row = await self._db.fetch_one(
+            "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
+            "AND status IN ('open', 'acknowledged')",
+            (guild_id, target_id),
+        )
+        return CaseRef(int(row[0]), int(row[1])) if row else None
 
     async def open(
         self,

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 def to_db(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("naive datetimes are not stored: pass a UTC-aware datetime")
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+    if when.tzinfo is not UTC:  # most are UTC already: several per report, skip the copy
+        when = when.astimezone(UTC)
+    return when.isoformat(timespec="microseconds")
 
 
 def from_db(text: str) -> datetime:
