@@ -3,36 +3,48 @@
     python -m benchmarks.storm [--scenario raid|wall|capacity|all] [--reports 1000]
                                [--targets 100] [--rates 200,400,...] [--step-seconds 3]
                                [--repeat N] [--validate 20] [--profile OUT.txt]
-                               [--gc-stats] [--keep] [--dir DIR] [--smoke]
+                               [--backend sqlite|postgresql] [--shards N]
+                               [--postgres-url URL] [--gc-stats] [--keep] [--dir DIR]
+                               [--smoke]
 
 Each run starts a fresh emulator (`emulator`) whose default world gains one member per
-reporter and per target (old accounts, joined a year ago), a fresh bot subprocess
-(`LOG_LEVEL=WARNING`, a temporary SQLite database), and for Vigil runs `/reports setup
-alert_channel:#mod-alerts` (threshold 3) as the owner. All INTERACTION_CREATE payloads
-(`/report member reason [details] [message_link]`, one distinct reporter each) are built before
-the clock starts, then dispatched:
+reporter and per target (old accounts, joined a year ago), fresh bot subprocesses
+(`LOG_LEVEL=WARNING`; Vigil on a temporary SQLite database, or with `--backend postgresql` on
+a throwaway database created on the local server and dropped afterwards), and for Vigil runs
+`/reports setup alert_channel:#mod-alerts` (threshold 3) as the owner. `--shards N` runs N
+processes of each bot, one shard each (`SHARD_COUNT`/`SHARD_IDS`), on one database; the guild
+is handed to every shard and the interactions go to the shards in turn, so the processes race
+on every case. Both bots are past discord.py's on_ready (2 s after the last GUILD_CREATE)
+before the storm. All INTERACTION_CREATE payloads (`/report member reason [details]
+[message_link]`, one distinct reporter each) are built before the clock starts, then
+dispatched:
 
 * raid: N reports, Poisson arrivals (exponential gaps, mean 10 ms, fixed seed);
 * wall: N reports dispatched back to back at once (the dispatch loop's own time is printed);
 * capacity: Poisson arrivals at rising rates, `--step-seconds` each, fresh bot and database
   per step; the highest rate whose p99 stays under 1 s with nothing lost.
 
-Latency is the emulator's: INTERACTION_CREATE dispatch to the bot's first callback request.
-Each storm also runs against `benchmarks/floor_bot.py` (same discord.py stack, same `/report`
-signature, answers at once, stores nothing) in the same process, and the two are printed side
-by side. CPU seconds are read from /proc/<pid>/stat for the bot and from getrusage for this
-process (emulator + driver), over the storm window (first dispatch to alerts settled).
+Two latencies, both the emulator's clock from INTERACTION_CREATE dispatch: the bot's first
+callback (what Discord's 3-second window needs), and the confirmation (the message saying the
+report was stored: the callback itself when it carried the answer, else the first follow-up
+after the deferral). Each storm also runs against `benchmarks/floor_bot.py` (same discord.py
+stack, same `/report` signature, answers at once, stores nothing) in the same process, and
+the two are printed side by side. CPU seconds are read from /proc/<pid>/stat for the bot
+processes (and, on PostgreSQL, every `postgres` process of the machine) and from getrusage for
+this process (emulator + driver), over the storm window (first dispatch to alerts settled).
 
 The emulator is used unchanged except for three benchmark-side settings (see README): a
 listen backlog of 4,096 (`StormEmulator`), only the first `--validate` bodies per route
-validated against the spec (`SampledSpec`; the smoke validates all), and its world and the
-pre-built payloads frozen out of the garbage collector during the storm.
+validated against the spec (`SampledSpec`, after the storm; the smoke validates all, at once),
+and its world and the pre-built payloads frozen out of the garbage collector during the storm.
 
-After every Vigil run, once the outbox has settled: every acknowledged report is stored (read
-with sqlite3), exactly one case per expected target (a target expects a case with >= 3
-distinct reporters or one critical report), and `#mod-alerts` holds exactly one message per
-case, each case number once. `--smoke` runs a tiny raid and wall and exits 1 on any
-correctness failure, never on speed.
+After every Vigil run, once the outbox has settled: every acknowledged report is stored,
+exactly one case per expected target (a target expects a case with >= 3 distinct reporters or
+one critical report), `#mod-alerts` holds exactly one alert per case (each case number once)
+and at most one urgent ping per case (a reply to its alert), and every answered report was
+confirmed. `--smoke` runs a tiny wall and raid (SQLite, with the floor; then, when a
+PostgreSQL server answers, Vigil alone on PostgreSQL in one and in two processes) and exits 1
+on any correctness failure, never on speed.
 """
 
 from __future__ import annotations
@@ -945,6 +957,7 @@ async def capacity(
           f"database per step, pass = p99 < {CAPACITY_P99:g}s and nothing lost")  # fmt: skip
     results: list[RunResult] = []
     best: dict[str, float] = {}
+    keeping_up = 0
     alive = {"vigil": True, "floor": True}
     for rate in rates:
         n = max(int(rate * seconds), THRESHOLD * targets)
@@ -961,12 +974,20 @@ async def capacity(
                 best[bot] = rate
             else:
                 alive[bot] = False
+            if bot == "vigil" and r.ok and r.confirmed(0.99) < WALL_CONFIRM_P99:
+                keeping_up = rate
         if not any(alive.values()):
             break
     for bot in ("vigil", "floor"):
         top = best.get(bot)
         more = "" if not alive[bot] else f" (passed every step; try --rates above {rates[-1]})"
         print(f"  {bot}: highest passing rate {top if top else 'none'} reports/s{more}")
+    # The pass is the first answer's (Discord's 3 s); a confirmation that falls further behind
+    # with every second is a backlog, not a sustained rate: said separately.
+    print(
+        f"  vigil: highest rate whose confirmations kept up (p99 < "
+        f"{WALL_CONFIRM_P99 * 1000:,.0f} ms): {keeping_up or 'none'} reports/s"
+    )
     v = best.get("vigil", 0)
     print(
         f"  target >= {CAPACITY_TARGET:.0f} reports/s: "
