@@ -1,8 +1,10 @@
 """The limit the service is measured against: group commit on a dedicated writer thread.
 
 Not used by the bot. `benchmarks.storage` runs it beside the service to show how close
-`SqliteStore` gets to what this design can do on the same machine (issue 13 quotes ~1.20x
-sqlite3's one-transaction-per-row rate, where the service reaches ~0.59x).
+`SqliteStore` gets to what this design can do on the same machine. (Issue 13 quoted ~1.20x
+sqlite3's one-transaction-per-row rate for the transaction of then; the transaction has grown
+since: retaliation and muted-reporter checks, counting flags, reminders. RESULTS.md has the
+figures for today's.)
 
 * one writer thread owns a plain `sqlite3` connection (same file, same pragmas);
 * `submit` validates on the event loop, then enqueues a job (a plain function running the
@@ -15,8 +17,8 @@ sqlite3's one-transaction-per-row rate, where the service reaches ~0.59x).
 The service does the same in aiosqlite's thread (storage/sqlite.py), through the async
 repositories and the unit of work. The job body below is the submit transaction of
 core/service.py (`ReportService._record`) written as bare sqlite3 calls: the same statements
-in the same order (the row locks are no-ops on SQLite; reads fetch only the columns used), so
-the gap between the two is that layering, not different work. When the service's submit
+in the same order (the row locks are no-ops on SQLite; no pending evidence in the workload),
+so the gap between the two is that layering, not different work. When the service's submit
 transaction changes, keep this body in step.
 """
 
