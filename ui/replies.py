@@ -223,7 +223,12 @@ async def send_private(
     parts: ReplyParts | None = None,
 ) -> None:
     """An ephemeral answer with no mentions, as a response or a follow-up as appropriate.
-    `parts`: embeds and components already built (instead of `embeds` and `view`)."""
+
+    Sent by the bot's lean sender (ui/interaction_http.py) when its view is only persistent
+    items (DynamicItems, found by custom ID when pressed); a view that must be registered for
+    its message goes through discord.py. `parts`: embeds and components already built (instead
+    of `embeds` and `view`); only the lean sender can send their components, so a client
+    without one (none in Vigil) gets their embeds alone."""
     content = limits.fit_content(content)
     http = interaction_http(interaction)
     if http is not None and _components_only(view):
