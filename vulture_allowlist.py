@@ -55,4 +55,6 @@ _ = (  # vulture counts these as uses; `_` itself is never reported
     # t15-followup: the case timeline's words, read by dashboard/templates/case.html.
     _.delivery_tag,
     _.reminder_line,
+    # t19-storms: read by discord.py's InteractionResponse.is_done() (ui/interaction_http.py).
+    _._response_type,
 )

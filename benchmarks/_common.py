@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import random
+import secrets
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.policy import Refusal, validate_submission
@@ -268,6 +270,61 @@ def quantile(values: Sequence[float], q: float) -> float:
     if not ordered:
         return math.nan
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+POSTGRES_ADMIN_URL = (
+    os.environ.get("VIGIL_TEST_POSTGRES_URL", "").strip()
+    or "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+"""A local PostgreSQL server's admin URL (trust auth), as tests/postgres.py: its database is
+used only to CREATE and DROP the throwaway databases the benchmarks run on."""
+
+
+async def _postgres_admin(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def postgres_available(admin_url: str) -> bool:
+    try:
+        await _postgres_admin(admin_url, "SELECT 1")
+    except (OSError, TimeoutError, ImportError):
+        return False
+    return True
+
+
+async def create_postgres_database(admin_url: str, prefix: str) -> str:
+    """CREATE a fresh, empty database on the admin URL's server; returns its URL."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    await _postgres_admin(admin_url, f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
+async def drop_postgres_database(admin_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    await _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_cpu() -> float:
+    """utime + stime of every process named postgres on this machine, seconds: the local
+    server's backends (another user's queries on the same server count too)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def db_rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

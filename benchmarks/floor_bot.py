@@ -7,7 +7,7 @@ interaction is answered at once with an ephemeral message; nothing is stored, no
 alerted. Vigil's latency over this bot is Vigil's own cost.
 
 Env (set by `emulator.BotProcess`): DISCORD_TOKEN, DISCORD_API_BASE_URL,
-DISCORD_GATEWAY_URL, LOG_LEVEL.
+DISCORD_GATEWAY_URL, LOG_LEVEL; SHARD_COUNT and SHARD_IDS as Vigil reads them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import discord
 import discord.gateway
@@ -40,12 +41,19 @@ def build_bot() -> commands.AutoShardedBot:
     gateway = os.environ.get("DISCORD_GATEWAY_URL")
     if gateway:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    # Several floor processes, one shard each, as `benchmarks.storm --shards N` runs Vigil.
+    shards: dict[str, Any] = {}
+    if os.environ.get("SHARD_COUNT"):
+        shards["shard_count"] = int(os.environ["SHARD_COUNT"])
+    if os.environ.get("SHARD_IDS"):
+        shards["shard_ids"] = [int(i) for i in os.environ["SHARD_IDS"].split(",")]
     bot = commands.AutoShardedBot(
         command_prefix=commands.when_mentioned,
         help_command=None,
         intents=discord.Intents(guilds=True),  # what Vigil asks for
         allowed_mentions=discord.AllowedMentions.none(),
         chunk_guilds_at_startup=False,
+        **shards,
     )
 
     @bot.tree.command(name="report", description="Confidentially report a member to moderators")

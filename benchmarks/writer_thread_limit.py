@@ -1,8 +1,10 @@
 """The limit the service is measured against: group commit on a dedicated writer thread.
 
 Not used by the bot. `benchmarks.storage` runs it beside the service to show how close
-`SqliteStore` gets to what this design can do on the same machine (issue 13 quotes ~1.20x
-sqlite3's one-transaction-per-row rate, where the service reaches ~0.59x).
+`SqliteStore` gets to what this design can do on the same machine. (Issue 13 quoted ~1.20x
+sqlite3's one-transaction-per-row rate for the transaction of then; the transaction has grown
+since: retaliation and muted-reporter checks, counting flags, reminders. RESULTS.md has the
+figures for today's.)
 
 * one writer thread owns a plain `sqlite3` connection (same file, same pragmas);
 * `submit` validates on the event loop, then enqueues a job (a plain function running the
@@ -15,8 +17,8 @@ sqlite3's one-transaction-per-row rate, where the service reaches ~0.59x).
 The service does the same in aiosqlite's thread (storage/sqlite.py), through the async
 repositories and the unit of work. The job body below is the submit transaction of
 core/service.py (`ReportService._record`) written as bare sqlite3 calls: the same statements
-in the same order (the row locks are no-ops on SQLite; reads fetch only the columns used), so
-the gap between the two is that layering, not different work. When the service's submit
+in the same order (the row locks are no-ops on SQLite; no pending evidence in the workload),
+so the gap between the two is that layering, not different work. When the service's submit
 transaction changes, keep this body in step.
 """
 
@@ -31,9 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from benchmarks._common import INSERT_REPORT_SQL, connect_sqlite3
+from benchmarks._common import connect_sqlite3
 from core.clock import Clock
-from core.models import ReportSubmission
+from core.followthrough import count_decision, first_reminder_at
+from core.models import GuildSettings, ReportSubmission
 from core.policy import (
     RateLimit,
     Refusal,
@@ -45,11 +48,22 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.service import ReportAccepted, ReportOutcome
+from core.service import ReportAccepted, ReportOutcome, counts_toward_threshold
 from storage.codec import optional_to_db, to_db
 from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
+
+# storage/reports.py's `reports.add`, column for column.
+INSERT_REPORT_FULL_SQL = (
+    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
+    "target_id, target_name, reason, source, details, message_link, channel_id, "
+    "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
+    "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
+    "evidence_types, not_counted_reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id"
+)
 
 
 @dataclass(slots=True)
@@ -174,18 +188,35 @@ class _Settings:
     window_hours: int
     configured: bool
     region: str | None
+    min_account_age_days: int
+    urgent_reminder_minutes: int
 
 
 def _settings(conn: sqlite3.Connection, guild_id: int) -> _Settings:
     row = conn.execute(
-        "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id "
-        "FROM guild_settings WHERE guild_id = ?",
+        "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
+        "audit_channel_id, min_account_age_days, reporter_feedback, retention_days, "
+        "admin_channel_id, locale, urgent_reminder_minutes FROM guild_settings "
+        "WHERE guild_id = ?",
         (guild_id,),
     ).fetchone()
     if row is None:
-        return _Settings(threshold=3, window_hours=24, configured=False, region=None)
+        default = GuildSettings(guild_id=guild_id)
+        return _Settings(
+            threshold=default.threshold,
+            window_hours=default.window_hours,
+            configured=False,
+            region=None,
+            min_account_age_days=default.min_account_age_days,
+            urgent_reminder_minutes=default.urgent_reminder_minutes,
+        )
     return _Settings(
-        threshold=row[1], window_hours=row[2], configured=row[0] is not None, region=row[3]
+        threshold=row[1],
+        window_hours=row[2],
+        configured=row[0] is not None,
+        region=row[3],
+        min_account_age_days=row[6],
+        urgent_reminder_minutes=row[11],
     )
 
 
@@ -196,7 +227,8 @@ def submit_in_transaction(
     clock: Clock,
     rate_limit: RateLimit,
 ) -> ReportOutcome:
-    """The body of ReportService.submit's transaction, as one synchronous function."""
+    """The body of ReportService._record, as one synchronous function: the same statements
+    in the same order (storage/reports.py, storage/cases.py, storage/guild_settings.py)."""
     now = clock.now()
     guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
     recent = _scalar(
@@ -208,7 +240,29 @@ def submit_in_transaction(
         return refuse(RefusalCode.RATE_LIMITED)
     settings = _settings(conn, guild_id)
     since = to_db(window_start(now, settings.window_hours))
-    critical = submission.reason.is_critical
+    retaliation = (
+        _scalar(
+            conn,
+            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
+            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
+            (guild_id, target.id, reporter.id, since),  # the target once reported the reporter
+        )
+        is not None
+    )
+    muted = (
+        _scalar(
+            conn,
+            "SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
+            (guild_id, reporter.id),
+        )
+        is not None
+    )
+    counting = count_decision(
+        old_enough=counts_toward_threshold(reporter.id, now, settings.min_account_age_days),
+        retaliation=retaliation,
+        muted=muted,
+    )
+    critical = submission.reason.is_critical and counting.may_alert
     case = conn.execute(
         "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
         "AND status IN ('open', 'acknowledged')",
@@ -234,39 +288,66 @@ def submit_in_transaction(
             is not None
         )
     link = checked.link
-    cursor = conn.execute(
-        INSERT_REPORT_SQL,
-        (
-            guild_id,
-            reporter.id,
-            reporter.name,
-            optional_to_db(reporter.joined_at),
-            target.id,
-            target.name,
-            submission.reason.value,
-            submission.source.value,
-            checked.details,
-            link.url if link else None,
-            link.channel_id if link else None,
-            link.message_id if link else None,
-            to_db(now),
-            case[0] if case is not None else None,
-        ),
+    report_id = int(
+        conn.execute(
+            INSERT_REPORT_FULL_SQL,
+            (
+                guild_id,
+                reporter.id,
+                reporter.name,
+                optional_to_db(reporter.joined_at),
+                target.id,
+                target.name,
+                submission.reason.value,
+                submission.source.value,
+                checked.details,
+                link.url if link else None,
+                link.channel_id if link else None,
+                link.message_id if link else None,
+                to_db(now),
+                case[0] if case is not None else None,
+                int(counting.counts),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                counting.reason.value if counting.reason else None,
+            ),
+        ).fetchall()[0][0]
     )
-    report_id = cursor.lastrowid
-    assert report_id is not None
     opened = False
+    reminder_at = (
+        optional_to_db(first_reminder_at(now, settings.urgent_reminder_minutes))
+        if critical
+        else None
+    )
     joined_at = optional_to_db(target.joined_at)
     if case is not None:
         conn.execute(
             "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
-            "target_is_member = ?, target_joined_at = ?, urgent = MAX(urgent, ?) WHERE id = ?",
-            (target.name, int(joined_at is not None), joined_at, int(critical), case[0]),
+            "target_is_member = ?, target_joined_at = ?, "
+            "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
+            "next_reminder_at = CASE WHEN urgent = 0 AND ? = 1 AND status = 'open' "
+            "AND reminders_sent = 0 THEN ? ELSE next_reminder_at END, "
+            "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
+            (
+                target.name,
+                int(joined_at is not None),
+                joined_at,
+                int(critical),
+                int(critical),
+                reminder_at,
+                int(critical),
+                case[0],
+            ),
         )
         count = int(
             _scalar(
                 conn,
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id = ?",
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
+                "WHERE case_id = ? AND counts_toward_threshold = 1",
                 (case[0],),
             )
         )
@@ -274,32 +355,38 @@ def submit_in_transaction(
         count = int(
             _scalar(
                 conn,
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-                "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
+                "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE guild_id = ? "
+                "AND target_id = ? AND case_id IS NULL AND counts_toward_threshold = 1 "
+                "AND created_at >= ?",
                 (guild_id, target.id, since),
             )
         )
         decision = decide(distinct_reporters=count, threshold=settings.threshold, critical=critical)
         if decision.open_case:
-            cur = conn.execute(
+            number = conn.execute(
+                "INSERT INTO case_numbers (guild_id, last_number) "
+                "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?)) "
+                "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + 1 "
+                "RETURNING last_number",
+                (guild_id, guild_id),
+            ).fetchall()[0][0]
+            case_id = conn.execute(
                 "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
-                "target_joined_at, status, urgent, opened_at) "
-                "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?), "
-                "?, ?, ?, ?, 'open', ?, ?)",
+                "target_joined_at, status, urgent, opened_at, next_reminder_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
                 (
                     guild_id,
-                    guild_id,
+                    int(number),
                     target.id,
                     target.name,
                     int(joined_at is not None),
                     joined_at,
                     int(decision.urgent),
                     to_db(now),
+                    reminder_at if decision.urgent else None,
                 ),
-            )
-            case = conn.execute(
-                "SELECT id, number FROM cases WHERE id = ?", (cur.lastrowid,)
-            ).fetchone()
+            ).fetchall()[0][0]
+            case = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
             conn.execute(
                 "UPDATE reports SET case_id = ? "
                 "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_MESSAGE = 10008
 MAX_THREAD_MESSAGES = 1000  # a purged case's thread: Vigil's messages among its last 1000
+CLEANUP_CHECK_SECONDS = 30.0
+NOTICE_CHECK_SECONDS = 5.0
 
 
 def _failure(error: Exception) -> DeliveryFailed:
@@ -353,6 +355,8 @@ class Alerts(commands.Cog):
         )
         self.feedback = FeedbackSender(bot)
         self._next_notice_check = 0.0
+        self._next_cleanup_check = 0.0
+        self._purged_seen = 0
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
         self._feed_task: asyncio.Task[None] | None = None
@@ -371,13 +375,22 @@ class Alerts(commands.Cog):
         return str(guild.preferred_locale) if guild is not None else None
 
     async def after_pass(self) -> None:
-        """After each outbox pass: delete alerts of purged cases, and tell the admins of
-        this process's servers about problems any process recorded."""
-        await self.dispatcher.clean_up_purged()
+        """After an outbox pass: delete alerts of purged cases, and tell the admins of this
+        process's servers about problems any process recorded.
+
+        Passes follow each other many times a second in a storm, so neither is looked for at
+        every pass: purged alerts when this process purged cases, else every
+        CLEANUP_CHECK_SECONDS (another process's purge, a deletion Discord refused); problems
+        every NOTICE_CHECK_SECONDS."""
         now = time.monotonic()
+        purged = self.bot.services.retention.cases_purged
+        if purged != self._purged_seen or now >= self._next_cleanup_check:
+            self._purged_seen = purged
+            self._next_cleanup_check = now + CLEANUP_CHECK_SECONDS
+            await self.dispatcher.clean_up_purged()
         if now < self._next_notice_check:
             return
-        self._next_notice_check = now + 5.0
+        self._next_notice_check = now + NOTICE_CHECK_SECONDS
         for guild_id, problem in await self.bot.services.cases.delivery_problems():
             if problem in ("missing_permission", "channel_gone"):
                 await self.tell_admins(guild_id, problem)

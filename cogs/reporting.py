@@ -15,9 +15,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from core.evidence import DM_EVIDENCE_GUILD, capture_evidence
-from core.guidance import (
-    GUIDANCE_TITLE_KEY,
-)
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission, UserSnapshot
@@ -32,7 +29,7 @@ from ui.app import VigilBot
 from ui.country_menu import (
     CountrySelect,
     cached_guidance,
-    country_view,
+    guidance_reply,
     reader_locale,
     region_for,
     reply_with_help,
@@ -50,7 +47,7 @@ from ui.forms import (
 from ui.markup import message_url
 from ui.mutual_servers import LookupStatus, MutualServers, SharedServer, members_of
 from ui.relay import AddDetailsButton
-from ui.replies import answer_within_deadline, guidance_embed, send_private
+from ui.replies import answer_within_deadline, send_private
 from ui.translator import L
 from ui.welfare import SupportButton
 
@@ -230,11 +227,11 @@ async def file_and_reply(
     elif submission.source is ReportSource.SLASH and submission.message_link:
         text += "\n" + tr("evidence.use_report_message", locale)
     text = with_route(text, source, locale)
-    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
-    view = country_view(directory, submission.reason, region, locale)
     # t15-relay: more to say later? Only this reporter may, about this report, after restarts.
-    view.add_item(AddDetailsButton(outcome.report_id, locale))
-    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+    parts = guidance_reply(directory, submission.reason, region, locale).plus(
+        AddDetailsButton(outcome.report_id, locale)
+    )
+    await send_private(interaction, text, deferred=deferred, parts=parts)
 
 
 REPORT_FORM = "rf"

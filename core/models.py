@@ -210,6 +210,15 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseRef:
+    """A case as a report's transaction needs it: which one, and its number for the answer.
+    Read for every report that joins a case, so only these two columns are."""
+
+    id: int
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
 class CaseEvent:
     """One entry of the audit trail: who did what to a case, when, and with which argument."""
 

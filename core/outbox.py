@@ -164,6 +164,8 @@ def ping_nonce(case_id: int, upgrade: int) -> str:
 
 #: Cases the outbox leaves out of one read because they wait for a retry (a bound on the SQL).
 MAX_EXCLUDED = 500
+#: At most this long between two looks for due reminders while passes run back to back.
+REMINDER_CHECK_SECONDS = 1.0
 
 
 class AlertDispatcher:
@@ -211,6 +213,7 @@ class AlertDispatcher:
         self._on_unanswered = on_unanswered
         # After an alert without a thread was delivered: its thread is started (core/case_feed).
         self._on_delivered = on_delivered
+        self._next_reminder_check = 0.0  # time.monotonic()
 
     def wake(self) -> None:
         self._wake.set()
@@ -234,10 +237,17 @@ class AlertDispatcher:
                     await self._on_pass()
                 except Exception:
                     log.exception("after-pass work of the alert outbox failed")
-            try:
-                await self.send_reminders()
-            except Exception:
-                log.exception("urgent reminders failed; retrying at the next pass")
+            # Reminders are minutes apart: in a storm, when passes follow each other many
+            # times a second, looking for due ones once a second is enough (each look is a
+            # read competing with the reports being stored).
+            if time.monotonic() >= self._next_reminder_check:
+                self._next_reminder_check = time.monotonic() + min(
+                    REMINDER_CHECK_SECONDS, self._minute.total_seconds() / 2
+                )
+                try:
+                    await self.send_reminders()
+                except Exception:
+                    log.exception("urgent reminders failed; retrying at the next pass")
             # Due reminders are looked for at least twice a (reminder) minute.
             delay = min(delay, max(0.2, self._minute.total_seconds() / 2))
             if self._stopping:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +14,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseRef,
     CaseStatus,
     ErasedCase,
     FeedItem,
@@ -181,6 +182,10 @@ class CaseRepository(Protocol):
         ...
 
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
+
+    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
+        """The target's active case, as `active_for_target` finds it, id and number only."""
+        ...
 
     async def open(
         self,
@@ -407,6 +412,10 @@ class GuildSettingsRepository(Protocol):
     async def save(self, settings: GuildSettings, now: datetime) -> None: ...
 
     async def note_locale(self, guild_id: int, locale: str, now: datetime) -> None: ...
+
+    async def locales(self, guild_ids: Sequence[int]) -> dict[int, str | None]:
+        """The stored language of each of these servers that has a settings row."""
+        ...
 
 
 class MetaRepository(Protocol):

@@ -42,6 +42,9 @@ class RetentionService:
         self._clock = clock
         self._grace = timedelta(days=grace_days)
         self._on_alert_change = on_alert_change or (lambda: None)
+        # Cases this process has purged so far: the outbox looks for alert messages to delete
+        # when this moves (and now and then for other processes' purges), not at every pass.
+        self.cases_purged = 0
 
     async def sweep(self) -> PurgeCounts:
         """One pass: expired data of every guild, then guilds gone longer than the grace."""
@@ -74,6 +77,7 @@ class RetentionService:
         if total.reports or total.cases:
             log.info("retention: purged %d reports and %d cases", total.reports, total.cases)
         if total.cases:
+            self.cases_purged += total.cases
             self._on_alert_change()  # the outbox deletes the purged cases' alert messages
         return total
 

@@ -15,6 +15,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseRef,
     CaseStatus,
     GuildSettings,
     ReminderKind,
@@ -119,7 +120,7 @@ class ReportService:
         )
         counts = counting.counts
         critical = submission.reason.is_critical and counting.may_alert
-        case = await tx.cases.active_for_target(guild_id, target.id)
+        case = await tx.cases.active_ref(guild_id, target.id)
         if case is not None:
             duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
         else:
@@ -182,10 +183,11 @@ class ReportService:
                 distinct_reporters=count, threshold=settings.threshold, critical=critical
             )
             if decision.open_case:
-                case = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
-                await tx.reports.assign_unassigned(guild_id, target.id, since, case.id)
+                new = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
+                await tx.reports.assign_unassigned(guild_id, target.id, since, new.id)
+                case = CaseRef(new.id, new.number)
                 # Details reporters added before there was a case join it (t15-relay).
-                await tx.relay.attach_to_case(case.id, now)
+                await tx.relay.attach_to_case(new.id, now)
                 opened = True
         return ReportAccepted(
             report_id=report_id,
@@ -878,13 +880,21 @@ class SettingsService:
 
     async def note_locales(self, locales: dict[int, str]) -> None:
         """Remember servers' languages (at ready, join, setup): a process that does not see a
-        server still renders its alerts in the server's language."""
+        server still renders its alerts in the server's language.
+
+        Read first, write only what changed: at every ready this is called for every server
+        of the process, and a write transaction of thousands of upserts (one round trip each
+        on PostgreSQL) would hold up the reports queued behind it for nothing."""
         if not locales:
+            return
+        stored = await self._store.read(lambda tx: tx.settings.locales(list(locales)))
+        changed = {g: loc for g, loc in locales.items() if g not in stored or stored[g] != loc}
+        if not changed:
             return
         now = self._clock.now()
 
         async def note(tx: UnitOfWork) -> None:
-            for guild_id, locale in locales.items():
+            for guild_id, locale in changed.items():
                 await tx.settings.note_locale(guild_id, locale, now)
 
         await self._store.write(note)

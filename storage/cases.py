@@ -10,6 +10,7 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseRef,
     CaseStatus,
     DismissReason,
     ReminderKind,
@@ -105,6 +106,14 @@ class CaseRepository:
             "AND status IN ('open', 'acknowledged')",
             (guild_id, target_id),
         )
+
+    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
+        row = await self._db.fetch_one(
+            "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
+            "AND status IN ('open', 'acknowledged')",
+            (guild_id, target_id),
+        )
+        return CaseRef(int(row[0]), int(row[1])) if row else None
 
     async def open(
         self,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 
+@functools.lru_cache(maxsize=256)
 def to_db(when: datetime) -> str:
+    """Cached: a report's transaction writes the same few instants (now, the window's start)
+    into several statements. Equal instants in any time zone give the same UTC text."""
     if when.tzinfo is None:
         raise ValueError("naive datetimes are not stored: pass a UTC-aware datetime")
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.isoformat(timespec="microseconds")
 
 
 def from_db(text: str) -> datetime:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.models import GuildSettings
 from storage.codec import to_db
 from storage.sql import Executor
+
+LOCALE_CHUNK = 500  # guild IDs per IN (...) list, well under both drivers' parameter limits
 
 
 class GuildSettingsRepository:
@@ -73,6 +76,18 @@ class GuildSettingsRepository:
                 to_db(now),
             ),
         )
+
+    async def locales(self, guild_ids: Sequence[int]) -> dict[int, str | None]:
+        found: dict[int, str | None] = {}
+        for start in range(0, len(guild_ids), LOCALE_CHUNK):
+            chunk = list(guild_ids[start : start + LOCALE_CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            rows = await self._db.fetch_all(
+                f"SELECT guild_id, locale FROM guild_settings WHERE guild_id IN ({marks})",
+                chunk,
+            )
+            found.update((int(row[0]), row[1]) for row in rows)
+        return found
 
     async def note_locale(self, guild_id: int, locale: str, now: datetime) -> None:
         """Remember the server's language (written only when it changed)."""

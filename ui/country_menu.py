@@ -29,7 +29,7 @@ from core.regions import effective_region
 from core.rendering import render_self_support
 from ui.app import VigilBot
 from ui.items import VigilItem, groups
-from ui.replies import NO_MENTIONS, guidance_embed, send_private
+from ui.replies import NO_MENTIONS, ReplyParts, guidance_embed, send_private
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,8 @@ async def reply_with_help(
 ) -> None:
     """A refusal or error, with the guidance for the report's reason and the country menu."""
     locale = reader_locale(interaction)
-    directory = bot.services.hotlines
-    guidance = cached_guidance(directory, reason.value, region, locale)
-    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
-    view = country_view(directory, reason, region, locale)
-    await send_private(interaction, text, embeds=[embed], deferred=deferred, view=view)
+    parts = guidance_reply(bot.services.hotlines, reason, region, locale)
+    await send_private(interaction, text, deferred=deferred, parts=parts)
 
 
 async def reply_with_self_support(
@@ -254,6 +251,18 @@ def country_view(
     # stored view would unregister that DynamicItem when it times out.
     view.stop()
     return view
+
+
+@functools.lru_cache(maxsize=1024)
+def guidance_reply(
+    directory: HotlineDirectory, reason: Reason, region: str | None, locale: str
+) -> ReplyParts:
+    """The guidance embed and country menu under a report's answer, built once per (reason,
+    region, language): in a storm every reply would otherwise build the same embed and menu
+    (a View, a Select and two dozen options) again."""
+    guidance = cached_guidance(directory, reason.value, region, locale)
+    embed = guidance_embed(guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False)
+    return ReplyParts.of([embed], country_view(directory, reason, region, locale))
 
 
 def country_choices(

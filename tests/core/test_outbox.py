@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -367,3 +368,23 @@ async def test_rerouted_alert_says_why_and_leaves_the_readable_channel(store):
     assert [p[0] for p in poster.posts] == [CHANNEL, 4444]
     assert tr("alert.rerouted_owner") in poster.posts[1][2].description
     assert poster.deleted == [(CHANNEL, 1001)]
+
+
+async def test_reminders_are_looked_for_once_a_second_while_passes_follow_each_other(store):
+    """In a storm every report that joins a case wakes the outbox: its passes follow each other
+    many times a second, and due reminders (minutes apart) are not looked for at each one."""
+    _reports, dispatcher = await setup(store, FakePoster())
+    looks: list[int] = []
+
+    async def look(limit: int = 20) -> int:
+        looks.append(limit)
+        return 0
+
+    dispatcher.send_reminders = look  # type: ignore[method-assign]
+    running = asyncio.create_task(dispatcher.run())
+    for _ in range(20):
+        dispatcher.wake()
+        await asyncio.sleep(0.01)
+    dispatcher.stop()
+    await running
+    assert len(looks) == 1

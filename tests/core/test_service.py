@@ -9,7 +9,13 @@ import pytest
 from core.models import CaseAction, CaseStatus, GuildSettings
 from core.policy import RateLimit, Refusal, RefusalCode
 from core.reasons import Reason
-from core.service import CaseActionRefused, CaseService, ReportAccepted, ReportService
+from core.service import (
+    CaseActionRefused,
+    CaseService,
+    ReportAccepted,
+    ReportService,
+    SettingsService,
+)
 from storage.sqlite import SqliteStore
 from tests.dbquery import query
 from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, submission, user
@@ -235,3 +241,38 @@ async def test_acknowledged_report_is_committed(reports, database_url):
     """Acknowledged means durable: another connection sees the row as soon as submit returns."""
     outcome = accepted(await reports.submit(submission(1)))
     assert query(database_url, "SELECT id FROM reports") == [(outcome.report_id,)]
+
+
+class CountingWrites:
+    """The store, counting the write transactions that go through it."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.writes = 0
+
+    async def write(self, fn):  # type: ignore[no-untyped-def]
+        self.writes += 1
+        return await self._store.write(fn)
+
+    async def read(self, fn):  # type: ignore[no-untyped-def]
+        return await self._store.read(fn)
+
+
+async def test_servers_languages_are_written_only_when_they_change(store, fake_clock):
+    """At every ready Vigil notes the language of every server it is in: a write transaction
+    of thousands of upserts when nothing changed would hold up the reports behind it."""
+    counting = CountingWrites(store)
+    settings = SettingsService(counting, fake_clock)  # type: ignore[arg-type]
+    await settings.note_locales({GUILD: "de", OTHER_GUILD: "fr"})
+    assert counting.writes == 1
+    await settings.note_locales({GUILD: "de", OTHER_GUILD: "fr"})  # the next ready
+    assert counting.writes == 1
+    await settings.note_locales({GUILD: "de", OTHER_GUILD: "es-ES"})
+    assert counting.writes == 2
+    assert (await settings.get(GUILD)).locale == "de"
+    assert (await settings.get(OTHER_GUILD)).locale == "es-ES"
+    many = {GUILD + n: "en-US" for n in range(1200)}  # more than one IN (...) list
+    await settings.note_locales(many)
+    await settings.note_locales(many)
+    assert counting.writes == 3
+    assert (await settings.get(GUILD + 1199)).locale == "en-US"

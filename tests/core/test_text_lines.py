@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
-from core.text import NEWLINE_MARK, neutralise
+from core.text import _BIDI_CONTROLS, NEWLINE_MARK, neutralise, strip_control
 
 
 @pytest.mark.parametrize("brk", ["\n", "\r\n", "\u2028", "\u2029", "\n\n \t\n"])
@@ -39,3 +42,17 @@ def test_list_heading_and_quote_markers_are_escaped_at_line_starts(text: str, ex
 
 def test_multiline_keeps_lines_but_escapes_each_start():
     assert neutralise("a\n1. b\n+ c", multiline=True) == "a\n1\\. b\n\\+ c"
+
+
+def test_strip_control_drops_exactly_controls_surrogates_and_bidi_overrides():
+    """strip_control is one regex (it runs for every report); it drops exactly what the
+    Unicode categories say, for every code point: Cc but tab and newline, Cs, bidi controls."""
+
+    def dropped(ch: str) -> bool:
+        return ch not in "\n\t" and (
+            unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+        )
+
+    every = "".join(chr(cp) for cp in range(sys.maxunicode + 1))
+    assert strip_control(every) == "".join(ch for ch in every if not dropped(ch))
+    assert strip_control("a\x00b\tc\r\nd\u202ee\u200df\ud800") == "ab\tc\nde\u200df"

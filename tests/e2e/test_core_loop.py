@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from emulator import Attachment
-from tests.e2e.conftest import MESSAGE, SYNC, Vigil, alert_text, result_text
+from tests.e2e.conftest import CALLBACK, MESSAGE, SYNC, Vigil, alert_text, result_text
 
 MANAGE_GUILD = 1 << 5
 
@@ -204,4 +204,43 @@ async def test_storm_every_report_is_acknowledged_then_confirmed(vigil: Vigil):
     for record in deferred:
         confirmation = record.followups[0]
         assert "received" in confirmation["content"] and confirmation["flags"] & 64
+    assert vigil.report_count() == len(records)
+
+
+FOLLOW_UP = "/webhooks/{webhook_id}/{webhook_token}"
+
+
+async def test_a_rate_limited_answer_is_sent_again(vigil: Vigil):
+    """Vigil answers reports with requests of its own (ui/interaction_http.py): a 429 waits
+    for Discord's retry_after and tries again, as discord.py would."""
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", CALLBACK, 429, count=1, retry_after=0.2)
+    reply = await vigil.report("alice", "dave", "spam")
+    assert rule.hits == 1
+    assert reply.ephemeral and "received" in reply.content
+    assert vigil.report_count() == 1
+
+
+async def test_a_failed_confirmation_is_sent_again(vigil: Vigil):
+    """In a storm the confirmation is a follow-up; one that Discord fails (500) is sent again."""
+    await vigil.setup()
+    rule = vigil.emu.faults.add("POST", FOLLOW_UP, 500, count=1)
+    records = []
+    for reporter in ["alice", "bob", "carol", "erin", "maya", "milo", "adam", "olivia"]:
+        for target in ("dave", "zed"):
+            payload = vigil.emu.build.slash(
+                "report", user=reporter, options={"member": target, "reason": "spam"}
+            )
+            records.append(await vigil.emu.dispatch_interaction(payload))
+    await vigil.emu.waiters.wait_for(
+        lambda: all(r.callback.done() for r in records) or None, 10, "every first answer"
+    )
+    deferred = [r for r in records if r.callback_type == 5]
+    assert deferred  # a storm: acknowledged first, confirmed after the commit
+    await vigil.emu.waiters.wait_for(
+        lambda: all(r.followups for r in deferred) or None, 15, "every confirmation"
+    )
+    assert rule.hits == 1
+    for record in deferred:
+        assert "received" in record.followups[0]["content"]
     assert vigil.report_count() == len(records)

@@ -117,6 +117,13 @@ async def test_transaction_functions_may_not_do_network_io(store: SqliteStore):
             "AND status IN ('open', 'acknowledged')",
             "ux_cases_active_target",
         ),
+        (
+            # Every report joining a case counts its reporters: from the index alone (0012),
+            # not a table row per report already in the case.
+            "SELECT COUNT(DISTINCT reporter_id) FROM reports "
+            "WHERE case_id = 1 AND counts_toward_threshold = 1",
+            "COVERING INDEX ix_reports_case",
+        ),
     ],
 )
 async def test_hot_queries_use_an_index(store: SqliteStore, sql: str, index: str):
