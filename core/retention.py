@@ -42,8 +42,10 @@ class RetentionService:
         self._clock = clock
         self._grace = timedelta(days=grace_days)
         self._on_alert_change = on_alert_change or (lambda: None)
-        # Cases this process has purged so far: the outbox looks for alert messages to delete
-        # when this moves (and now and then for other processes' purges), not at every pass.
+        # Purges and erasures this process has made that leave Discord messages to delete (a
+        # purged case's alert; an erased reporter's questions, answers and thread posts): the
+        # outbox looks for them when this moves (and now and then for other processes'), not at
+        # every pass.
         self.cases_purged = 0
 
     async def sweep(self) -> PurgeCounts:
@@ -101,7 +103,9 @@ class RetentionService:
         )
         if touched or erased:
             # Alerts that listed the erased reporter are redrawn; the erased cases' threads
-            # and questions are deleted from Discord (t15-relay) by the outbox's next pass.
+            # and questions are deleted from Discord (t15-relay) by the outbox's next pass,
+            # which looks for them because this count moved.
+            self.cases_purged += 1
             self._on_alert_change()
         return Erasure(counts=counts, erased_cases=tuple(erased))
 
