@@ -57,4 +57,7 @@ _ = (  # vulture counts these as uses; `_` itself is never reported
     _.reminder_line,
     # t19-storms: read by discord.py's InteractionResponse.is_done() (ui/interaction_http.py).
     _._response_type,
+    # dashboard/words.py: the web's names for core/case_words.py's maps (tests compare them).
+    _.TIMEOUT_KEYS,
+    _.BAN_DELETE_KEYS,
 )

@@ -9,7 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_datetime, format_timedelta
 
-from core.followthrough import DELETE_ANYWAY, MAX_REMINDERS
+from core.case_words import (
+    BAN_DELETE_CHOICES,
+    CHECK_IN_RESULT_KEYS as CHECK_IN_RESULT_KEYS,
+    DISMISS_INLINE_KEYS as DISMISS_INLINE_KEYS,
+    DISMISS_LABEL_KEYS,
+    ESCALATION_EVENT_KEYS as ESCALATION_EVENT_KEYS,
+    ESCALATION_LABEL_KEYS as ESCALATION_LABEL_KEYS,
+    ESCALATION_NAMES as ESCALATION_NAMES,
+    EVENT_KEYS as EVENT_KEYS,
+    STATUS_KEYS,
+    TIMEOUT_CHOICES,
+    escalation_label as escalation_label,
+    event_line,
+)
+from core.followthrough import MAX_REMINDERS
 from core.i18n import catalogue_locale, tr
 from core.models import (
     CaseAction,
@@ -17,7 +31,6 @@ from core.models import (
     CaseStatus,
     DeliveryState,
     DismissReason,
-    EscalationTarget,
     RelayKind,
     ReminderKind,
     SentReminder,
@@ -25,47 +38,16 @@ from core.models import (
 from core.outcomes import Outcome, Term
 from core.relay import RelayEntry
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
-from core.welfare import CheckInResult
 
-STATUS_KEYS: dict[CaseStatus, str] = {s: f"status.{s.value}" for s in CaseStatus}
-EVENT_KEYS: dict[CaseAction, str] = {a: f"event.{a.value}" for a in CaseAction}
-DISMISS_LABEL_KEYS: dict[DismissReason, str] = {r: f"dismiss.{r.value}" for r in DismissReason}
-DISMISS_INLINE_KEYS: dict[DismissReason, str] = {r: f"dismissed.{r.value}" for r in DismissReason}
-ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
-    EscalationTarget.POLICE: "escalation.police",
-    EscalationTarget.HOTLINE: "escalation.hotline",
-}
-ESCALATION_NAMES: dict[EscalationTarget, str] = {
-    EscalationTarget.DISCORD: "Discord Trust & Safety",
-    EscalationTarget.NCMEC: "NCMEC CyberTipline",
-}
-ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
-    EscalationTarget.POLICE: "event.escalate_police",
-    EscalationTarget.HOTLINE: "event.escalate_hotline",
-}
 ACTION_LABEL_KEYS: dict[CaseAction, str] = {
     CaseAction.ACKNOWLEDGE: "action.acknowledge",
     CaseAction.DISMISS: "action.dismiss",
     CaseAction.NOTE: "action.note",
     CaseAction.ESCALATE: "action.escalate",
 }
-TIMEOUT_KEYS: dict[str, str] = {
-    "600": "duration.ten_minutes",
-    "3600": "duration.one_hour",
-    "86400": "duration.one_day",
-    "604800": "duration.one_week",
-}
-CHECK_IN_RESULT_KEYS: dict[str, str] = {
-    CheckInResult.SENT.value: "checkin.event_sent",
-    CheckInResult.DMS_CLOSED.value: "checkin.event_dms_closed",
-    CheckInResult.FAILED.value: "checkin.event_failed",
-}
-BAN_DELETE_KEYS: dict[str, str] = {
-    "0": "ban_delete.none",
-    "3600": "ban_delete.hour",
-    "86400": "ban_delete.day",
-    "604800": "ban_delete.week",
-}
+# Core's words of a case, as the alerts use them (the web only shows a name for a mention).
+TIMEOUT_KEYS = TIMEOUT_CHOICES
+BAN_DELETE_KEYS = BAN_DELETE_CHOICES
 
 
 # t15-followup: the reporter Q&A and the reminders in a case's timeline (the relay's keys
@@ -105,11 +87,6 @@ def status_label(status: CaseStatus, locale: str | None) -> str:
     return tr(STATUS_KEYS[status], locale)
 
 
-def escalation_label(target: EscalationTarget, locale: str | None) -> str:
-    key = ESCALATION_LABEL_KEYS.get(target)
-    return tr(key, locale) if key else ESCALATION_NAMES[target]
-
-
 def dismiss_label(reason: DismissReason, locale: str | None) -> str:
     return tr(DISMISS_LABEL_KEYS[reason], locale)
 
@@ -117,33 +94,7 @@ def dismiss_label(reason: DismissReason, locale: str | None) -> str:
 def describe_event(event: CaseEvent, actor: str, locale: str | None) -> str:
     """One line of a case's history, as ui.alert_view.describe_event words it, with the
     moderator's name where Discord shows a mention."""
-    if event.action is CaseAction.ESCALATE and event.detail:
-        target = EscalationTarget.parse(event.detail)
-        if target in ESCALATION_EVENT_KEYS:
-            text = tr(ESCALATION_EVENT_KEYS[target], locale, actor=actor)
-        else:
-            where = (
-                escalation_label(target, locale)
-                if target is not None
-                else tr("escalation.elsewhere", locale)
-            )
-            text = tr("event.escalate_to", locale, actor=actor, where=where)
-    else:
-        text = tr(EVENT_KEYS[event.action], locale, actor=actor)
-    if event.action is CaseAction.TIMEOUT and event.detail in TIMEOUT_KEYS:
-        text += f" ({tr(TIMEOUT_KEYS[event.detail], locale)})"
-    elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_KEYS:
-        text += f" ({tr(BAN_DELETE_KEYS[event.detail], locale)})"
-    elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
-        text += f" ({tr('event.delete_anyway', locale)})"
-    elif event.action is CaseAction.CHECK_IN and event.detail in CHECK_IN_RESULT_KEYS:
-        text += f" ({tr(CHECK_IN_RESULT_KEYS[event.detail], locale)})"  # delivered or not
-    elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
-        text += f" ({tr(DISMISS_INLINE_KEYS[DismissReason(str(event.detail))], locale)})"
-    if event.note and event.action not in (CaseAction.NOTE,):
-        key = "event.ref" if event.action is CaseAction.ESCALATE else "event.reason"
-        text += ", " + tr(key, locale, note=event.note)
-    return text
+    return event_line(event, actor, event.note, locale)
 
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None) -> str:

@@ -8,8 +8,7 @@ from typing import Any
 
 from core.models import CaseEvent, Report
 from storage.cases import EVENT_COLUMNS, event_from_row
-from storage.reports import _COLUMNS as REPORT_COLUMNS
-from storage.reports import _report
+from storage.reports import _COLUMNS as REPORT_COLUMNS, _report
 from storage.sql import Executor
 
 

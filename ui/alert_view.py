@@ -13,8 +13,25 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.case_view import AlertAction, Tone, alert_actions
+
+# The words of a case's values and events are core's (shared with dashboard/words.py);
+# re-exported here for the Discord face's callers.
+from core.case_words import (
+    BAN_DELETE_CHOICES as BAN_DELETE_CHOICES,
+    CHECK_IN_RESULT_KEYS as CHECK_IN_RESULT_KEYS,
+    DISMISS_INLINE_KEYS as DISMISS_INLINE_KEYS,
+    DISMISS_LABEL_KEYS as DISMISS_LABEL_KEYS,
+    ESCALATION_EVENT_KEYS as ESCALATION_EVENT_KEYS,
+    ESCALATION_LABEL_KEYS as ESCALATION_LABEL_KEYS,
+    ESCALATION_NAMES as ESCALATION_NAMES,
+    EVENT_KEYS as EVENT_KEYS,
+    STATUS_KEYS as STATUS_KEYS,
+    TIMEOUT_CHOICES as TIMEOUT_CHOICES,
+    escalation_label as escalation_label,
+    event_line,
+)
 from core.evidence import UNKNOWN_TYPE, MessageEvidence
-from core.followthrough import DELETE_ANYWAY, SafetyStep, StepState, child_safety_steps
+from core.followthrough import SafetyStep, StepState, child_safety_steps
 from core.i18n import tr
 from core.models import (
     BURST_MINUTES,
@@ -28,7 +45,6 @@ from core.models import (
     CaseStatus,
     DeliveryState,
     DismissReason,
-    EscalationTarget,
     GuildSettings,
     Report,
     ReportSource,
@@ -39,7 +55,7 @@ from core.relay import relay_story, reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
-from core.welfare import CheckInResult, asked_for_support
+from core.welfare import asked_for_support
 from ui.limits import shorten
 from ui.markup import absolute, mention_channel, mention_role, mention_user, message_url, relative
 from ui.relay_lines import relay_line
@@ -54,27 +70,6 @@ MAX_EVENT_LINES = 6
 FIELD_LIMIT = 1024
 RELAY_TEXT_LIMIT = 200  # a question or answer in `/reports case` (the packet keeps it whole)
 
-TIMEOUT_CHOICES: dict[str, str] = {
-    "600": "duration.ten_minutes",
-    "3600": "duration.one_hour",
-    "86400": "duration.one_day",
-    "604800": "duration.one_week",
-}
-"""Timeout length in seconds -> catalogue key of its label (see :func:`timeout_label`)."""
-BAN_DELETE_CHOICES: dict[str, str] = {
-    "0": "ban_delete.none",
-    "3600": "ban_delete.hour",
-    "86400": "ban_delete.day",
-    "604800": "ban_delete.week",
-}
-"""Seconds of messages a ban deletes -> catalogue key of its label (:func:`ban_delete_label`)."""
-
-STATUS_KEYS: dict[CaseStatus, str] = {
-    CaseStatus.OPEN: "status.open",
-    CaseStatus.ACKNOWLEDGED: "status.acknowledged",
-    CaseStatus.RESOLVED: "status.resolved",
-    CaseStatus.DISMISSED: "status.dismissed",
-}
 ACTION_LABEL_KEYS: dict[str, str] = {
     CaseAction.ACKNOWLEDGE.value: "action.acknowledge",
     CaseAction.RESOLVE.value: "action.resolve",
@@ -98,54 +93,9 @@ ACTION_VERB_KEYS: dict[CaseAction, str] = {
     CaseAction.BAN: "verb.ban",
     CaseAction.DELETE_MESSAGES: "verb.delete_messages",
 }
-EVENT_KEYS: dict[CaseAction, str] = {
-    CaseAction.ACKNOWLEDGE: "event.acknowledge",
-    CaseAction.RESOLVE: "event.resolve",
-    CaseAction.DISMISS: "event.dismiss",
-    CaseAction.NOTE: "event.note",
-    CaseAction.ESCALATE: "event.escalate",
-    CaseAction.TIMEOUT: "event.timeout",
-    CaseAction.KICK: "event.kick",
-    CaseAction.BAN: "event.ban",
-    CaseAction.DELETE_MESSAGES: "event.delete_messages",
-    CaseAction.EVIDENCE_VIEWED: "event.evidence_viewed",
-    CaseAction.CHECK_IN: "event.check_in",  # t15-welfare
-    CaseAction.EXPORTED: "event.exported",  # t18-sec
-}
 AUDIT_ONLY = frozenset({CaseAction.NOTE, CaseAction.EVIDENCE_VIEWED, CaseAction.EXPORTED})
 """Events the alert's Actions field leaves out (notes have their own field; who looked at the
 kept text is in the audit trail)."""
-CHECK_IN_RESULT_KEYS: dict[str, str] = {
-    CheckInResult.SENT.value: "checkin.event_sent",
-    CheckInResult.DMS_CLOSED.value: "checkin.event_dms_closed",
-    CheckInResult.FAILED.value: "checkin.event_failed",
-}
-"""A check-in's delivery (the event's detail, a code) -> catalogue key of its words."""
-DISMISS_LABEL_KEYS: dict[DismissReason, str] = {
-    DismissReason.NOT_A_VIOLATION: "dismiss.not_violation",
-    DismissReason.DUPLICATE: "dismiss.duplicate",
-    DismissReason.MALICIOUS: "dismiss.malicious",
-}
-DISMISS_INLINE_KEYS: dict[DismissReason, str] = {
-    DismissReason.NOT_A_VIOLATION: "dismissed.not_violation",
-    DismissReason.DUPLICATE: "dismissed.duplicate",
-    DismissReason.MALICIOUS: "dismissed.malicious",
-}
-ESCALATION_LABEL_KEYS: dict[EscalationTarget, str] = {
-    EscalationTarget.POLICE: "escalation.police",
-    EscalationTarget.HOTLINE: "escalation.hotline",
-}
-"""Discord Trust & Safety and NCMEC CyberTipline are names: they stay as they are."""
-ESCALATION_NAMES: dict[EscalationTarget, str] = {
-    EscalationTarget.DISCORD: "Discord Trust & Safety",
-    EscalationTarget.NCMEC: "NCMEC CyberTipline",
-}
-ESCALATION_EVENT_KEYS: dict[EscalationTarget, str] = {
-    EscalationTarget.POLICE: "event.escalate_police",
-    EscalationTarget.HOTLINE: "event.escalate_hotline",
-}
-""""escalated to the police": a whole sentence per target, so each language puts its own article
-and case on the noun (an die Polizei, à la police, a la policía, à polícia)."""
 PROBLEM_KEYS: dict[str, str] = {
     "message_gone": "problem.message_gone",
     "missing_permission": "problem.missing_permission",
@@ -192,11 +142,6 @@ def dismiss_label(reason: DismissReason, locale: str | None = None) -> str:
 def dismiss_inline(reason: DismissReason, locale: str | None = None) -> str:
     """`not a violation`: a dismissal reason inside a sentence."""
     return tr(DISMISS_INLINE_KEYS[reason], locale)
-
-
-def escalation_label(target: EscalationTarget, locale: str | None = None) -> str:
-    key = ESCALATION_LABEL_KEYS.get(target)
-    return tr(key, locale) if key else ESCALATION_NAMES[target]
 
 
 def describe_problem(problem: str, locale: str | None = None) -> str:
@@ -324,37 +269,8 @@ class AlertContent:
 
 def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
-    actor = mention_user(event.actor_id)
-    if event.action is CaseAction.ESCALATE and event.detail:
-        try:
-            target = EscalationTarget(event.detail)
-        except ValueError:
-            target = None
-        if target in ESCALATION_EVENT_KEYS:
-            text = tr(ESCALATION_EVENT_KEYS[target], locale, actor=actor)
-        else:
-            where = (
-                escalation_label(target, locale)
-                if target is not None
-                else tr("escalation.elsewhere", locale)
-            )
-            text = tr("event.escalate_to", locale, actor=actor, where=where)
-    else:
-        text = tr(EVENT_KEYS[event.action], locale, actor=actor)
-    if event.action is CaseAction.TIMEOUT and event.detail in TIMEOUT_CHOICES:
-        text += f" ({timeout_label(event.detail, locale)})"
-    elif event.action is CaseAction.BAN and event.detail in BAN_DELETE_CHOICES:
-        text += f" ({ban_delete_label(event.detail, locale)})"
-    elif event.action is CaseAction.DELETE_MESSAGES and event.detail == DELETE_ANYWAY:
-        text += f" ({tr('event.delete_anyway', locale)})"
-    elif event.action is CaseAction.CHECK_IN and event.detail in CHECK_IN_RESULT_KEYS:
-        text += f" ({tr(CHECK_IN_RESULT_KEYS[event.detail], locale)})"
-    elif event.action is CaseAction.DISMISS and DismissReason.parse(event.detail) is not None:
-        text += f" ({dismiss_inline(DismissReason(str(event.detail)), locale)})"
-    if event.note and event.action is not CaseAction.NOTE:
-        key = "event.ref" if event.action is CaseAction.ESCALATE else "event.reason"
-        text += ", " + tr(key, locale, note=trim(neutralise(event.note), 120))
-    return text
+    note = trim(neutralise(event.note), 120) if event.note else None
+    return event_line(event, mention_user(event.actor_id), note, locale)
 
 
 def _status_line(case: Case, locale: str | None) -> str:

@@ -27,8 +27,7 @@ from core.relay import RelayRefused, relay_story
 from core.retention import RetentionService
 from core.review import ReviewService
 from core.service import ReportService
-from tests.core.test_case_view import LINKED
-from tests.core.test_case_view import data as case_data
+from tests.core.test_case_view import LINKED, data as case_data
 from tests.core.test_outbox import FakePoster
 from tests.core.test_relay import MOD, _case, _posted
 from tests.core.test_reminders import _setup
