@@ -356,7 +356,7 @@ class Alerts(commands.Cog):
         self.feedback = FeedbackSender(bot)
         self._next_notice_check = 0.0
         self._next_cleanup_check = 0.0
-        self._purged_seen = 0
+        self._cleanups_seen = 0
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
         self._feed_task: asyncio.Task[None] | None = None
@@ -379,13 +379,13 @@ class Alerts(commands.Cog):
         process's servers about problems any process recorded.
 
         Passes follow each other many times a second in a storm, so neither is looked for at
-        every pass: purged alerts when this process purged cases, else every
+        every pass: messages to delete when this process purged or erased something, else every
         CLEANUP_CHECK_SECONDS (another process's purge, a deletion Discord refused); problems
         every NOTICE_CHECK_SECONDS."""
         now = time.monotonic()
-        purged = self.bot.services.retention.cases_purged
-        if purged != self._purged_seen or now >= self._next_cleanup_check:
-            self._purged_seen = purged
+        queued = self.bot.services.retention.cleanups_queued
+        if queued != self._cleanups_seen or now >= self._next_cleanup_check:
+            self._cleanups_seen = queued
             self._next_cleanup_check = now + CLEANUP_CHECK_SECONDS
             await self.dispatcher.clean_up_purged()
         if now < self._next_notice_check:

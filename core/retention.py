@@ -46,7 +46,7 @@ class RetentionService:
         # purged case's alert; an erased reporter's questions, answers and thread posts): the
         # outbox looks for them when this moves (and now and then for other processes'), not at
         # every pass.
-        self.cases_purged = 0
+        self.cleanups_queued = 0
 
     async def sweep(self) -> PurgeCounts:
         """One pass: expired data of every guild, then guilds gone longer than the grace."""
@@ -79,7 +79,7 @@ class RetentionService:
         if total.reports or total.cases:
             log.info("retention: purged %d reports and %d cases", total.reports, total.cases)
         if total.cases:
-            self.cases_purged += total.cases
+            self.cleanups_queued += total.cases
             self._on_alert_change()  # the outbox deletes the purged cases' alert messages
         return total
 
@@ -105,7 +105,7 @@ class RetentionService:
             # Alerts that listed the erased reporter are redrawn; the erased cases' threads
             # and questions are deleted from Discord (t15-relay) by the outbox's next pass,
             # which looks for them because this count moved.
-            self.cases_purged += 1
+            self.cleanups_queued += 1
             self._on_alert_change()
         return Erasure(counts=counts, erased_cases=tuple(erased))
 

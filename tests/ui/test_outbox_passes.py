@@ -31,7 +31,7 @@ async def test_purged_alerts_are_looked_for_after_a_purge_not_at_every_pass(tmp_
         for _ in range(10):
             await cog.after_pass()
         assert len(looks) == 1  # the first pass looks (what was left before a restart)
-        services.retention.cases_purged += 2  # this process's retention sweep purged cases
+        services.retention.cleanups_queued += 2  # this process's retention sweep purged cases
         for _ in range(10):
             await cog.after_pass()
         assert len(looks) == 2
