@@ -66,7 +66,9 @@ def _pointer_escape(part: str) -> str:
 class Spec:
     """Route matching and body validation for one spec file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fast: bool | None = None) -> None:
+        """``fast``: put bodies to the compiled check first (default: unless
+        ``VIGIL_EMULATOR_FAST_CHECK=0``)."""
         self.path = path
         with path.open(encoding="utf-8") as fh:
             doc: dict[str, Any] = json.load(fh)
@@ -86,7 +88,9 @@ class Spec:
         self._routes.sort(key=lambda r: -r[4])
         self._validators: dict[tuple[str, str, str], Draft202012Validator | None] = {}
         self._verdicts: dict[tuple[str, str, str, str], str | None] = {}
-        self.fast_enabled = os.environ.get("VIGIL_EMULATOR_FAST_CHECK", "1") != "0"
+        if fast is None:
+            fast = os.environ.get("VIGIL_EMULATOR_FAST_CHECK", "1") != "0"
+        self.fast_enabled = fast
         self._compiler = Compiler(doc)
         self._fast: dict[tuple[str, str, str], Check | None] = {}
 

@@ -119,7 +119,7 @@ def mutations(body: Any, limit: int = 0, rng: random.Random | None = None) -> li
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
-    return Spec(default_spec_path())
+    return Spec(default_spec_path(), fast=True)
 
 
 def test_every_route_and_component_compiles(spec: Spec) -> None:
@@ -171,8 +171,7 @@ def test_mutations_get_the_same_verdict(spec: Spec) -> None:
 def test_messages_unchanged_by_the_fast_path(spec: Spec) -> None:
     """``validate_body`` words a rejection exactly as jsonschema alone does (it is jsonschema
     that words it), and accepts what jsonschema accepts."""
-    fresh = Spec(spec.path)
-    fresh.fast_enabled = False
+    fresh = Spec(spec.path, fast=False)
     rng = random.Random(7)
     for method, template, body in _corpus()[::6]:
         for mutated in mutations(body, 5, rng):
@@ -183,7 +182,7 @@ def test_messages_unchanged_by_the_fast_path(spec: Spec) -> None:
 
 def test_fast_path_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """A valid body never reaches jsonschema's iter_errors (the cost this path removes)."""
-    spec = Spec(default_spec_path())
+    spec = Spec(default_spec_path(), fast=True)
     method, template, body = _corpus()[0]
     calls = []
     validator = spec.validator(method, template)
