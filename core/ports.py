@@ -50,6 +50,40 @@ class NewReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What a report's decision reads, fetched by one statement
+    (`ReportRepository.report_context`); `ReportService._record` decides with it.
+
+    Instants a window depends on are given as the newest matching report's time, at or after
+    the floor the caller asked for, so the caller compares them with its window (which needs
+    the settings read in the same statement)."""
+
+    recent_reports: int  # by the reporter since the rate limit's start
+    settings: GuildSettings
+    muted: bool  # moderators set the reporter's reports to "don't count"
+    case: CaseRef | None  # the target's active case
+    in_case: bool  # the reporter has a report in that case
+    counted_in_case: bool  # ... and one of them counts toward the threshold
+    # Newest report in a case by the target about the reporter (possible retaliation).
+    retaliated_at: datetime | None
+    # Without an active case: the reporter's newest report about the target in no case.
+    unassigned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseJoin:
+    """A report joins an active case: the target's snapshot is refreshed and an alert edit
+    asked for; `urgent` may upgrade the case (first reminder at `reminder_at`);
+    `new_reporter`: the report makes one more distinct counting reporter."""
+
+    case_id: int
+    target: UserSnapshot
+    urgent: bool
+    reminder_at: datetime | None
+    new_reporter: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardSession:
     """A moderator signed in to the web dashboard. `guild_ids` are the servers Discord listed
     at sign-in: candidates only, every request checks permissions again through the bot."""
@@ -86,6 +120,35 @@ class ReportRepository(Protocol):
     async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:
         """Make other processes' report transactions by this reporter wait for this one (taken
         before `CaseRepository.lock_target`, always in that order)."""
+        ...
+
+    async def lock_for_report(self, guild_id: int, reporter_id: int, target_id: int) -> None:
+        """`lock_reporter` then `CaseRepository.lock_target`, in that order, in one step."""
+        ...
+
+    async def report_context(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        target_id: int,
+        *,
+        rate_since: datetime,
+        window_floor: datetime,
+    ) -> ReportContext:
+        """Everything `ReportService._record` decides on, in one read: the reporter's reports
+        since `rate_since`, the settings, the muted flag, the active case and the reporter's
+        place in it, and (at or after `window_floor`) the newest retaliation and unassigned
+        reports."""
+        ...
+
+    async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
+        """Store a report joining an active case and update the case as `join` says; returns
+        (the report's ID, the case's distinct counting reporters now)."""
+        ...
+
+    async def add_unassigned(self, report: NewReport, since: datetime) -> tuple[int, int]:
+        """Store a report about a target with no active case; returns (its ID, the target's
+        distinct counting reporters in no case since `since`, this report included)."""
         ...
 
     async def count_by_reporter_since(
@@ -196,15 +259,9 @@ class CaseRepository(Protocol):
         reminder_at: datetime | None = None,
     ) -> Case: ...
 
-    async def note_new_report(
-        self,
-        case_id: int,
-        target: UserSnapshot,
-        urgent: bool,
-        reminder_at: datetime | None = None,
-    ) -> None:
-        """A report joined the case: refresh the target snapshot and ask for an alert edit;
-        an upgrade to urgent schedules the first reminder at `reminder_at`."""
+    async def recount_reporters(self, case_ids: Collection[int]) -> None:
+        """Count these cases' distinct counting reporters again (kept on each case, see
+        `ReportRepository.add_to_case`), after reports were assigned or removed in bulk."""
         ...
 
     async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
