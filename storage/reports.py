@@ -43,15 +43,18 @@ CONTEXT_SQL = (
     "SELECT "
     "(SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?), "
     f"s.guild_id, {', '.join('s.' + c.strip() for c in SETTINGS_COLUMNS.split(','))}, "
-    # Served by ix_reports_reporter (guild_id, reporter_id, created_at), newest first.
-    "(SELECT created_at FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
+    # The two newest-report reads walk one member's own reports (ix_reports_reporter: guild_id,
+    # reporter_id, created_at), newest first, few under the rate limit; `+target_id` keeps
+    # both planners off ix_reports_target, which would walk every report about a member
+    # (all of a big case's) back to the floor.
+    "(SELECT created_at FROM reports WHERE guild_id = ? AND reporter_id = ? AND +target_id = ? "
     "AND case_id IS NOT NULL AND created_at >= ? ORDER BY created_at DESC LIMIT 1), "
     "(SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?), "
     "c.id, c.number, "
     # NULL: no report in the case; 0: none of them counts; 1: one counts (ix_reports_case).
     "(SELECT MAX(counts_toward_threshold) FROM reports WHERE case_id = c.id AND reporter_id = ?), "
     "CASE WHEN c.id IS NULL THEN (SELECT created_at FROM reports WHERE guild_id = ? "
-    "AND reporter_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ? "
+    "AND reporter_id = ? AND +target_id = ? AND case_id IS NULL AND created_at >= ? "
     "ORDER BY created_at DESC LIMIT 1) END "
     "FROM (SELECT 1 AS here) AS one "
     "LEFT JOIN guild_settings AS s ON s.guild_id = ? "
