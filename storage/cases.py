@@ -80,36 +80,37 @@ def _case(row: Any) -> Case:
     )
 
 
-NOTE_NEW_REPORT_SQL = (
+_NOTE_NEW_REPORT = (
     "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
-    "target_is_member = ?, target_joined_at = ?, "
-    # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
-    "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
-    "next_reminder_at = CASE WHEN urgent = 0 AND ? = 1 AND status = 'open' "
-    "AND reminders_sent = 0 THEN ? ELSE next_reminder_at END, "
-    "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END, "
-    "counted_reporters = counted_reporters + ? WHERE id = ?"
+    "target_is_member = ?, target_joined_at = ?, counted_reporters = counted_reporters + ?"
 )
-"""A report joined the case (`CaseJoin`): refresh the target's snapshot, ask for an alert
-edit; an upgrade to urgent schedules the first reminder (of a case nobody has acted on yet;
-kept as it was when the case was already urgent). `counted_reporters` goes up by one for a
-new distinct counting reporter: relative, so it composes with a concurrent recount."""
+_NOTE_URGENT = (
+    # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
+    ", ping_wanted = ping_wanted + CASE WHEN urgent = 0 THEN 1 ELSE 0 END, "
+    "next_reminder_at = CASE WHEN urgent = 0 AND status = 'open' AND reminders_sent = 0 "
+    "THEN ? ELSE next_reminder_at END, urgent = 1"
+)
+NOTE_NEW_REPORT_SQL = _NOTE_NEW_REPORT + " WHERE id = ?"
+NOTE_URGENT_REPORT_SQL = _NOTE_NEW_REPORT + _NOTE_URGENT + " WHERE id = ?"
 
 
-def note_new_report_params(join: CaseJoin) -> tuple[Any, ...]:
-    urgent = int(join.urgent)
+def note_new_report(join: CaseJoin) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE for a report joining a case (`CaseJoin`), and its parameters: refresh the
+    target's snapshot, ask for an alert edit, and one more distinct counting reporter for a
+    new one (relative, so it composes with a concurrent `recount_reporters`). An urgent report
+    makes the case urgent and schedules its first reminder (of a case nobody has acted on
+    yet; kept as it was when the case was already urgent). The other reports leave the
+    urgency columns alone (no SET of them: SQLite then leaves the reminder index alone)."""
     target = join.target
-    return (
-        target.name,
-        int(target.joined_at is not None),
-        optional_to_db(target.joined_at),
-        urgent,
-        urgent,
-        optional_to_db(join.reminder_at),
-        urgent,
-        int(join.new_reporter),
-        join.case_id,
-    )
+    snapshot = (target.name, int(target.joined_at is not None), optional_to_db(target.joined_at))
+    if join.urgent:
+        return NOTE_URGENT_REPORT_SQL, (
+            *snapshot,
+            int(join.new_reporter),
+            optional_to_db(join.reminder_at),
+            join.case_id,
+        )
+    return NOTE_NEW_REPORT_SQL, (*snapshot, int(join.new_reporter), join.case_id)
 
 
 RECOUNT_CHUNK = 500  # case IDs per statement, well under both drivers' parameter limits

@@ -9,7 +9,7 @@ from core.evidence import DM_EVIDENCE_GUILD, MessageEvidence, decode_types, enco
 from core.models import CaseRef, Report, ReportSource
 from core.ports import CaseJoin, NewReport, ReportContext
 from core.reasons import Reason
-from storage.cases import NOTE_NEW_REPORT_SQL, note_new_report_params
+from storage.cases import note_new_report
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.guild_settings import SETTINGS_COLUMNS, settings_from_row
 from storage.leases import advisory_key
@@ -190,20 +190,18 @@ class ReportRepository:
     async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
         """The report and the case's update; on PostgreSQL one statement (one round trip),
         the INSERT in a WITH (run once, to completion, whatever the UPDATE reads of it)."""
-        params = (*_insert_params(report), *note_new_report_params(join))
+        update, update_params = note_new_report(join)
         if self._db.dialect == "postgresql":
             row = await self._db.fetch_one(
-                f"WITH added AS ({INSERT_REPORT_SQL} RETURNING id) {NOTE_NEW_REPORT_SQL} "
+                f"WITH added AS ({INSERT_REPORT_SQL} RETURNING id) {update} "
                 "RETURNING (SELECT id FROM added), counted_reporters",
-                params,
+                (*_insert_params(report), *update_params),
             )
             if row is None:  # the case row is gone: nothing of this report may stay
                 raise LookupError(f"case {join.case_id} not found")
             return int(row[0]), int(row[1])
         report_id = await self.add(report)
-        row = await self._db.fetch_one(
-            NOTE_NEW_REPORT_SQL + " RETURNING counted_reporters", note_new_report_params(join)
-        )
+        row = await self._db.fetch_one(update + " RETURNING counted_reporters", update_params)
         if row is None:
             raise LookupError(f"case {join.case_id} not found")
         return report_id, int(row[0])
