@@ -378,3 +378,20 @@ async def test_two_processes_reporting_and_erasing_at_once_keep_counts_exact(two
     erasures = [_erasing(b).forget(GUILD, user(n).id, actor_id=5) for n in (3, 8, 13)]
     await asyncio.gather(*more, *erasures)
     assert await drift(a) == []
+
+
+async def test_a_recount_waits_for_a_report_joining_the_case(two_processes):
+    """`recount_reporters` alone (its callers also update the case's row first): a recount
+    that waited for a report's row lock still counts that report, committed meanwhile."""
+    a, b = two_processes
+    case_id = await _case_with_reporters(a, 1, 2, 3)
+    held = Paused(a)
+    report = await held.started(_reporting(held).submit(submission(4)))
+    recount = asyncio.create_task(b.write(lambda tx: tx.cases.recount_reporters([case_id])))
+    await asyncio.sleep(0.3)
+    assert not recount.done()
+    held.release.set()
+    await report
+    await recount
+    assert await kept(a, case_id) == 4
+    assert await drift(a) == []
