@@ -10,7 +10,6 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
-    CaseRef,
     CaseStatus,
     DismissReason,
     ReminderKind,
@@ -171,14 +170,6 @@ class CaseRepository:
             "AND status IN ('open', 'acknowledged')",
             (guild_id, target_id),
         )
-
-    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
-        row = await self._db.fetch_one(
-            "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
-            "AND status IN ('open', 'acknowledged')",
-            (guild_id, target_id),
-        )
-        return CaseRef(int(row[0]), int(row[1])) if row else None
 
     async def open(
         self,

@@ -406,15 +406,6 @@ class ReportRepository:
         )
         return [_report(row) for row in rows]
 
-    async def distinct_reporters_in_case(self, case_id: int) -> int:
-        return int(
-            await self._scalar(
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-                "WHERE case_id = ? AND counts_toward_threshold = 1",
-                (case_id,),
-            )
-        )
-
     async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reports WHERE guild_id = ? AND target_id = ? "
