@@ -161,10 +161,6 @@ class ReportRepository(Protocol):
         """Distinct reporters of a target with no active case, inside the window."""
         ...
 
-    async def reporter_has_unassigned(
-        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
-    ) -> bool: ...
-
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int: ...
@@ -217,13 +213,6 @@ class ReportRepository(Protocol):
 
     async def purge_pending_evidence(self, cutoff: datetime, dm_cutoff: datetime) -> int:
         """Delete pending evidence held before ``cutoff``, and a DM's before ``dm_cutoff``."""
-        ...
-
-    async def reported_in_case_by(
-        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        """Whether `reporter_id` reported `case_target_id` in a case, inside the window (a
-        report back from that case's target is possible retaliation)."""
         ...
 
     async def is_muted(self, guild_id: int, user_id: int) -> bool:

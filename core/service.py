@@ -127,16 +127,11 @@ class ReportService:
         settings = context.settings
         since = window_start(now, settings.window_hours)
         case = context.case
-        if since >= floor:
-            retaliation = _within(context.retaliated_at, since)
-            unassigned_duplicate = _within(context.unassigned_at, since)
-        else:  # a window longer than setup allows (stored by other means): asked exactly
-            retaliation = await tx.reports.reported_in_case_by(
-                guild_id, reporter.id, target.id, since
-            )
-            unassigned_duplicate = case is None and await tx.reports.reporter_has_unassigned(
-                guild_id, target.id, reporter.id, since
-            )
+        # The schema keeps every window within setup's range (CHECK window_hours BETWEEN 1
+        # AND 720, both backends): the read looked back far enough.
+        assert since >= floor
+        retaliation = _within(context.retaliated_at, since)
+        unassigned_duplicate = _within(context.unassigned_at, since)
         # Retaliation and muted reporters are decided here, in the report's transaction, so
         # no race lets such a report count: kept and shown, never counted, never alerting alone.
         counting = count_decision(

@@ -369,16 +369,6 @@ class ReportRepository:
             )
         )
 
-    async def reporter_has_unassigned(
-        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        found = await self._scalar(
-            "SELECT 1 FROM reports WHERE guild_id = ? AND target_id = ? AND case_id IS NULL "
-            "AND created_at >= ? AND reporter_id = ? LIMIT 1",
-            (guild_id, target_id, to_db(since), reporter_id),
-        )
-        return found is not None
-
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int:
@@ -426,17 +416,6 @@ class ReportRepository:
             (guild_id, *reporter_ids),
         )
         return {int(row[0]) for row in rows}
-
-    async def reported_in_case_by(
-        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        """Served by ix_reports_reporter (guild_id, reporter_id, created_at)."""
-        found = await self._scalar(
-            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
-            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
-            (guild_id, reporter_id, case_target_id, to_db(since)),
-        )
-        return found is not None
 
     async def is_muted(self, guild_id: int, user_id: int) -> bool:
         found = await self._scalar(

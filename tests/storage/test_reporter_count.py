@@ -395,3 +395,20 @@ async def test_a_recount_waits_for_a_report_joining_the_case(two_processes):
     await recount
     assert await kept(a, case_id) == 4
     assert await drift(a) == []
+
+
+async def test_the_longest_window_is_read_to_its_start(store, reports, fake_clock):
+    """The one read looks back as far as setup's longest window (720 h, which the schema's
+    CHECK keeps every server within): retaliation and a report in no case 29 days back are
+    found, 31 days back they are outside."""
+    await configure(store, threshold=1, window_hours=720)
+    assert accepted(await reports.submit(submission(7, target=8))).case_opened
+    fake_clock.advance(timedelta(days=29))
+    back = accepted(await reports.submit(submission(8, target=7)))
+    assert back.case_id is None and back.distinct_reporters == 0  # retaliation: not counted
+    again = accepted(await reports.submit(submission(8, target=7)))
+    assert again.duplicate  # its report in no case, 29 days inside the window
+    fake_clock.advance(timedelta(days=2))  # member 7's report is 31 days old: outside
+    late = accepted(await reports.submit(submission(8, target=7)))
+    assert late.case_opened and late.distinct_reporters == 1 and late.duplicate
+    assert await drift(store) == []
