@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar
 from benchmarks._common import connect_sqlite3
 from core.clock import Clock
 from core.followthrough import count_decision, first_reminder_at
-from core.models import GuildSettings, ReportSubmission
+from core.models import CaseRef, ReportSubmission
 from core.policy import (
     RateLimit,
     Refusal,
@@ -48,8 +48,16 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.service import ReportAccepted, ReportOutcome, counts_toward_threshold
+from core.ports import CaseJoin
+from core.service import (
+    MAX_WINDOW_HOURS,
+    ReportAccepted,
+    ReportOutcome,
+    counts_toward_threshold,
+)
+from storage.cases import note_new_report
 from storage.codec import optional_to_db, to_db
+from storage.reports import CONTEXT_SQL, context_from_row, context_params
 from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
@@ -182,44 +190,6 @@ def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
     return row[0] if row else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Settings:
-    threshold: int
-    window_hours: int
-    configured: bool
-    region: str | None
-    min_account_age_days: int
-    urgent_reminder_minutes: int
-
-
-def _settings(conn: sqlite3.Connection, guild_id: int) -> _Settings:
-    row = conn.execute(
-        "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
-        "audit_channel_id, min_account_age_days, reporter_feedback, retention_days, "
-        "admin_channel_id, locale, urgent_reminder_minutes FROM guild_settings "
-        "WHERE guild_id = ?",
-        (guild_id,),
-    ).fetchone()
-    if row is None:
-        default = GuildSettings(guild_id=guild_id)
-        return _Settings(
-            threshold=default.threshold,
-            window_hours=default.window_hours,
-            configured=False,
-            region=None,
-            min_account_age_days=default.min_account_age_days,
-            urgent_reminder_minutes=default.urgent_reminder_minutes,
-        )
-    return _Settings(
-        threshold=row[1],
-        window_hours=row[2],
-        configured=row[0] is not None,
-        region=row[3],
-        min_account_age_days=row[6],
-        urgent_reminder_minutes=row[11],
-    )
-
-
 def submit_in_transaction(
     conn: sqlite3.Connection,
     submission: ReportSubmission,
@@ -228,65 +198,34 @@ def submit_in_transaction(
     rate_limit: RateLimit,
 ) -> ReportOutcome:
     """The body of ReportService._record, as one synchronous function: the same statements
-    in the same order (storage/reports.py, storage/cases.py, storage/guild_settings.py)."""
+    in the same order (storage/reports.py, storage/cases.py; their SQL text is imported)."""
     now = clock.now()
     guild_id, target, reporter = submission.guild_id, submission.target, submission.reporter
-    recent = _scalar(
-        conn,
-        "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?",
-        (guild_id, reporter.id, to_db(now - rate_limit.per)),
+    floor = window_start(now, MAX_WINDOW_HOURS)
+    context = context_from_row(
+        guild_id,
+        conn.execute(
+            CONTEXT_SQL,
+            context_params(guild_id, reporter.id, target.id, now - rate_limit.per, floor),
+        ).fetchone(),
     )
-    if is_rate_limited(int(recent), rate_limit):
+    if is_rate_limited(context.recent_reports, rate_limit):
         return refuse(RefusalCode.RATE_LIMITED)
-    settings = _settings(conn, guild_id)
-    since = to_db(window_start(now, settings.window_hours))
-    retaliation = (
-        _scalar(
-            conn,
-            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
-            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
-            (guild_id, target.id, reporter.id, since),  # the target once reported the reporter
-        )
-        is not None
-    )
-    muted = (
-        _scalar(
-            conn,
-            "SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?",
-            (guild_id, reporter.id),
-        )
-        is not None
-    )
+    settings = context.settings
+    since = window_start(now, settings.window_hours)
+    assert since >= floor, "the workload's window is within setup's range"
+    case = context.case
+    retaliation = context.retaliated_at is not None and context.retaliated_at >= since
     counting = count_decision(
         old_enough=counts_toward_threshold(reporter.id, now, settings.min_account_age_days),
         retaliation=retaliation,
-        muted=muted,
+        muted=context.muted,
     )
     critical = submission.reason.is_critical and counting.may_alert
-    case = conn.execute(
-        "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
-        "AND status IN ('open', 'acknowledged')",
-        (guild_id, target.id),
-    ).fetchone()
     if case is not None:
-        duplicate = (
-            _scalar(
-                conn,
-                "SELECT 1 FROM reports WHERE case_id = ? AND reporter_id = ? LIMIT 1",
-                (case[0], reporter.id),
-            )
-            is not None
-        )
+        duplicate = context.in_case
     else:
-        duplicate = (
-            _scalar(
-                conn,
-                "SELECT 1 FROM reports WHERE guild_id = ? AND target_id = ? AND case_id IS NULL "
-                "AND created_at >= ? AND reporter_id = ? LIMIT 1",
-                (guild_id, target.id, since, reporter.id),
-            )
-            is not None
-        )
+        duplicate = context.unassigned_at is not None and context.unassigned_at >= since
     link = checked.link
     report_id = int(
         conn.execute(
@@ -305,7 +244,7 @@ def submit_in_transaction(
                 link.channel_id if link else None,
                 link.message_id if link else None,
                 to_db(now),
-                case[0] if case is not None else None,
+                case.id if case is not None else None,
                 int(counting.counts),
                 None,
                 None,
@@ -318,38 +257,18 @@ def submit_in_transaction(
         ).fetchall()[0][0]
     )
     opened = False
-    reminder_at = (
-        optional_to_db(first_reminder_at(now, settings.urgent_reminder_minutes))
-        if critical
-        else None
-    )
-    joined_at = optional_to_db(target.joined_at)
+    reminder_at = first_reminder_at(now, settings.urgent_reminder_minutes) if critical else None
     if case is not None:
-        conn.execute(
-            "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
-            "target_is_member = ?, target_joined_at = ?, "
-            "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
-            "next_reminder_at = CASE WHEN urgent = 0 AND ? = 1 AND status = 'open' "
-            "AND reminders_sent = 0 THEN ? ELSE next_reminder_at END, "
-            "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
-            (
-                target.name,
-                int(joined_at is not None),
-                joined_at,
-                int(critical),
-                int(critical),
-                reminder_at,
-                int(critical),
-                case[0],
-            ),
+        join = CaseJoin(
+            case.id,
+            target,
+            urgent=critical,
+            reminder_at=reminder_at,
+            new_reporter=counting.counts and not context.counted_in_case,
         )
+        update, update_params = note_new_report(join)
         count = int(
-            _scalar(
-                conn,
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-                "WHERE case_id = ? AND counts_toward_threshold = 1",
-                (case[0],),
-            )
+            conn.execute(update + " RETURNING counted_reporters", update_params).fetchall()[0][0]
         )
     else:
         count = int(
@@ -358,11 +277,12 @@ def submit_in_transaction(
                 "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE guild_id = ? "
                 "AND target_id = ? AND case_id IS NULL AND counts_toward_threshold = 1 "
                 "AND created_at >= ?",
-                (guild_id, target.id, since),
+                (guild_id, target.id, to_db(since)),
             )
         )
         decision = decide(distinct_reporters=count, threshold=settings.threshold, critical=critical)
         if decision.open_case:
+            joined_at = optional_to_db(target.joined_at)
             number = conn.execute(
                 "INSERT INTO case_numbers (guild_id, last_number) "
                 "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?)) "
@@ -383,25 +303,32 @@ def submit_in_transaction(
                     joined_at,
                     int(decision.urgent),
                     to_db(now),
-                    reminder_at if decision.urgent else None,
+                    optional_to_db(reminder_at) if decision.urgent else None,
                 ),
             ).fetchall()[0][0]
-            case = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
+            row = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
+            case = CaseRef(int(row[0]), int(row[1]))
             conn.execute(
                 "UPDATE reports SET case_id = ? "
                 "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
-                (case[0], guild_id, target.id, since),
+                (case.id, guild_id, target.id, to_db(since)),
+            )
+            conn.execute(
+                "UPDATE cases SET counted_reporters = (SELECT COUNT(DISTINCT r.reporter_id) "
+                "FROM reports AS r WHERE r.case_id = cases.id AND r.counts_toward_threshold = 1) "
+                "WHERE id IN (?)",
+                (case.id,),
             )
             opened = True
     return ReportAccepted(
         report_id=report_id,
-        case_id=case[0] if case is not None else None,
-        case_number=case[1] if case is not None else None,
+        case_id=case.id if case is not None else None,
+        case_number=case.number if case is not None else None,
         case_opened=opened,
         distinct_reporters=count,
         threshold=settings.threshold,
         duplicate=duplicate,
-        alert_channel_configured=settings.configured,
+        alert_channel_configured=settings.is_configured,
         region=settings.region,
     )
 

@@ -50,6 +50,40 @@ class NewReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What a report's decision reads, fetched by one statement
+    (`ReportRepository.report_context`); `ReportService._record` decides with it.
+
+    Instants a window depends on are given as the newest matching report's time, at or after
+    the floor the caller asked for, so the caller compares them with its window (which needs
+    the settings read in the same statement)."""
+
+    recent_reports: int  # by the reporter since the rate limit's start
+    settings: GuildSettings
+    muted: bool  # moderators set the reporter's reports to "don't count"
+    case: CaseRef | None  # the target's active case
+    in_case: bool  # the reporter has a report in that case
+    counted_in_case: bool  # ... and one of them counts toward the threshold
+    # Newest report in a case by the target about the reporter (possible retaliation).
+    retaliated_at: datetime | None
+    # Without an active case: the reporter's newest report about the target in no case.
+    unassigned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseJoin:
+    """A report joins an active case: the target's snapshot is refreshed and an alert edit
+    asked for; `urgent` may upgrade the case (first reminder at `reminder_at`);
+    `new_reporter`: the report makes one more distinct counting reporter."""
+
+    case_id: int
+    target: UserSnapshot
+    urgent: bool
+    reminder_at: datetime | None
+    new_reporter: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardSession:
     """A moderator signed in to the web dashboard. `guild_ids` are the servers Discord listed
     at sign-in: candidates only, every request checks permissions again through the bot."""
@@ -88,6 +122,35 @@ class ReportRepository(Protocol):
         before `CaseRepository.lock_target`, always in that order)."""
         ...
 
+    async def lock_for_report(self, guild_id: int, reporter_id: int, target_id: int) -> None:
+        """`lock_reporter` then `CaseRepository.lock_target`, in that order, in one step."""
+        ...
+
+    async def report_context(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        target_id: int,
+        *,
+        rate_since: datetime,
+        window_floor: datetime,
+    ) -> ReportContext:
+        """Everything `ReportService._record` decides on, in one read: the reporter's reports
+        since `rate_since`, the settings, the muted flag, the active case and the reporter's
+        place in it, and (at or after `window_floor`) the newest retaliation and unassigned
+        reports."""
+        ...
+
+    async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
+        """Store a report joining an active case and update the case as `join` says; returns
+        (the report's ID, the case's distinct counting reporters now)."""
+        ...
+
+    async def add_unassigned(self, report: NewReport, since: datetime) -> tuple[int, int]:
+        """Store a report about a target with no active case; returns (its ID, the target's
+        distinct counting reporters in no case since `since`, this report included)."""
+        ...
+
     async def count_by_reporter_since(
         self, guild_id: int, reporter_id: int, since: datetime
     ) -> int: ...
@@ -98,10 +161,6 @@ class ReportRepository(Protocol):
         """Distinct reporters of a target with no active case, inside the window."""
         ...
 
-    async def reporter_has_unassigned(
-        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
-    ) -> bool: ...
-
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int: ...
@@ -109,8 +168,6 @@ class ReportRepository(Protocol):
     async def reporter_in_case(self, case_id: int, reporter_id: int) -> bool: ...
 
     async def for_case(self, case_id: int) -> list[Report]: ...
-
-    async def distinct_reporters_in_case(self, case_id: int) -> int: ...
 
     async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]: ...
 
@@ -158,13 +215,6 @@ class ReportRepository(Protocol):
         """Delete pending evidence held before ``cutoff``, and a DM's before ``dm_cutoff``."""
         ...
 
-    async def reported_in_case_by(
-        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        """Whether `reporter_id` reported `case_target_id` in a case, inside the window (a
-        report back from that case's target is possible retaliation)."""
-        ...
-
     async def is_muted(self, guild_id: int, user_id: int) -> bool:
         """Whether moderators set this member's reports to "don't count"."""
         ...
@@ -183,10 +233,6 @@ class CaseRepository(Protocol):
 
     async def active_for_target(self, guild_id: int, target_id: int) -> Case | None: ...
 
-    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
-        """The target's active case, as `active_for_target` finds it, id and number only."""
-        ...
-
     async def open(
         self,
         guild_id: int,
@@ -196,15 +242,9 @@ class CaseRepository(Protocol):
         reminder_at: datetime | None = None,
     ) -> Case: ...
 
-    async def note_new_report(
-        self,
-        case_id: int,
-        target: UserSnapshot,
-        urgent: bool,
-        reminder_at: datetime | None = None,
-    ) -> None:
-        """A report joined the case: refresh the target snapshot and ask for an alert edit;
-        an upgrade to urgent schedules the first reminder at `reminder_at`."""
+    async def recount_reporters(self, case_ids: Collection[int]) -> None:
+        """Count these cases' distinct counting reporters again (kept on each case, see
+        `ReportRepository.add_to_case`), after reports were assigned or removed in bulk."""
         ...
 
     async def due_reminders(self, now: datetime, limit: int) -> list[Case]:

@@ -98,9 +98,14 @@ class RetentionService:
         if not is_storable_id(user_id):
             return Erasure(counts=PurgeCounts(), erased_cases=())  # not an ID: nothing held
         now = self._clock.now()
-        counts, erased, touched = await self._store.write(
-            lambda tx: tx.guild_data.forget_user(guild_id, user_id, actor_id, now)
-        )
+
+        async def erase(tx: UnitOfWork) -> tuple[PurgeCounts, list[ErasedCase], list[int]]:
+            # Their report transactions (as reporter, and about them) wait, or are waited
+            # for: none adds a report of theirs that the erasure would miss or miscount.
+            await tx.reports.lock_for_report(guild_id, user_id, user_id)
+            return await tx.guild_data.forget_user(guild_id, user_id, actor_id, now)
+
+        counts, erased, touched = await self._store.write(erase)
         if touched or erased:
             # Alerts that listed the erased reporter are redrawn; the erased cases' threads
             # and questions are deleted from Discord (t15-relay) by the outbox's next pass,

@@ -35,11 +35,21 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.ports import NewReport, Store, UnitOfWork
+from core.ports import CaseJoin, NewReport, Store, UnitOfWork
 from core.reasons import Reason
+from core.setup_rules import SETUP_RANGES
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
 from core.welfare import CHECK_IN_COOLDOWN, CheckInResult, SupportResult, storable_locale
+
+MAX_WINDOW_HOURS = SETUP_RANGES["window_hours"][1]
+"""The longest window `/reports setup` and the dashboard accept: a report's one read looks
+this far back for what a window decides (retaliation, an unassigned duplicate)."""
+
+
+def _within(at: datetime | None, since: datetime) -> bool:
+    """Whether a newest instant read (None: nothing found) falls inside the window."""
+    return at is not None and at >= since
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,33 +110,38 @@ class ReportService:
         # One reporter's reports, then one target's, wait here for each other (always in that
         # order, so no two transactions can wait on each other): the rate limit is counted and
         # enforced in one step, whatever the targets and however many processes.
-        await tx.reports.lock_reporter(guild_id, reporter.id)
-        await tx.cases.lock_target(guild_id, target.id)
-        recent = await tx.reports.count_by_reporter_since(
-            guild_id, reporter.id, now - self._rate_limit.per
+        await tx.reports.lock_for_report(guild_id, reporter.id, target.id)
+        # Everything decided below is read at once; what depends on the server's window (not
+        # known before this read) comes as the newest instant since the longest window setup
+        # allows, compared with this server's window here.
+        floor = window_start(now, MAX_WINDOW_HOURS)
+        context = await tx.reports.report_context(
+            guild_id,
+            reporter.id,
+            target.id,
+            rate_since=now - self._rate_limit.per,
+            window_floor=floor,
         )
-        if is_rate_limited(recent, self._rate_limit):
+        if is_rate_limited(context.recent_reports, self._rate_limit):
             return refuse(RefusalCode.RATE_LIMITED)
-        settings = await tx.settings.get(guild_id)
+        settings = context.settings
         since = window_start(now, settings.window_hours)
+        case = context.case
+        # The schema keeps every window within setup's range (CHECK window_hours BETWEEN 1
+        # AND 720, both backends): the read looked back far enough.
+        assert since >= floor
+        retaliation = _within(context.retaliated_at, since)
+        unassigned_duplicate = _within(context.unassigned_at, since)
         # Retaliation and muted reporters are decided here, in the report's transaction, so
         # no race lets such a report count: kept and shown, never counted, never alerting alone.
         counting = count_decision(
             old_enough=counts_toward_threshold(reporter.id, now, settings.min_account_age_days),
-            retaliation=await tx.reports.reported_in_case_by(
-                guild_id, reporter.id, target.id, since
-            ),
-            muted=await tx.reports.is_muted(guild_id, reporter.id),
+            retaliation=retaliation,
+            muted=context.muted,
         )
         counts = counting.counts
         critical = submission.reason.is_critical and counting.may_alert
-        case = await tx.cases.active_ref(guild_id, target.id)
-        if case is not None:
-            duplicate = await tx.reports.reporter_in_case(case.id, reporter.id)
-        else:
-            duplicate = await tx.reports.reporter_has_unassigned(
-                guild_id, target.id, reporter.id, since
-            )
+        duplicate = context.in_case if case is not None else unassigned_duplicate
         evidence = None
         # A DM's message is in no server: where it is (channel, message) stays in its link
         # only, so nothing that acts on a server's channels (deletion) ever reaches a DM.
@@ -147,23 +162,21 @@ class ReportService:
         # the reporter that message by that author. Without it (a forged form, text expired or
         # never held) the report is kept without a link: nothing unverifiable is shown.
         kept_link = link if in_server is not None or evidence is not None else None
-        report_id = await tx.reports.add(
-            NewReport(
-                guild_id=guild_id,
-                reporter=reporter,
-                target=target,
-                reason=submission.reason,
-                source=submission.source,
-                created_at=now,
-                details=checked.details,
-                message_link=kept_link.url if kept_link else None,
-                channel_id=in_server.channel_id if in_server else None,
-                message_id=in_server.message_id if in_server else None,
-                case_id=case.id if case is not None else None,
-                counts_toward_threshold=counts,
-                evidence=evidence,
-                not_counted_reason=counting.reason.value if counting.reason else None,
-            )
+        report = NewReport(
+            guild_id=guild_id,
+            reporter=reporter,
+            target=target,
+            reason=submission.reason,
+            source=submission.source,
+            created_at=now,
+            details=checked.details,
+            message_link=kept_link.url if kept_link else None,
+            channel_id=in_server.channel_id if in_server else None,
+            message_id=in_server.message_id if in_server else None,
+            case_id=case.id if case is not None else None,
+            counts_toward_threshold=counts,
+            evidence=evidence,
+            not_counted_reason=counting.reason.value if counting.reason else None,
         )
         opened = False
         # Only reports that may alert turn a case urgent, so only they start the reminders.
@@ -173,18 +186,25 @@ class ReportService:
             else None
         )
         if case is not None:
-            await tx.cases.note_new_report(
-                case.id, target, urgent=critical, reminder_at=reminder_at
+            # The case keeps its count of distinct counting reporters: one more when this
+            # report counts and its reporter had no counting report in the case yet.
+            join = CaseJoin(
+                case.id,
+                target,
+                urgent=critical,
+                reminder_at=reminder_at,
+                new_reporter=counts and not context.counted_in_case,
             )
-            count = await tx.reports.distinct_reporters_in_case(case.id)
+            report_id, count = await tx.reports.add_to_case(report, join)
         else:
-            count = await tx.reports.count_unassigned_reporters(guild_id, target.id, since)
+            report_id, count = await tx.reports.add_unassigned(report, since)
             decision = decide(
                 distinct_reporters=count, threshold=settings.threshold, critical=critical
             )
             if decision.open_case:
                 new = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, target.id, since, new.id)
+                await tx.cases.recount_reporters([new.id])
                 case = CaseRef(new.id, new.number)
                 # Details reporters added before there was a case join it (t15-relay).
                 await tx.relay.attach_to_case(new.id, now)
@@ -218,8 +238,7 @@ class ReportService:
 
         async def record(tx: UnitOfWork) -> tuple[SupportResult, bool]:
             """(the result, whether anything was stored)."""
-            await tx.reports.lock_reporter(guild_id, member.id)
-            await tx.cases.lock_target(guild_id, member.id)
+            await tx.reports.lock_for_report(guild_id, member.id, member.id)
             settings = await tx.settings.get(guild_id)
             if not settings.is_configured:
                 return SupportResult.NOT_CONFIGURED, False
@@ -234,29 +253,31 @@ class ReportService:
             reminder_at = first_reminder_at(
                 now, settings.urgent_reminder_minutes, self._reminder_minute
             )
-            await tx.reports.add(
-                NewReport(
-                    guild_id=guild_id,
-                    reporter=member,
-                    target=member,
-                    reason=Reason.SELF_HARM,
-                    source=source,
-                    created_at=now,
-                    details=None,
-                    message_link=None,
-                    channel_id=None,
-                    message_id=None,
-                    case_id=case.id if case is not None else None,
-                )
+            report = NewReport(
+                guild_id=guild_id,
+                reporter=member,
+                target=member,
+                reason=Reason.SELF_HARM,
+                source=source,
+                created_at=now,
+                details=None,
+                message_link=None,
+                channel_id=None,
+                message_id=None,
+                case_id=case.id if case is not None else None,
             )
             if case is not None:
-                await tx.cases.note_new_report(
-                    case.id, member, urgent=True, reminder_at=reminder_at
+                # Not in the case yet (asked above), and this report counts: one more.
+                join = CaseJoin(
+                    case.id, member, urgent=True, reminder_at=reminder_at, new_reporter=True
                 )
+                await tx.reports.add_to_case(report, join)
             else:
+                await tx.reports.add(report)
                 since = window_start(now, settings.window_hours)
                 case = await tx.cases.open(guild_id, member, True, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, member.id, since, case.id)
+                await tx.cases.recount_reporters([case.id])
             await tx.cases.set_target_locale(case.id, kept_locale)
             return SupportResult.ASKED, True
 

@@ -10,13 +10,13 @@ from core.models import (
     Case,
     CaseAction,
     CaseEvent,
-    CaseRef,
     CaseStatus,
     DismissReason,
     ReminderKind,
     SentReminder,
     UserSnapshot,
 )
+from core.ports import CaseJoin
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.sql import Executor, Row
@@ -79,6 +79,70 @@ def _case(row: Any) -> Case:
     )
 
 
+_NOTE_NEW_REPORT = (
+    "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
+    "target_is_member = ?, target_joined_at = ?, counted_reporters = counted_reporters + ?"
+)
+_NOTE_URGENT = (
+    # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
+    ", ping_wanted = ping_wanted + CASE WHEN urgent = 0 THEN 1 ELSE 0 END, "
+    "next_reminder_at = CASE WHEN urgent = 0 AND status = 'open' AND reminders_sent = 0 "
+    "THEN ? ELSE next_reminder_at END, urgent = 1"
+)
+NOTE_NEW_REPORT_SQL = _NOTE_NEW_REPORT + " WHERE id = ?"
+NOTE_URGENT_REPORT_SQL = _NOTE_NEW_REPORT + _NOTE_URGENT + " WHERE id = ?"
+
+
+def note_new_report(join: CaseJoin) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE for a report joining a case (`CaseJoin`), and its parameters: refresh the
+    target's snapshot, ask for an alert edit, and one more distinct counting reporter for a
+    new one (relative, so it composes with a concurrent `recount_reporters`). An urgent report
+    makes the case urgent and schedules its first reminder (of a case nobody has acted on
+    yet; kept as it was when the case was already urgent). The other reports leave the
+    urgency columns alone (no SET of them: SQLite then leaves the reminder index alone)."""
+    target = join.target
+    snapshot = (target.name, int(target.joined_at is not None), optional_to_db(target.joined_at))
+    if join.urgent:
+        return NOTE_URGENT_REPORT_SQL, (
+            *snapshot,
+            int(join.new_reporter),
+            optional_to_db(join.reminder_at),
+            join.case_id,
+        )
+    return NOTE_NEW_REPORT_SQL, (*snapshot, int(join.new_reporter), join.case_id)
+
+
+RECOUNT_CHUNK = 500  # case IDs per statement, well under both drivers' parameter limits
+
+
+async def recount_reporters(db: Executor, case_ids: Collection[int]) -> None:
+    """Set each case's `counted_reporters` to its distinct counting reporters, counted.
+
+    For the rare paths that move or remove reports in bulk (a case opening takes the reports
+    in no case, an erasure removes a reporter's). The report transactions add to the count
+    (`NOTE_NEW_REPORT_SQL`) instead of counting. On PostgreSQL the case rows are locked
+    first, in a statement of their own: a READ COMMITTED statement that waited for a row
+    lock would still count with the snapshot it started with, and write over what the
+    transaction it waited for added. Once the rows are held, the count (a new statement, a
+    new snapshot) sees every committed report, and a report transaction still running adds
+    its one after this commits. SQLite has one writer at a time."""
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), RECOUNT_CHUNK):
+        chunk = ids[start : start + RECOUNT_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        if db.dialect == "postgresql":
+            await db.fetch_all(
+                f"SELECT id FROM cases WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE",
+                chunk,
+            )
+        await db.execute(
+            "UPDATE cases SET counted_reporters = (SELECT COUNT(DISTINCT r.reporter_id) "
+            "FROM reports AS r WHERE r.case_id = cases.id AND r.counts_toward_threshold = 1) "
+            f"WHERE id IN ({marks})",
+            chunk,
+        )
+
+
 class CaseRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -106,14 +170,6 @@ class CaseRepository:
             "AND status IN ('open', 'acknowledged')",
             (guild_id, target_id),
         )
-
-    async def active_ref(self, guild_id: int, target_id: int) -> CaseRef | None:
-        row = await self._db.fetch_one(
-            "SELECT id, number FROM cases WHERE guild_id = ? AND target_id = ? "
-            "AND status IN ('open', 'acknowledged')",
-            (guild_id, target_id),
-        )
-        return CaseRef(int(row[0]), int(row[1])) if row else None
 
     async def open(
         self,
@@ -157,34 +213,10 @@ class CaseRepository:
         assert case is not None
         return case
 
-    async def note_new_report(
-        self,
-        case_id: int,
-        target: UserSnapshot,
-        urgent: bool,
-        reminder_at: datetime | None = None,
-    ) -> None:
-        """`reminder_at`: when an upgrade to urgent (of a case nobody has acted on yet) first
-        needs a reminder; kept as it was when the case was already urgent."""
-        await self._db.execute(
-            "UPDATE cases SET alert_revision = alert_revision + 1, target_name = ?, "
-            "target_is_member = ?, target_joined_at = ?, "
-            # An upgrade to urgent asks for one notifying reply (an edit's mention is silent).
-            "ping_wanted = ping_wanted + CASE WHEN urgent = 0 AND ? = 1 THEN 1 ELSE 0 END, "
-            "next_reminder_at = CASE WHEN urgent = 0 AND ? = 1 AND status = 'open' "
-            "AND reminders_sent = 0 THEN ? ELSE next_reminder_at END, "
-            "urgent = CASE WHEN urgent = 1 OR ? = 1 THEN 1 ELSE 0 END WHERE id = ?",
-            (
-                target.name,
-                int(target.joined_at is not None),
-                optional_to_db(target.joined_at),
-                int(urgent),
-                int(urgent),
-                optional_to_db(reminder_at),
-                int(urgent),
-                case_id,
-            ),
-        )
+    async def recount_reporters(self, case_ids: Collection[int]) -> None:
+        """Count the cases' distinct counting reporters again, exactly (see
+        `recount_reporters`)."""
+        await recount_reporters(self._db, case_ids)
 
     async def get(self, case_id: int) -> Case | None:
         return await self._one(f"SELECT {_COLUMNS} FROM cases WHERE id = ?", (case_id,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.models import AlertCleanup, ErasedCase, PurgeCounts
+from storage.cases import recount_reporters
 from storage.codec import to_db
 from storage.sql import Executor
 
@@ -129,12 +130,6 @@ class GuildDataRepository:
         await self._db.execute(
             "DELETE FROM reports WHERE guild_id = ? AND target_id = ?", (guild_id, user_id)
         )
-        touched = await self._db.fetch_all(
-            "SELECT DISTINCT case_id FROM reports "
-            "WHERE guild_id = ? AND reporter_id = ? AND case_id IS NOT NULL",
-            (guild_id, user_id),
-        )
-        touched_ids = [int(r[0]) for r in touched]
         # As a reporter: the questions they were sent (the DMs), their answers and additions
         # (where they were posted), their "stop messages".
         mine = "guild_id = ? AND reporter_id = ?"
@@ -145,9 +140,14 @@ class GuildDataRepository:
         )
         for table in ("relay_messages", "relay_optouts"):
             await self._db.execute(f"DELETE FROM {table} WHERE {mine}", (guild_id, user_id))
-        as_reporter = await self._db.execute(
-            "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?", (guild_id, user_id)
+        # The cases that lost reports are those the deleted rows name as they are deleted (a
+        # case opened meanwhile may have taken one of their reports in no case).
+        removed = await self._db.fetch_all(
+            "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ? RETURNING case_id",
+            (guild_id, user_id),
         )
+        as_reporter = len(removed)
+        touched_ids = sorted({int(r[0]) for r in removed if r[0] is not None})
         # Text held for a form not yet submitted, by this reporter or written by this author.
         await self._db.execute(
             "DELETE FROM pending_evidence "
@@ -167,6 +167,8 @@ class GuildDataRepository:
             await self._db.execute(
                 "UPDATE cases SET alert_revision = alert_revision + 1 WHERE id = ?", (case_id,)
             )
+        # Their reports no longer count in those cases: each case's kept count is counted again.
+        await recount_reporters(self._db, touched_ids)
         # Their dashboard sessions that list this server (their ID, name, language and
         # servers): they are signed out, and may sign in again.
         await self._db.execute(

@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from core.models import GuildSettings
 from storage.codec import to_db
 from storage.sql import Executor
 
 LOCALE_CHUNK = 500  # guild IDs per IN (...) list, well under both drivers' parameter limits
+
+SETTINGS_COLUMNS = (
+    "alert_channel_id, threshold, window_hours, region, mod_role_id, audit_channel_id, "
+    "min_account_age_days, reporter_feedback, retention_days, admin_channel_id, locale, "
+    "urgent_reminder_minutes"
+)
+"""What `settings_from_row` reads, in its order (storage/reports.py reads them too)."""
+
+
+def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings:
+    """`SETTINGS_COLUMNS` -> settings; None (a guild never set up) -> the defaults."""
+    if row is None:
+        return GuildSettings(guild_id=guild_id)
+    return GuildSettings(
+        guild_id=guild_id,
+        alert_channel_id=row[0],
+        threshold=row[1],
+        window_hours=row[2],
+        region=row[3],
+        mod_role_id=row[4],
+        audit_channel_id=row[5],
+        min_account_age_days=row[6],
+        reporter_feedback=bool(row[7]),
+        retention_days=row[8],
+        admin_channel_id=row[9],
+        locale=row[10],
+        urgent_reminder_minutes=row[11],
+    )
 
 
 class GuildSettingsRepository:
@@ -18,29 +47,9 @@ class GuildSettingsRepository:
 
     async def get(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
-            "SELECT alert_channel_id, threshold, window_hours, region, mod_role_id, "
-            "audit_channel_id, min_account_age_days, reporter_feedback, retention_days, "
-            "admin_channel_id, locale, urgent_reminder_minutes FROM guild_settings "
-            "WHERE guild_id = ?",
-            (guild_id,),
+            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
         )
-        if row is None:
-            return GuildSettings(guild_id=guild_id)
-        return GuildSettings(
-            guild_id=guild_id,
-            alert_channel_id=row[0],
-            threshold=row[1],
-            window_hours=row[2],
-            region=row[3],
-            mod_role_id=row[4],
-            audit_channel_id=row[5],
-            min_account_age_days=row[6],
-            reporter_feedback=bool(row[7]),
-            retention_days=row[8],
-            admin_channel_id=row[9],
-            locale=row[10],
-            urgent_reminder_minutes=row[11],
-        )
+        return settings_from_row(guild_id, row)
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         await self._db.execute(

@@ -23,7 +23,7 @@ Several processes may share one database. What keeps them correct:
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -107,25 +107,54 @@ async def migrate(conn: asyncpg.Connection) -> int:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
 
 
+def _session_reset(marked: set[int]) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    """The pool's reset on release: a round trip only for a connection that held a session
+    advisory lock (`marked`, by server PID); asyncpg has already rolled back any transaction
+    left open (its own step before this one).
+
+    asyncpg's default reset (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) is
+    one more round trip per release, i.e. per report transaction. Those transactions leave
+    nothing of theirs in the session: their locks are transaction-scoped, and they use no
+    cursor, LISTEN or SET. Only `claim` and the migration take session locks, and their
+    connections are marked here before they do, so a lock whose unlock never ran (a
+    cancellation) is still released before the connection serves anyone else."""
+
+    async def reset(conn: asyncpg.Connection) -> None:
+        pid = conn.get_server_pid()
+        if pid in marked:
+            marked.discard(pid)
+            query = conn.get_reset_query()
+            if query:
+                await conn.execute(query)
+
+    return reset
+
+
 class PostgresStore:
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, marked: set[int] | None = None) -> None:
         self._pool = pool
         self.url = url
         self._leaders: dict[str, asyncpg.Connection] = {}
+        # Server PIDs of pooled connections to reset in full on release (`_session_reset`).
+        self._marked = marked if marked is not None else set()
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
         """Connect (a pool), and migrate. `url` is postgresql://user@host:port/database."""
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        marked: set[int] = set()
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, reset=_session_reset(marked)
+        )
         try:
             async with pool.acquire() as conn:
+                marked.add(conn.get_server_pid())  # the migration lock is a session lock
                 await migrate(conn)
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, url)
+        return cls(pool, url, marked)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` in one transaction; returns once it is committed (durable)."""
@@ -145,6 +174,7 @@ class PostgresStore:
         """Try to hold `name` across all processes for the block; yields whether we hold it."""
         key = advisory_key("claim", name)
         async with self._pool.acquire() as conn:
+            self._marked.add(conn.get_server_pid())  # a session lock: reset in full on release
             held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
             try:
                 yield held

@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from core.evidence import DM_EVIDENCE_GUILD, MessageEvidence, decode_types, encode_types
-from core.models import Report, ReportSource
-from core.ports import NewReport
+from core.models import CaseRef, Report, ReportSource
+from core.ports import CaseJoin, NewReport, ReportContext
 from core.reasons import Reason
+from storage.cases import note_new_report
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
+from storage.guild_settings import SETTINGS_COLUMNS, settings_from_row
 from storage.leases import advisory_key
 from storage.sql import Executor
 
@@ -19,6 +21,122 @@ _COLUMNS = (
     "evidence_text, evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
     "evidence_types, not_counted_reason"
 )
+
+
+INSERT_REPORT_SQL = (
+    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
+    "target_id, target_name, reason, source, details, message_link, channel_id, "
+    "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
+    "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
+    "evidence_types, not_counted_reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+"""A report's row; its parameters come from `_insert_params`."""
+
+# A target's reports in no case that count, inside the window (`count_unassigned_reporters`).
+_UNASSIGNED_COUNTED = (
+    "guild_id = ? AND target_id = ? AND case_id IS NULL AND counts_toward_threshold = 1 "
+    "AND created_at >= ?"
+)
+
+CONTEXT_SQL = (
+    "SELECT "
+    "(SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?), "
+    f"s.guild_id, {', '.join('s.' + c.strip() for c in SETTINGS_COLUMNS.split(','))}, "
+    # The two newest-report reads walk one member's own reports (ix_reports_reporter: guild_id,
+    # reporter_id, created_at), newest first, few under the rate limit; `+target_id` keeps
+    # both planners off ix_reports_target, which would walk every report about a member
+    # (all of a big case's) back to the floor.
+    "(SELECT created_at FROM reports WHERE guild_id = ? AND reporter_id = ? AND +target_id = ? "
+    "AND case_id IS NOT NULL AND created_at >= ? ORDER BY created_at DESC LIMIT 1), "
+    "(SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?), "
+    "c.id, c.number, "
+    # NULL: no report in the case; 0: none of them counts; 1: one counts (ix_reports_case).
+    "(SELECT MAX(counts_toward_threshold) FROM reports WHERE case_id = c.id AND reporter_id = ?), "
+    "CASE WHEN c.id IS NULL THEN (SELECT created_at FROM reports WHERE guild_id = ? "
+    "AND reporter_id = ? AND +target_id = ? AND case_id IS NULL AND created_at >= ? "
+    "ORDER BY created_at DESC LIMIT 1) END "
+    "FROM (SELECT 1 AS here) AS one "
+    "LEFT JOIN guild_settings AS s ON s.guild_id = ? "
+    "LEFT JOIN cases AS c ON c.guild_id = ? AND c.target_id = ? "
+    "AND c.status IN ('open', 'acknowledged')"
+)
+"""`ReportRepository.report_context`'s one statement: the seven reads a report's decision
+needed (rate limit, settings, retaliation, muted, active case, the reporter in it, an
+unassigned duplicate) as subqueries and joins of one row. Parameters: `context_params`."""
+
+
+def context_params(
+    guild_id: int, reporter_id: int, target_id: int, rate_since: datetime, window_floor: datetime
+) -> tuple[Any, ...]:
+    floor = to_db(window_floor)
+    return (
+        guild_id,
+        reporter_id,
+        to_db(rate_since),
+        guild_id,
+        target_id,  # the target as a reporter...
+        reporter_id,  # ... about this reporter
+        floor,
+        guild_id,
+        reporter_id,
+        reporter_id,
+        guild_id,
+        reporter_id,
+        target_id,
+        floor,
+        guild_id,
+        guild_id,
+        target_id,
+    )
+
+
+def context_from_row(guild_id: int, row: Any) -> ReportContext:
+    settings_at = 2 + len(SETTINGS_COLUMNS.split(","))
+    rest = row[settings_at:]
+    case = CaseRef(int(rest[2]), int(rest[3])) if rest[2] is not None else None
+    return ReportContext(
+        recent_reports=int(row[0]),
+        settings=settings_from_row(guild_id, row[2:settings_at] if row[1] is not None else None),
+        muted=rest[1] is not None,
+        case=case,
+        in_case=rest[4] is not None,
+        counted_in_case=rest[4] is not None and int(rest[4]) == 1,
+        retaliated_at=optional_from_db(rest[0]),
+        unassigned_at=optional_from_db(rest[5]),
+    )
+
+
+def _insert_params(report: NewReport) -> tuple[Any, ...]:
+    ev = report.evidence
+    return (
+        report.guild_id,
+        report.reporter.id,
+        report.reporter.name,
+        optional_to_db(report.reporter.joined_at),
+        report.target.id,
+        report.target.name,
+        report.reason.value,
+        report.source.value,
+        report.details,
+        report.message_link,
+        report.channel_id,
+        report.message_id,
+        to_db(report.created_at),
+        report.case_id,
+        int(report.counts_toward_threshold),
+        ev.text if ev else None,
+        ev.author_id if ev else None,
+        to_db(ev.sent_at) if ev else None,
+        int(ev.edited) if ev else None,
+        ev.attachments if ev else None,
+        encode_types(ev.types) if ev else None,
+        report.not_counted_reason,
+    )
+
+
+def _unassigned_params(report: NewReport, since: datetime) -> tuple[Any, ...]:
+    return (report.guild_id, report.target.id, to_db(since))
 
 
 def _evidence(row: Any) -> MessageEvidence | None:
@@ -67,40 +185,49 @@ class ReportRepository:
         return row[0] if row else None
 
     async def add(self, report: NewReport) -> int:
-        ev = report.evidence
-        return await self._db.insert(
-            "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
-            "target_id, target_name, reason, source, details, message_link, channel_id, "
-            "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
-            "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-            "evidence_types, not_counted_reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
-            (
-                report.guild_id,
-                report.reporter.id,
-                report.reporter.name,
-                optional_to_db(report.reporter.joined_at),
-                report.target.id,
-                report.target.name,
-                report.reason.value,
-                report.source.value,
-                report.details,
-                report.message_link,
-                report.channel_id,
-                report.message_id,
-                to_db(report.created_at),
-                report.case_id,
-                int(report.counts_toward_threshold),
-                ev.text if ev else None,
-                ev.author_id if ev else None,
-                to_db(ev.sent_at) if ev else None,
-                int(ev.edited) if ev else None,
-                ev.attachments if ev else None,
-                encode_types(ev.types) if ev else None,
-                report.not_counted_reason,
-            ),
-        )
+        return await self._db.insert(INSERT_REPORT_SQL + " RETURNING id", _insert_params(report))
+
+    async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
+        """The report and the case's update; on PostgreSQL one statement (one round trip),
+        the INSERT in a WITH (run once, to completion, whatever the UPDATE reads of it)."""
+        update, update_params = note_new_report(join)
+        if self._db.dialect == "postgresql":
+            row = await self._db.fetch_one(
+                f"WITH added AS ({INSERT_REPORT_SQL} RETURNING id) {update} "
+                "RETURNING (SELECT id FROM added), counted_reporters",
+                (*_insert_params(report), *update_params),
+            )
+            if row is None:  # the case row is gone: nothing of this report may stay
+                raise LookupError(f"case {join.case_id} not found")
+            return int(row[0]), int(row[1])
+        report_id = await self.add(report)
+        row = await self._db.fetch_one(update + " RETURNING counted_reporters", update_params)
+        if row is None:
+            raise LookupError(f"case {join.case_id} not found")
+        return report_id, int(row[0])
+
+    async def add_unassigned(self, report: NewReport, since: datetime) -> tuple[int, int]:
+        """The report and the count after it; on PostgreSQL one statement, whose count (not
+        seeing the row its WITH inserts) adds that row under the same conditions."""
+        if self._db.dialect == "postgresql":
+            row = await self._db.fetch_one(
+                f"WITH added AS ({INSERT_REPORT_SQL} "
+                "RETURNING id, guild_id, target_id, reporter_id, case_id, "
+                "counts_toward_threshold, created_at) "
+                "SELECT (SELECT id FROM added), COUNT(DISTINCT reporter_id) FROM ("
+                f"SELECT reporter_id FROM reports WHERE {_UNASSIGNED_COUNTED} UNION ALL "
+                f"SELECT reporter_id FROM added WHERE {_UNASSIGNED_COUNTED}) AS counted",
+                (
+                    *_insert_params(report),
+                    *_unassigned_params(report, since),
+                    *_unassigned_params(report, since),
+                ),
+            )
+            assert row is not None  # an aggregate always returns its row
+            return int(row[0]), int(row[1])
+        report_id = await self.add(report)
+        count = await self.count_unassigned_reporters(report.guild_id, report.target.id, since)
+        return report_id, count
 
     async def hold_evidence(
         self,
@@ -174,6 +301,38 @@ class ReportRepository:
             (to_db(cutoff), DM_EVIDENCE_GUILD, to_db(dm_cutoff)),
         )
 
+    async def lock_for_report(self, guild_id: int, reporter_id: int, target_id: int) -> None:
+        """`lock_reporter` then `CaseRepository.lock_target`, in one round trip. The order is
+        kept by the subquery (OFFSET 0 keeps the planner from merging it): its row, and so
+        the reporter's lock, exists before the outer row's target lock is taken. Not folded
+        into the reads either: a READ COMMITTED statement reads from the snapshot it started
+        with, before it waited for the locks, and would miss what their last holder wrote."""
+        if self._db.dialect == "postgresql":
+            await self._db.fetch_one(
+                "SELECT pg_advisory_xact_lock(?) FROM "
+                "(SELECT pg_advisory_xact_lock(?) OFFSET 0) AS reporter_first",
+                (
+                    advisory_key("target", guild_id, target_id),
+                    advisory_key("reporter", guild_id, reporter_id),
+                ),
+            )
+
+    async def report_context(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        target_id: int,
+        *,
+        rate_since: datetime,
+        window_floor: datetime,
+    ) -> ReportContext:
+        row = await self._db.fetch_one(
+            CONTEXT_SQL,
+            context_params(guild_id, reporter_id, target_id, rate_since, window_floor),
+        )
+        assert row is not None  # FROM one row, LEFT JOINs: always one row
+        return context_from_row(guild_id, row)
+
     async def lock_reporter(self, guild_id: int, reporter_id: int) -> None:
         """Serialise one reporter's report transactions across processes (until commit), so
         the rate limit is counted and enforced as one step even for different targets.
@@ -210,16 +369,6 @@ class ReportRepository:
             )
         )
 
-    async def reporter_has_unassigned(
-        self, guild_id: int, target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        found = await self._scalar(
-            "SELECT 1 FROM reports WHERE guild_id = ? AND target_id = ? AND case_id IS NULL "
-            "AND created_at >= ? AND reporter_id = ? LIMIT 1",
-            (guild_id, target_id, to_db(since), reporter_id),
-        )
-        return found is not None
-
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int:
@@ -247,15 +396,6 @@ class ReportRepository:
         )
         return [_report(row) for row in rows]
 
-    async def distinct_reporters_in_case(self, case_id: int) -> int:
-        return int(
-            await self._scalar(
-                "SELECT COUNT(DISTINCT reporter_id) FROM reports "
-                "WHERE case_id = ? AND counts_toward_threshold = 1",
-                (case_id,),
-            )
-        )
-
     async def about_target(self, guild_id: int, target_id: int, limit: int) -> list[Report]:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reports WHERE guild_id = ? AND target_id = ? "
@@ -276,17 +416,6 @@ class ReportRepository:
             (guild_id, *reporter_ids),
         )
         return {int(row[0]) for row in rows}
-
-    async def reported_in_case_by(
-        self, guild_id: int, case_target_id: int, reporter_id: int, since: datetime
-    ) -> bool:
-        """Served by ix_reports_reporter (guild_id, reporter_id, created_at)."""
-        found = await self._scalar(
-            "SELECT 1 FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id = ? "
-            "AND case_id IS NOT NULL AND created_at >= ? LIMIT 1",
-            (guild_id, reporter_id, case_target_id, to_db(since)),
-        )
-        return found is not None
 
     async def is_muted(self, guild_id: int, user_id: int) -> bool:
         found = await self._scalar(
