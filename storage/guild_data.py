@@ -107,6 +107,16 @@ class GuildDataRepository:
     ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]:
         """Erase a user as target and as reporter. Returns the counts, the erased cases (to
         delete their alerts) and the other cases that lost reports (to redraw their alerts)."""
+        if self._db.dialect == "postgresql":
+            # Their reports' rows first: a case opening in another process that would take one
+            # of them (it holds the target's lock, not theirs) waits here, before this erasure
+            # holds the rows it would go on to need (their details), so neither waits on the
+            # other. SQLite has one writer: nothing to order.
+            await self._db.fetch_all(
+                "SELECT id FROM reports WHERE guild_id = ? AND reporter_id = ? ORDER BY id "
+                "FOR UPDATE",
+                (guild_id, user_id),
+            )
         rows = await self._db.fetch_all(
             "SELECT id, alert_channel_id, alert_message_id FROM cases "
             "WHERE guild_id = ? AND target_id = ?",

@@ -21,10 +21,11 @@ import pytest
 from core.models import CaseAction, GuildSettings, ReportSource, UserSnapshot
 from core.policy import RateLimit
 from core.reasons import Reason
+from core.relay import RelayService, ReporterTurn
 from core.retention import RetentionService
 from core.service import CaseService, ReportAccepted, ReportService
 from core.snowflakes import snowflake_at
-from storage.postgres import PostgresStore
+from storage.postgres import PostgresExecutor, PostgresStore
 from tests import postgres
 from tests.helpers import GUILD, START, clock, submission, user
 
@@ -365,6 +366,46 @@ async def test_a_reporter_erased_while_reporting_again_is_counted_exactly(two_pr
     again = accepted(await report)
     assert not again.duplicate and again.distinct_reporters == 3
     assert await kept(a, case_id) == 3
+    assert await drift(a) == []
+
+
+async def test_an_erasure_and_a_case_opening_that_takes_their_report_do_not_deadlock(
+    two_processes, monkeypatch
+):
+    """Reporter 2's report, in no case yet and with details added, is being erased in one
+    process (their details already deleted) when a report in the other opens a case that takes
+    it. The erasure holds their reports' rows from its start, so the opening waits for it;
+    without that, the opening would hold the report's row and wait for the details' rows
+    while the erasure waits for the report's row, and PostgreSQL would abort one of them."""
+    a, b = two_processes
+    await configure(a, threshold=3)
+    reporting = _reporting(a)
+    accepted(await reporting.submit(submission(1)))
+    second = accepted(await reporting.submit(submission(2)))
+    added = await RelayService(a, clock()).add_details(
+        second.report_id, user(2).id, GUILD, "more about it"
+    )
+    assert isinstance(added, ReporterTurn)
+
+    reached, go_on = asyncio.Event(), asyncio.Event()
+    fetch_all = PostgresExecutor.fetch_all
+
+    async def pausing(self: PostgresExecutor, sql: str, params: Any = ()) -> Any:
+        if sql.startswith("DELETE FROM reports WHERE guild_id = ? AND reporter_id = ?"):
+            reached.set()
+            await go_on.wait()
+        return await fetch_all(self, sql, params)
+
+    monkeypatch.setattr(PostgresExecutor, "fetch_all", pausing)
+    erasure = asyncio.create_task(_erasing(b).forget(GUILD, user(2).id, actor_id=5))
+    await asyncio.wait_for(reached.wait(), 10)  # their details are gone, their report not yet
+    opening = asyncio.create_task(reporting.submit(submission(3)))
+    await asyncio.sleep(0.3)
+    assert not opening.done()  # waiting for the erasure, which holds reporter 2's report
+    go_on.set()
+    await asyncio.wait_for(erasure, 10)
+    outcome = accepted(await asyncio.wait_for(opening, 10))
+    assert outcome.case_id is not None
     assert await drift(a) == []
 
 
