@@ -43,19 +43,6 @@ async def fresh_url(postgres_available: bool) -> AsyncIterator[str]:
     await postgres.drop_database(url)
 
 
-@pytest.fixture
-async def two_processes(postgres_database: str) -> AsyncIterator[tuple[PostgresStore, ...]]:
-    """Two stores (two pools: what two bot processes are to the database), emptied tables."""
-    await postgres.empty_tables(postgres_database)
-    stores = (
-        await PostgresStore.open(postgres_database),
-        await PostgresStore.open(postgres_database),
-    )
-    yield stores
-    for s in stores:
-        await s.close()
-
-
 # -- migrations -------------------------------------------------------------------------------
 
 

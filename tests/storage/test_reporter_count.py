@@ -11,7 +11,7 @@ kept count of every case with a count of its reports, on both backends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -26,7 +26,6 @@ from core.retention import RetentionService
 from core.service import CaseService, ReportAccepted, ReportService
 from core.snowflakes import snowflake_at
 from storage.postgres import PostgresExecutor, PostgresStore
-from tests import postgres
 from tests.helpers import GUILD, START, clock, submission, user
 
 CHANNEL = 777
@@ -258,19 +257,6 @@ def test_the_kept_count_is_filled_for_cases_made_before_it(tmp_path):
 
 
 # -- PostgreSQL: two processes, transactions interleaved on purpose -----------------------------
-
-
-@pytest.fixture
-async def two_processes(postgres_database: str) -> AsyncIterator[tuple[PostgresStore, ...]]:
-    """Two stores (two pools: what two bot processes are to the database), emptied tables."""
-    await postgres.empty_tables(postgres_database)
-    stores = (
-        await PostgresStore.open(postgres_database),
-        await PostgresStore.open(postgres_database),
-    )
-    yield stores
-    for s in stores:
-        await s.close()
 
 
 class Paused:
