@@ -32,6 +32,7 @@ from core.service import CaseService, ReportService, SettingsService
 from core.settings import RedactingFilter, Settings, SettingsError, load_settings
 from storage import open_store
 from storage.backup import backup_command
+from storage.migrate import SchemaTooNew
 from storage.transfer import migrate_to_command
 from ui.app import REQUIRED_PERMISSIONS, Services, VigilBot
 from vigil_ops.json_logs import JsonFormatter
@@ -39,6 +40,7 @@ from vigil_ops.metered_store import MeteredStore
 from vigil_ops.metrics import Metrics
 
 EXIT_BAD_SETTINGS = 2
+EXIT_SCHEMA_TOO_NEW = 3  # the database was upgraded by a newer Vigil
 log = logging.getLogger("vigil")
 
 
@@ -176,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     except discord.LoginFailure:
         log.error("Discord refused the token: check DISCORD_TOKEN in .env")
         return EXIT_BAD_SETTINGS
+    except SchemaTooNew as error:
+        log.error("%s", error)
+        return EXIT_SCHEMA_TOO_NEW
     return 0
 
 

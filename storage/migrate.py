@@ -49,6 +49,30 @@ def available_migrations(dialect: str = "sqlite") -> list[Migration]:
     return dialect_found
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Vigil than this one.
+
+    Serving it anyway would write rows the way an older schema wants them while newer code
+    relies on more (a case's kept reporter count, say): a rolling upgrade would leave the old
+    processes quietly wrong. So an older process refuses to start and says why."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"the database's schema is at version {found}, newer than this Vigil's ({known}): "
+            "a newer Vigil has upgraded it; run that version (going back needs a backup taken "
+            "before the upgrade)"
+        )
+        self.found = found
+        self.known = known
+
+
+def refuse_newer(found: int, migrations: list[Migration]) -> None:
+    """Raise SchemaTooNew when `found` is beyond every migration this code has."""
+    known = migrations[-1].number if migrations else 0
+    if found > known:
+        raise SchemaTooNew(found, known)
+
+
 async def current_version(conn: aiosqlite.Connection) -> int:
     await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
@@ -64,12 +88,14 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     each migration commits only if `PRAGMA foreign_key_check` then finds nothing broken.
     """
     version = await current_version(conn)
+    migrations = available_migrations()
+    refuse_newer(version, migrations)
     async with conn.execute("PRAGMA foreign_keys") as cur:
         row = await cur.fetchone()
     enforced = bool(row and row[0])
     await conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        for migration in available_migrations():
+        for migration in migrations:
             if migration.number <= version:
                 continue
             await conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql)

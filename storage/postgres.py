@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from storage.leases import advisory_key
-from storage.migrate import available_migrations
+from storage.migrate import available_migrations, refuse_newer
 from storage.sql import Params, Row
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
@@ -93,7 +93,9 @@ async def migrate(conn: asyncpg.Connection) -> int:
     try:
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         version = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
-        for migration in available_migrations("postgresql"):
+        migrations = available_migrations("postgresql")
+        refuse_newer(version, migrations)
+        for migration in migrations:
             if migration.number <= version:
                 continue
             async with conn.transaction():

@@ -103,11 +103,15 @@ class SqliteStore(LocalLeases):
         conn = await aiosqlite.connect(
             ":memory:" if path is None else str(path), isolation_level=None
         )
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute(f"PRAGMA synchronous = {synchronous}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        await migrate(conn)
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute(f"PRAGMA synchronous = {synchronous}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await migrate(conn)
+        except BaseException:
+            await conn.close()  # its thread would otherwise outlive the refusal
+            raise
         return cls(conn, await in_driver_thread(conn, lambda raw: raw), path)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from storage.migrate import SchemaTooNew
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
 
@@ -136,7 +137,7 @@ def migrate_to_command(source_url: str, target_url: str) -> int:
         return 1
     try:
         copied = asyncio.run(copy_sqlite_to_postgres(path, target_url))
-    except (TransferRefused, OSError, asyncpg.PostgresError) as error:
+    except (TransferRefused, SchemaTooNew, OSError, asyncpg.PostgresError) as error:
         print(f"vigil: migrate-to failed: {error}", file=sys.stderr)
         return 1
     for table, count in copied.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -339,6 +340,31 @@ def test_missing_token_explains_itself_in_one_line(tmp_path: Path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "Traceback" not in done.stderr
     assert "python bot.py demo" in lines[0]  # the way to see Vigil work before having a token
+
+
+def test_a_database_upgraded_by_a_newer_vigil_is_refused_in_one_line(tmp_path: Path):
+    """An older process in a rolling upgrade must not serve a schema it does not know."""
+    db = tmp_path / "vigil.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (999)")
+    conn.commit()
+    conn.close()
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuv"
+    # Discord is a closed local port: were the database opened anyway, nothing leaves the machine.
+    env = {
+        "DISCORD_TOKEN": token,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10",
+    }
+    done = run_bot(tmp_path, env)
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "version 999, newer than this Vigil's" in lines[0]
+    assert token not in done.stderr + done.stdout
+    rows = sqlite3.connect(db).execute("SELECT version FROM schema_version").fetchall()
+    assert rows == [(999,)]  # left as it was
 
 
 def test_malformed_setting_names_it(tmp_path: Path):

@@ -80,6 +80,17 @@ async def test_refuses_a_non_postgres_target(tmp_path: Path):
     assert done.returncode == 2 and "postgresql://" in done.stderr
 
 
+async def test_refuses_a_source_upgraded_by_a_newer_vigil(tmp_path: Path, target_url: str):
+    await (await SqliteStore.open(tmp_path / "vigil.db")).close()
+    query(f"sqlite:///{tmp_path / 'vigil.db'}", "INSERT INTO schema_version VALUES (999)")
+    done = migrate_to(tmp_path / "vigil.db", target_url)
+    assert done.returncode == 1 and "newer than this Vigil's" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert query(target_url, "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'reports'") == [
+        (0,)
+    ]  # nothing made in the target
+
+
 async def test_ids_of_deleted_cases_stay_retired_in_postgresql(tmp_path: Path, target_url: str):
     """SQLite's AUTOINCREMENT remembers the newest case was erased; so does the copy."""
     from core.retention import RetentionService
