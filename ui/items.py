@@ -41,6 +41,8 @@ ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 Parser = Callable[[str], object]
 
 STALE = "act.stale_button"
+# A server's button pressed in a DM (an alert sent to the owner): where it does work instead.
+SERVER_ONLY = "act.server_only_button"
 
 
 class Access(enum.Enum):
@@ -119,7 +121,9 @@ class VigilItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
         """Refuses (privately, in the server's language) a press its presser may not make."""
         if allowed(self.access, interaction):
             return True
-        await send_private(interaction, tr(self.denied, server_locale(interaction)))
+        in_dm = interaction.guild_id is None and self.access is not Access.ANYONE
+        key = SERVER_ONLY if in_dm else self.denied
+        await send_private(interaction, tr(key, server_locale(interaction)))
         return False
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -9,7 +9,7 @@ from emulator import Emulator
 from emulator.models import Channel, Overwrite
 from tests import postgres
 from tests.dbquery import query
-from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
+from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text, result_text
 
 
 async def test_setup_and_config_warn_when_everyone_can_read_the_alert_channel(vigil: Vigil):
@@ -75,6 +75,28 @@ async def test_reported_moderator_never_sees_their_alert(vigil: Vigil):
     await vigil.report("alice", "dave", "child_safety")
     await vigil.wait_alerts(1)
     assert "Sent to you" not in alert_text(vigil.alerts()[0])
+
+
+async def test_a_button_pressed_on_the_owners_dm_alert_says_where_it_works(vigil: Vigil):
+    """The alert about a moderator reaches the owner by DM; its buttons act only in the server,
+    so a press there says so (and how to get such alerts into a channel) and changes nothing,
+    instead of telling the owner that only moderators may press it."""
+    await vigil.setup()
+    dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
+    await vigil.report("alice", "maya", "harassment")
+    await vigil.report("bob", "maya", "harassment")
+    await vigil.report("carol", "maya", "harassment")
+    alert = await vigil.emu.waiters.wait_for(
+        lambda: next(iter(vigil.emu.channel_messages(dm.id)), None), 10, "the alert"
+    )
+    pressed = await vigil.run(
+        vigil.emu.build.component("vigil:case:acknowledge:1", user="olivia", message=alert)
+    )
+    text = result_text(pressed)
+    assert pressed.ephemeral and "works only in the server" in text
+    assert "/reports setup admin_channel:" in text and "only moderators" not in text.lower()
+    assert vigil.db_rows("SELECT status FROM cases") == [("open",)]
+    assert vigil.db_rows("SELECT COUNT(*) FROM case_events") == [(0,)]
 
 
 async def test_reported_moderator_alert_goes_to_the_admin_channel(vigil: Vigil):
