@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from core.followthrough import DELETE_ANYWAY
 from core.i18n import tr
-from core.models import CaseAction, CaseEvent, CaseStatus, DismissReason, EscalationTarget
+from core.models import (
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    DeliveryState,
+    DismissReason,
+    EscalationTarget,
+    RelayKind,
+)
 from core.welfare import CheckInResult
 
 TIMEOUT_CHOICES: dict[str, str] = {
@@ -120,3 +128,24 @@ def _detail_key(event: CaseEvent) -> str | None:
         return CHECK_IN_RESULT_KEYS[detail]
     reason = DismissReason.parse(detail) if event.action is CaseAction.DISMISS else None
     return DISMISS_INLINE_KEYS[reason] if reason is not None else None
+
+
+RELAY_KEYS: dict[RelayKind, str] = {
+    RelayKind.QUESTION: "feed.question",
+    RelayKind.ANSWER: "feed.answer",
+    RelayKind.DETAILS: "feed.details",
+    RelayKind.STOPPED: "feed.stopped",
+}
+"""A step of the reporter Q&A (a question, an answer, details, "stop messages") -> its line's
+key; the case's thread, `/reports case` and the dashboard all word it from here."""
+UNDELIVERED_KEYS: dict[DeliveryState, str] = {
+    DeliveryState.DMS_CLOSED: "feed.question_dms_closed",
+    DeliveryState.FAILED: "feed.question_failed",
+}
+"""A question that did not reach the reporter says so in its own line."""
+
+
+def relay_key(kind: RelayKind, delivery: DeliveryState | None) -> str:
+    if kind is RelayKind.QUESTION and delivery in UNDELIVERED_KEYS:
+        return UNDELIVERED_KEYS[delivery]
+    return RELAY_KEYS[kind]

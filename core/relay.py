@@ -278,17 +278,8 @@ class RelayService:
             if cleaned is None:
                 return refused_for(turn, RelayRefusal.EMPTY)
             answer_id = await tx.relay.add_answer(
-                NewRelayMessage(
-                    guild_id=turn.guild_id,
-                    case_id=turn.case_id,
-                    report_id=None,
-                    reporter_id=user_id,
-                    author_id=user_id,
-                    kind=RelayKind.ANSWER.value,
-                    text=cleaned,
-                    state=DeliveryState.KEPT.value,
-                    created_at=now,
-                    question_id=question_id,
+                _from_reporter(
+                    RelayKind.ANSWER, turn, user_id, now, text=cleaned, question_id=question_id
                 )
             )
             return turn if answer_id is not None else refused_for(turn, RelayRefusal.ANSWERED)
@@ -313,19 +304,7 @@ class RelayService:
                 return turn
             assert turn.case_id is not None
             if await tx.relay.opt_out(turn.case_id, user_id, turn.guild_id, now):
-                await tx.relay.add(
-                    NewRelayMessage(
-                        guild_id=turn.guild_id,
-                        case_id=turn.case_id,
-                        report_id=None,
-                        reporter_id=user_id,
-                        author_id=user_id,
-                        kind=RelayKind.STOPPED.value,
-                        text=None,
-                        state=DeliveryState.KEPT.value,
-                        created_at=now,
-                    )
-                )
+                await tx.relay.add(_from_reporter(RelayKind.STOPPED, turn, user_id, now))
                 told = True
             return turn
 
@@ -374,16 +353,8 @@ class RelayService:
             if len(added) >= DETAILS_PER_HOUR:
                 return refused_for(turn, RelayRefusal.LIMIT, next_allowed(added))
             await tx.relay.add(
-                NewRelayMessage(
-                    guild_id=report.guild_id,
-                    case_id=report.case_id,
-                    report_id=report_id,
-                    reporter_id=user_id,
-                    author_id=user_id,
-                    kind=RelayKind.DETAILS.value,
-                    text=cleaned,
-                    state=DeliveryState.KEPT.value,
-                    created_at=now,
+                _from_reporter(
+                    RelayKind.DETAILS, turn, user_id, now, text=cleaned, report_id=report_id
                 )
             )
             return turn
@@ -392,6 +363,32 @@ class RelayService:
         if isinstance(outcome, ReporterTurn):
             self._on_change()
         return outcome
+
+
+def _from_reporter(
+    kind: RelayKind,
+    turn: ReporterTurn,
+    user_id: int,
+    now: datetime,
+    *,
+    text: str | None = None,
+    report_id: int | None = None,
+    question_id: int | None = None,
+) -> NewRelayMessage:
+    """What a reporter adds (an answer, details, "stop messages"): theirs, kept as it is,
+    nothing to deliver."""
+    return NewRelayMessage(
+        guild_id=turn.guild_id,
+        case_id=turn.case_id,
+        report_id=report_id,
+        reporter_id=user_id,
+        author_id=user_id,
+        kind=kind.value,
+        text=text,
+        state=DeliveryState.KEPT.value,
+        created_at=now,
+        question_id=question_id,
+    )
 
 
 async def _question_turn(

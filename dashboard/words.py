@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_datetime, format_timedelta
 
+# The keys live in core/case_words.py; named here too, as the views that use them know them.
 from core.case_words import (
     BAN_DELETE_CHOICES,
     CHECK_IN_RESULT_KEYS as CHECK_IN_RESULT_KEYS,
@@ -18,10 +19,13 @@ from core.case_words import (
     ESCALATION_LABEL_KEYS as ESCALATION_LABEL_KEYS,
     ESCALATION_NAMES as ESCALATION_NAMES,
     EVENT_KEYS as EVENT_KEYS,
+    RELAY_KEYS as RELAY_KEYS,
     STATUS_KEYS,
     TIMEOUT_CHOICES,
+    UNDELIVERED_KEYS as UNDELIVERED_KEYS,
     escalation_label as escalation_label,
     event_line,
+    relay_key,
 )
 from core.followthrough import MAX_REMINDERS
 from core.i18n import catalogue_locale, tr
@@ -31,7 +35,6 @@ from core.models import (
     CaseStatus,
     DeliveryState,
     DismissReason,
-    RelayKind,
     ReminderKind,
     SentReminder,
 )
@@ -52,16 +55,6 @@ BAN_DELETE_KEYS = BAN_DELETE_CHOICES
 
 # t15-followup: the reporter Q&A and the reminders in a case's timeline (the relay's keys
 # are ui/relay_lines.py's).
-RELAY_KEYS: dict[RelayKind, str] = {
-    RelayKind.QUESTION: "feed.question",
-    RelayKind.ANSWER: "feed.answer",
-    RelayKind.DETAILS: "feed.details",
-    RelayKind.STOPPED: "feed.stopped",
-}
-UNDELIVERED_KEYS: dict[DeliveryState, str] = {
-    DeliveryState.DMS_CLOSED: "feed.question_dms_closed",
-    DeliveryState.FAILED: "feed.question_failed",
-}
 DELIVERY_TAG_KEYS: dict[DeliveryState, str] = {
     DeliveryState.SENT: "relay.delivered",
     DeliveryState.SENDING: "relay.unconfirmed",
@@ -155,10 +148,8 @@ def duration(seconds: float | None, locale: str | None) -> str:
 def relay_line(entry: RelayEntry, who: str | None, locale: str | None) -> str:
     """A step of the reporter Q&A, as the case's thread words it: the reporter by number
     only, `who` the moderator who asked (a question). Its user text is shown apart."""
-    key = RELAY_KEYS[entry.kind]
-    if entry.kind is RelayKind.QUESTION and entry.delivery in UNDELIVERED_KEYS:
-        key = UNDELIVERED_KEYS[entry.delivery]
     who = who or tr("alert.a_moderator", locale)
+    key = relay_key(entry.kind, entry.delivery)
     return plain(tr(key, locale, who=who, reporter=entry.reporter))
 
 

@@ -223,6 +223,20 @@ async def refuse_reporter(interaction: Interaction, refused: RelayRefused) -> No
     )
 
 
+async def tell_reporter(
+    interaction: Interaction, outcome: ReporterTurn | RelayRefused, key: str
+) -> None:
+    """A reporter's press or form, taken (the words of `key`, naming the server) or refused,
+    each with the help for their report's reason."""
+    if isinstance(outcome, RelayRefused):
+        await refuse_reporter(interaction, outcome)
+        return
+    locale = reader_locale(interaction)
+    server = server_name(interaction.client, outcome.guild_id, locale)
+    text = tr(key, locale, server=server)
+    await answer_reporter(interaction, text, outcome.reason, outcome.guild_id)
+
+
 class AnswerButton(
     VigilItem[discord.ui.Button[discord.ui.View]],
     template=r"vigil:relay:answer:(?P<question_id>[0-9]{1,19})",
@@ -277,13 +291,7 @@ async def on_answer_form(interaction: Interaction, form: FormSubmit) -> None:
     outcome = await interaction.client.services.relay.answer(
         question_id, interaction.user.id, form.first("answer")
     )
-    if isinstance(outcome, RelayRefused):
-        await refuse_reporter(interaction, outcome)
-        return
-    locale = reader_locale(interaction)
-    server = server_name(interaction.client, outcome.guild_id, locale)
-    text = tr("relay.answered_thanks", locale, server=server)
-    await answer_reporter(interaction, text, outcome.reason, outcome.guild_id)
+    await tell_reporter(interaction, outcome, "relay.answered_thanks")
 
 
 class StopButton(
@@ -309,13 +317,7 @@ class StopButton(
         outcome = await interaction.client.services.relay.stop(
             self.question_id, interaction.user.id
         )
-        if isinstance(outcome, RelayRefused):
-            await refuse_reporter(interaction, outcome)
-            return
-        locale = reader_locale(interaction)
-        server = server_name(interaction.client, outcome.guild_id, locale)
-        text = tr("relay.stopped", locale, server=server)
-        await answer_reporter(interaction, text, outcome.reason, outcome.guild_id)
+        await tell_reporter(interaction, outcome, "relay.stopped")
 
 
 class AddDetailsButton(
@@ -374,10 +376,4 @@ async def on_details_form(interaction: Interaction, form: FormSubmit) -> None:
     outcome = await interaction.client.services.relay.add_details(
         report_id, interaction.user.id, interaction.guild_id, form.first("details")
     )
-    if isinstance(outcome, RelayRefused):
-        await refuse_reporter(interaction, outcome)
-        return
-    locale = reader_locale(interaction)
-    server = server_name(interaction.client, outcome.guild_id, locale)
-    text = tr("relay.details_added", locale, server=server)
-    await answer_reporter(interaction, text, outcome.reason, outcome.guild_id)
+    await tell_reporter(interaction, outcome, "relay.details_added")

@@ -1,7 +1,7 @@
 """The relay's lines in one place (t15-followup): a question to a reporter, their answer,
 details they added, their "stop messages". The case's thread (ui/relay_view.py) and the record
 of `/reports case` (ui/alert_view.py) word them here; the dashboard words them from the same
-keys (dashboard/words.py, kept equal by tests/dashboard/test_dashboard_units.py).
+keys (core/case_words.py).
 
 A reporter is only ever "Reporter 2", numbered as the alert lists them; `who` is the moderator
 who asked, as the reader's view shows a moderator (a mention that never pings, a name).
@@ -9,26 +9,14 @@ who asked, as the reader's view shows a moderator (a mention that never pings, a
 
 from __future__ import annotations
 
+# The keys live in core/case_words.py; named here too, as the views that use them know them.
+from core.case_words import (
+    RELAY_KEYS as RELAY_KEYS,
+    UNDELIVERED_KEYS as UNDELIVERED_KEYS,
+    relay_key,
+)
 from core.i18n import tr
 from core.models import DeliveryState, RelayKind
-
-RELAY_KEYS: dict[RelayKind, str] = {
-    RelayKind.QUESTION: "feed.question",
-    RelayKind.ANSWER: "feed.answer",
-    RelayKind.DETAILS: "feed.details",
-    RelayKind.STOPPED: "feed.stopped",
-}
-UNDELIVERED_KEYS: dict[DeliveryState, str] = {
-    DeliveryState.DMS_CLOSED: "feed.question_dms_closed",
-    DeliveryState.FAILED: "feed.question_failed",
-}
-"""A question that did not reach the reporter says so in its own line."""
-
-
-def relay_key(kind: RelayKind, delivery: DeliveryState | None) -> str:
-    if kind is RelayKind.QUESTION and delivery in UNDELIVERED_KEYS:
-        return UNDELIVERED_KEYS[delivery]
-    return RELAY_KEYS[kind]
 
 
 def relay_line(
