@@ -55,6 +55,7 @@ from ui.relay import AddDetailsButton, AnswerButton, StopButton
 # --------------------------------------------------------------------------- hypothesis profile
 
 EXAMPLES = int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "20"))
+SETTLE_SECONDS = 30  # how long `Watch.settle` waits for the outbox (a loaded CI machine)
 # Shrinking replays dozens of interactions per step (seconds each when the bot fails to answer),
 # so CI reports the first failing example as found; VIGIL_FUZZ_SHRINK=1 minimises it locally.
 PHASES = [Phase.explicit, Phase.generate] + (
@@ -399,15 +400,31 @@ class Watch:
             assert region is None or region in CODES, f"stored region {region!r}"
 
     async def settle(self) -> None:
-        """Wait until the alert outbox has delivered every change (edits included)."""
-        for _ in range(500):
+        """Wait until the alert outbox has delivered every change (edits included). A wait, not
+        a measure: the deadline is generous for a loaded CI machine, and a miss says what the
+        emulator refused and what the bot logged, so a stuck alert explains itself."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_SECONDS
+        while True:
             pending = self.v.db_rows(
-                "SELECT COUNT(*) FROM cases WHERE alert_posted_revision < alert_revision"
-            )[0][0]
+                "SELECT id, alert_posted_revision, alert_revision FROM cases "
+                "WHERE alert_posted_revision < alert_revision"
+            )
             if not pending:
                 return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the alert outbox did not drain within 10 s")
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        refused = [
+            f"{r.method} {r.path} -> {r.status}"
+            for r in self.v.emu.requests
+            if r.status is not None and r.status >= 400
+        ]
+        log = self.v.proc.log_text()[-3000:] if self.v.proc is not None else ""
+        raise AssertionError(
+            f"the alert outbox did not drain within {SETTLE_SECONDS} s: {pending}; "
+            f"violations {[str(v) for v in self.v.emu.violations]}; refused {refused[-10:]}; "
+            f"bot log tail:\n{log}"
+        )
 
     async def rerender_newest_case(self) -> None:
         """Show the case of the newest report with `/reports case`: the alert embed and the full
