@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,29 +27,63 @@ FLOOR_BOT = Path(__file__).resolve().parent / "floor_bot.py"
 FORKSERVER = Path(__file__).resolve().parent / "forkserver.py"
 
 
+#: The socket of a fork server shared by every pytest-xdist worker, set by the controller
+#: (tests/conftest.py) before it starts them: one server's imports (~2 s of CPU) instead of
+#: one per worker, and no worker's first test waits for its own.
+SHARED_SOCKET_ENV = "VIGIL_TEST_FORKSERVER_SOCKET"
+
+#: How long a worker waits for the shared server to listen (it preloads while workers collect).
+SHARED_START_TIMEOUT = 60.0
+
+
 class _ForkServer:
-    """This pytest process's fork server (see forkserver.py), started on first use."""
+    """This pytest process's fork server (see forkserver.py): its own, started on first use,
+    or the controller's shared one when SHARED_SOCKET_ENV names it."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.path = ""
 
-    def socket_path(self) -> str:
-        if self.proc is not None and self.proc.poll() is None:
-            return self.path
+    def _popen(self, stdout: int) -> subprocess.Popen[bytes]:
         self.path = os.path.join(tempfile.mkdtemp(prefix="vigil-fork-"), "fork.sock")
-        self.proc = subprocess.Popen(
+        atexit.register(self.close)
+        return subprocess.Popen(
             [sys.executable, str(FORKSERVER), self.path, *_product_root()],
             cwd=str(REPO_ROOT),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=stdout,
         )
+
+    def start_shared(self) -> str:
+        """Start a server for other processes without waiting for it; returns its socket."""
+        self.proc = self._popen(subprocess.DEVNULL)
+        return self.path
+
+    def socket_path(self) -> str:
+        if self.proc is not None and self.proc.poll() is None:
+            return self.path
+        shared = os.environ.get(SHARED_SOCKET_ENV, "")
+        if shared:
+            return shared
+        self.proc = self._popen(subprocess.PIPE)
         assert self.proc.stdout is not None
         if self.proc.stdout.readline().strip() != b"ready":
             raise RuntimeError("the bot fork server did not start")
-        atexit.register(self.close)
         return self.path
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the server; a shared one may still be preloading, so wait for it."""
+        path = self.socket_path()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHARED_START_TIMEOUT
+        while True:
+            try:
+                return await asyncio.open_unix_connection(path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if path != os.environ.get(SHARED_SOCKET_ENV) or loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -58,6 +93,8 @@ class _ForkServer:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if self.path:
+            shutil.rmtree(os.path.dirname(self.path), ignore_errors=True)
 
 
 _FORK_SERVER = _ForkServer()
@@ -70,6 +107,12 @@ def _product_root() -> list[str]:
 
 def fork_server_enabled() -> bool:
     return os.environ.get("VIGIL_TEST_FORKSERVER", "1") != "0"
+
+
+def share_fork_server() -> None:
+    """In the pytest-xdist controller, before it starts workers: one fork server for all."""
+    if fork_server_enabled() and not os.environ.get(SHARED_SOCKET_ENV):
+        os.environ[SHARED_SOCKET_ENV] = _FORK_SERVER.start_shared()
 
 
 class ForkedProcess:
@@ -85,7 +128,7 @@ class ForkedProcess:
 
     @classmethod
     async def spawn(cls, request: dict[str, Any]) -> ForkedProcess:
-        reader, writer = await asyncio.open_unix_connection(_FORK_SERVER.socket_path())
+        reader, writer = await _FORK_SERVER.connect()
         writer.write((json.dumps(request) + "\n").encode())
         await writer.drain()
         line = await reader.readline()

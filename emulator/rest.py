@@ -6,12 +6,12 @@ checks, interaction acknowledgement rules) so the bot's error handling gets exer
 
 from __future__ import annotations
 
-import copy
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import recording as R
 from .interactions import EPHEMERAL, LOADING, InteractionRecord
@@ -21,6 +21,15 @@ from .recording import ApiError, fail
 
 if TYPE_CHECKING:
     from .server import Emulator
+
+_JSON = TypeVar("_JSON")
+
+
+def _copy(value: _JSON) -> _JSON:
+    """A deep copy of JSON data (every stored body is JSON), through the C encoder: a bot's
+    startup stores ~30 commands with nested options, which copy.deepcopy made ~10 ms of
+    the emulator's time per test."""
+    return cast(_JSON, json.loads(json.dumps(value)))
 
 
 @dataclass
@@ -132,7 +141,7 @@ def _attachments_from_files(emu: Emulator, files: list[str], cid: int) -> list[d
 
 
 def _apply_edit(emu: Emulator, msg: dict[str, Any], body: dict[str, Any], files: list[str]) -> None:
-    emu.world.edit_history.setdefault(int(msg["id"]), []).append(copy.deepcopy(msg))
+    emu.world.edit_history.setdefault(int(msg["id"]), []).append(_copy(msg))
     for key in ("content", "embeds", "components", "flags", "allowed_mentions"):
         if key in body:
             value = body[key]
@@ -238,7 +247,7 @@ def _store_commands(emu: Emulator, body: list[dict[str, Any]], guild_id: int | N
             "type": ctype,
             "name": raw["name"],
             "description": raw.get("description", ""),
-            "options": copy.deepcopy(raw.get("options") or []),
+            "options": _copy(raw.get("options") or []),
             "default_member_permissions": raw.get("default_member_permissions"),
             "dm_permission": raw.get("dm_permission", True),
             "nsfw": raw.get("nsfw", False),
@@ -252,7 +261,7 @@ def _store_commands(emu: Emulator, body: list[dict[str, Any]], guild_id: int | N
             cmd["guild_id"] = str(guild_id)
         out.append(cmd)
     emu.commands[key] = out
-    return copy.deepcopy(out)
+    return _copy(out)
 
 
 @route("PUT", "/applications/{application_id}/commands")
@@ -266,7 +275,7 @@ async def put_commands(emu: Emulator, call: Call) -> Result:
 
 @route("GET", "/applications/{application_id}/commands")
 async def get_commands(emu: Emulator, call: Call) -> Result:
-    return 200, copy.deepcopy(emu.commands.get(0, []))
+    return 200, _copy(emu.commands.get(0, []))
 
 
 @route("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")
@@ -277,7 +286,7 @@ async def put_guild_commands(emu: Emulator, call: Call) -> Result:
 
 @route("GET", "/applications/{application_id}/guilds/{guild_id}/commands")
 async def get_guild_commands(emu: Emulator, call: Call) -> Result:
-    return 200, copy.deepcopy(emu.commands.get(call.pid("guild_id"), []))
+    return 200, _copy(emu.commands.get(call.pid("guild_id"), []))
 
 
 # ------------------------------------------------------------------------------ interactions
@@ -353,7 +362,7 @@ async def interaction_callback(emu: Emulator, call: Call) -> Result:
         target = rec.payload.get("message")
         if target is not None:
             stored = emu.world.get_message(int(target["channel_id"]), int(target["id"]))
-            message = stored if stored is not None else copy.deepcopy(target)
+            message = stored if stored is not None else _copy(target)
             if ctype == 7:
                 _apply_edit(emu, message, data, call.files)
                 if stored is not None:

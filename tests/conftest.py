@@ -7,17 +7,42 @@ dropped after it, emptied before each test). tests/postgres.py finds the server 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emulator.botproc import share_fork_server
 from storage import open_store
 from tests import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 _PG_FIXTURES = {"postgres_database", "postgres_available"}
+
+
+#: Folders whose tests start bots (through the fork server, emulator/botproc.py).
+_BOT_FOLDERS = ("e2e", "emulator", "emulator_selftest", "ui")
+
+
+def _runs_bots(config: pytest.Config) -> bool:
+    """Whether this run's paths include a folder whose tests start bots."""
+    tests = Path(__file__).resolve().parent
+    folders = [tests / name for name in _BOT_FOLDERS]
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if any(path == f or f in path.parents or path in f.parents for f in folders):
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The pytest-xdist controller starts one fork server for all its workers (they would each
+    start one otherwise); it preloads while the workers start and collect."""
+    is_controller = not hasattr(config, "workerinput") and config.getoption("numprocesses", 0)
+    if is_controller and _runs_bots(config):
+        share_fork_server()
 
 
 def _needs_postgres(item: pytest.Item) -> bool:
@@ -75,13 +100,36 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session (per xdist worker), closed and checkpointed.
+
+    Why: migrating a new file costs ~45 ms of CPU, paid by every test that starts a bot on
+    SQLite; a copy of this file is the same database without that cost, as the PostgreSQL leg
+    migrates its database once and empties it per test. Migrations themselves are tested from
+    an empty file in tests/storage (their own paths, not this fixture).
+    """
+    path = tmp_path_factory.mktemp("sqlite-template") / "vigil.db"
+
+    async def migrate() -> None:
+        await (await open_store(f"sqlite:///{path}")).close()
+
+    postgres.run_sync(migrate())
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the template must be one closed file, found {leftovers}"
+    return path
+
+
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """This test's DATABASE_URL: a new SQLite file, or the session's PG database, emptied."""
+    """This test's DATABASE_URL: a copy of the migrated SQLite template, or the session's
+    PostgreSQL database, emptied."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'vigil.db'}"
+        path = tmp_path / "vigil.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
-    postgres.run_sync(postgres.empty_tables(url))
+    postgres.empty(url)
     return url
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from storage import is_postgres_url, sqlite_path
 from storage.postgres import to_dollar_params
+
+T = TypeVar("T")
 
 
 class _PostgresReader:
@@ -30,7 +33,7 @@ class _PostgresReader:
                 ).start()
             return self._loop
 
-    async def _fetch(self, url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    async def _with_connection(self, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
         import asyncpg
 
         conn = self._connections.get(url)
@@ -38,16 +41,22 @@ class _PostgresReader:
             conn = await asyncpg.connect(url)
             self._connections[url] = conn
         try:
-            return [tuple(r) for r in await conn.fetch(to_dollar_params(sql), *params)]
-        except (asyncpg.PostgresConnectionError, ConnectionError, OSError):
-            self._connections.pop(url, None)
+            return await work(conn)
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError):
+            self._connections.pop(url, None)  # the next use connects again
             raise
 
-    def query(self, url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def run(self, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
         future = asyncio.run_coroutine_threadsafe(
-            self._fetch(url, sql, params), self._running_loop()
+            self._with_connection(url, work), self._running_loop()
         )
         return future.result(timeout=30)
+
+    def query(self, url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async def fetch(conn: Any) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in await conn.fetch(to_dollar_params(sql), *params)]
+
+        return self.run(url, fetch)
 
 
 _POSTGRES = _PostgresReader()
@@ -61,3 +70,9 @@ def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tup
         with sqlite3.connect(path) as conn:
             return conn.execute(sql, params).fetchall()
     return _POSTGRES.query(database_url, sql, params)
+
+
+def on_kept_connection(database_url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(connection)` on the PostgreSQL connection this module keeps for `database_url`;
+    a connection that broke is dropped (the error raised) and the next call connects again."""
+    return _POSTGRES.run(database_url, work)

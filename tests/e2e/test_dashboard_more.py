@@ -436,7 +436,7 @@ async def test_reports_forget_signs_the_member_out_of_the_dashboard(
 @pytest.fixture
 def shared_database(postgres_database: str) -> str:
     """The session's PostgreSQL database, emptied: two processes share it (no SQLite leg)."""
-    postgres.run_sync(postgres.empty_tables(postgres_database))
+    postgres.empty(postgres_database)
     return postgres_database
 
 

@@ -198,7 +198,7 @@ async def test_two_processes_send_each_feedback_dm_once(
 ):
     """Process A sends alice's feedback DM; Discord has it but A has not heard back when a
     second process B starts and looks for feedback owed. B must not send it again."""
-    postgres.run_sync(postgres.empty_tables(postgres_database))
+    postgres.empty(postgres_database)
     emu, world = emulator, emulator.world
     guild = world.guild_a
     owner = (guild.id >> 22) % 2
@@ -292,7 +292,7 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
 ):
     """The process that does not see Harbour meets the refused alert first; the notice must
     still reach Harbour's owner once the owning process runs (not be recorded and dropped)."""
-    postgres.run_sync(postgres.empty_tables(postgres_database))
+    postgres.empty(postgres_database)
     emu, world = emulator, emulator.world
     guild = world.guild_a
     alerts = guild.channel("mod-alerts")
@@ -325,7 +325,7 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
 async def test_alert_delivered_by_another_process_is_in_the_servers_language(
     emulator: Emulator, bot_factory, postgres_database: str
 ):
-    postgres.run_sync(postgres.empty_tables(postgres_database))
+    postgres.empty(postgres_database)
     emu, world = emulator, emulator.world
     lighthouse = world.guild_b  # preferred_locale de
     moderation = lighthouse.channel("moderation")

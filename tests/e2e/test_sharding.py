@@ -27,7 +27,7 @@ TARGETS = ("dave", "erin", "carol", "zed")  # none can read #mod-alerts
 
 @pytest.fixture
 def shared_database(postgres_database: str) -> str:
-    postgres.run_sync(postgres.empty_tables(postgres_database))
+    postgres.empty(postgres_database)
     return postgres_database
 
 

@@ -4,12 +4,16 @@ processes. Every check runs both ways (forked and exec'd) so a difference shows 
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from emulator import BotProcess, Emulator
+from emulator.botproc import REPO_ROOT, SHARED_SOCKET_ENV, _ForkServer
 
 SCRIPT = """
 import asyncio, os, signal, sys
@@ -91,3 +95,42 @@ async def test_sigterm_is_handled_and_sigkill_kills(tmp_path: Path, forked: bool
     await killed.wait_for_log("waiting")
     killed.kill()
     assert await killed.wait() == -signal.SIGKILL
+
+
+async def test_workers_share_the_controllers_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker finds the controller's server through the environment, waits while it is still
+    preloading, and starts none of its own (tests/conftest.py shares one per xdist run)."""
+    controller = _ForkServer()
+    path = controller.start_shared()
+    try:
+        monkeypatch.setenv(SHARED_SOCKET_ENV, path)
+        worker = _ForkServer()
+        _reader, writer = await worker.connect()  # the server is usually still importing here
+        writer.close()
+        assert worker.proc is None and worker.socket_path() == path
+    finally:
+        controller.close()
+    assert not Path(path).parent.exists(), "the server's directory is removed when it closes"
+
+
+def test_the_server_keeps_bytecode_out_of_the_tree(tmp_path: Path) -> None:
+    """With PYTHONDONTWRITEBYTECODE set, the cogs' bytecode (which discord.py's load_extension
+    would otherwise compile again in every bot) goes to a private cache, removed at exit."""
+    probe = (
+        "import sys; from emulator import forkserver; "
+        "print(forkserver._keep_product_bytecode()); print(sys.dont_write_bytecode)"
+    )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    cache, dont_write = out.stdout.split()
+    assert dont_write == "False" and Path(cache).is_dir() and Path(cache).parent != REPO_ROOT
+    Path(cache).rmdir()
+    env.pop("PYTHONDONTWRITEBYTECODE")
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False"], "bytecode already written: nothing changes"

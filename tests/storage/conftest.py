@@ -13,7 +13,7 @@ from tests import postgres
 @pytest.fixture
 async def two_processes(postgres_database: str) -> AsyncIterator[tuple[PostgresStore, ...]]:
     """Two stores (two pools: what two bot processes are to the database), emptied tables."""
-    await postgres.empty_tables(postgres_database)
+    postgres.empty(postgres_database)
     stores = (
         await PostgresStore.open(postgres_database),
         await PostgresStore.open(postgres_database),
