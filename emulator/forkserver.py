@@ -32,10 +32,8 @@ import gc
 import json
 import os
 import select
-import shutil
 import socket
 import sys
-import tempfile
 
 #: Third-party modules the product and the floor bot import (the product itself: see serve).
 PRELOAD = (
@@ -92,23 +90,6 @@ def _preload_product(root: str) -> None:
     i18n = importlib.import_module("core.i18n")
     i18n.catalogue()
     sys.path.remove(root)
-
-
-def _keep_product_bytecode() -> str:
-    """Let the product's modules leave bytecode in a private cache for this server's life.
-
-    Why: discord.py's ``load_extension`` executes each cog's module afresh from its file in
-    every bot (not from ``sys.modules``), so with ``PYTHONDONTWRITEBYTECODE`` set every bot
-    compiled the ten cogs from source again (~25 ms of CPU per bot). Only the product's own
-    modules, imported after this, write bytecode, and only to a temporary directory (never
-    into the tree); a changed file is recompiled as usual (the cache checks modification
-    times). Returns the directory to remove at exit, or "" when bytecode is written anyway.
-    """
-    if not sys.dont_write_bytecode:
-        return ""
-    sys.pycache_prefix = tempfile.mkdtemp(prefix="vigil-forkserver-pyc-")
-    sys.dont_write_bytecode = False
-    return sys.pycache_prefix
 
 
 def _forget_stale_product(root: str) -> None:
@@ -214,12 +195,10 @@ def serve(path: str, product_root: str = "") -> None:
     import importlib
 
     global _product_root
-    pycache = ""
     for name in PRELOAD:
         importlib.import_module(name)
     if product_root:
         _product_root = product_root
-        pycache = _keep_product_bytecode()
         _preload_product(product_root)
     # Move the preloaded objects out of the collector's generations: each bot's collections
     # then neither scan them nor copy their pages (the use gc.freeze documents for fork).
@@ -256,8 +235,6 @@ def serve(path: str, product_root: str = "") -> None:
             conn.close()
     server.close()
     os.unlink(path)
-    if pycache:
-        shutil.rmtree(pycache, ignore_errors=True)
     with contextlib.suppress(ChildProcessError):  # reap, but never wait for a running bot
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass

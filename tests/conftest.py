@@ -14,9 +14,14 @@ from typing import Any
 
 import pytest
 
-from emulator.botproc import share_fork_server
-from storage import open_store
-from tests import postgres
+from tests.bytecode import cache_bytecode_outside_the_tree
+
+# Before the product and the test modules are imported, so their bytecode is kept too.
+cache_bytecode_outside_the_tree()
+
+from emulator.botproc import share_fork_server  # noqa: E402
+from storage import open_store  # noqa: E402
+from tests import postgres  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql"]
 _PG_FIXTURES = {"postgres_database", "postgres_available"}

@@ -4,16 +4,13 @@ processes. Every check runs both ways (forked and exec'd) so a difference shows 
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from emulator import BotProcess, Emulator
-from emulator.botproc import REPO_ROOT, SHARED_SOCKET_ENV, _ForkServer
+from emulator.botproc import SHARED_SOCKET_ENV, _ForkServer
 
 SCRIPT = """
 import asyncio, os, signal, sys
@@ -113,24 +110,3 @@ async def test_workers_share_the_controllers_server(
     finally:
         controller.close()
     assert not Path(path).parent.exists(), "the server's directory is removed when it closes"
-
-
-def test_the_server_keeps_bytecode_out_of_the_tree(tmp_path: Path) -> None:
-    """With PYTHONDONTWRITEBYTECODE set, the cogs' bytecode (which discord.py's load_extension
-    would otherwise compile again in every bot) goes to a private cache, removed at exit."""
-    probe = (
-        "import sys; from emulator import forkserver; "
-        "print(forkserver._keep_product_bytecode()); print(sys.dont_write_bytecode)"
-    )
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    cache, dont_write = out.stdout.split()
-    assert dont_write == "False" and Path(cache).is_dir() and Path(cache).parent != REPO_ROOT
-    Path(cache).rmdir()
-    env.pop("PYTHONDONTWRITEBYTECODE")
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["False"], "bytecode already written: nothing changes"
