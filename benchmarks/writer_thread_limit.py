@@ -62,15 +62,15 @@ from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
 
-# storage/reports.py's `reports.add`, column for column.
+# storage/reports.py's `reports.add`, column for column; its id is read back as the service's
+# executor does (`lastrowid`, no RETURNING: storage/sqlite.py SqliteExecutor.insert).
 INSERT_REPORT_FULL_SQL = (
     "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
     "target_id, target_name, reason, source, details, message_link, channel_id, "
     "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
     "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
     "evidence_types, not_counted_reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "RETURNING id"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -227,35 +227,35 @@ def submit_in_transaction(
     else:
         duplicate = context.unassigned_at is not None and context.unassigned_at >= since
     link = checked.link
-    report_id = int(
-        conn.execute(
-            INSERT_REPORT_FULL_SQL,
-            (
-                guild_id,
-                reporter.id,
-                reporter.name,
-                optional_to_db(reporter.joined_at),
-                target.id,
-                target.name,
-                submission.reason.value,
-                submission.source.value,
-                checked.details,
-                link.url if link else None,
-                link.channel_id if link else None,
-                link.message_id if link else None,
-                to_db(now),
-                case.id if case is not None else None,
-                int(counting.counts),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                counting.reason.value if counting.reason else None,
-            ),
-        ).fetchall()[0][0]
+    inserted = conn.execute(
+        INSERT_REPORT_FULL_SQL,
+        (
+            guild_id,
+            reporter.id,
+            reporter.name,
+            optional_to_db(reporter.joined_at),
+            target.id,
+            target.name,
+            submission.reason.value,
+            submission.source.value,
+            checked.details,
+            link.url if link else None,
+            link.channel_id if link else None,
+            link.message_id if link else None,
+            to_db(now),
+            case.id if case is not None else None,
+            int(counting.counts),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            counting.reason.value if counting.reason else None,
+        ),
     )
+    assert inserted.lastrowid is not None
+    report_id = inserted.lastrowid
     opened = False
     reminder_at = first_reminder_at(now, settings.urgent_reminder_minutes) if critical else None
     if case is not None:
@@ -265,11 +265,12 @@ def submit_in_transaction(
             urgent=critical,
             reminder_at=reminder_at,
             new_reporter=counting.counts and not context.counted_in_case,
+            reporters_before=context.case_reporters,
         )
         update, update_params = note_new_report(join)
-        count = int(
-            conn.execute(update + " RETURNING counted_reporters", update_params).fetchall()[0][0]
-        )
+        conn.execute(update, update_params)
+        assert join.reporters_before is not None
+        count = join.reporters_before + int(join.new_reporter)
     else:
         count = int(
             _scalar(
@@ -293,7 +294,7 @@ def submit_in_transaction(
             case_id = conn.execute(
                 "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
                 "target_joined_at, status, urgent, opened_at, next_reminder_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
                 (
                     guild_id,
                     int(number),
@@ -305,7 +306,7 @@ def submit_in_transaction(
                     to_db(now),
                     optional_to_db(reminder_at) if decision.urgent else None,
                 ),
-            ).fetchall()[0][0]
+            ).lastrowid
             row = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
             case = CaseRef(int(row[0]), int(row[1]))
             conn.execute(
