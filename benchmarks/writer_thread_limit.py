@@ -57,21 +57,15 @@ from core.service import (
 )
 from storage.cases import note_new_report
 from storage.codec import optional_to_db, to_db
-from storage.reports import CONTEXT_SQL, context_from_row, context_params
+from storage.reports import (
+    CONTEXT_SQL,
+    INSERT_REPORT_NO_EVIDENCE_SQL,
+    context_from_row,
+    context_params,
+)
 from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
-
-# storage/reports.py's `reports.add`, column for column; its id is read back as the service's
-# executor does (`lastrowid`, no RETURNING: storage/sqlite.py SqliteExecutor.insert).
-INSERT_REPORT_FULL_SQL = (
-    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
-    "target_id, target_name, reason, source, details, message_link, channel_id, "
-    "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
-    "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-    "evidence_types, not_counted_reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 @dataclass(slots=True)
@@ -228,7 +222,7 @@ def submit_in_transaction(
         duplicate = context.unassigned_at is not None and context.unassigned_at >= since
     link = checked.link
     inserted = conn.execute(
-        INSERT_REPORT_FULL_SQL,
+        INSERT_REPORT_NO_EVIDENCE_SQL,  # as `reports.add` (no evidence in the workload)
         (
             guild_id,
             reporter.id,
@@ -245,12 +239,6 @@ def submit_in_transaction(
             to_db(now),
             case.id if case is not None else None,
             int(counting.counts),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
             counting.reason.value if counting.reason else None,
         ),
     )

@@ -33,6 +33,19 @@ INSERT_REPORT_SQL = (
 )
 """A report's row; its parameters come from `_insert_params`."""
 
+_EVIDENCE_PARAMS = slice(15, 21)  # evidence_text ... evidence_types in `_insert_params`
+
+INSERT_REPORT_NO_EVIDENCE_SQL = (
+    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
+    "target_id, target_name, reason, source, details, message_link, channel_id, "
+    "message_id, created_at, case_id, counts_toward_threshold, not_counted_reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+"""The same row for a report that kept no message text (most): the six evidence columns are
+left to their NULL instead of bound as None. Python 3.11's sqlite3 binds a None through its
+adaptation protocol (a failed lookup, two attribute lookups that raise and are cleared):
+six of them cost the report's INSERT more than a tenth of its instructions (issue 19)."""
+
 _RETURNING_COUNT = " RETURNING counted_reporters"
 
 # A target's reports in no case that count, inside the window (`count_unassigned_reporters`).
@@ -194,7 +207,11 @@ class ReportRepository:
         return row[0] if row else None
 
     async def add(self, report: NewReport) -> int:
-        return await self._db.insert(INSERT_REPORT_SQL, _insert_params(report))
+        params = _insert_params(report)
+        if report.evidence is None:
+            kept = (*params[: _EVIDENCE_PARAMS.start], *params[_EVIDENCE_PARAMS.stop :])
+            return await self._db.insert(INSERT_REPORT_NO_EVIDENCE_SQL, kept)
+        return await self._db.insert(INSERT_REPORT_SQL, params)
 
     async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
         """The report and the case's update; on PostgreSQL one statement (one round trip),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.evidence import MessageEvidence
 from core.models import GuildSettings
 from core.policy import RateLimit
 from core.ports import CaseJoin, NewReport
@@ -174,3 +175,34 @@ async def test_a_changed_setting_decides_the_next_report(store):
     outcome = await reports.submit(submission(3))
     assert isinstance(outcome, ReportAccepted)
     assert outcome.threshold == 2 and outcome.case_opened
+
+
+async def test_a_report_with_or_without_kept_text_reads_back_whole(store):
+    """Without evidence the INSERT leaves the six evidence columns out (NULL); with it, it
+    binds them: either way the row reads back as it was given."""
+    evidence = MessageEvidence(
+        author_id=user(99).id,
+        sent_at=START,
+        edited=True,
+        text="pay or else",
+        attachments=2,
+        types=("image/png",),
+    )
+    plain = replace(new_report(0, 1), case_id=None, details="d", not_counted_reason="muted")
+    kept = replace(plain, reporter=user(2), evidence=evidence, message_link="https://x/1")
+
+    async def add(tx: Any) -> tuple[Any, Any]:
+        first = await tx.reports.get(await tx.reports.add(plain))
+        second = await tx.reports.get(await tx.reports.add(kept))
+        return first, second
+
+    first, second = await store.write(add)
+    assert first.evidence is None and second.evidence == evidence
+    for report, row in ((plain, first), (kept, second)):
+        assert (row.reporter_id, row.details, row.message_link, row.not_counted_reason) == (
+            report.reporter.id,
+            report.details,
+            report.message_link,
+            report.not_counted_reason,
+        )
+        assert row.case_id is None and row.created_at == START
