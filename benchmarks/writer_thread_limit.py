@@ -57,21 +57,15 @@ from core.service import (
 )
 from storage.cases import note_new_report
 from storage.codec import optional_to_db, to_db
-from storage.reports import CONTEXT_SQL, context_from_row, context_params
+from storage.reports import (
+    CONTEXT_SQL,
+    INSERT_REPORT_NO_EVIDENCE_SQL,
+    context_from_row,
+    context_params,
+)
 from storage.sqlite import MAX_BATCH
 
 T = TypeVar("T")
-
-# storage/reports.py's `reports.add`, column for column.
-INSERT_REPORT_FULL_SQL = (
-    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
-    "target_id, target_name, reason, source, details, message_link, channel_id, "
-    "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
-    "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-    "evidence_types, not_counted_reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "RETURNING id"
-)
 
 
 @dataclass(slots=True)
@@ -227,35 +221,29 @@ def submit_in_transaction(
     else:
         duplicate = context.unassigned_at is not None and context.unassigned_at >= since
     link = checked.link
-    report_id = int(
-        conn.execute(
-            INSERT_REPORT_FULL_SQL,
-            (
-                guild_id,
-                reporter.id,
-                reporter.name,
-                optional_to_db(reporter.joined_at),
-                target.id,
-                target.name,
-                submission.reason.value,
-                submission.source.value,
-                checked.details,
-                link.url if link else None,
-                link.channel_id if link else None,
-                link.message_id if link else None,
-                to_db(now),
-                case.id if case is not None else None,
-                int(counting.counts),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                counting.reason.value if counting.reason else None,
-            ),
-        ).fetchall()[0][0]
+    inserted = conn.execute(
+        INSERT_REPORT_NO_EVIDENCE_SQL,  # as `reports.add` (no evidence in the workload)
+        (
+            guild_id,
+            reporter.id,
+            reporter.name,
+            optional_to_db(reporter.joined_at),
+            target.id,
+            target.name,
+            submission.reason.value,
+            submission.source.value,
+            checked.details,
+            link.url if link else None,
+            link.channel_id if link else None,
+            link.message_id if link else None,
+            to_db(now),
+            case.id if case is not None else None,
+            int(counting.counts),
+            counting.reason.value if counting.reason else None,
+        ),
     )
+    assert inserted.lastrowid is not None
+    report_id = inserted.lastrowid
     opened = False
     reminder_at = first_reminder_at(now, settings.urgent_reminder_minutes) if critical else None
     if case is not None:
@@ -265,11 +253,12 @@ def submit_in_transaction(
             urgent=critical,
             reminder_at=reminder_at,
             new_reporter=counting.counts and not context.counted_in_case,
+            reporters_before=context.case_reporters,
         )
         update, update_params = note_new_report(join)
-        count = int(
-            conn.execute(update + " RETURNING counted_reporters", update_params).fetchall()[0][0]
-        )
+        conn.execute(update, update_params)
+        assert join.reporters_before is not None
+        count = join.reporters_before + int(join.new_reporter)
     else:
         count = int(
             _scalar(
@@ -293,7 +282,7 @@ def submit_in_transaction(
             case_id = conn.execute(
                 "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
                 "target_joined_at, status, urgent, opened_at, next_reminder_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
                 (
                     guild_id,
                     int(number),
@@ -305,7 +294,7 @@ def submit_in_transaction(
                     to_db(now),
                     optional_to_db(reminder_at) if decision.urgent else None,
                 ),
-            ).fetchall()[0][0]
+            ).lastrowid
             row = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
             case = CaseRef(int(row[0]), int(row[1]))
             conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -118,7 +119,13 @@ def is_rate_limited(recent_reports: int, limit: RateLimit) -> bool:
 
 
 def window_start(now: datetime, window_hours: int) -> datetime:
-    return now - timedelta(hours=window_hours)
+    return now - _hours(window_hours)
+
+
+@functools.lru_cache(maxsize=64)
+def _hours(hours: int) -> timedelta:
+    """A report computes two windows (issue 19: built once per length, not per report)."""
+    return timedelta(hours=hours)
 
 
 @dataclass(frozen=True, slots=True)

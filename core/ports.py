@@ -68,19 +68,25 @@ class ReportContext:
     retaliated_at: datetime | None
     # Without an active case: the reporter's newest report about the target in no case.
     unassigned_at: datetime | None
+    # The active case's kept count of distinct counting reporters, as read (None: no case).
+    case_reporters: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CaseJoin:
     """A report joins an active case: the target's snapshot is refreshed and an alert edit
     asked for; `urgent` may upgrade the case (first reminder at `reminder_at`);
-    `new_reporter`: the report makes one more distinct counting reporter."""
+    `new_reporter`: the report makes one more distinct counting reporter. `reporters_before`:
+    the case's kept count as this transaction read it (`ReportContext.case_reporters`), if it
+    did; a backend with one writer at a time (SQLite) then knows the count after the report
+    without reading it back."""
 
     case_id: int
     target: UserSnapshot
     urgent: bool
     reminder_at: datetime | None
     new_reporter: bool
+    reporters_before: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

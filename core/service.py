@@ -194,6 +194,7 @@ class ReportService:
                 urgent=critical,
                 reminder_at=reminder_at,
                 new_reporter=counts and not context.counted_in_case,
+                reporters_before=context.case_reporters,
             )
             report_id, count = await tx.reports.add_to_case(report, join)
         else:

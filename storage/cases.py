@@ -196,7 +196,7 @@ class CaseRepository:
         case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
             "target_joined_at, status, urgent, opened_at, next_reminder_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+            "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
             (
                 guild_id,
                 int(row[0]),
@@ -304,7 +304,7 @@ class CaseRepository:
     ) -> None:
         event_id = await self._db.insert(
             "INSERT INTO case_events (case_id, actor_id, action, note, detail, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, actor_id, action.value, note, detail, to_db(now)),
         )
         # Every event goes to the case's thread (t15-relay), in the same transaction: the

@@ -189,7 +189,7 @@ class GuildDataRepository:
         counts = PurgeCounts(reports=about + as_reporter, cases=cases)
         await self._db.insert(
             "INSERT INTO erasures (guild_id, actor_id, reports, cases, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "VALUES (?, ?, ?, ?, ?)",
             (guild_id, actor_id, counts.reports, counts.cases, to_db(now)),
         )
         return counts, erased, touched_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,17 @@ SETTINGS_COLUMNS = (
 
 
 def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings:
-    """`SETTINGS_COLUMNS` -> settings; None (a guild never set up) -> the defaults."""
+    """`SETTINGS_COLUMNS` -> settings; None (a guild never set up) -> the defaults.
+
+    Every report reads its server's settings (`ReportRepository.report_context`), and a
+    server's row rarely changes: the same values give the same (immutable) settings object
+    instead of building one per report (issue 19). Keyed by every value read, so a changed
+    row is a new entry, never a stale one."""
+    return _settings_from_values(guild_id, None if row is None else tuple(row))
+
+
+@functools.lru_cache(maxsize=1024)
+def _settings_from_values(guild_id: int, row: tuple[Any, ...] | None) -> GuildSettings:
     if row is None:
         return GuildSettings(guild_id=guild_id)
     return GuildSettings(

@@ -55,6 +55,12 @@ def to_dollar_params(sql: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _returning_id(sql: str) -> str:
+    """`Executor.insert`'s statement, numbered, reading back the new row's id."""
+    return to_dollar_params(sql + " RETURNING id")
+
+
 def _rowcount(status: str) -> int:
     """asyncpg's command status ("UPDATE 3", "INSERT 0 1", "DELETE 0") -> rows changed."""
     last = status.rsplit(" ", 1)[-1]
@@ -79,7 +85,7 @@ class PostgresExecutor:
         return _rowcount(status)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        return int(await self._conn.fetchval(to_dollar_params(sql), *params))
+        return int(await self._conn.fetchval(_returning_id(sql), *params))
 
 
 def unit_of_work(conn: asyncpg.Connection) -> StoreUnitOfWork:

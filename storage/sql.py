@@ -27,7 +27,10 @@ class Executor(Protocol):
         ...
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT ... RETURNING id; returns the new row's id."""
+        """Run an INSERT of one row (no RETURNING clause) into a table whose key is `id`;
+        returns the new row's id. Each backend reads the id its cheapest way: SQLite's last
+        inserted rowid (`id` is each such table's INTEGER PRIMARY KEY), PostgreSQL's
+        RETURNING id."""
         ...
 
 
