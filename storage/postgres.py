@@ -31,7 +31,7 @@ import asyncpg
 
 from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
-from storage.sql import Params, Row
+from storage.sql import Params, Row, refuse_upsert
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
@@ -58,6 +58,7 @@ def to_dollar_params(sql: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _returning_id(sql: str) -> str:
     """`Executor.insert`'s statement, numbered, reading back the new row's id."""
+    refuse_upsert(sql)
     return to_dollar_params(sql + " RETURNING id")
 
 

@@ -7,6 +7,8 @@ blocking driver inside the database thread), which lets a whole transaction run 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -27,11 +29,23 @@ class Executor(Protocol):
         ...
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT of one row (no RETURNING clause) into a table whose key is `id`;
-        returns the new row's id. Each backend reads the id its cheapest way: SQLite's last
-        inserted rowid (`id` is each such table's INTEGER PRIMARY KEY), PostgreSQL's
-        RETURNING id."""
+        """Run a plain INSERT of one row (no RETURNING, no ON CONFLICT / OR REPLACE / OR IGNORE)
+        into a table whose key is `id`; returns the new row's id. Each backend reads the id its
+        cheapest way: SQLite's last inserted rowid (`id` is each such table's INTEGER PRIMARY
+        KEY), PostgreSQL's RETURNING id. An upsert is refused: when it updates, SQLite's
+        last rowid is still the previous insert's."""
         ...
+
+
+_UPSERT = re.compile(r"\bON\s+CONFLICT\b|\bOR\s+(REPLACE|IGNORE)\b|\bREPLACE\s+INTO\b", re.I)
+
+
+@functools.lru_cache(maxsize=256)
+def refuse_upsert(sql: str) -> None:
+    """`Executor.insert` takes a plain INSERT (see there); raises ValueError for an upsert.
+    Cached per statement text: it runs on every report's INSERT."""
+    if _UPSERT.search(sql):
+        raise ValueError(f"insert() takes a plain INSERT, not an upsert: {sql[:60]}")
 
 
 class AwaitedOutsideStorage(RuntimeError):

@@ -22,7 +22,7 @@ import aiosqlite
 
 from storage.leases import LocalLeases
 from storage.migrate import migrate
-from storage.sql import Params, Row, run_to_completion
+from storage.sql import Params, Row, refuse_upsert, run_to_completion
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
@@ -71,7 +71,9 @@ class SqliteExecutor:
         # The rowid SQLite just assigned, without a RETURNING clause: SQLite runs RETURNING
         # through a temporary result table, which cost the report's INSERT about a fifth of
         # its time (issue 19). A statement that inserted nothing (or something else than one
-        # row) would leave lastrowid stale: refused, never guessed.
+        # row) would leave lastrowid stale: refused, never guessed; so is an upsert, whose
+        # update branch changes one row and leaves lastrowid at the previous insert's.
+        refuse_upsert(sql)
         cursor = self._raw.execute(sql, params)
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             raise RuntimeError(f"expected one inserted row, got {cursor.rowcount}: {sql[:60]}")

@@ -92,6 +92,42 @@ async def test_sqlite_insert_that_inserted_nothing_is_refused_not_guessed(store)
         await store.write(add_then_nothing)
 
 
+@pytest.mark.parametrize(
+    "upsert",
+    [
+        "INSERT INTO erasures (id, guild_id, actor_id, reports, cases, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET reports = excluded.reports",
+        "INSERT OR REPLACE INTO erasures (id, guild_id, actor_id, reports, cases, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+    ],
+    ids=["on-conflict", "or-replace"],
+)
+async def test_an_upsert_is_refused_by_insert_on_both_backends(
+    store: Any, database_url: str, upsert: str
+) -> None:
+    """An upsert that updates changes one row and leaves SQLite's last rowid at the previous
+    insert's: insert() refuses any upsert (review of issue 19's lastrowid), on both backends
+    alike, before running it."""
+
+    async def upsert_after_an_insert(tx: Any) -> int:
+        first = await tx.reports._db.insert(
+            "INSERT INTO erasures (guild_id, actor_id, reports, cases, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (GUILD, 1, 2, 3, "2026-03-01"),
+        )
+        await tx.reports._db.insert(
+            "INSERT INTO erasures (guild_id, actor_id, reports, cases, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (GUILD, 1, 2, 3, "2026-03-01"),
+        )
+        return int(await tx.reports._db.insert(upsert, (first, GUILD, 1, 9, 3, "2026-03-01")))
+
+    if database_url.startswith("postgresql") and "OR REPLACE" in upsert:
+        pytest.skip("INSERT OR REPLACE is SQLite's syntax")
+    with pytest.raises(ValueError, match="not an upsert"):
+        await store.write(upsert_after_an_insert)
+
+
 async def test_report_context_reads_the_case_kept_count(store):
     opened = await open_case(store)
     assert opened.case_id is not None
