@@ -23,23 +23,29 @@ _COLUMNS = (
 )
 
 
-INSERT_REPORT_SQL = (
-    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
-    "target_id, target_name, reason, source, details, message_link, channel_id, "
-    "message_id, created_at, case_id, counts_toward_threshold, evidence_text, "
-    "evidence_author_id, evidence_sent_at, evidence_edited, evidence_attachments, "
-    "evidence_types, not_counted_reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_REPORT_COLUMNS = (
+    "guild_id", "reporter_id", "reporter_name", "reporter_joined_at", "target_id",
+    "target_name", "reason", "source", "details", "message_link", "channel_id", "message_id",
+    "created_at", "case_id", "counts_toward_threshold", "evidence_text", "evidence_author_id",
+    "evidence_sent_at", "evidence_edited", "evidence_attachments", "evidence_types",
+    "not_counted_reason",
+)  # fmt: skip
+"""A report's columns, in the order `_insert_params` binds them."""
+
+_EVIDENCE_PARAMS = slice(
+    _REPORT_COLUMNS.index("evidence_text"), _REPORT_COLUMNS.index("evidence_types") + 1
 )
+
+
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+INSERT_REPORT_SQL = _insert_sql(_REPORT_COLUMNS)
 """A report's row; its parameters come from `_insert_params`."""
 
-_EVIDENCE_PARAMS = slice(15, 21)  # evidence_text ... evidence_types in `_insert_params`
-
-INSERT_REPORT_NO_EVIDENCE_SQL = (
-    "INSERT INTO reports (guild_id, reporter_id, reporter_name, reporter_joined_at, "
-    "target_id, target_name, reason, source, details, message_link, channel_id, "
-    "message_id, created_at, case_id, counts_toward_threshold, not_counted_reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_REPORT_NO_EVIDENCE_SQL = _insert_sql(
+    _REPORT_COLUMNS[: _EVIDENCE_PARAMS.start] + _REPORT_COLUMNS[_EVIDENCE_PARAMS.stop :]
 )
 """The same row for a report that kept no message text (most): the six evidence columns are
 left to their NULL instead of bound as None. Python 3.11's sqlite3 binds a None through its
@@ -113,12 +119,11 @@ _SETTINGS_AT = 2 + len(SETTINGS_COLUMNS.split(","))
 
 
 def context_from_row(guild_id: int, row: Any) -> ReportContext:
-    settings_at = _SETTINGS_AT
-    rest = row[settings_at:]
+    rest = row[_SETTINGS_AT:]
     case = CaseRef(int(rest[2]), int(rest[3])) if rest[2] is not None else None
     return ReportContext(
         recent_reports=int(row[0]),
-        settings=settings_from_row(guild_id, row[2:settings_at] if row[1] is not None else None),
+        settings=settings_from_row(guild_id, row[2:_SETTINGS_AT] if row[1] is not None else None),
         muted=rest[1] is not None,
         case=case,
         in_case=rest[4] is not None,
