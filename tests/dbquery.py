@@ -36,13 +36,26 @@ class _PostgresReader:
     async def _with_connection(self, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
         import asyncpg
 
+        # InternalClientError: the protocol met a connection that ended under it.
+        broken = (
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            ConnectionError,
+            OSError,
+        )
         conn = self._connections.get(url)
-        if conn is None or conn.is_closed():
-            conn = await asyncpg.connect(url)
-            self._connections[url] = conn
+        if conn is not None and not conn.is_closed():
+            try:
+                return await work(conn)
+            except broken:
+                # A kept connection can end while idle (its backend terminated, the server
+                # restarted) before this loop notices: `work` runs once more, on a new one.
+                self._connections.pop(url, None)
+        conn = self._connections[url] = await asyncpg.connect(url)
         try:
             return await work(conn)
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError):
+        except broken:
             self._connections.pop(url, None)  # the next use connects again
             raise
 
@@ -73,6 +86,7 @@ def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tup
 
 
 def on_kept_connection(database_url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    """`work(connection)` on the PostgreSQL connection this module keeps for `database_url`;
-    a connection that broke is dropped (the error raised) and the next call connects again."""
+    """`work(connection)` on the PostgreSQL connection this module keeps for `database_url`.
+    If the kept connection turns out broken, `work` runs again on a new one, so it must be
+    safe to repeat (a read, an emptying)."""
     return _POSTGRES.run(database_url, work)
