@@ -204,6 +204,9 @@ def _parse_country(
 
 # --------------------------------------------------------------------------- the directory
 
+#: Resolved path -> (text, directory): the last directory this process loaded from that file.
+_LOADED: dict[str, tuple[str, HotlineDirectory]] = {}
+
 
 class HotlineDirectory:
     """Immutable, validated view of ``hotlines.json``."""
@@ -224,17 +227,29 @@ class HotlineDirectory:
 
     @classmethod
     def load(cls, path: Path | None = None) -> HotlineDirectory:
-        """Load and validate the directory. Raises ValueError with a clear message if malformed."""
+        """Load and validate the directory. Raises ValueError with a clear message if malformed.
+
+        A file whose text this process has already loaded is not parsed again (the file is
+        still read and compared): the directory is immutable, and each bot forked by the test
+        suite's fork server would otherwise parse and validate all of it at start (the server
+        loads it once, before forking).
+        """
         path = path or DEFAULT_PATH
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ValueError(f"hotlines.json: cannot read {path}: {exc}") from exc
+        where = str(path.resolve())
+        loaded = _LOADED.get(where)
+        if loaded is not None and loaded[0] == text:
+            return loaded[1]
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"hotlines.json: {path} is not valid JSON: {exc}") from exc
-        return cls.from_data(data)
+        directory = cls.from_data(data)
+        _LOADED[where] = (text, directory)
+        return directory
 
     @classmethod
     def from_data(cls, data: object) -> HotlineDirectory:

@@ -9,13 +9,15 @@ between tests, and kill/SIGTERM/SIGINT/exit codes behave as for ``python bot.py`
 import work is shared.
 
 When started with a product root (the repository holding ``bot.py``), the server also imports
-the product's packages and parses its catalogues once (``PRODUCT_PACKAGES``): after matplotlib
-became lazy, that was most of what a bot spent starting. Module bodies only define things
-(settings are read from the environment inside ``main``, after the fork), so a forked bot is
-the same as a fresh one. So that the server never runs stale product code, each fork first
-compares the modification times of the preloaded files (and the catalogues) with those seen at
-preload, and drops every product module from ``sys.modules`` when one changed: that bot then
-imports the product afresh, as a plain ``python bot.py`` would.
+the product's packages and builds what the product keeps per process (``PRODUCT_PACKAGES``,
+``PRODUCT_WARMUPS``: the catalogues, the hotline directory, the compiled dashboard templates):
+after matplotlib became lazy, that was most of what a bot spent starting. Module bodies only
+define things (settings are read from the environment inside ``main``, after the fork), so a
+forked bot is the same as a fresh one. So that the server never runs stale product code, each
+fork first compares the modification times of the preloaded files (code, catalogues, the
+directory, templates, stylesheet) with those seen at preload, and drops every product module
+from ``sys.modules`` when one changed: that bot then imports the product afresh, as a plain
+``python bot.py`` would.
 
 Protocol (one Unix-socket connection per bot): the client sends one JSON line
 ``{"script", "args", "env", "cwd", "log_path"}``; the server answers ``{"pid": N}`` once the
@@ -61,6 +63,15 @@ PRELOAD = (
 #: The product's packages, imported before the fork when a product root is given.
 PRODUCT_PACKAGES = ("core", "storage", "ui", "cogs", "vigil_ops", "charts", "dashboard")
 
+#: What the product builds once per process and keeps (module, callable), done before the fork
+#: so that each bot finds it built: the catalogues, the hotline directory, the dashboard's
+#: compiled templates.
+PRODUCT_WARMUPS = (
+    ("core.i18n", "catalogue"),
+    ("core.hotlines", "HotlineDirectory.load"),
+    ("dashboard.render", "compile_templates"),
+)
+
 #: Product file -> modification time, as seen when the product was preloaded.
 _preloaded_files: dict[str, int] = {}
 
@@ -70,7 +81,7 @@ def _product_files(root: str) -> dict[str, int]:
     for package in PRODUCT_PACKAGES:
         for folder, _, names in os.walk(os.path.join(root, package)):
             for name in names:
-                if name.endswith((".py", ".po", ".json", ".sql")):
+                if name.endswith((".py", ".po", ".json", ".sql", ".html", ".css")):
                     path = os.path.join(folder, name)
                     files[path] = os.stat(path).st_mtime_ns
     return files
@@ -87,8 +98,12 @@ def _preload_product(root: str) -> None:
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
             importlib.import_module(info.name)
-    i18n = importlib.import_module("core.i18n")
-    i18n.catalogue()
+    for module_name, attribute in PRODUCT_WARMUPS:
+        target: object = importlib.import_module(module_name)
+        for name in attribute.split("."):
+            target = getattr(target, name)
+        assert callable(target)
+        target()
     sys.path.remove(root)
 
 

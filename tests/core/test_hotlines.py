@@ -618,3 +618,39 @@ def test_own_language_aliases_find_the_country(
     directory: HotlineDirectory, query: str, code: str
 ) -> None:
     assert search_countries(directory, query)[0].code == code
+
+
+def test_an_unchanged_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each bot forked by the test suite's fork server finds the directory already loaded."""
+    path = write(tmp_path, minimal())
+    first = HotlineDirectory.load(path)
+    parsed: list[object] = []
+    monkeypatch.setattr(HotlineDirectory, "from_data", classmethod(lambda c, d: parsed.append(d)))
+    assert HotlineDirectory.load(path) is first
+    assert parsed == []
+
+
+def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
+    data = minimal()
+    path = write(tmp_path, data)
+    first = HotlineDirectory.load(path)
+    data["entries"][0]["id"] = "gb-z"
+    path = write(tmp_path, data)
+    second = HotlineDirectory.load(path)
+    assert second is not first
+    assert [e.id for e in second.all_entries()] == ["gb-z"]
+    assert HotlineDirectory.load(path) is second
+
+
+def test_a_file_that_fails_is_never_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, minimal())
+    good = HotlineDirectory.load(path)
+    broken = minimal()
+    broken["entries"][0].update(url="http://example.org")
+    path = write(tmp_path, broken)
+    with pytest.raises(ValueError, match="https://"):
+        HotlineDirectory.load(path)
+    with pytest.raises(ValueError, match="https://"):
+        HotlineDirectory.load(path)  # refused again, not served from before
+    path = write(tmp_path, minimal())
+    assert HotlineDirectory.load(path) is good  # the same text as the good one

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
 
-from emulator import Attachment
+from emulator import Attachment, Emulator
 from tests.e2e.conftest import CALLBACK, MESSAGE, SYNC, Vigil, alert_text, result_text
 
 MANAGE_GUILD = 1 << 5
@@ -46,6 +50,45 @@ async def test_start_syncs_commands_once(vigil: Vigil):
     assert len(emu.requests_to("PUT", SYNC)) == 1  # unchanged tree: no second sync
     await vigil.restart(args=["--sync"])
     assert len(emu.requests_to("PUT", SYNC)) == 2  # --sync forces one
+
+
+async def test_the_stored_hash_is_of_exactly_the_body_discord_received(vigil: Vigil):
+    """The change check and the upload use one payload: what is hashed is what was sent."""
+    (put,) = vigil.emu.requests_to("PUT", SYNC)
+    sent = json.dumps(put.body, sort_keys=True, separators=(",", ":"))
+    rows = vigil.db_rows("SELECT value FROM meta WHERE key = 'command_tree_hash'")
+    assert rows == [(hashlib.sha256(sent.encode()).hexdigest(),)]
+
+
+async def test_a_refused_sync_names_the_commands_and_the_next_start_syncs(
+    emulator: Emulator, bot_factory: Any, tmp_path: Path, database_url: str
+):
+    """Discord refusing the commands (400, invalid form body) is logged the way discord.py's
+    tree.sync words it, by command; the bot still starts, and the next start tries again."""
+    invalid = {
+        "code": 50035,
+        "message": "Invalid Form Body",
+        "errors": {
+            "0": {
+                "description": {
+                    "_errors": [
+                        {"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 100 or fewer."}
+                    ]
+                }
+            }
+        },
+    }
+    emulator.faults.add("PUT", SYNC, 400, count=1, body=invalid)
+    vigil = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
+    proc = await vigil.start()
+    await proc.wait_for_log("could not sync application commands")
+    log = proc.log_text()
+    assert "Failed to upload commands to Discord (HTTP status 400, error code 50035)" in log
+    assert "In command 'report' defined in function" in log and "Must be 100 or fewer." in log
+    assert vigil.db_rows("SELECT value FROM meta WHERE key = 'command_tree_hash'") == []
+    await vigil.restart()
+    assert [r.status for r in emulator.requests_to("PUT", SYNC)] == [400, 200]
+    assert len(vigil.db_rows("SELECT value FROM meta WHERE key = 'command_tree_hash'")) == 1
 
 
 async def test_threshold_path_posts_one_alert_then_edits(vigil: Vigil):

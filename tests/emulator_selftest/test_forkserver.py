@@ -110,3 +110,34 @@ async def test_workers_share_the_controllers_server(
     finally:
         controller.close()
     assert not Path(path).parent.exists(), "the server's directory is removed when it closes"
+
+
+WARMUP_PROBE = """
+from core import hotlines
+from dashboard import render
+print("directory loaded", str(hotlines.DEFAULT_PATH) in hotlines._LOADED)
+built = render._environment.cache_info().currsize == 1
+print("templates compiled", built and len(render._environment().cache or {}))
+"""
+
+
+async def test_a_forked_bot_finds_the_directory_and_the_templates_built(tmp_path: Path) -> None:
+    """What the product keeps per process is built once in the server (PRODUCT_WARMUPS), so a
+    bot forked from it does not parse the directory or compile the templates again; a bot
+    exec'd as ``python bot.py`` builds them itself, on first use."""
+    script = tmp_path / "warm.py"
+    script.write_text(WARMUP_PROBE)
+    kw = {**start_kw(tmp_path, "warm", True), "script": script}
+    proc = BotProcess(Emulator(), **kw)  # type: ignore[arg-type]
+    await proc.start()
+    assert await proc.wait() == 0
+    log = proc.log_text()
+    assert "directory loaded True" in log
+    templates = len(list((Path(render_root()) / "templates").glob("*.html")))
+    assert f"templates compiled {templates}" in log
+
+
+def render_root() -> str:
+    import dashboard
+
+    return str(Path(dashboard.__file__).parent)
