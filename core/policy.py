@@ -140,5 +140,11 @@ def decide(*, distinct_reporters: int, threshold: int, critical: bool) -> Decisi
     Critical reasons bypass the threshold: one report about a child in danger is enough.
     """
     if critical:
-        return Decision(open_case=True, urgent=True)
-    return Decision(open_case=distinct_reporters >= threshold, urgent=False)
+        return _OPEN_URGENT
+    return _OPEN if distinct_reporters >= threshold else _WAIT
+
+
+# The three answers, frozen and built once: a report without a case asks (issue 19).
+_OPEN_URGENT = Decision(open_case=True, urgent=True)
+_OPEN = Decision(open_case=True, urgent=False)
+_WAIT = Decision(open_case=False, urgent=False)

@@ -28,10 +28,11 @@ from core.models import (
     UserSnapshot,
 )
 from core.reasons import Reason
+from core.records import hot_record
 from core.stats import GuildStats, OutboxBacklog, StatsPeriod
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class NewReport:
     guild_id: int
     reporter: UserSnapshot
@@ -49,7 +50,7 @@ class NewReport:
     not_counted_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class ReportContext:
     """What a report's decision reads, fetched by one statement
     (`ReportRepository.report_context`); `ReportService._record` decides with it.
@@ -72,7 +73,7 @@ class ReportContext:
     case_reporters: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class CaseJoin:
     """A report joins an active case: the target's snapshot is refreshed and an alert edit
     asked for; `urgent` may upgrade the case (first reminder at `reminder_at`);

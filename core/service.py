@@ -37,6 +37,7 @@ from core.policy import (
 )
 from core.ports import CaseJoin, NewReport, Store, UnitOfWork
 from core.reasons import Reason
+from core.records import hot_record
 from core.setup_rules import SETUP_RANGES
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
@@ -52,7 +53,7 @@ def _within(at: datetime | None, since: datetime) -> bool:
     return at is not None and at >= since
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class ReportAccepted:
     """A stored, committed report: only now may the reporter be told it was received."""
 

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -27,6 +27,15 @@ from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
 MAX_BATCH = 256
+
+# Python 3.11's sqlite3 binds None through its adaptation protocol: no adapter registered
+# for NoneType, then `__adapt__` looked up on the protocol type and `__conform__` on None,
+# each a failed lookup whose AttributeError message is formatted and cleared (~1,000
+# instructions a None, and a report binds three to six). With an adapter registered the
+# first lookup finds it: `{}.get(None)` returns None, which binds as NULL exactly as before
+# (tests/storage/test_sqlite_binding.py). Process-wide, for every sqlite3 connection, and
+# changes no value: None stays NULL.
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 TransactionFn = Callable[[StoreUnitOfWork], Coroutine[Any, Any, Any]]
@@ -54,8 +63,16 @@ class SqliteExecutor:
 
     dialect = "sqlite"
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, cursor: sqlite3.Cursor) -> None:
+        """`cursor` is `raw`'s, made in the database thread (sqlite3 checks the thread)."""
         self._raw = raw
+        # One cursor for the statements that return no rows (execute, insert): a cursor
+        # object made and freed per statement cost ~1,000 instructions each, and a report
+        # runs several. Safe because every call runs in the one database thread, to its end:
+        # such a statement is finished (reset) when `execute` returns. Reads keep a cursor
+        # of their own, freed (and so reset) as soon as their rows are taken, so no read
+        # statement is ever left open to hold a snapshot past its transaction.
+        self._cursor = cursor
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row: Row | None = self._raw.execute(sql, params).fetchone()
@@ -65,7 +82,11 @@ class SqliteExecutor:
         return self._raw.execute(sql, params).fetchall()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        return self._raw.execute(sql, params).rowcount
+        cursor = self._cursor
+        cursor.execute(sql, params)
+        if cursor.description is not None:  # it returned rows: finish it, leave nothing open
+            cursor.fetchall()
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         # The rowid SQLite just assigned, without a RETURNING clause: SQLite runs RETURNING
@@ -74,7 +95,8 @@ class SqliteExecutor:
         # row) would leave lastrowid stale: refused, never guessed; so is an upsert, whose
         # update branch changes one row and leaves lastrowid at the previous insert's.
         refuse_upsert(sql)
-        cursor = self._raw.execute(sql, params)
+        cursor = self._cursor
+        cursor.execute(sql, params)
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             raise RuntimeError(f"expected one inserted row, got {cursor.rowcount}: {sql[:60]}")
         return cursor.lastrowid
@@ -90,12 +112,13 @@ def _create_private_file(path: Path) -> None:
 
 class SqliteStore(LocalLeases):
     def __init__(
-        self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None
+        self, conn: aiosqlite.Connection, executor: SqliteExecutor, path: Path | None
     ) -> None:
-        """`raw` is `conn`'s sqlite3 connection, for use only inside `in_driver_thread`."""
+        """`executor` wraps `conn`'s sqlite3 connection, for use only inside
+        `in_driver_thread`."""
         self._conn = conn
         self.path = path
-        self._uow = build_unit_of_work(SqliteExecutor(raw))
+        self._uow = build_unit_of_work(executor)
         self._queue: list[tuple[TransactionFn, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # commits so far; a benchmark divides transactions by this
@@ -120,7 +143,8 @@ class SqliteStore(LocalLeases):
         except BaseException:
             await conn.close()  # its thread would otherwise outlive the refusal
             raise
-        return cls(conn, await in_driver_thread(conn, lambda raw: raw), path)
+        executor = await in_driver_thread(conn, lambda raw: SqliteExecutor(raw, raw.cursor()))
+        return cls(conn, executor, path)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` in a transaction; returns once it is committed (durable)."""
@@ -161,22 +185,25 @@ class SqliteStore(LocalLeases):
     def _run_batch(
         self, fns: list[TransactionFn], raw: sqlite3.Connection
     ) -> list[tuple[bool, Any]]:
-        """In the database thread: one transaction, a savepoint per caller."""
-        raw.execute("BEGIN IMMEDIATE")
+        """In the database thread: one transaction, a savepoint per caller. The savepoints
+        go through one cursor (they return no rows: each is finished when it returns)."""
+        step = raw.cursor().execute
+        step("BEGIN IMMEDIATE")
         outcomes: list[tuple[bool, Any]] = []
+        uow = self._uow
         try:
             for fn in fns:
-                raw.execute("SAVEPOINT vigil_item")
+                step("SAVEPOINT vigil_item")
                 try:
-                    value: Any = run_to_completion(fn(self._uow))
+                    value: Any = run_to_completion(fn(uow))
                 except Exception as error:
-                    raw.execute("ROLLBACK TO vigil_item")
-                    raw.execute("RELEASE vigil_item")
+                    step("ROLLBACK TO vigil_item")
+                    step("RELEASE vigil_item")
                     outcomes.append((False, error))
                 else:
-                    raw.execute("RELEASE vigil_item")
+                    step("RELEASE vigil_item")
                     outcomes.append((True, value))
-            raw.execute("COMMIT")
+            step("COMMIT")
         except BaseException:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
