@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,18 +93,17 @@ class ReportService:
         checked = validate_submission(submission)
         if isinstance(checked, Refusal):
             return checked
-        now = self._clock.now()
-
-        async def record(tx: UnitOfWork) -> ReportOutcome:
-            return await self._record(tx, checked, now)
-
-        outcome = await self._store.write(record)
+        # A partial, not a closure awaiting `_record`: one coroutine less per report in the
+        # database thread (issue 19).
+        outcome = await self._store.write(
+            functools.partial(self._record, checked, self._clock.now())
+        )
         if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
             self._on_alert_change()
         return outcome
 
     async def _record(
-        self, tx: UnitOfWork, checked: ValidSubmission, now: datetime
+        self, checked: ValidSubmission, now: datetime, tx: UnitOfWork
     ) -> ReportOutcome:
         """The whole decision in one transaction: "alert once" is decided where it is stored."""
         submission, link = checked.submission, checked.link

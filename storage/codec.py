@@ -29,9 +29,11 @@ def to_db(when: datetime) -> str:
         if len(_HOURS) > 1024:  # bounded: the prefixes of the hours in use
             _HOURS.clear()
         prefix = _HOURS[hour] = f"{hour[0]:04d}-{hour[1]:02d}-{hour[2]:02d}T{hour[3]:02d}:"
+    # The microseconds' six digits as the tail of 1,000,000 + them: a format spec (":06d")
+    # goes through int.__format__'s parser, ~4,000 instructions an instant (issue 19).
     return (
         f"{prefix}{_TWO_DIGITS[when.minute]}:{_TWO_DIGITS[when.second]}."
-        f"{when.microsecond:06d}+00:00"
+        f"{str(1_000_000 + when.microsecond)[1:]}+00:00"
     )
 
 
