@@ -10,6 +10,7 @@ from enum import StrEnum
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission
+from core.records import hot_record
 from core.text import clean_user_text
 
 
@@ -68,7 +69,7 @@ class RateLimit:
     per: timedelta = timedelta(minutes=10)
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class ValidSubmission:
     submission: ReportSubmission
     details: str | None

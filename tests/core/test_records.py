@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from core.followthrough import count_decision
+from core.links import MessageLink
 from core.models import CaseRef, ReportSource, UserSnapshot
-from core.policy import decide
+from core.policy import ValidSubmission, decide
 from core.ports import CaseJoin, NewReport, ReportContext
 from core.reasons import Reason
 from core.service import ReportAccepted
 
-HOT = (NewReport, ReportContext, CaseJoin, ReportAccepted, CaseRef)
+HOT = (NewReport, ReportContext, CaseJoin, ReportAccepted, CaseRef, MessageLink, ValidSubmission)
 
 
 def _report(**changes: object) -> NewReport:
