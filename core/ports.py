@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core.evidence import MessageEvidence
 from core.models import (
@@ -603,6 +603,24 @@ class UnitOfWork(Protocol):
 
 
 T = TypeVar("T")
+
+
+class Replayable(Generic[T]):
+    """A transaction function that may run more than once before its commit: it acts only
+    through the unit of work it is given (no effect outside the database, nothing kept
+    between runs), so a run whose transaction was rolled back leaves nothing behind.
+
+    A store may then run a batch of them without a savepoint each, and only when one fails
+    roll the batch back and run it again with one (SQLite: two statements less a report,
+    issue 19). Every other transaction function runs exactly once."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> None:
+        self._fn = fn
+
+    def __call__(self, tx: UnitOfWork) -> Coroutine[Any, Any, T]:
+        return self._fn(tx)
 
 
 class Store(Protocol):

@@ -36,7 +36,7 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.ports import CaseJoin, NewReport, Store, UnitOfWork
+from core.ports import CaseJoin, NewReport, Replayable, Store, UnitOfWork
 from core.reasons import Reason
 from core.records import hot_record
 from core.setup_rules import SETUP_RANGES
@@ -94,9 +94,9 @@ class ReportService:
         if isinstance(checked, Refusal):
             return checked
         # A partial, not a closure awaiting `_record`: one coroutine less per report in the
-        # database thread (issue 19).
+        # database thread (issue 19). Replayable: `_record` acts only through `tx`.
         outcome = await self._store.write(
-            functools.partial(self._record, checked, self._clock.now())
+            Replayable(functools.partial(self._record, checked, self._clock.now()))
         )
         if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
             self._on_alert_change()

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from core.ports import Replayable
 from storage.leases import LocalLeases
 from storage.migrate import migrate
 from storage.sql import Params, Row, refuse_upsert, run_to_completion
@@ -185,11 +186,20 @@ class SqliteStore(LocalLeases):
     def _run_batch(
         self, fns: list[TransactionFn], raw: sqlite3.Connection
     ) -> list[tuple[bool, Any]]:
-        """In the database thread: one transaction, a savepoint per caller. The savepoints
-        go through one cursor (they return no rows: each is finished when it returns)."""
+        """In the database thread: one transaction for the batch. The statements go through
+        one cursor (none returns rows: each is finished when it returns).
+
+        A batch of `Replayable` functions (a report's) runs first without savepoints; if one
+        fails, the whole transaction is rolled back and the batch runs again with a savepoint
+        each, as every other batch does, so the failing one is rolled back alone and the
+        others commit. Nothing is answered before the COMMIT either way."""
         step = raw.cursor().execute
+        if all(type(fn) is Replayable for fn in fns):
+            outcomes = self._run_without_savepoints(fns, raw, step)
+            if outcomes is not None:
+                return outcomes
         step("BEGIN IMMEDIATE")
-        outcomes: list[tuple[bool, Any]] = []
+        outcomes = []
         uow = self._uow
         try:
             for fn in fns:
@@ -203,6 +213,28 @@ class SqliteStore(LocalLeases):
                 else:
                     step("RELEASE vigil_item")
                     outcomes.append((True, value))
+            step("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def _run_without_savepoints(
+        self, fns: list[TransactionFn], raw: sqlite3.Connection, step: Callable[[str], Any]
+    ) -> list[tuple[bool, Any]] | None:
+        """The batch as one transaction with no savepoint; None (rolled back) if one failed."""
+        step("BEGIN IMMEDIATE")
+        outcomes: list[tuple[bool, Any]] = []
+        uow = self._uow
+        try:
+            try:
+                for fn in fns:
+                    outcomes.append((True, run_to_completion(fn(uow))))
+            except Exception:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                return None
             step("COMMIT")
         except BaseException:
             if raw.in_transaction:
