@@ -5,7 +5,8 @@ coroutine that only awaits repository calls, which on SQLite never suspend, so i
 completion there in one hop instead of one hop per statement. Transactions that arrive while
 another batch commits are grouped: one BEGIN ... COMMIT for the batch, a SAVEPOINT per
 transaction so one failure rolls back only itself, and each caller is answered only after the
-COMMIT that made its work durable.
+COMMIT that made its work durable. A batch of reports (`core.ports.Replayable`) skips the
+savepoints unless one of them fails: then the batch is rolled back and run again with them.
 """
 
 from __future__ import annotations
