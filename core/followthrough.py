@@ -38,15 +38,22 @@ class CountDecision:
         return self.reason not in (NotCountedReason.RETALIATION, NotCountedReason.MUTED)
 
 
+_COUNTS = CountDecision(True)
+_MUTED = CountDecision(False, NotCountedReason.MUTED)
+_RETALIATION = CountDecision(False, NotCountedReason.RETALIATION)
+_TOO_YOUNG = CountDecision(False, NotCountedReason.ACCOUNT_AGE)
+
+
 def count_decision(*, old_enough: bool, retaliation: bool, muted: bool) -> CountDecision:
-    """The strongest reason wins: a moderator's decision first, then retaliation, then age."""
+    """The strongest reason wins: a moderator's decision first, then retaliation, then age.
+    One of four frozen answers, built once (every report asks, issue 19)."""
     if muted:
-        return CountDecision(False, NotCountedReason.MUTED)
+        return _MUTED
     if retaliation:
-        return CountDecision(False, NotCountedReason.RETALIATION)
+        return _RETALIATION
     if not old_enough:
-        return CountDecision(False, NotCountedReason.ACCOUNT_AGE)
-    return CountDecision(True)
+        return _TOO_YOUNG
+    return _COUNTS
 
 
 #: Reminders per urgent case before the server owner (or admin channel) is told instead.

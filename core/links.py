@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from core.records import hot_record
 from core.snowflakes import is_storable_id
 
 _MESSAGE_LINK = re.compile(
@@ -21,7 +21,7 @@ _PARTS = ("guild", "channel", "message")
 PRIVATE = "@me"  # where a DM's or group DM's link has a server ID
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class MessageLink:
     """Where a message is. ``guild_id`` None: a DM or group DM (its link says ``@me``)."""
 

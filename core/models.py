@@ -8,6 +8,7 @@ from datetime import datetime
 from core.evidence import MessageEvidence
 from core.outcomes import Vocabulary
 from core.reasons import Reason
+from core.records import hot_record
 
 DEFAULT_THRESHOLD = 3
 DEFAULT_WINDOW_HOURS = 24
@@ -209,7 +210,7 @@ class Case:
         return self.thread_id or None
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class CaseRef:
     """A case as a report's transaction needs it: which one, and its number for the answer.
     Read for every report that joins a case, so only these two columns are."""

@@ -10,6 +10,7 @@ from enum import StrEnum
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission
+from core.records import hot_record
 from core.text import clean_user_text
 
 
@@ -68,7 +69,7 @@ class RateLimit:
     per: timedelta = timedelta(minutes=10)
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class ValidSubmission:
     submission: ReportSubmission
     details: str | None
@@ -140,5 +141,11 @@ def decide(*, distinct_reporters: int, threshold: int, critical: bool) -> Decisi
     Critical reasons bypass the threshold: one report about a child in danger is enough.
     """
     if critical:
-        return Decision(open_case=True, urgent=True)
-    return Decision(open_case=distinct_reporters >= threshold, urgent=False)
+        return _OPEN_URGENT
+    return _OPEN if distinct_reporters >= threshold else _WAIT
+
+
+# The three answers, frozen and built once: a report without a case asks (issue 19).
+_OPEN_URGENT = Decision(open_case=True, urgent=True)
+_OPEN = Decision(open_case=True, urgent=False)
+_WAIT = Decision(open_case=False, urgent=False)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core.evidence import MessageEvidence
 from core.models import (
@@ -28,10 +28,11 @@ from core.models import (
     UserSnapshot,
 )
 from core.reasons import Reason
+from core.records import hot_record
 from core.stats import GuildStats, OutboxBacklog, StatsPeriod
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class NewReport:
     guild_id: int
     reporter: UserSnapshot
@@ -49,7 +50,7 @@ class NewReport:
     not_counted_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class ReportContext:
     """What a report's decision reads, fetched by one statement
     (`ReportRepository.report_context`); `ReportService._record` decides with it.
@@ -72,7 +73,7 @@ class ReportContext:
     case_reporters: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@hot_record
 class CaseJoin:
     """A report joins an active case: the target's snapshot is refreshed and an alert edit
     asked for; `urgent` may upgrade the case (first reminder at `reminder_at`);
@@ -602,6 +603,24 @@ class UnitOfWork(Protocol):
 
 
 T = TypeVar("T")
+
+
+class Replayable(Generic[T]):
+    """A transaction function that may run more than once before its commit: it acts only
+    through the unit of work it is given (no effect outside the database, nothing kept
+    between runs), so a run whose transaction was rolled back leaves nothing behind.
+
+    A store may then run a batch of them without a savepoint each, and only when one fails
+    roll the batch back and run it again with one (SQLite: two statements less a report,
+    issue 19). Every other transaction function runs exactly once."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> None:
+        self._fn = fn
+
+    def __call__(self, tx: UnitOfWork) -> Coroutine[Any, Any, T]:
+        return self._fn(tx)
 
 
 class Store(Protocol):

@@ -29,7 +29,12 @@ _STRIPPED = re.compile(
 
 def strip_control(text: str) -> str:
     """Drop control characters (NUL included; newlines and tabs kept), lone surrogates and
-    bidirectional overrides: none of them can be stored everywhere or shown honestly."""
+    bidirectional overrides: none of them can be stored everywhere or shown honestly.
+
+    Printable ASCII (most reports' details) has none of them: two C checks instead of the
+    regex's scan, ~12,000 instructions a report on the event loop (issue 19)."""
+    if text.isascii() and text.isprintable():
+        return text
     return _STRIPPED.sub("", text)
 
 

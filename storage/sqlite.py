@@ -5,7 +5,8 @@ coroutine that only awaits repository calls, which on SQLite never suspend, so i
 completion there in one hop instead of one hop per statement. Transactions that arrive while
 another batch commits are grouped: one BEGIN ... COMMIT for the batch, a SAVEPOINT per
 transaction so one failure rolls back only itself, and each caller is answered only after the
-COMMIT that made its work durable.
+COMMIT that made its work durable. A batch of reports (`core.ports.Replayable`) skips the
+savepoints unless one of them fails: then the batch is rolled back and run again with them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import os
 import sqlite3
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from core.ports import Replayable
 from storage.leases import LocalLeases
 from storage.migrate import migrate
 from storage.sql import Params, Row, refuse_upsert, run_to_completion
@@ -27,6 +29,15 @@ from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
 MAX_BATCH = 256
+
+# Python 3.11's sqlite3 binds None through its adaptation protocol: no adapter registered
+# for NoneType, then `__adapt__` looked up on the protocol type and `__conform__` on None,
+# each a failed lookup whose AttributeError message is formatted and cleared (~1,000
+# instructions a None, and a report binds three to six). With an adapter registered the
+# first lookup finds it: `{}.get(None)` returns None, which binds as NULL exactly as before
+# (tests/storage/test_sqlite_binding.py). Process-wide, for every sqlite3 connection, and
+# changes no value: None stays NULL.
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 TransactionFn = Callable[[StoreUnitOfWork], Coroutine[Any, Any, Any]]
@@ -54,8 +65,16 @@ class SqliteExecutor:
 
     dialect = "sqlite"
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, cursor: sqlite3.Cursor) -> None:
+        """`cursor` is `raw`'s, made in the database thread (sqlite3 checks the thread)."""
         self._raw = raw
+        # One cursor for the statements that return no rows (execute, insert): a cursor
+        # object made and freed per statement cost ~1,000 instructions each, and a report
+        # runs several. Safe because every call runs in the one database thread, to its end:
+        # such a statement is finished (reset) when `execute` returns. Reads keep a cursor
+        # of their own, freed (and so reset) as soon as their rows are taken, so no read
+        # statement is ever left open to hold a snapshot past its transaction.
+        self._cursor = cursor
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row: Row | None = self._raw.execute(sql, params).fetchone()
@@ -65,7 +84,11 @@ class SqliteExecutor:
         return self._raw.execute(sql, params).fetchall()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        return self._raw.execute(sql, params).rowcount
+        cursor = self._cursor
+        cursor.execute(sql, params)
+        if cursor.description is not None:  # it returned rows: finish it, leave nothing open
+            cursor.fetchall()
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         # The rowid SQLite just assigned, without a RETURNING clause: SQLite runs RETURNING
@@ -74,7 +97,8 @@ class SqliteExecutor:
         # row) would leave lastrowid stale: refused, never guessed; so is an upsert, whose
         # update branch changes one row and leaves lastrowid at the previous insert's.
         refuse_upsert(sql)
-        cursor = self._raw.execute(sql, params)
+        cursor = self._cursor
+        cursor.execute(sql, params)
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             raise RuntimeError(f"expected one inserted row, got {cursor.rowcount}: {sql[:60]}")
         return cursor.lastrowid
@@ -90,12 +114,13 @@ def _create_private_file(path: Path) -> None:
 
 class SqliteStore(LocalLeases):
     def __init__(
-        self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None
+        self, conn: aiosqlite.Connection, executor: SqliteExecutor, path: Path | None
     ) -> None:
-        """`raw` is `conn`'s sqlite3 connection, for use only inside `in_driver_thread`."""
+        """`executor` wraps `conn`'s sqlite3 connection, for use only inside
+        `in_driver_thread`."""
         self._conn = conn
         self.path = path
-        self._uow = build_unit_of_work(SqliteExecutor(raw))
+        self._uow = build_unit_of_work(executor)
         self._queue: list[tuple[TransactionFn, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # commits so far; a benchmark divides transactions by this
@@ -120,7 +145,8 @@ class SqliteStore(LocalLeases):
         except BaseException:
             await conn.close()  # its thread would otherwise outlive the refusal
             raise
-        return cls(conn, await in_driver_thread(conn, lambda raw: raw), path)
+        executor = await in_driver_thread(conn, lambda raw: SqliteExecutor(raw, raw.cursor()))
+        return cls(conn, executor, path)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` in a transaction; returns once it is committed (durable)."""
@@ -161,22 +187,56 @@ class SqliteStore(LocalLeases):
     def _run_batch(
         self, fns: list[TransactionFn], raw: sqlite3.Connection
     ) -> list[tuple[bool, Any]]:
-        """In the database thread: one transaction, a savepoint per caller."""
-        raw.execute("BEGIN IMMEDIATE")
-        outcomes: list[tuple[bool, Any]] = []
+        """In the database thread: one transaction for the batch. The statements go through
+        one cursor (none returns rows: each is finished when it returns).
+
+        A batch of `Replayable` functions (a report's) runs first without savepoints; if one
+        fails, the whole transaction is rolled back and the batch runs again with a savepoint
+        each, as every other batch does, so the failing one is rolled back alone and the
+        others commit. Nothing is answered before the COMMIT either way."""
+        step = raw.cursor().execute
+        if all(type(fn) is Replayable for fn in fns):
+            outcomes = self._run_without_savepoints(fns, raw, step)
+            if outcomes is not None:
+                return outcomes
+        step("BEGIN IMMEDIATE")
+        outcomes = []
+        uow = self._uow
         try:
             for fn in fns:
-                raw.execute("SAVEPOINT vigil_item")
+                step("SAVEPOINT vigil_item")
                 try:
-                    value: Any = run_to_completion(fn(self._uow))
+                    value: Any = run_to_completion(fn(uow))
                 except Exception as error:
-                    raw.execute("ROLLBACK TO vigil_item")
-                    raw.execute("RELEASE vigil_item")
+                    step("ROLLBACK TO vigil_item")
+                    step("RELEASE vigil_item")
                     outcomes.append((False, error))
                 else:
-                    raw.execute("RELEASE vigil_item")
+                    step("RELEASE vigil_item")
                     outcomes.append((True, value))
-            raw.execute("COMMIT")
+            step("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def _run_without_savepoints(
+        self, fns: list[TransactionFn], raw: sqlite3.Connection, step: Callable[[str], Any]
+    ) -> list[tuple[bool, Any]] | None:
+        """The batch as one transaction with no savepoint; None (rolled back) if one failed."""
+        step("BEGIN IMMEDIATE")
+        outcomes: list[tuple[bool, Any]] = []
+        uow = self._uow
+        try:
+            try:
+                for fn in fns:
+                    outcomes.append((True, run_to_completion(fn(uow))))
+            except Exception:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                return None
+            step("COMMIT")
         except BaseException:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
