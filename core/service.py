@@ -163,24 +163,21 @@ class ReportService:
         # the reporter that message by that author. Without it (a forged form, text expired or
         # never held) the report is kept without a link: nothing unverifiable is shown.
         kept_link = link if in_server is not None or evidence is not None else None
-        # The records of a report are built with positional arguments, in their fields'
-        # order (named in the comments): a keyword call to a class first builds a dict of the
-        # arguments, ~300 instructions each (issue 19).
         report = NewReport(
-            guild_id,
-            reporter,
-            target,
-            submission.reason,
-            submission.source,
-            now,  # created_at
-            checked.details,
-            kept_link.url if kept_link else None,  # message_link
-            in_server.channel_id if in_server else None,  # channel_id
-            in_server.message_id if in_server else None,  # message_id
-            case.id if case is not None else None,  # case_id
-            counts,  # counts_toward_threshold
-            evidence,
-            counting.reason.value if counting.reason else None,  # not_counted_reason
+            guild_id=guild_id,
+            reporter=reporter,
+            target=target,
+            reason=submission.reason,
+            source=submission.source,
+            created_at=now,
+            details=checked.details,
+            message_link=kept_link.url if kept_link else None,
+            channel_id=in_server.channel_id if in_server else None,
+            message_id=in_server.message_id if in_server else None,
+            case_id=case.id if case is not None else None,
+            counts_toward_threshold=counts,
+            evidence=evidence,
+            not_counted_reason=counting.reason.value if counting.reason else None,
         )
         opened = False
         # Only reports that may alert turn a case urgent, so only they start the reminders.
@@ -195,10 +192,10 @@ class ReportService:
             join = CaseJoin(
                 case.id,
                 target,
-                critical,  # urgent
-                reminder_at,
-                counts and not context.counted_in_case,  # new_reporter
-                context.case_reporters,  # reporters_before
+                urgent=critical,
+                reminder_at=reminder_at,
+                new_reporter=counts and not context.counted_in_case,
+                reporters_before=context.case_reporters,
             )
             report_id, count = await tx.reports.add_to_case(report, join)
         else:
@@ -215,16 +212,16 @@ class ReportService:
                 await tx.relay.attach_to_case(new.id, now)
                 opened = True
         return ReportAccepted(
-            report_id,
-            case.id if case else None,  # case_id
-            case.number if case else None,  # case_number
-            opened,  # case_opened
-            count,  # distinct_reporters
-            settings.threshold,
-            duplicate,
-            settings.is_configured,  # alert_channel_configured
-            settings.region,
-            None if submission.evidence_id is None else evidence is not None,  # evidence_kept
+            report_id=report_id,
+            case_id=case.id if case else None,
+            case_number=case.number if case else None,
+            case_opened=opened,
+            distinct_reporters=count,
+            threshold=settings.threshold,
+            duplicate=duplicate,
+            alert_channel_configured=settings.is_configured,
+            region=settings.region,
+            evidence_kept=None if submission.evidence_id is None else evidence is not None,
         )
 
     async def request_support(

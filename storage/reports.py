@@ -121,18 +121,16 @@ _SETTINGS_AT = 2 + len(SETTINGS_COLUMNS.split(","))
 def context_from_row(guild_id: int, row: Any) -> ReportContext:
     rest = row[_SETTINGS_AT:]
     case = CaseRef(int(rest[2]), int(rest[3])) if rest[2] is not None else None
-    # Positional, in the fields' order: a keyword call to a class builds a dict of them
-    # (every report reads its context, issue 19).
     return ReportContext(
-        int(row[0]),  # recent_reports
-        settings_from_row(guild_id, row[2:_SETTINGS_AT] if row[1] is not None else None),
-        rest[1] is not None,  # muted
-        case,
-        rest[4] is not None,  # in_case
-        rest[4] is not None and int(rest[4]) == 1,  # counted_in_case
-        optional_from_db(rest[0]),  # retaliated_at
-        optional_from_db(rest[5]),  # unassigned_at
-        int(rest[6]) if case is not None else None,  # case_reporters
+        recent_reports=int(row[0]),
+        settings=settings_from_row(guild_id, row[2:_SETTINGS_AT] if row[1] is not None else None),
+        muted=rest[1] is not None,
+        case=case,
+        in_case=rest[4] is not None,
+        counted_in_case=rest[4] is not None and int(rest[4]) == 1,
+        retaliated_at=optional_from_db(rest[0]),
+        unassigned_at=optional_from_db(rest[5]),
+        case_reporters=int(rest[6]) if case is not None else None,
     )
 
 
