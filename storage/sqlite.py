@@ -6,7 +6,8 @@ completion there in one hop instead of one hop per statement. Transactions that 
 another batch commits are grouped: one BEGIN ... COMMIT for the batch, a SAVEPOINT per
 transaction so one failure rolls back only itself, and each caller is answered only after the
 COMMIT that made its work durable. A batch of reports (`core.ports.Replayable`) skips the
-savepoints unless one of them fails: then the batch is rolled back and run again with them.
+savepoints unless one of them fails: then the batch is rolled back to its start (inside the
+transaction, which keeps its write lock) and run again with them.
 """
 
 from __future__ import annotations
@@ -190,52 +191,21 @@ class SqliteStore(LocalLeases):
         """In the database thread: one transaction for the batch. The statements go through
         one cursor (none returns rows: each is finished when it returns).
 
-        A batch of `Replayable` functions (a report's) runs first without savepoints; if one
-        fails, the whole transaction is rolled back and the batch runs again with a savepoint
-        each, as every other batch does, so the failing one is rolled back alone and the
-        others commit. Nothing is answered before the COMMIT either way."""
+        A batch of `Replayable` functions (a report's) runs first without a savepoint each;
+        if one fails, the batch's work is rolled back to its start and it runs again with a
+        savepoint each, as every other batch does, so the failing one is rolled back alone and
+        the others commit. Both runs are in the one transaction: the write lock taken by
+        BEGIN IMMEDIATE is never let go in between, so no other connection can take it and
+        make the second run fail for everyone. Nothing is answered before the COMMIT."""
         step = raw.cursor().execute
-        if all(type(fn) is Replayable for fn in fns):
-            outcomes = self._run_without_savepoints(fns, raw, step)
-            if outcomes is not None:
-                return outcomes
-        step("BEGIN IMMEDIATE")
-        outcomes = []
         uow = self._uow
-        try:
-            for fn in fns:
-                step("SAVEPOINT vigil_item")
-                try:
-                    value: Any = run_to_completion(fn(uow))
-                except Exception as error:
-                    step("ROLLBACK TO vigil_item")
-                    step("RELEASE vigil_item")
-                    outcomes.append((False, error))
-                else:
-                    step("RELEASE vigil_item")
-                    outcomes.append((True, value))
-            step("COMMIT")
-        except BaseException:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
-            raise
-        return outcomes
-
-    def _run_without_savepoints(
-        self, fns: list[TransactionFn], raw: sqlite3.Connection, step: Callable[[str], Any]
-    ) -> list[tuple[bool, Any]] | None:
-        """The batch as one transaction with no savepoint; None (rolled back) if one failed."""
         step("BEGIN IMMEDIATE")
-        outcomes: list[tuple[bool, Any]] = []
-        uow = self._uow
         try:
-            try:
-                for fn in fns:
-                    outcomes.append((True, run_to_completion(fn(uow))))
-            except Exception:
-                if raw.in_transaction:
-                    raw.execute("ROLLBACK")
-                return None
+            outcomes = None
+            if all(type(fn) is Replayable for fn in fns):
+                outcomes = _run_without_savepoints(fns, uow, step)
+            if outcomes is None:
+                outcomes = _run_with_savepoints(fns, uow, step)
             step("COMMIT")
         except BaseException:
             if raw.in_transaction:
@@ -248,3 +218,39 @@ class SqliteStore(LocalLeases):
         if self._writer is not None and not self._writer.done():
             await self._writer
         await self._conn.close()
+
+
+def _run_without_savepoints(
+    fns: list[TransactionFn], uow: StoreUnitOfWork, step: Callable[[str], Any]
+) -> list[tuple[bool, Any]] | None:
+    """Each function in turn, with one savepoint for them all; None if one raised (then all
+    their work is rolled back to the savepoint, inside the transaction)."""
+    step("SAVEPOINT vigil_batch")
+    try:
+        outcomes: list[tuple[bool, Any]] = [(True, run_to_completion(fn(uow))) for fn in fns]
+    except Exception:
+        step("ROLLBACK TO vigil_batch")
+        step("RELEASE vigil_batch")
+        return None
+    step("RELEASE vigil_batch")
+    return outcomes
+
+
+def _run_with_savepoints(
+    fns: list[TransactionFn], uow: StoreUnitOfWork, step: Callable[[str], Any]
+) -> list[tuple[bool, Any]]:
+    """Each function in turn, in a savepoint of its own: one that raises is rolled back alone
+    and answered with its error."""
+    outcomes: list[tuple[bool, Any]] = []
+    for fn in fns:
+        step("SAVEPOINT vigil_item")
+        try:
+            value: Any = run_to_completion(fn(uow))
+        except Exception as error:
+            step("ROLLBACK TO vigil_item")
+            step("RELEASE vigil_item")
+            outcomes.append((False, error))
+        else:
+            step("RELEASE vigil_item")
+            outcomes.append((True, value))
+    return outcomes

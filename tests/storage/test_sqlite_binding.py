@@ -3,6 +3,7 @@ through a registered adapter, and the shared write cursor leaves no statement op
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -135,7 +136,8 @@ async def test_a_batch_of_replayable_reports_runs_without_savepoints(store: Sqli
     counted = _Counted(store)
     outcomes, statements = await _batch(store, [Replayable(counted.item(v)) for v in (1, 2, 3)])
     assert outcomes == [(True, 1), (True, 2), (True, 3)]
-    assert not [s for s in statements if "SAVEPOINT" in s or "RELEASE" in s]
+    assert statements.count("SAVEPOINT vigil_item") == 0  # one savepoint for the batch only
+    assert statements.count("SAVEPOINT vigil_batch") == 1
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
     assert counted.runs == {1: 1, 2: 1, 3: 1}
     assert await _kept(store) == [1, 2, 3]
@@ -149,9 +151,14 @@ async def test_a_failing_replayable_report_never_sinks_its_batch(store: SqliteSt
     outcomes, statements = await _batch(store, fns)
     assert [ok for ok, _ in outcomes] == [True, False, True]
     assert isinstance(outcomes[1][1], ValueError)
-    # Rolled back whole, then run again with a savepoint each: 1 ran twice, 3 once (the
-    # first run stopped at 2), and only 1 and 3 are stored, once each.
-    assert "ROLLBACK" in statements and statements.count("SAVEPOINT vigil_item") == 3
+    # Rolled back to the batch's start, then run again with a savepoint each: 1 ran twice, 3
+    # once (the first run stopped at 2), and only 1 and 3 are stored, once each.
+    assert "ROLLBACK TO vigil_batch" in statements
+    assert statements.count("SAVEPOINT vigil_item") == 3
+    # One transaction throughout: its write lock is never let go between the two runs, so no
+    # other connection can take it and make the second run fail for every report in it.
+    assert statements.count("BEGIN IMMEDIATE") == 1 and "ROLLBACK" not in statements
+    assert statements[-1] == "COMMIT"
     assert counted.runs == {1: 2, 2: 2, 3: 1}
     assert await _kept(store) == [1, 3]
 
@@ -190,3 +197,91 @@ async def test_the_report_service_hands_the_store_a_replayable_transaction(store
     outcome = await ReportService(store, SystemClock()).submit(submission)
     assert isinstance(outcome, ReportAccepted)
     assert len(seen) == 1 and type(seen[0]) is Replayable
+
+
+def _replayable(store: SqliteStore, value: int, error: BaseException | None = None) -> Replayable:
+    executor = _executor(store)
+
+    async def fn(tx: object) -> int:
+        await executor.insert("INSERT INTO kept (a) VALUES (?)", (value,))
+        if error is not None:
+            raise error
+        return value
+
+    return Replayable(fn)
+
+
+async def _state(store: SqliteStore) -> tuple[bool, list[int]]:
+    return await in_driver_thread(
+        store._conn,
+        lambda raw: (
+            raw.in_transaction,
+            [a for (a,) in raw.execute("SELECT a FROM kept ORDER BY rowid").fetchall()],
+        ),
+    )
+
+
+async def test_through_write_a_failing_report_is_answered_alone(store: SqliteStore):
+    """Reports written at once share a batch; the one that fails gets its error, the others
+    their values, and only theirs are stored (the store's real write path)."""
+    await in_driver_thread(store._conn, lambda raw: raw.execute("CREATE TABLE kept (a UNIQUE)"))
+    writes = [store.write(_replayable(store, v)) for v in (1, 2, 2, 3)]
+    answers = await asyncio.gather(*writes, return_exceptions=True)
+    assert answers[:2] == [1, 2] and answers[3] == 3
+    assert isinstance(answers[2], sqlite3.IntegrityError)
+    assert store.batches == 1
+    assert await _state(store) == (False, [1, 2, 3])
+
+
+async def test_a_failed_commit_answers_everyone_and_the_next_batch_commits(store: SqliteStore):
+    """A COMMIT that fails (here a deferred foreign key) makes nothing in the batch durable:
+    every caller gets the error, none a value; the connection is left out of any transaction
+    and the next batch commits."""
+
+    def tables(raw: sqlite3.Connection) -> None:
+        raw.execute("CREATE TABLE kept (a)")
+        raw.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        raw.execute(
+            "CREATE TABLE child (parent REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+
+    await in_driver_thread(store._conn, tables)
+    foreign_keys = await in_driver_thread(
+        store._conn, lambda raw: raw.execute("PRAGMA foreign_keys").fetchone()[0]
+    )
+    assert foreign_keys == 1
+    executor = _executor(store)
+
+    async def orphan(tx: object) -> str:
+        await executor.insert("INSERT INTO child (parent) VALUES (?)", (999,))
+        return "orphan"
+
+    writes = [store.write(_replayable(store, 7)), store.write(Replayable(orphan))]
+    writes.append(store.write(_replayable(store, 8)))
+    answers = await asyncio.gather(*writes, return_exceptions=True)
+    assert all(isinstance(a, sqlite3.IntegrityError) for a in answers), answers
+    assert await _state(store) == (False, [])
+    assert await store.write(_replayable(store, 9)) == 9
+    assert await _state(store) == (False, [9])
+
+
+async def test_an_interrupt_in_a_batch_leaves_no_transaction_open(store: SqliteStore):
+    """A BaseException (not an ordinary failure) ends the batch: rolled back, raised to the
+    writer, which answers every caller with it; the next batch commits."""
+    await in_driver_thread(store._conn, lambda raw: raw.execute("CREATE TABLE kept (a)"))
+    fns = [
+        _replayable(store, 4),
+        _replayable(store, 5, KeyboardInterrupt()),
+        _replayable(store, 6),
+    ]
+
+    def run(raw: sqlite3.Connection) -> str:
+        try:
+            store._run_batch(fns, raw)
+        except KeyboardInterrupt:
+            return "interrupted"
+        return "finished"
+
+    assert await in_driver_thread(store._conn, run) == "interrupted"
+    assert await _state(store) == (False, [])
+    assert await store.write(_replayable(store, 10)) == 10
