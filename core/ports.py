@@ -604,6 +604,23 @@ class UnitOfWork(Protocol):
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class ReportWrite:
+    """A report's transaction function, with who it locks first: `lock_for_report(guild_id,
+    reporter_id, target_id)` is its first repository call. Called like the function it wraps.
+
+    A store may run many of these in one transaction (PostgreSQL's group commit takes every
+    lock of a batch up front, in one sorted order); any other store just calls it."""
+
+    fn: Callable[[UnitOfWork], Coroutine[Any, Any, Any]]
+    guild_id: int
+    reporter_id: int
+    target_id: int
+
+    async def __call__(self, tx: UnitOfWork) -> Any:
+        return await self.fn(tx)
+
+
 class Store(Protocol):
     async def write(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` as one atomic transaction; returns only after it is committed (durable).

@@ -35,7 +35,7 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.ports import CaseJoin, NewReport, Store, UnitOfWork
+from core.ports import CaseJoin, NewReport, ReportWrite, Store, UnitOfWork
 from core.reasons import Reason
 from core.setup_rules import SETUP_RANGES
 from core.signals import reporter_signals
@@ -96,7 +96,10 @@ class ReportService:
         async def record(tx: UnitOfWork) -> ReportOutcome:
             return await self._record(tx, checked, now)
 
-        outcome = await self._store.write(record)
+        submission = checked.submission
+        outcome: ReportOutcome = await self._store.write(
+            ReportWrite(record, submission.guild_id, submission.reporter.id, submission.target.id)
+        )
         if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
             self._on_alert_change()
         return outcome

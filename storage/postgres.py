@@ -22,76 +22,24 @@ Several processes may share one database. What keeps them correct:
 
 from __future__ import annotations
 
-import functools
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
 
+from core.ports import ReportWrite
 from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
-from storage.sql import Params, Row, refuse_upsert
-from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
+from storage.pg_batch import MAX_BATCH, BatchFailed, run_batch
+from storage.postgres_sql import PostgresExecutor, _rowcount, to_dollar_params, unit_of_work
+
+__all__ = ["PostgresExecutor", "PostgresStore", "_rowcount", "migrate", "to_dollar_params"]
+from storage.unit_of_work import StoreUnitOfWork
 
 T = TypeVar("T")
 MIGRATION_LOCK = advisory_key("vigil", "migrations")
-
-
-@functools.lru_cache(maxsize=1024)
-def to_dollar_params(sql: str) -> str:
-    """`?` -> `$1`, `$2`, ... outside single-quoted literals."""
-    out: list[str] = []
-    n = 0
-    in_literal = False
-    for char in sql:
-        if char == "'":
-            in_literal = not in_literal
-        if char == "?" and not in_literal:
-            n += 1
-            out.append(f"${n}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=256)
-def _returning_id(sql: str) -> str:
-    """`Executor.insert`'s statement, numbered, reading back the new row's id."""
-    refuse_upsert(sql)
-    return to_dollar_params(sql + " RETURNING id")
-
-
-def _rowcount(status: str) -> int:
-    """asyncpg's command status ("UPDATE 3", "INSERT 0 1", "DELETE 0") -> rows changed."""
-    last = status.rsplit(" ", 1)[-1]
-    return int(last) if last.isdigit() else 0
-
-
-class PostgresExecutor:
-    dialect = "postgresql"
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        row = await self._conn.fetchrow(to_dollar_params(sql), *params)
-        return None if row is None else tuple(row)
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return [tuple(r) for r in await self._conn.fetch(to_dollar_params(sql), *params)]
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        status: str = await self._conn.execute(to_dollar_params(sql), *params)
-        return _rowcount(status)
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        return int(await self._conn.fetchval(_returning_id(sql), *params))
-
-
-def unit_of_work(conn: asyncpg.Connection) -> StoreUnitOfWork:
-    executor = PostgresExecutor(conn)
-    return build_unit_of_work(executor)
 
 
 async def migrate(conn: asyncpg.Connection) -> int:
@@ -148,6 +96,11 @@ class PostgresStore:
         self._leaders: dict[str, asyncpg.Connection] = {}
         # Server PIDs of pooled connections to reset in full on release (`_session_reset`).
         self._marked = marked if marked is not None else set()
+        # Report transactions waiting for the next batch (`_drain`, storage/pg_batch.py).
+        self._queue: list[tuple[ReportWrite, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # batches committed; a benchmark or test divides reports by this
+        self.fallbacks = 0  # batches rolled back and run again one report at a time
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -166,9 +119,63 @@ class PostgresStore:
         return cls(pool, url, marked)
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
-        """Run `fn` in one transaction; returns once it is committed (durable)."""
+        """Run `fn` in one transaction; returns once it is committed (durable).
+
+        A report's transaction (`ReportWrite`) that arrives while a batch of them runs waits
+        for the next batch: group commit, see storage/pg_batch.py."""
+        if not isinstance(fn, ReportWrite):
+            return await self._write_one(fn)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((fn, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="vigil-postgres-reports")
+        return await future
+
+    async def _write_one(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         async with self._pool.acquire() as conn, conn.transaction():
             return await fn(unit_of_work(conn))
+
+    async def _drain(self) -> None:
+        """Run the queued report transactions, a batch at a time; a lone one as before."""
+        while self._queue:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+            if len(batch) == 1:
+                await self._one_by_one(batch)
+                continue
+            try:
+                async with self._pool.acquire() as conn:
+                    results = await run_batch(conn, [fn for fn, _ in batch])
+            except BatchFailed:
+                # Rolled back, nothing stored: each in its own transaction, so a bad one
+                # fails alone and the others are stored.
+                self.fallbacks += 1
+                await self._one_by_one(batch)
+                continue
+            except BaseException as error:  # the COMMIT itself: maybe committed, never "stored"
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            self.batches += 1
+            for (_, future), value in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(value)
+
+    async def _one_by_one(self, batch: list[tuple[ReportWrite, asyncio.Future[Any]]]) -> None:
+        async def one(fn: ReportWrite, future: asyncio.Future[Any]) -> None:
+            try:
+                value = await self._write_one(fn)
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(value)
+
+        await asyncio.gather(*(one(fn, future) for fn, future in batch))
 
     async def read(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` (reads only) on one consistent snapshot."""
@@ -209,6 +216,9 @@ class PostgresStore:
         return False
 
     async def close(self) -> None:
+        """Let queued report transactions commit, then close the connections."""
+        if self._writer is not None and not self._writer.done():
+            await self._writer
         for conn in self._leaders.values():
             await conn.close()
         self._leaders.clear()

@@ -1,0 +1,388 @@
+"""PostgreSQL group commit for report transactions: many reports, one transaction.
+
+Each report on its own is five round trips (BEGIN, its two advisory locks, its one read, its
+INSERT and the case's UPDATE, COMMIT), and in a storm the round trips themselves are the cost:
+socket writes and protocol work in the bot, a backend wake-up and a commit in the server, on
+the same two cores as the answers. `PostgresStore` therefore takes the report transactions
+(`core.ports.ReportWrite`) that queued while its previous batch ran and runs them here, in
+one transaction:
+
+1. every advisory lock of the batch in one statement, in one global order (all reporter keys
+   sorted, then all target keys sorted: the order of a single report, reporter then target,
+   is that order too), so two processes batching the same members never wait on each other;
+2. the active cases of the batch's targets row-locked in id order (as `recount_reporters`
+   does), so a batch that updates several cases and an erasure recounting several never
+   take them in opposite orders;
+3. the reports in *waves* of reports that share no member (reporter or target, per server):
+   what a report reads (its reporter's recent reports, retaliation by its target, its
+   target's case and unassigned reports) only a report with one of its two members writes,
+   so the reports of a wave read and write independently, and a later wave sees the earlier
+   ones' writes (the same transaction). A member's reports keep their arrival order. Each
+   report's function runs unchanged as a task; its reads (`report_context`) and its common
+   writes (`add_to_case`, `add_unassigned`) are gathered until every task of the wave waits,
+   then each kind runs as one statement over arrays (`unnest`); everything else (a case
+   opening, evidence) runs one statement at a time on the batch's connection;
+4. one COMMIT; only then is any caller answered.
+
+A failure anywhere before the COMMIT (one report's error, a statement's, a deadlock, a lost
+connection) rolls the whole batch back and `PostgresStore` runs each of its reports again in
+its own transaction: the bad one fails alone, the others are stored, nothing is half-stored.
+A failed COMMIT is not retried (it may have committed): every caller gets the error, so none
+is told "stored" about a report that may not be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from core.ports import CaseJoin, NewReport, ReportContext, ReportWrite
+from storage.codec import optional_to_db, to_db
+from storage.leases import advisory_key
+from storage.postgres_sql import PostgresExecutor, to_dollar_params
+from storage.reports import (
+    _REPORT_COLUMNS,
+    CONTEXT_BATCH_SQL,
+    ReportRepository,
+    _insert_params,
+    context_from_row,
+)
+from storage.unit_of_work import build_unit_of_work
+
+MAX_BATCH = 256
+
+_REPORT_TYPES = {
+    "guild_id": "bigint", "reporter_id": "bigint", "reporter_name": "text",
+    "reporter_joined_at": "text", "target_id": "bigint", "target_name": "text",
+    "reason": "text", "source": "text", "details": "text", "message_link": "text",
+    "channel_id": "bigint", "message_id": "bigint", "created_at": "text", "case_id": "bigint",
+    "counts_toward_threshold": "integer", "evidence_text": "text",
+    "evidence_author_id": "bigint", "evidence_sent_at": "text", "evidence_edited": "integer",
+    "evidence_attachments": "integer", "evidence_types": "text", "not_counted_reason": "text",
+}  # fmt: skip
+"""The PostgreSQL type of each of a report's columns (storage/migrations/postgresql)."""
+
+_JOIN_EXTRA = (
+    ("u_name", "text"), ("u_member", "integer"), ("u_joined", "text"),
+    ("u_new", "integer"), ("u_urgent", "integer"), ("u_reminder", "text"),
+)  # fmt: skip
+_UNASSIGNED_EXTRA = (("u_since", "text"),)
+
+
+def _values(extra: tuple[tuple[str, str], ...]) -> str:
+    """A CTE `v` of one row per report: its columns, `extra`, and `ord` (its position)."""
+    columns = [(c, _REPORT_TYPES[c]) for c in _REPORT_COLUMNS] + list(extra)
+    arrays = ", ".join(f"?::{kind}[]" for _, kind in columns)
+    names = ", ".join(name for name, _ in columns)
+    return f"v AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY AS v({names}, ord))"
+
+
+_INSERT = (
+    f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) "
+    f"SELECT {', '.join(_REPORT_COLUMNS)} FROM v ORDER BY ord"
+)
+
+JOIN_BATCH_SQL = (
+    f"WITH {_values(_JOIN_EXTRA)}, "
+    f"added AS ({_INSERT} RETURNING id, guild_id, reporter_id), "
+    # `note_new_report` for each row (storage/cases.py), its urgency part only where urgent.
+    "updated AS (UPDATE cases AS c SET alert_revision = c.alert_revision + 1, "
+    "target_name = v.u_name, target_is_member = v.u_member, target_joined_at = v.u_joined, "
+    "counted_reporters = c.counted_reporters + v.u_new, "
+    "ping_wanted = c.ping_wanted + CASE WHEN v.u_urgent = 1 AND c.urgent = 0 THEN 1 ELSE 0 END, "
+    "next_reminder_at = CASE WHEN v.u_urgent = 1 AND c.urgent = 0 AND c.status = 'open' "
+    "AND c.reminders_sent = 0 THEN v.u_reminder ELSE c.next_reminder_at END, "
+    "urgent = CASE WHEN v.u_urgent = 1 THEN 1 ELSE c.urgent END "
+    "FROM v WHERE c.id = v.case_id RETURNING c.id, c.counted_reporters) "
+    "SELECT v.ord, a.id, u.counted_reporters FROM v "
+    "JOIN added AS a ON a.guild_id = v.guild_id AND a.reporter_id = v.reporter_id "
+    "LEFT JOIN updated AS u ON u.id = v.case_id ORDER BY v.ord"
+)
+"""`ReportRepository.add_to_case` for a wave's reports (one case each, one reporter each per
+server, so the joins below match one row each): (ordinal, report id, the case's count after
+it; NULL if the case row is gone)."""
+
+_COUNTED = (
+    "{x}.guild_id = v.guild_id AND {x}.target_id = v.target_id AND {x}.case_id IS NULL "
+    "AND {x}.counts_toward_threshold = 1 AND {x}.created_at >= v.u_since"
+)
+
+UNASSIGNED_BATCH_SQL = (
+    f"WITH {_values(_UNASSIGNED_EXTRA)}, "
+    f"added AS ({_INSERT} RETURNING id, guild_id, reporter_id, target_id, case_id, "
+    "counts_toward_threshold, created_at) "
+    "SELECT v.ord, a.id, (SELECT COUNT(DISTINCT q.reporter_id) FROM ("
+    f"SELECT r.reporter_id FROM reports AS r WHERE {_COUNTED.format(x='r')} UNION ALL "
+    f"SELECT n.reporter_id FROM added AS n WHERE {_COUNTED.format(x='n')}) AS q) "
+    "FROM v JOIN added AS a ON a.guild_id = v.guild_id AND a.reporter_id = v.reporter_id "
+    "ORDER BY v.ord"
+)
+"""`ReportRepository.add_unassigned` for a wave's reports: (ordinal, report id, distinct
+counting reporters in no case about its target, itself included). The count does not see the
+rows its WITH inserts, so it adds them under the same conditions: only this report's, the
+wave having one report per target."""
+
+LOCK_SQL = "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k"
+CASE_LOCK_SQL = (
+    "SELECT id FROM cases WHERE (guild_id, target_id) IN "
+    "(SELECT * FROM unnest(?::bigint[], ?::bigint[])) "
+    "AND status IN ('open', 'acknowledged') ORDER BY id FOR NO KEY UPDATE"
+)
+
+
+def lock_keys(items: Sequence[ReportWrite]) -> list[int]:
+    """The batch's advisory keys in the one order every report transaction takes them in:
+    reporters (sorted), then targets (sorted)."""
+    reporters = {advisory_key("reporter", w.guild_id, w.reporter_id) for w in items}
+    targets = {advisory_key("target", w.guild_id, w.target_id) for w in items}
+    return sorted(reporters) + sorted(targets - reporters)
+
+
+def waves(items: Sequence[ReportWrite]) -> list[list[int]]:
+    """Positions of `items` in waves that share no member (per server); each member's
+    reports in arrival order."""
+    last: dict[tuple[int, int], int] = {}
+    out: list[list[int]] = []
+    for position, w in enumerate(items):
+        members = ((w.guild_id, w.reporter_id), (w.guild_id, w.target_id))
+        wave = max((last.get(m, -1) for m in members), default=-1) + 1
+        for m in members:
+            last[m] = wave
+        if wave == len(out):
+            out.append([])
+        out[wave].append(position)
+    return out
+
+
+class BatchFailed(Exception):
+    """Something in the batch failed before its COMMIT: nothing of it is stored."""
+
+
+class _SerialExecutor(PostgresExecutor):
+    """The batch's connection, one statement at a time (its tasks share it)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.lock = asyncio.Lock()
+
+    async def fetch_one(self, sql: str, params: Any = ()) -> Any:
+        async with self.lock:
+            return await super().fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Any = ()) -> Any:
+        async with self.lock:
+            return await super().fetch_all(sql, params)
+
+    async def execute(self, sql: str, params: Any = ()) -> int:
+        async with self.lock:
+            return await super().execute(sql, params)
+
+    async def insert(self, sql: str, params: Any = ()) -> int:
+        async with self.lock:
+            return await super().insert(sql, params)
+
+
+class _Wave:
+    """The tasks of one wave, and the calls they wait in until every task waits or is done."""
+
+    def __init__(self, size: int) -> None:
+        self.running = size
+        self.pending: dict[str, list[tuple[Any, asyncio.Future[Any]]]] = {}
+        self.idle = asyncio.Event()
+        self.failed: BaseException | None = None
+
+    async def call(self, kind: str, args: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending.setdefault(kind, []).append((args, future))
+        self.park()
+        return await future
+
+    def park(self) -> None:
+        self.running -= 1
+        if self.running == 0:
+            self.idle.set()
+
+    def fail(self, error: BaseException) -> None:
+        if self.failed is None:
+            self.failed = error
+        self.idle.set()
+
+
+class BatchedReports(ReportRepository):
+    """`ReportRepository` inside a batch: the locks are already held, and the report's one
+    read and its common writes wait to run with the rest of its wave's."""
+
+    def __init__(self, db: PostgresExecutor, wave: _Wave, locked: frozenset[int]) -> None:
+        super().__init__(db)
+        self._wave = wave
+        self._locked = locked
+
+    async def lock_for_report(self, guild_id: int, reporter_id: int, target_id: int) -> None:
+        keys = (
+            advisory_key("reporter", guild_id, reporter_id),
+            advisory_key("target", guild_id, target_id),
+        )
+        if not self._locked.issuperset(keys):  # a ReportWrite that named other members
+            raise RuntimeError("a batched report locked members its ReportWrite did not name")
+
+    async def report_context(
+        self,
+        guild_id: int,
+        reporter_id: int,
+        target_id: int,
+        *,
+        rate_since: datetime,
+        window_floor: datetime,
+    ) -> ReportContext:
+        args = (guild_id, reporter_id, target_id, to_db(rate_since), to_db(window_floor))
+        result: ReportContext = await self._wave.call("context", args)
+        return result
+
+    async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
+        result: tuple[int, int] = await self._wave.call("join", (report, join))
+        return result
+
+    async def add_unassigned(self, report: NewReport, since: datetime) -> tuple[int, int]:
+        result: tuple[int, int] = await self._wave.call("unassigned", (report, since))
+        return result
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _checked(rows: list[Any], size: int) -> list[Any]:
+    if [row[0] for row in rows] != list(range(1, size + 1)):
+        raise RuntimeError("a batched statement did not return one row per report")
+    return rows
+
+
+async def _contexts(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    rows = await conn.fetch(to_dollar_params(CONTEXT_BATCH_SQL), *_columns(calls))
+    return [
+        context_from_row(call[0], tuple(row)[1:])
+        for call, row in zip(calls, _checked(rows, len(calls)), strict=True)
+    ]
+
+
+async def _joins(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    values = []
+    for report, join in calls:
+        target = join.target
+        values.append(
+            (
+                *_insert_params(report),
+                target.name,
+                int(target.joined_at is not None),
+                optional_to_db(target.joined_at),
+                int(join.new_reporter),
+                int(join.urgent),
+                optional_to_db(join.reminder_at) if join.urgent else None,
+            )
+        )
+    rows = await conn.fetch(to_dollar_params(JOIN_BATCH_SQL), *_columns(values))
+    out = []
+    for (_, join), row in zip(calls, _checked(rows, len(calls)), strict=True):
+        if row[2] is None:  # the case row is gone: nothing of this report may stay
+            raise LookupError(f"case {join.case_id} not found")
+        out.append((int(row[1]), int(row[2])))
+    return out
+
+
+async def _unassigned(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    values = [(*_insert_params(report), to_db(since)) for report, since in calls]
+    rows = await conn.fetch(to_dollar_params(UNASSIGNED_BATCH_SQL), *_columns(values))
+    return [(int(row[1]), int(row[2])) for row in _checked(rows, len(calls))]
+
+
+_FLUSH: dict[str, Callable[[asyncpg.Connection, list[Any]], Awaitable[list[Any]]]] = {
+    "context": _contexts,
+    "join": _joins,
+    "unassigned": _unassigned,
+}
+
+
+async def _run_wave(
+    executor: _SerialExecutor,
+    conn: asyncpg.Connection,
+    items: list[ReportWrite],
+    locked: frozenset[int],
+) -> list[Any]:
+    wave = _Wave(len(items))
+    uow = replace(build_unit_of_work(executor), reports=BatchedReports(executor, wave, locked))
+
+    async def one(item: ReportWrite) -> Any:
+        try:
+            result = await item(uow)
+        except BaseException as error:
+            wave.fail(error)
+            raise
+        wave.park()
+        return result
+
+    tasks = [asyncio.create_task(one(item)) for item in items]
+    try:
+        while True:
+            await wave.idle.wait()
+            wave.idle.clear()
+            if wave.failed is not None:
+                raise BatchFailed("a report of the batch failed") from wave.failed
+            if not wave.pending:
+                break
+            pending, wave.pending = wave.pending, {}
+            results = {
+                kind: await _FLUSH[kind](conn, [a for a, _ in calls])
+                for kind, calls in pending.items()
+            }
+            # Every waiting task runs again; none may touch the connection during a flush.
+            wave.running += sum(len(calls) for calls in pending.values())
+            for kind, calls in pending.items():
+                for (_, future), value in zip(calls, results[kind], strict=True):
+                    future.set_result(value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [task.result() for task in tasks]
+
+
+async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite]) -> list[Any]:
+    """Run `items` in one transaction on `conn` and commit; their results, in order.
+
+    Raises BatchFailed when anything failed before the COMMIT (rolled back: nothing stored,
+    safe to run each again); any other exception is the COMMIT's own (maybe committed)."""
+    transaction = conn.transaction()
+    await transaction.start()
+    results: list[Any] = [None] * len(items)
+    try:
+        executor = _SerialExecutor(conn)
+        keys = lock_keys(items)
+        await conn.execute(to_dollar_params(LOCK_SQL), keys)
+        await conn.execute(
+            to_dollar_params(CASE_LOCK_SQL),
+            [w.guild_id for w in items],
+            [w.target_id for w in items],
+        )
+        locked = frozenset(keys)
+        for positions in waves(items):
+            done = await _run_wave(executor, conn, [items[p] for p in positions], locked)
+            for position, value in zip(positions, done, strict=True):
+                results[position] = value
+    except BaseException as error:
+        try:
+            if not conn.is_closed():
+                await transaction.rollback()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            pass  # a lost connection: the server rolls the transaction back itself
+        if isinstance(error, asyncio.CancelledError):
+            raise
+        if isinstance(error, BatchFailed):
+            raise
+        raise BatchFailed(str(error)) from error
+    await transaction.commit()
+    return results
