@@ -96,7 +96,8 @@ async def main(n: int) -> None:
         await conn.close()
         print(
             f"n={n} wall {wall * 1000:.0f} ms ({n / wall:.0f}/s) p50 {times[n // 2] * 1000:.0f} "
-            f"p99 {times[int(n * 0.99)] * 1000:.0f} ms | client CPU {1000 * (c1 - c0) / n:.2f} ms/report "
+            f"p99 {times[int(n * 0.99)] * 1000:.0f} ms "
+            f"| client CPU {1000 * (c1 - c0) / n:.2f} ms/report "
             f"| server CPU (pool backends) {1000 * (s1 - s0) / n:.2f} ms/report | round trips "
             f"{trips / n:.2f}/report | accepted {acc} stored {rows} cases {cases} bad counts {bad} "
             f"| batches {getattr(store, 'batches', '-')} "

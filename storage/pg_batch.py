@@ -34,17 +34,21 @@ is told "stored" about a report that may not be.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from core.models import Case, UserSnapshot
 from core.ports import CaseJoin, NewReport, ReportContext, ReportWrite
+from storage.cases import _COLUMNS as _CASE_COLUMNS, CaseRepository, _case, recount_reporters
 from storage.codec import optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.postgres_sql import PostgresExecutor, to_dollar_params
+from storage.relay import RelayRepository
 from storage.reports import (
     _REPORT_COLUMNS,
     CONTEXT_BATCH_SQL,
@@ -90,22 +94,32 @@ _INSERT = (
 JOIN_BATCH_SQL = (
     f"WITH {_values(_JOIN_EXTRA)}, "
     f"added AS ({_INSERT} RETURNING id, guild_id, reporter_id), "
-    # `note_new_report` for each row (storage/cases.py), its urgency part only where urgent.
-    "updated AS (UPDATE cases AS c SET alert_revision = c.alert_revision + 1, "
-    "target_name = v.u_name, target_is_member = v.u_member, target_joined_at = v.u_joined, "
-    "counted_reporters = c.counted_reporters + v.u_new, "
-    "ping_wanted = c.ping_wanted + CASE WHEN v.u_urgent = 1 AND c.urgent = 0 THEN 1 ELSE 0 END, "
-    "next_reminder_at = CASE WHEN v.u_urgent = 1 AND c.urgent = 0 AND c.status = 'open' "
-    "AND c.reminders_sent = 0 THEN v.u_reminder ELSE c.next_reminder_at END, "
-    "urgent = CASE WHEN v.u_urgent = 1 THEN 1 ELSE c.urgent END "
-    "FROM v WHERE c.id = v.case_id RETURNING c.id, c.counted_reporters) "
-    "SELECT v.ord, a.id, u.counted_reporters FROM v "
+    # A case's reports of the wave, as one: what `note_new_report` (storage/cases.py) does for
+    # each of them in turn (one more revision and the distinct reporters each adds, the
+    # snapshot of the last, the first urgent one's reminder).
+    "per_case AS (SELECT case_id, COUNT(*) AS n, SUM(u_new) AS new, MAX(u_urgent) AS urgent, "
+    "(array_agg(u_reminder ORDER BY ord) FILTER (WHERE u_urgent = 1))[1] AS reminder, "
+    "(array_agg(u_name ORDER BY ord DESC))[1] AS name, "
+    "(array_agg(u_member ORDER BY ord DESC))[1] AS member, "
+    "(array_agg(u_joined ORDER BY ord DESC))[1] AS joined FROM v GROUP BY case_id), "
+    "updated AS (UPDATE cases AS c SET alert_revision = c.alert_revision + g.n, "
+    "target_name = g.name, target_is_member = g.member, target_joined_at = g.joined, "
+    "counted_reporters = c.counted_reporters + g.new, "
+    "ping_wanted = c.ping_wanted + CASE WHEN g.urgent = 1 AND c.urgent = 0 THEN 1 ELSE 0 END, "
+    "next_reminder_at = CASE WHEN g.urgent = 1 AND c.urgent = 0 AND c.status = 'open' "
+    "AND c.reminders_sent = 0 THEN g.reminder ELSE c.next_reminder_at END, "
+    "urgent = CASE WHEN g.urgent = 1 THEN 1 ELSE c.urgent END "
+    "FROM per_case AS g WHERE c.id = g.case_id RETURNING c.id, c.counted_reporters) "
+    # Each report's count is the case's after it: after the wave's, less what the case's
+    # later reports of the wave added.
+    "SELECT v.ord, a.id, u.counted_reporters - (SELECT COALESCE(SUM(w.u_new), 0) FROM v AS w "
+    "WHERE w.case_id = v.case_id AND w.ord > v.ord) FROM v "
     "JOIN added AS a ON a.guild_id = v.guild_id AND a.reporter_id = v.reporter_id "
     "LEFT JOIN updated AS u ON u.id = v.case_id ORDER BY v.ord"
 )
-"""`ReportRepository.add_to_case` for a wave's reports (one case each, one reporter each per
-server, so the joins below match one row each): (ordinal, report id, the case's count after
-it; NULL if the case row is gone)."""
+"""`ReportRepository.add_to_case` for a wave's reports (one reporter each per server, so
+the join with `added` matches one row each; several may join one case): (ordinal, report id,
+the case's count after it; NULL if the case row is gone)."""
 
 _COUNTED = (
     "{x}.guild_id = v.guild_id AND {x}.target_id = v.target_id AND {x}.case_id IS NULL "
@@ -129,7 +143,7 @@ wave having one report per target."""
 
 LOCK_SQL = "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k"
 CASE_LOCK_SQL = (
-    "SELECT id FROM cases WHERE (guild_id, target_id) IN "
+    "SELECT guild_id, target_id FROM cases WHERE (guild_id, target_id) IN "
     "(SELECT * FROM unnest(?::bigint[], ?::bigint[])) "
     "AND status IN ('open', 'acknowledged') ORDER BY id FOR NO KEY UPDATE"
 )
@@ -143,16 +157,33 @@ def lock_keys(items: Sequence[ReportWrite]) -> list[int]:
     return sorted(reporters) + sorted(targets - reporters)
 
 
-def waves(items: Sequence[ReportWrite]) -> list[list[int]]:
-    """Positions of `items` in waves that share no member (per server); each member's
-    reports in arrival order."""
-    last: dict[tuple[int, int], int] = {}
+def waves(
+    items: Sequence[ReportWrite], with_case: Collection[tuple[int, int]] = ()
+) -> list[list[int]]:
+    """Positions of `items` in waves whose reports read nothing another one of the wave
+    writes, each member's reports in arrival order.
+
+    A member (per server) is in one report of a wave, as its reporter or as its target,
+    except a target in `with_case` (its active case row-locked by the batch, so it stays
+    active): its reports all join that case, which one statement does for several at once
+    (`JOIN_BATCH_SQL`), so they may share a wave, as long as it reports no one in it."""
+    alone: dict[tuple[int, int], int] = {}  # member -> last wave it was in alone
+    shared: dict[tuple[int, int], int] = {}  # target -> last wave it was a shared target
     out: list[list[int]] = []
     for position, w in enumerate(items):
-        members = ((w.guild_id, w.reporter_id), (w.guild_id, w.target_id))
-        wave = max((last.get(m, -1) for m in members), default=-1) + 1
-        for m in members:
-            last[m] = wave
+        reporter, target = (w.guild_id, w.reporter_id), (w.guild_id, w.target_id)
+        joins = target in with_case and target != reporter
+        wave = max(
+            alone.get(reporter, -1) + 1,
+            shared.get(reporter, -1) + 1,
+            alone.get(target, -1) + 1,
+            shared.get(target, -1) + (0 if joins else 1),
+        )
+        alone[reporter] = wave
+        if joins:
+            shared[target] = wave
+        else:
+            alone[target] = wave
         if wave == len(out):
             out.append([])
         out[wave].append(position)
@@ -251,6 +282,48 @@ class BatchedReports(ReportRepository):
         result: tuple[int, int] = await self._wave.call("unassigned", (report, since))
         return result
 
+    async def assign_unassigned(
+        self, guild_id: int, target_id: int, since: datetime, case_id: int
+    ) -> int:
+        result: int = await self._wave.call("assign", (guild_id, target_id, to_db(since), case_id))
+        return result
+
+
+class BatchedCases(CaseRepository):
+    """`CaseRepository` inside a batch: the wave's case openings, and the recounts that
+    follow them, each run as one statement for the wave."""
+
+    def __init__(self, db: PostgresExecutor, wave: _Wave) -> None:
+        super().__init__(db)
+        self._wave = wave
+
+    async def open(
+        self,
+        guild_id: int,
+        target: UserSnapshot,
+        urgent: bool,
+        now: datetime,
+        reminder_at: datetime | None = None,
+    ) -> Case:
+        result: Case = await self._wave.call("open", (guild_id, target, urgent, now, reminder_at))
+        return result
+
+    async def recount_reporters(self, case_ids: Any) -> None:
+        await self._wave.call("recount", tuple(case_ids))
+
+
+class BatchedRelay(RelayRepository):
+    """`RelayRepository` inside a batch: details waiting for the wave's new cases join them
+    in two statements for the wave."""
+
+    def __init__(self, db: PostgresExecutor, wave: _Wave) -> None:
+        super().__init__(db)
+        self._wave = wave
+
+    async def attach_to_case(self, case_id: int, now: datetime) -> int:
+        result: int = await self._wave.call("attach", (case_id, to_db(now)))
+        return result
+
 
 def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
@@ -300,10 +373,103 @@ async def _unassigned(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
     return [(int(row[1]), int(row[2])) for row in _checked(rows, len(calls))]
 
 
+CASE_NUMBERS_SQL = (
+    # `CaseRepository.open`'s counter, `count` numbers at once: a guild's first counter row
+    # starts after any case already there, then only the counter decides.
+    "INSERT INTO case_numbers (guild_id, last_number) "
+    "VALUES ($1, (SELECT COALESCE(MAX(number), 0) FROM cases WHERE guild_id = $1) + $2) "
+    "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + $2 "
+    "RETURNING last_number"
+)
+
+OPEN_BATCH_SQL = (
+    "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+    "target_joined_at, status, urgent, opened_at, next_reminder_at) "
+    "SELECT g, n, t, name, member, joined, 'open', urgent, opened, reminder FROM unnest("
+    "?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::integer[], ?::text[], ?::integer[], "
+    "?::text[], ?::text[]) WITH ORDINALITY "
+    "AS v(g, n, t, name, member, joined, urgent, opened, reminder, ord) ORDER BY ord "
+    f"RETURNING {_CASE_COLUMNS}"
+)
+
+ASSIGN_BATCH_SQL = (
+    "UPDATE reports AS r SET case_id = v.case_id "
+    "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[]) AS v(g, t, since, case_id) "
+    "WHERE r.guild_id = v.g AND r.target_id = v.t AND r.case_id IS NULL "
+    "AND r.created_at >= v.since RETURNING v.case_id"
+)
+"""`ReportRepository.assign_unassigned` for a wave's new cases (one per target)."""
+
+_DETAILS_WAITING = "m.case_id IS NULL AND m.kind = 'details' AND m.report_id = r.id"
+
+ATTACH_FEED_SQL = (
+    "INSERT INTO case_feed (guild_id, case_id, relay_id, created_at) "
+    "SELECT m.guild_id, v.case_id, m.id, v.at "
+    "FROM unnest(?::bigint[], ?::text[]) AS v(case_id, at) "
+    f"JOIN reports AS r ON r.case_id = v.case_id JOIN relay_messages AS m ON {_DETAILS_WAITING} "
+    "ORDER BY m.id"
+)
+ATTACH_RELAY_SQL = (
+    "UPDATE relay_messages AS m SET case_id = r.case_id FROM reports AS r "
+    f"WHERE r.case_id = ANY(?::bigint[]) AND {_DETAILS_WAITING} RETURNING r.case_id"
+)
+"""`RelayRepository.attach_to_case` for a wave's new cases: the same two statements, over
+the cases' reports joined instead of one case's `IN`."""
+
+
+async def _opens(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    wanted = Counter(call[0] for call in calls)
+    first: dict[int, int] = {}
+    for guild_id in sorted(wanted):  # row locks on the counters in one order
+        last = int(await conn.fetchval(CASE_NUMBERS_SQL, guild_id, wanted[guild_id]))
+        first[guild_id] = last - wanted[guild_id] + 1
+    values = []
+    for guild_id, target, urgent, now, reminder_at in calls:
+        values.append(
+            (
+                guild_id,
+                first[guild_id],
+                target.id,
+                target.name,
+                int(target.joined_at is not None),
+                optional_to_db(target.joined_at),
+                int(urgent),
+                to_db(now),
+                optional_to_db(reminder_at if urgent else None),
+            )
+        )
+        first[guild_id] += 1
+    rows = await conn.fetch(to_dollar_params(OPEN_BATCH_SQL), *_columns(values))
+    cases = {(case.guild_id, case.number): case for case in map(_case, rows)}
+    return [cases[(value[0], value[1])] for value in values]
+
+
+async def _assigns(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    rows = await conn.fetch(to_dollar_params(ASSIGN_BATCH_SQL), *_columns(calls))
+    moved = Counter(int(row[0]) for row in rows)
+    return [moved[call[3]] for call in calls]
+
+
+async def _recounts(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    await recount_reporters(PostgresExecutor(conn), {i for ids in calls for i in ids})
+    return [None] * len(calls)
+
+
+async def _attaches(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
+    await conn.execute(to_dollar_params(ATTACH_FEED_SQL), *_columns(calls))
+    rows = await conn.fetch(to_dollar_params(ATTACH_RELAY_SQL), [call[0] for call in calls])
+    moved = Counter(int(row[0]) for row in rows)
+    return [moved[call[0]] for call in calls]
+
+
 _FLUSH: dict[str, Callable[[asyncpg.Connection, list[Any]], Awaitable[list[Any]]]] = {
     "context": _contexts,
     "join": _joins,
     "unassigned": _unassigned,
+    "open": _opens,
+    "assign": _assigns,
+    "recount": _recounts,
+    "attach": _attaches,
 }
 
 
@@ -314,7 +480,12 @@ async def _run_wave(
     locked: frozenset[int],
 ) -> list[Any]:
     wave = _Wave(len(items))
-    uow = replace(build_unit_of_work(executor), reports=BatchedReports(executor, wave, locked))
+    uow = replace(
+        build_unit_of_work(executor),
+        reports=BatchedReports(executor, wave, locked),
+        cases=BatchedCases(executor, wave),
+        relay=BatchedRelay(executor, wave),
+    )
 
     async def one(item: ReportWrite) -> Any:
         try:
@@ -335,10 +506,9 @@ async def _run_wave(
             if not wave.pending:
                 break
             pending, wave.pending = wave.pending, {}
-            results = {
-                kind: await _FLUSH[kind](conn, [a for a, _ in calls])
-                for kind, calls in pending.items()
-            }
+            results = {}
+            for kind, calls in pending.items():
+                results[kind] = await _FLUSH[kind](conn, [args for args, _ in calls])
             # Every waiting task runs again; none may touch the connection during a flush.
             wave.running += sum(len(calls) for calls in pending.values())
             for kind, calls in pending.items():
@@ -363,16 +533,18 @@ async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite]) -> list[
         executor = _SerialExecutor(conn)
         keys = lock_keys(items)
         await conn.execute(to_dollar_params(LOCK_SQL), keys)
-        await conn.execute(
+        active = await conn.fetch(
             to_dollar_params(CASE_LOCK_SQL),
             [w.guild_id for w in items],
             [w.target_id for w in items],
         )
         locked = frozenset(keys)
-        for positions in waves(items):
+        for positions in waves(items, {(int(g), int(t)) for g, t in active}):
             done = await _run_wave(executor, conn, [items[p] for p in positions], locked)
             for position, value in zip(positions, done, strict=True):
                 results[position] = value
+        if conn.is_closed():  # lost before its COMMIT was sent: certainly not committed
+            raise BatchFailed("the connection was lost before the COMMIT")
     except BaseException as error:
         try:
             if not conn.is_closed():
