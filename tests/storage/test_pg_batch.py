@@ -349,3 +349,39 @@ async def test_details_added_before_a_case_join_the_case_a_batch_opens(pg):
     feed = await pg.read(lambda tx: tx.relay.feed_for_case(case_id, 10))
     assert [item.relay_id is not None for item in feed] == [True]
     assert await drift(pg) == []
+
+
+async def test_a_new_database_gets_the_statistics_of_reports_after_its_first_reports(
+    postgres_available,
+):
+    """A new database's `reports` has no planner statistics until autovacuum's first look
+    (up to a minute): the store gathers them once it has stored `STATISTICS_AFTER` reports,
+    so a first storm's reads use the reporter's index; a database with them is left alone."""
+    from storage import postgres as pg_store
+    from tests import postgres as helpers
+
+    helpers.skip_without_postgres(postgres_available)
+    url = await helpers.create_database("vigil_test_statistics")
+    try:
+        store = await PostgresStore.open(url)
+        try:
+            assert store._needs_statistics
+            await configure(store, threshold=3)
+            service = _reporting(store)
+            subs = [submission(n, target=90 + n % 50) for n in range(1, 301)]
+            await asyncio.gather(*(service.submit(s) for s in subs))
+        finally:
+            await store.close()
+
+        async def has_statistics(tx: Any) -> bool:
+            row = await tx.reports._db.fetch_one(pg_store._HAS_NO_STATISTICS)
+            return not row[0]
+
+        again = await PostgresStore.open(url)
+        try:
+            assert await again.read(has_statistics)
+            assert not again._needs_statistics
+        finally:
+            await again.close()
+    finally:
+        await helpers.drop_database(url)
