@@ -17,11 +17,13 @@ one transaction:
    what a report reads (its reporter's recent reports, retaliation by its target, its
    target's case and unassigned reports) only a report with one of its two members writes,
    so the reports of a wave read and write independently, and a later wave sees the earlier
-   ones' writes (the same transaction). A member's reports keep their arrival order. Each
-   report's function runs unchanged as a task; its reads (`report_context`) and its common
-   writes (`add_to_case`, `add_unassigned`) are gathered until every task of the wave waits,
-   then each kind runs as one statement over arrays (`unnest`); everything else (a case
-   opening, evidence) runs one statement at a time on the batch's connection;
+   ones' writes (the same transaction). A member's reports keep their arrival order; a
+   target whose active case the batch holds may have several reports in one wave. Each
+   report's function runs unchanged, driven by hand (`_run_wave`); its read
+   (`report_context`), its common writes (`add_to_case`, `add_unassigned`) and a case
+   opening's steps are gathered until every report of the wave waits, then each kind runs
+   as one statement over arrays (`unnest`); anything else (evidence) runs one statement at
+   a time on the batch's connection;
 4. one COMMIT; only then is any caller answered.
 
 A failure anywhere before the COMMIT (one report's error, a statement's, a deadlock, a lost
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Generator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -56,6 +58,7 @@ from storage.reports import (
     _insert_params,
     context_from_row,
 )
+from storage.sql import AwaitedOutsideStorage, Executor, Params, Row
 from storage.unit_of_work import build_unit_of_work
 
 MAX_BATCH = 256
@@ -194,63 +197,49 @@ class BatchFailed(Exception):
     """Something in the batch failed before its COMMIT: nothing of it is stored."""
 
 
-class _SerialExecutor(PostgresExecutor):
-    """The batch's connection, one statement at a time (its tasks share it)."""
+class _Call:
+    """One repository call of a batched report, handed up to the batch's driver (`_drive`):
+    awaiting it suspends the report's coroutine, which the driver resumes with the result."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        super().__init__(conn)
-        self.lock = asyncio.Lock()
+    __slots__ = ("args", "kind")
 
-    async def fetch_one(self, sql: str, params: Any = ()) -> Any:
-        async with self.lock:
-            return await super().fetch_one(sql, params)
+    def __init__(self, kind: str, args: Any) -> None:
+        self.kind = kind
+        self.args = args
 
-    async def fetch_all(self, sql: str, params: Any = ()) -> Any:
-        async with self.lock:
-            return await super().fetch_all(sql, params)
-
-    async def execute(self, sql: str, params: Any = ()) -> int:
-        async with self.lock:
-            return await super().execute(sql, params)
-
-    async def insert(self, sql: str, params: Any = ()) -> int:
-        async with self.lock:
-            return await super().insert(sql, params)
+    def __await__(self) -> Generator[_Call, Any, Any]:
+        return (yield self)
 
 
-class _Wave:
-    """The tasks of one wave, and the calls they wait in until every task waits or is done."""
+class _DeferredExecutor:
+    """The executor of a batched report's other statements (a case's read, evidence): each
+    is a `_Call` the driver runs on the batch's connection, one at a time."""
 
-    def __init__(self, size: int) -> None:
-        self.running = size
-        self.pending: dict[str, list[tuple[Any, asyncio.Future[Any]]]] = {}
-        self.idle = asyncio.Event()
-        self.failed: BaseException | None = None
+    dialect = "postgresql"
 
-    async def call(self, kind: str, args: Any) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.pending.setdefault(kind, []).append((args, future))
-        self.park()
-        return await future
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        result: Row | None = await _Call("sql", ("fetch_one", sql, params))
+        return result
 
-    def park(self) -> None:
-        self.running -= 1
-        if self.running == 0:
-            self.idle.set()
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        result: list[Row] = await _Call("sql", ("fetch_all", sql, params))
+        return result
 
-    def fail(self, error: BaseException) -> None:
-        if self.failed is None:
-            self.failed = error
-        self.idle.set()
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        result: int = await _Call("sql", ("execute", sql, params))
+        return result
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        result: int = await _Call("sql", ("insert", sql, params))
+        return result
 
 
 class BatchedReports(ReportRepository):
     """`ReportRepository` inside a batch: the locks are already held, and the report's one
     read and its common writes wait to run with the rest of its wave's."""
 
-    def __init__(self, db: PostgresExecutor, wave: _Wave, locked: frozenset[int]) -> None:
+    def __init__(self, db: Executor, locked: frozenset[int]) -> None:
         super().__init__(db)
-        self._wave = wave
         self._locked = locked
 
     async def lock_for_report(self, guild_id: int, reporter_id: int, target_id: int) -> None:
@@ -271,21 +260,21 @@ class BatchedReports(ReportRepository):
         window_floor: datetime,
     ) -> ReportContext:
         args = (guild_id, reporter_id, target_id, to_db(rate_since), to_db(window_floor))
-        result: ReportContext = await self._wave.call("context", args)
+        result: ReportContext = await _Call("context", args)
         return result
 
     async def add_to_case(self, report: NewReport, join: CaseJoin) -> tuple[int, int]:
-        result: tuple[int, int] = await self._wave.call("join", (report, join))
+        result: tuple[int, int] = await _Call("join", (report, join))
         return result
 
     async def add_unassigned(self, report: NewReport, since: datetime) -> tuple[int, int]:
-        result: tuple[int, int] = await self._wave.call("unassigned", (report, since))
+        result: tuple[int, int] = await _Call("unassigned", (report, since))
         return result
 
     async def assign_unassigned(
         self, guild_id: int, target_id: int, since: datetime, case_id: int
     ) -> int:
-        result: int = await self._wave.call("assign", (guild_id, target_id, to_db(since), case_id))
+        result: int = await _Call("assign", (guild_id, target_id, to_db(since), case_id))
         return result
 
 
@@ -293,9 +282,8 @@ class BatchedCases(CaseRepository):
     """`CaseRepository` inside a batch: the wave's case openings, and the recounts that
     follow them, each run as one statement for the wave."""
 
-    def __init__(self, db: PostgresExecutor, wave: _Wave) -> None:
+    def __init__(self, db: Executor) -> None:
         super().__init__(db)
-        self._wave = wave
 
     async def open(
         self,
@@ -305,23 +293,22 @@ class BatchedCases(CaseRepository):
         now: datetime,
         reminder_at: datetime | None = None,
     ) -> Case:
-        result: Case = await self._wave.call("open", (guild_id, target, urgent, now, reminder_at))
+        result: Case = await _Call("open", (guild_id, target, urgent, now, reminder_at))
         return result
 
-    async def recount_reporters(self, case_ids: Any) -> None:
-        await self._wave.call("recount", tuple(case_ids))
+    async def recount_reporters(self, case_ids: Collection[int]) -> None:
+        await _Call("recount", tuple(case_ids))
 
 
 class BatchedRelay(RelayRepository):
     """`RelayRepository` inside a batch: details waiting for the wave's new cases join them
     in two statements for the wave."""
 
-    def __init__(self, db: PostgresExecutor, wave: _Wave) -> None:
+    def __init__(self, db: Executor) -> None:
         super().__init__(db)
-        self._wave = wave
 
     async def attach_to_case(self, case_id: int, now: datetime) -> int:
-        result: int = await self._wave.call("attach", (case_id, to_db(now)))
+        result: int = await _Call("attach", (case_id, to_db(now)))
         return result
 
 
@@ -473,52 +460,63 @@ _FLUSH: dict[str, Callable[[asyncpg.Connection, list[Any]], Awaitable[list[Any]]
 }
 
 
+async def _statement(conn: asyncpg.Connection, args: Any) -> Any:
+    method, sql, params = args
+    return await getattr(PostgresExecutor(conn), method)(sql, params)
+
+
 async def _run_wave(
-    executor: _SerialExecutor,
-    conn: asyncpg.Connection,
-    items: list[ReportWrite],
-    locked: frozenset[int],
+    conn: asyncpg.Connection, items: list[ReportWrite], locked: frozenset[int]
 ) -> list[Any]:
-    wave = _Wave(len(items))
+    """Run a wave's report functions together: each is driven by hand (`send`) until it
+    waits for a `_Call` or returns. The calls of one kind that all wait run as one statement
+    (`_FLUSH`), other statements one at a time; then each waiting function goes on at once.
+    No task and no event: a round trip of the batch is one pass of the event loop, however
+    busy the loop is with the storm's answers."""
+    executor = _DeferredExecutor()
     uow = replace(
         build_unit_of_work(executor),
-        reports=BatchedReports(executor, wave, locked),
-        cases=BatchedCases(executor, wave),
-        relay=BatchedRelay(executor, wave),
+        reports=BatchedReports(executor, locked),
+        cases=BatchedCases(executor),
+        relay=BatchedRelay(executor),
     )
+    coroutines = [item(uow) for item in items]
+    results: list[Any] = [None] * len(items)
+    waiting: dict[int, _Call] = {}
 
-    async def one(item: ReportWrite) -> Any:
+    def step(position: int, value: Any = None) -> None:
         try:
-            result = await item(uow)
-        except BaseException as error:
-            wave.fail(error)
-            raise
-        wave.park()
-        return result
+            call = coroutines[position].send(value)
+        except StopIteration as done:
+            results[position] = done.value
+            return
+        if not isinstance(call, _Call):  # awaited something that is not storage
+            raise AwaitedOutsideStorage("a batched report awaited something else than storage")
+        waiting[position] = call
 
-    tasks = [asyncio.create_task(one(item)) for item in items]
     try:
-        while True:
-            await wave.idle.wait()
-            wave.idle.clear()
-            if wave.failed is not None:
-                raise BatchFailed("a report of the batch failed") from wave.failed
-            if not wave.pending:
-                break
-            pending, wave.pending = wave.pending, {}
-            results = {}
-            for kind, calls in pending.items():
-                results[kind] = await _FLUSH[kind](conn, [args for args, _ in calls])
-            # Every waiting task runs again; none may touch the connection during a flush.
-            wave.running += sum(len(calls) for calls in pending.values())
-            for kind, calls in pending.items():
-                for (_, future), value in zip(calls, results[kind], strict=True):
-                    future.set_result(value)
+        for position in range(len(items)):
+            step(position)
+        while waiting:
+            alone = [p for p, call in waiting.items() if call.kind == "sql"]
+            if alone:  # a report's own statement: it may be followed by more of its own
+                for position in alone:
+                    step(position, await _statement(conn, waiting.pop(position).args))
+                continue
+            kinds: dict[str, list[int]] = {}
+            for position, call in waiting.items():
+                kinds.setdefault(call.kind, []).append(position)
+            done: dict[int, Any] = {}
+            for kind, positions in kinds.items():
+                values = await _FLUSH[kind](conn, [waiting[p].args for p in positions])
+                done.update(zip(positions, values, strict=True))
+            waiting.clear()
+            for position, value in done.items():
+                step(position, value)
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return [task.result() for task in tasks]
+        for coroutine in coroutines:
+            coroutine.close()
+    return results
 
 
 async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite]) -> list[Any]:
@@ -530,7 +528,6 @@ async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite]) -> list[
     await transaction.start()
     results: list[Any] = [None] * len(items)
     try:
-        executor = _SerialExecutor(conn)
         keys = lock_keys(items)
         await conn.execute(to_dollar_params(LOCK_SQL), keys)
         active = await conn.fetch(
@@ -540,7 +537,7 @@ async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite]) -> list[
         )
         locked = frozenset(keys)
         for positions in waves(items, {(int(g), int(t)) for g, t in active}):
-            done = await _run_wave(executor, conn, [items[p] for p in positions], locked)
+            done = await _run_wave(conn, [items[p] for p in positions], locked)
             for position, value in zip(positions, done, strict=True):
                 results[position] = value
         if conn.is_closed():  # lost before its COMMIT was sent: certainly not committed
