@@ -623,6 +623,29 @@ class Replayable(Generic[T]):
         return self._fn(tx)
 
 
+class ReportWrite(Replayable[T]):
+    """A report's transaction function (replayable, see there), with whom it locks first:
+    `lock_for_report(guild_id, reporter_id, target_id)` is its first repository call.
+
+    A store may run many of these in one transaction: PostgreSQL's group commit takes every
+    lock of a batch up front, in one sorted order, and runs a failed batch's reports again one
+    by one; SQLite runs a batch of them without a savepoint each. Any other store calls it."""
+
+    __slots__ = ("guild_id", "reporter_id", "target_id")
+
+    def __init__(
+        self,
+        fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]],
+        guild_id: int,
+        reporter_id: int,
+        target_id: int,
+    ) -> None:
+        super().__init__(fn)
+        self.guild_id = guild_id
+        self.reporter_id = reporter_id
+        self.target_id = target_id
+
+
 class Store(Protocol):
     async def write(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` as one atomic transaction; returns only after it is committed (durable).

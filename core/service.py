@@ -36,7 +36,7 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.ports import CaseJoin, NewReport, Replayable, Store, UnitOfWork
+from core.ports import CaseJoin, NewReport, ReportWrite, Store, UnitOfWork
 from core.reasons import Reason
 from core.records import hot_record
 from core.setup_rules import SETUP_RANGES
@@ -95,8 +95,14 @@ class ReportService:
             return checked
         # A partial, not a closure awaiting `_record`: one coroutine less per report in the
         # database thread (issue 19). Replayable: `_record` acts only through `tx`.
-        outcome = await self._store.write(
-            Replayable(functools.partial(self._record, checked, self._clock.now()))
+        submission = checked.submission
+        outcome: ReportOutcome = await self._store.write(
+            ReportWrite(
+                functools.partial(self._record, checked, self._clock.now()),
+                submission.guild_id,
+                submission.reporter.id,
+                submission.target.id,
+            )
         )
         if isinstance(outcome, ReportAccepted) and outcome.case_id is not None:
             self._on_alert_change()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 from typing import Any
 
@@ -60,58 +61,80 @@ _UNASSIGNED_COUNTED = (
     "AND created_at >= ?"
 )
 
-CONTEXT_SQL = (
-    "SELECT "
-    "(SELECT COUNT(*) FROM reports WHERE guild_id = ? AND reporter_id = ? AND created_at >= ?), "
+_CONTEXT_TEMPLATE = (
+    "SELECT {lead}"
+    "(SELECT COUNT(*) FROM reports WHERE guild_id = {g} AND reporter_id = {r} "
+    "AND created_at >= {rate}), "
     f"s.guild_id, {', '.join('s.' + c.strip() for c in SETTINGS_COLUMNS.split(','))}, "
     # The two newest-report reads walk one member's own reports (ix_reports_reporter: guild_id,
     # reporter_id, created_at), newest first, few under the rate limit; `+target_id` keeps
     # both planners off ix_reports_target, which would walk every report about a member
     # (all of a big case's) back to the floor.
-    "(SELECT created_at FROM reports WHERE guild_id = ? AND reporter_id = ? AND +target_id = ? "
-    "AND case_id IS NOT NULL AND created_at >= ? ORDER BY created_at DESC LIMIT 1), "
-    "(SELECT 1 FROM muted_reporters WHERE guild_id = ? AND user_id = ?), "
+    "(SELECT created_at FROM reports WHERE guild_id = {g} AND reporter_id = {t} "
+    "AND +target_id = {r} AND case_id IS NOT NULL AND created_at >= {floor} "
+    "ORDER BY created_at DESC LIMIT 1), "
+    "(SELECT 1 FROM muted_reporters WHERE guild_id = {g} AND user_id = {r}), "
     "c.id, c.number, "
     # NULL: no report in the case; 0: none of them counts; 1: one counts (ix_reports_case).
-    "(SELECT MAX(counts_toward_threshold) FROM reports WHERE case_id = c.id AND reporter_id = ?), "
-    "CASE WHEN c.id IS NULL THEN (SELECT created_at FROM reports WHERE guild_id = ? "
-    "AND reporter_id = ? AND +target_id = ? AND case_id IS NULL AND created_at >= ? "
+    "(SELECT MAX(counts_toward_threshold) FROM reports WHERE case_id = c.id "
+    "AND reporter_id = {r}), "
+    "CASE WHEN c.id IS NULL THEN (SELECT created_at FROM reports WHERE guild_id = {g} "
+    "AND reporter_id = {r} AND +target_id = {t} AND case_id IS NULL AND created_at >= {floor} "
     "ORDER BY created_at DESC LIMIT 1) END, "
     "c.counted_reporters "
-    "FROM (SELECT 1 AS here) AS one "
-    "LEFT JOIN guild_settings AS s ON s.guild_id = ? "
-    "LEFT JOIN cases AS c ON c.guild_id = ? AND c.target_id = ? "
+    "FROM {source} "
+    "LEFT JOIN guild_settings AS s ON s.guild_id = {g} "
+    "LEFT JOIN cases AS c ON c.guild_id = {g} AND c.target_id = {t} "
     "AND c.status IN ('open', 'acknowledged')"
+    "{tail}"
+)
+"""The reads of `ReportRepository.report_context`, for one report (`CONTEXT_SQL`) or for
+many at once (`CONTEXT_BATCH_SQL`): `{g}`, `{r}`, `{t}` are the server, reporter and target,
+`{rate}` the rate limit's start and `{floor}` the longest window's."""
+
+_CONTEXT_FIELDS = ("g", "r", "t", "rate", "floor")
+
+
+def _context_order() -> tuple[str, ...]:
+    """The order `CONTEXT_SQL`'s `?` placeholders take the template's fields in."""
+    names = [field for _, field, _, _ in string.Formatter().parse(_CONTEXT_TEMPLATE) if field]
+    return tuple(name for name in names if name in _CONTEXT_FIELDS)
+
+
+_CONTEXT_ORDER = _context_order()
+
+CONTEXT_SQL = _CONTEXT_TEMPLATE.format(
+    lead="", source="(SELECT 1 AS here) AS one", tail="", **{f: "?" for f in _CONTEXT_FIELDS}
 )
 """`ReportRepository.report_context`'s one statement: the seven reads a report's decision
 needed (rate limit, settings, retaliation, muted, active case, the reporter in it, an
 unassigned duplicate) as subqueries and joins of one row, and the active case's kept reporter
 count. Parameters: `context_params`."""
 
+CONTEXT_BATCH_SQL = _CONTEXT_TEMPLATE.format(
+    lead="p.ord, ",
+    source="unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[]) "
+    "WITH ORDINALITY AS p(g, r, t, rate, floor, ord)",
+    tail=" ORDER BY p.ord",
+    **{f: f"p.{f}" for f in _CONTEXT_FIELDS},
+)
+"""PostgreSQL: `CONTEXT_SQL` for many reports in one statement (one row each, in order,
+led by its ordinal): parameters are five arrays (servers, reporters, targets, rate-limit
+starts, window floors). For reports that share no member: each row reads what the others'
+writes would change only for their own reporter and target (storage/pg_batch.py)."""
+
 
 def context_params(
     guild_id: int, reporter_id: int, target_id: int, rate_since: datetime, window_floor: datetime
 ) -> tuple[Any, ...]:
-    floor = to_db(window_floor)
-    return (
-        guild_id,
-        reporter_id,
-        to_db(rate_since),
-        guild_id,
-        target_id,  # the target as a reporter...
-        reporter_id,  # ... about this reporter
-        floor,
-        guild_id,
-        reporter_id,
-        reporter_id,
-        guild_id,
-        reporter_id,
-        target_id,
-        floor,
-        guild_id,
-        guild_id,
-        target_id,
-    )
+    values = {
+        "g": guild_id,
+        "r": reporter_id,
+        "t": target_id,
+        "rate": to_db(rate_since),
+        "floor": to_db(window_floor),
+    }
+    return tuple(values[name] for name in _CONTEXT_ORDER)
 
 
 _SETTINGS_AT = 2 + len(SETTINGS_COLUMNS.split(","))

@@ -202,7 +202,7 @@ class SqliteStore(LocalLeases):
         step("BEGIN IMMEDIATE")
         try:
             outcomes = None
-            if all(type(fn) is Replayable for fn in fns):
+            if all(isinstance(fn, Replayable) for fn in fns):
                 outcomes = _run_without_savepoints(fns, uow, step)
             if outcomes is None:
                 outcomes = _run_with_savepoints(fns, uow, step)

@@ -196,7 +196,7 @@ async def test_the_report_service_hands_the_store_a_replayable_transaction(store
     )
     outcome = await ReportService(store, SystemClock()).submit(submission)
     assert isinstance(outcome, ReportAccepted)
-    assert len(seen) == 1 and type(seen[0]) is Replayable
+    assert len(seen) == 1 and isinstance(seen[0], Replayable)
 
 
 def _replayable(store: SqliteStore, value: int, error: BaseException | None = None) -> Replayable:
