@@ -193,6 +193,11 @@ def waves(
     return out
 
 
+#: How long a batch that holds its locks waits for a row lock before it gives up (then each
+#: of its reports runs in its own transaction, which waits as long as it needs).
+BATCH_LOCK_WAIT_MS = 200
+
+
 class BatchFailed(Exception):
     """Something in the batch failed before its COMMIT: nothing of it is stored."""
 
@@ -535,6 +540,11 @@ async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite[Any]]) -> 
             [w.guild_id for w in items],
             [w.target_id for w in items],
         )
+        # From here on the batch only waits for rows others may hold (an erasure's reports, a
+        # case-number counter another process's batch took): it gives up after BATCH_LOCK_WAIT
+        # and runs its reports one by one, rather than holding its cases while it waits and
+        # making PostgreSQL's deadlock check (after 1 s) abort the other side, an erasure say.
+        await conn.execute(f"SET LOCAL lock_timeout = '{BATCH_LOCK_WAIT_MS}ms'")
         locked = frozenset(keys)
         for positions in waves(items, {(int(g), int(t)) for g, t in active}):
             done = await _run_wave(conn, [items[p] for p in positions], locked)

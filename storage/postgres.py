@@ -38,6 +38,7 @@ from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
 from storage.pg_batch import MAX_BATCH, BatchFailed, run_batch
 from storage.postgres_sql import PostgresExecutor, _rowcount, to_dollar_params, unit_of_work
+from storage.sql import StoreStopped
 
 __all__ = ["PostgresExecutor", "PostgresStore", "_rowcount", "migrate", "to_dollar_params"]
 from storage.unit_of_work import StoreUnitOfWork
@@ -160,9 +161,26 @@ class PostgresStore:
             return await fn(unit_of_work(conn))
 
     async def _drain(self) -> None:
-        """Run the queued report transactions, a batch at a time; a lone one as before."""
+        """Run the queued report transactions, a batch at a time; a lone one as before.
+
+        If the writer itself is cancelled (a shutdown), every report it has not answered, in
+        its batch or still queued, is answered with an error rather than left waiting for
+        ever: none of them is told it was stored (one cancelled at its batch's COMMIT may
+        be stored all the same, as when a COMMIT fails)."""
+        batch: list[tuple[ReportWrite[Any], asyncio.Future[Any]]] = []
+        try:
+            await self._drain_queue(batch)
+        except BaseException:
+            stopped = StoreStopped("the store stopped before it could confirm this write")
+            for _, future in [*batch, *self._queue]:
+                if not future.done():
+                    future.set_exception(stopped)
+            self._queue.clear()
+            raise
+
+    async def _drain_queue(self, batch: list[tuple[ReportWrite[Any], asyncio.Future[Any]]]) -> None:
         while self._queue:
-            batch = self._queue[:MAX_BATCH]
+            batch[:] = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]
             if len(batch) == 1:
                 await self._one_by_one(batch)
@@ -177,11 +195,11 @@ class PostgresStore:
                 await self._one_by_one(batch)
                 continue
             except BaseException as error:  # the COMMIT itself: maybe committed, never "stored"
+                if isinstance(error, asyncio.CancelledError):
+                    raise  # the writer stopped: `_drain` answers the batch and the queue
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
-                if isinstance(error, asyncio.CancelledError):
-                    raise
                 continue
             self.batches += 1
             self._stored += len(batch)

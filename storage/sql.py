@@ -48,6 +48,11 @@ def refuse_upsert(sql: str) -> None:
         raise ValueError(f"insert() takes a plain INSERT, not an upsert: {sql[:60]}")
 
 
+class StoreStopped(RuntimeError):
+    """A write the store's writer could not run because the writer was stopped (cancelled at
+    a shutdown): the caller is answered with this, never left waiting; nothing was stored."""
+
+
 class AwaitedOutsideStorage(RuntimeError):
     """A transaction function awaited something that is not storage (e.g. a Discord call)."""
 

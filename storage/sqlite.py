@@ -25,7 +25,7 @@ import aiosqlite
 from core.ports import Replayable
 from storage.leases import LocalLeases
 from storage.migrate import migrate
-from storage.sql import Params, Row, refuse_upsert, run_to_completion
+from storage.sql import Params, Row, StoreStopped, refuse_upsert, run_to_completion
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
@@ -162,19 +162,36 @@ class SqliteStore(LocalLeases):
         return await in_driver_thread(self._conn, lambda _raw: run_to_completion(fn(self._uow)))
 
     async def _drain(self) -> None:
+        """Commit the queued transactions, a batch at a time. If the writer itself is
+        cancelled (a shutdown), every transaction it has not answered, in its batch or still
+        queued, is answered with an error rather than left waiting: none is told it was
+        committed (the batch in the database thread may commit all the same, as when a
+        COMMIT's outcome is unknown)."""
+        batch: list[tuple[TransactionFn, asyncio.Future[Any]]] = []
+        try:
+            await self._drain_queue(batch)
+        except BaseException:
+            stopped = StoreStopped("the store stopped before it could confirm this write")
+            for _, future in [*batch, *self._queue]:
+                if not future.done():
+                    future.set_exception(stopped)
+            self._queue.clear()
+            raise
+
+    async def _drain_queue(self, batch: list[tuple[TransactionFn, asyncio.Future[Any]]]) -> None:
         while self._queue:
-            batch = self._queue[:MAX_BATCH]
+            batch[:] = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]
             try:
                 outcomes = await in_driver_thread(
                     self._conn, functools.partial(self._run_batch, [fn for fn, _ in batch])
                 )
             except BaseException as error:  # the COMMIT itself failed: nothing in it is durable
+                if isinstance(error, asyncio.CancelledError):
+                    raise  # the writer stopped: `_drain` answers the batch and the queue
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
-                if isinstance(error, asyncio.CancelledError):
-                    raise
                 continue
             self.batches += 1
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):

@@ -23,6 +23,7 @@ from core.service import ReportAccepted, ReportService
 from storage import pg_batch
 from storage.leases import advisory_key
 from storage.postgres import PostgresStore
+from storage.sql import StoreStopped
 from tests.helpers import GUILD, START, clock, submission, user
 from tests.storage.test_reporter_count import configure, drift
 
@@ -385,3 +386,68 @@ async def test_a_new_database_gets_the_statistics_of_reports_after_its_first_rep
             await again.close()
     finally:
         await helpers.drop_database(url)
+
+
+async def test_a_batch_waiting_on_a_row_held_elsewhere_gives_up_and_runs_one_by_one(pg):
+    """Past its own locks, a batch waits at most BATCH_LOCK_WAIT for a row someone else holds
+    (here the server's case-number counter, as an erasure holds report rows): it gives up,
+    letting go of every case it holds, and its reports run one by one, waiting as long as they
+    need. Holding its cases while it waited could make PostgreSQL abort the other side."""
+    await configure(pg, threshold=2)
+    service = _reporting(pg)
+    for n in (1, 2):  # a first case: the server's counter row exists
+        assert isinstance(await service.submit(submission(n, target=80)), ReportAccepted)
+    holder = await asyncpg.connect(pg.url)
+    try:
+        holding = holder.transaction()
+        await holding.start()
+        await holder.execute("SELECT * FROM case_numbers WHERE guild_id = $1 FOR UPDATE", GUILD)
+        # Two reporters each about five targets: the second report about each opens a case.
+        subs = [submission(10 + n, target=91 + n % 5) for n in range(10)]
+        reports = asyncio.gather(*(service.submit(s) for s in subs))
+        for _ in range(100):  # the batch gave up while the counter is still held
+            await asyncio.sleep(0.05)
+            if pg.fallbacks:
+                break
+        assert pg.fallbacks == 1
+        await holding.commit()  # the holder was never aborted
+        outcomes = await asyncio.wait_for(reports, 30)
+    finally:
+        await holder.close()
+    assert all(isinstance(o, ReportAccepted) for o in outcomes)
+    assert sum(1 for o in outcomes if isinstance(o, ReportAccepted) and o.case_opened) == 5
+    assert await drift(pg) == []
+
+
+async def test_a_cancelled_writer_answers_every_report_it_had_not_stored(pg):
+    """At a shutdown the writer may be cancelled while its batch waits and more reports are
+    queued: each caller gets an error (none is told it was stored, none waits for ever) and
+    nothing of the batch is stored."""
+    await configure(pg, threshold=3)
+    service = _reporting(pg)
+    blocker = await asyncpg.connect(pg.url)
+    try:
+        blocking = blocker.transaction()
+        await blocking.start()
+        target = advisory_key("target", GUILD, user(90).id)
+        await blocker.execute("SELECT pg_advisory_xact_lock($1)", target)
+        first = [asyncio.ensure_future(service.submit(submission(n, target=90))) for n in (1, 2)]
+        for _ in range(100):  # the first batch waits for the target's lock
+            await asyncio.sleep(0.05)
+            waiting = await blocker.fetchval(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if waiting:
+                break
+        queued = [asyncio.ensure_future(service.submit(submission(n, target=91))) for n in (3, 4)]
+        await asyncio.sleep(0.05)
+        assert pg._writer is not None
+        pg._writer.cancel()
+        answers = await asyncio.wait_for(
+            asyncio.gather(*first, *queued, return_exceptions=True), 10
+        )
+        await blocking.commit()
+    finally:
+        await blocker.close()
+    assert all(isinstance(a, StoreStopped) for a in answers), answers
+    assert await _stored(pg) == []

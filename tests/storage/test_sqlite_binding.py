@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from core.ports import Replayable
+from storage.sql import StoreStopped
 from storage.sqlite import SqliteExecutor, SqliteStore, in_driver_thread
 
 
@@ -285,3 +287,27 @@ async def test_an_interrupt_in_a_batch_leaves_no_transaction_open(store: SqliteS
     assert await in_driver_thread(store._conn, run) == "interrupted"
     assert await _state(store) == (False, [])
     assert await store.write(_replayable(store, 10)) == 10
+
+
+async def test_a_cancelled_writer_answers_every_write_it_had_not_confirmed(store: SqliteStore):
+    """At a shutdown the writer may be cancelled while a batch is in the database thread and
+    more writes are queued: every caller gets an error, none waits until some later write;
+    the queued ones never ran."""
+    await in_driver_thread(store._conn, lambda raw: raw.execute("CREATE TABLE kept (a)"))
+    executor = _executor(store)
+
+    async def slow(tx: object) -> int:
+        time.sleep(0.3)  # noqa: ASYNC251 (runs in the database thread: the batch is still running when cancelled)
+        return await executor.insert("INSERT INTO kept (a) VALUES (?)", (1,))
+
+    running = asyncio.ensure_future(store.write(slow))
+    await asyncio.sleep(0.1)
+    queued = [asyncio.ensure_future(store.write(_replayable(store, v))) for v in (2, 3)]
+    await asyncio.sleep(0)
+    assert store._writer is not None
+    store._writer.cancel()
+    answers = await asyncio.wait_for(asyncio.gather(running, *queued, return_exceptions=True), 10)
+    assert all(isinstance(a, StoreStopped) for a in answers), answers
+    await asyncio.sleep(0.4)  # the batch in the thread ends (it may commit: never confirmed)
+    _, kept = await _state(store)
+    assert 2 not in kept and 3 not in kept
