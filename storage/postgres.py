@@ -38,7 +38,7 @@ from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
 from storage.pg_batch import MAX_BATCH, BatchFailed, run_batch
 from storage.postgres_sql import PostgresExecutor, _rowcount, to_dollar_params, unit_of_work
-from storage.sql import StoreStopped
+from storage.sql import answer_stopped
 
 __all__ = ["PostgresExecutor", "PostgresStore", "_rowcount", "migrate", "to_dollar_params"]
 from storage.unit_of_work import StoreUnitOfWork
@@ -171,10 +171,7 @@ class PostgresStore:
         try:
             await self._drain_queue(batch)
         except BaseException:
-            stopped = StoreStopped("the store stopped before it could confirm this write")
-            for _, future in [*batch, *self._queue]:
-                if not future.done():
-                    future.set_exception(stopped)
+            answer_stopped([*batch, *self._queue])
             self._queue.clear()
             raise
 

@@ -7,9 +7,10 @@ blocking driver inside the database thread), which lets a whole transaction run 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -51,6 +52,15 @@ def refuse_upsert(sql: str) -> None:
 class StoreStopped(RuntimeError):
     """A write the store's writer could not run because the writer was stopped (cancelled at
     a shutdown): the caller is answered with this, never left waiting; nothing was stored."""
+
+
+def answer_stopped(waiting: Iterable[tuple[object, asyncio.Future[Any]]]) -> None:
+    """Answer every unanswered write in `waiting` (transaction, future) with StoreStopped:
+    what a store's writer does for its batch and its queue when it is cancelled."""
+    stopped = StoreStopped("the store stopped before it could confirm this write")
+    for _, future in waiting:
+        if not future.done():
+            future.set_exception(stopped)
 
 
 class AwaitedOutsideStorage(RuntimeError):

@@ -25,7 +25,7 @@ import aiosqlite
 from core.ports import Replayable
 from storage.leases import LocalLeases
 from storage.migrate import migrate
-from storage.sql import Params, Row, StoreStopped, refuse_upsert, run_to_completion
+from storage.sql import Params, Row, answer_stopped, refuse_upsert, run_to_completion
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
@@ -171,10 +171,7 @@ class SqliteStore(LocalLeases):
         try:
             await self._drain_queue(batch)
         except BaseException:
-            stopped = StoreStopped("the store stopped before it could confirm this write")
-            for _, future in [*batch, *self._queue]:
-                if not future.done():
-                    future.set_exception(stopped)
+            answer_stopped([*batch, *self._queue])
             self._queue.clear()
             raise
 
