@@ -451,3 +451,58 @@ async def test_a_cancelled_writer_answers_every_report_it_had_not_stored(pg):
         await blocker.close()
     assert all(isinstance(a, StoreStopped) for a in answers), answers
     assert await _stored(pg) == []
+
+
+def _decision(outcome: Any) -> tuple[Any, ...]:
+    """What a reporter and the moderators are told of one report, ids left out (a batch
+    numbers the cases it opens in wave order, not arrival order)."""
+    if isinstance(outcome, ReportAccepted):
+        return (
+            "accepted",
+            outcome.case_id is not None,
+            outcome.case_opened,
+            outcome.distinct_reporters,
+            outcome.duplicate,
+        )
+    return ("refused", outcome.code)
+
+
+async def test_a_batch_decides_each_report_as_if_it_ran_alone_in_arrival_order(
+    two_processes, tmp_path
+):
+    """The same reports, arriving together on PostgreSQL (batched) and submitted one at a
+    time on SQLite, get the same decision each: the rate limit, duplicates, a case opened
+    at the threshold and joined after it, a target reporting their reporter back, a report
+    about oneself."""
+    from storage import open_store
+
+    pg = two_processes[0]
+    lite = await open_store(f"sqlite:///{tmp_path / 'alone.db'}")
+    try:
+        subs = [
+            submission(1, target=90),
+            submission(1, target=90),  # the same report again: a duplicate
+            submission(1, target=91),
+            submission(1, target=92),  # reporter 1's fourth: over the rate limit of 3
+            submission(2, target=90),
+            submission(3, target=90),  # the threshold (3) at the third reporter: a case
+            submission(4, target=90),  # joins the case
+            submission(90, target=4),  # the target reports a reporter back
+            submission(5, target=5),  # about oneself
+            submission(6, target=93, reason=Reason.CHILD_SAFETY),  # urgent: a case at once
+            submission(7, target=93),
+        ]
+        decided = []
+        for store in (pg, lite):
+            await configure(store, threshold=3)
+            service = ReportService(store, clock(), RateLimit(max_reports=3))
+            if store is pg:
+                outcomes = await asyncio.gather(*(service.submit(s) for s in subs))
+            else:
+                outcomes = [await service.submit(s) for s in subs]
+            decided.append([_decision(o) for o in outcomes])
+        assert pg.batches >= 1 and pg.fallbacks == 0
+        assert decided[0] == decided[1]
+        assert await drift(pg) == []
+    finally:
+        await lite.close()
