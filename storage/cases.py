@@ -143,6 +143,40 @@ async def recount_reporters(db: Executor, case_ids: Collection[int]) -> None:
         )
 
 
+RESERVE_CASE_NUMBERS = (
+    "INSERT INTO case_numbers (guild_id, last_number) "
+    "VALUES (?, (SELECT COALESCE(MAX(number), 0) FROM cases WHERE guild_id = ?) + ?) "
+    "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + ? "
+    "RETURNING last_number"
+)
+"""The guild's next N case numbers; returns the last (params: guild, guild, N, N). A guild's
+first counter row starts after any case already there (rows copied or bulk-loaded without
+one); from then on only the counter decides."""
+
+
+def new_case_values(
+    guild_id: int,
+    number: int,
+    target: UserSnapshot,
+    urgent: bool,
+    now: datetime,
+    reminder_at: datetime | None,
+) -> tuple[Any, ...]:
+    """A new case's columns, in the order `CaseRepository.open` inserts them (guild, number,
+    target, name, member, joined, urgent, opened, reminder): a reminder only when urgent."""
+    return (
+        guild_id,
+        number,
+        target.id,
+        target.name,
+        int(target.joined_at is not None),
+        optional_to_db(target.joined_at),
+        int(urgent),
+        to_db(now),
+        optional_to_db(reminder_at if urgent else None),
+    )
+
+
 class CaseRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -183,31 +217,13 @@ class CaseRepository:
         only grows, and IDs are never reused (AUTOINCREMENT / identity): a button or an open
         confirmation for a deleted case can never name a newer one. The upsert's row lock
         orders concurrent openings in one guild across processes."""
-        # A guild's first counter row starts after any case already there (rows copied or
-        # bulk-loaded without one); from then on only the counter decides.
-        row = await self._db.fetch_one(
-            "INSERT INTO case_numbers (guild_id, last_number) "
-            "VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?)) "
-            "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + 1 "
-            "RETURNING last_number",
-            (guild_id, guild_id),
-        )
+        row = await self._db.fetch_one(RESERVE_CASE_NUMBERS, (guild_id, guild_id, 1, 1))
         assert row is not None
         case_id = await self._db.insert(
             "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
             "target_joined_at, status, urgent, opened_at, next_reminder_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-            (
-                guild_id,
-                int(row[0]),
-                target.id,
-                target.name,
-                int(target.joined_at is not None),
-                optional_to_db(target.joined_at),
-                int(urgent),
-                to_db(now),
-                optional_to_db(reminder_at if urgent else None),
-            ),
+            new_case_values(guild_id, int(row[0]), target, urgent, now, reminder_at),
         )
         case = await self.get(case_id)
         assert case is not None

@@ -46,7 +46,14 @@ import asyncpg
 
 from core.models import Case, UserSnapshot
 from core.ports import CaseJoin, NewReport, ReportContext, ReportWrite
-from storage.cases import _COLUMNS as _CASE_COLUMNS, CaseRepository, _case, recount_reporters
+from storage.cases import (
+    _COLUMNS as _CASE_COLUMNS,
+    RESERVE_CASE_NUMBERS,
+    CaseRepository,
+    _case,
+    new_case_values,
+    recount_reporters,
+)
 from storage.codec import optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.postgres_sql import PostgresExecutor, to_dollar_params
@@ -287,9 +294,6 @@ class BatchedCases(CaseRepository):
     """`CaseRepository` inside a batch: the wave's case openings, and the recounts that
     follow them, each run as one statement for the wave."""
 
-    def __init__(self, db: Executor) -> None:
-        super().__init__(db)
-
     async def open(
         self,
         guild_id: int,
@@ -308,9 +312,6 @@ class BatchedCases(CaseRepository):
 class BatchedRelay(RelayRepository):
     """`RelayRepository` inside a batch: details waiting for the wave's new cases join them
     in two statements for the wave."""
-
-    def __init__(self, db: Executor) -> None:
-        super().__init__(db)
 
     async def attach_to_case(self, case_id: int, now: datetime) -> int:
         result: int = await _Call("attach", (case_id, to_db(now)))
@@ -365,15 +366,6 @@ async def _unassigned(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
     return [(int(row[1]), int(row[2])) for row in _checked(rows, len(calls))]
 
 
-CASE_NUMBERS_SQL = (
-    # `CaseRepository.open`'s counter, `count` numbers at once: a guild's first counter row
-    # starts after any case already there, then only the counter decides.
-    "INSERT INTO case_numbers (guild_id, last_number) "
-    "VALUES ($1, (SELECT COALESCE(MAX(number), 0) FROM cases WHERE guild_id = $1) + $2) "
-    "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_numbers.last_number + $2 "
-    "RETURNING last_number"
-)
-
 OPEN_BATCH_SQL = (
     "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
     "target_joined_at, status, urgent, opened_at, next_reminder_at) "
@@ -412,24 +404,14 @@ the cases' reports joined instead of one case's `IN`."""
 async def _opens(conn: asyncpg.Connection, calls: list[Any]) -> list[Any]:
     wanted = Counter(call[0] for call in calls)
     first: dict[int, int] = {}
+    reserve = to_dollar_params(RESERVE_CASE_NUMBERS)
     for guild_id in sorted(wanted):  # row locks on the counters in one order
-        last = int(await conn.fetchval(CASE_NUMBERS_SQL, guild_id, wanted[guild_id]))
-        first[guild_id] = last - wanted[guild_id] + 1
+        count = wanted[guild_id]
+        last = int(await conn.fetchval(reserve, guild_id, guild_id, count, count))
+        first[guild_id] = last - count + 1
     values = []
     for guild_id, target, urgent, now, reminder_at in calls:
-        values.append(
-            (
-                guild_id,
-                first[guild_id],
-                target.id,
-                target.name,
-                int(target.joined_at is not None),
-                optional_to_db(target.joined_at),
-                int(urgent),
-                to_db(now),
-                optional_to_db(reminder_at if urgent else None),
-            )
-        )
+        values.append(new_case_values(guild_id, first[guild_id], target, urgent, now, reminder_at))
         first[guild_id] += 1
     rows = await conn.fetch(to_dollar_params(OPEN_BATCH_SQL), *_columns(values))
     cases = {(case.guild_id, case.number): case for case in map(_case, rows)}
@@ -541,7 +523,7 @@ async def run_batch(conn: asyncpg.Connection, items: list[ReportWrite[Any]]) -> 
             [w.target_id for w in items],
         )
         # From here on the batch only waits for rows others may hold (an erasure's reports, a
-        # case-number counter another process's batch took): it gives up after BATCH_LOCK_WAIT
+        # case-number counter another process's batch took): it gives up after BATCH_LOCK_WAIT_MS
         # and runs its reports one by one, rather than holding its cases while it waits and
         # making PostgreSQL's deadlock check (after 1 s) abort the other side, an erasure say.
         await conn.execute(f"SET LOCAL lock_timeout = '{BATCH_LOCK_WAIT_MS}ms'")

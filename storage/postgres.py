@@ -37,10 +37,8 @@ from core.ports import ReportWrite
 from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
 from storage.pg_batch import MAX_BATCH, BatchFailed, run_batch
-from storage.postgres_sql import PostgresExecutor, _rowcount, to_dollar_params, unit_of_work
+from storage.postgres_sql import unit_of_work
 from storage.sql import answer_stopped
-
-__all__ = ["PostgresExecutor", "PostgresStore", "_rowcount", "migrate", "to_dollar_params"]
 from storage.unit_of_work import StoreUnitOfWork
 
 T = TypeVar("T")

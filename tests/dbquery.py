@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from storage import is_postgres_url, sqlite_path
-from storage.postgres import to_dollar_params
+from storage.postgres_sql import to_dollar_params
 
 T = TypeVar("T")
 

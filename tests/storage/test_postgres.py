@@ -25,7 +25,8 @@ from core.service import CaseService, ReportAccepted, ReportService
 from core.settings import SettingsError, load_settings
 from storage import is_postgres_url, open_store
 from storage.migrate import available_migrations
-from storage.postgres import PostgresStore, _rowcount, to_dollar_params
+from storage.postgres import PostgresStore
+from storage.postgres_sql import _rowcount, to_dollar_params
 from storage.sqlite import SqliteStore
 from tests import postgres
 from tests.helpers import GUILD, clock, schema_version, submission

@@ -25,7 +25,8 @@ from core.relay import RelayService, ReporterTurn
 from core.retention import RetentionService
 from core.service import CaseService, ReportAccepted, ReportService
 from core.snowflakes import snowflake_at
-from storage.postgres import PostgresExecutor, PostgresStore
+from storage.postgres import PostgresStore
+from storage.postgres_sql import PostgresExecutor
 from tests.helpers import GUILD, START, clock, submission, user
 
 CHANNEL = 777
