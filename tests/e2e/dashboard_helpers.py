@@ -4,7 +4,6 @@ cookie-keeping HTTP client that signs in through the emulator's OAuth2 as a cast
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,14 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from tests.e2e.conftest import Vigil
+from tests.ports import free_port
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def start_with_dashboard(vigil: Vigil, **env: str) -> str:

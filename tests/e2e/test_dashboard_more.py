@@ -19,7 +19,7 @@ from emulator.models import Channel, Overwrite
 from emulator.permissions import P
 from tests import postgres
 from tests.e2e.conftest import Vigil, alert_text, result_text
-from tests.e2e.dashboard_helpers import Client, browser, free_port, start_with_dashboard
+from tests.e2e.dashboard_helpers import Client, browser, start_with_dashboard
 from tests.e2e.test_welfare import (
     check_in,
     lighthouse_alert,
@@ -28,6 +28,7 @@ from tests.e2e.test_welfare import (
     self_report,
     support_button,
 )
+from tests.ports import free_port
 
 ERROR = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.DOTALL)
 WARNINGS = re.compile(r'<section class="card warnings"[^>]*>.*?<ul>(.*?)</ul>', re.DOTALL)

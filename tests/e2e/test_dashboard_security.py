@@ -20,9 +20,10 @@ import aiohttp
 from emulator.models import Channel, Overwrite, Role
 from emulator.permissions import P
 from tests.e2e.conftest import CALLBACK, Vigil, alert_text
-from tests.e2e.dashboard_helpers import Client, browser, free_port, start_with_dashboard
+from tests.e2e.dashboard_helpers import Client, browser, start_with_dashboard
 from tests.e2e.test_evidence import TEXT, report_message
 from tests.e2e.test_moderator_workflow import press
+from tests.ports import free_port
 
 MEMBER = "/guilds/{guild_id}/members/{user_id}"
 HEADERS = (

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from datetime import timedelta
 
 import aiohttp
 
 from storage.codec import from_db, to_db
 from tests.e2e.conftest import EPHEMERAL, MESSAGES, Vigil
+from tests.ports import free_port
 
 FAMILIES = (
     "vigil_reports_received_total",
@@ -28,12 +28,6 @@ FAMILIES = (
     "vigil_feedback_dms_total",
     "vigil_gateway_reconnects_total",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def get(port: int, path: str) -> tuple[int, str]:
