@@ -350,6 +350,7 @@ class Alerts(commands.Cog):
             locale_for=self.guild_locale,
             on_pass=self.after_pass,
             reminder_minute=timedelta(seconds=bot.services.settings.reminder_minute_seconds),
+            edit_interval=bot.services.settings.alert_edit_interval_seconds,
             on_unanswered=self.tell_unanswered,
             on_delivered=self.start_thread,
         )

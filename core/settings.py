@@ -49,6 +49,10 @@ class Settings:
     # FOR TESTS ONLY: how many seconds a "minute" of the urgent-reminder schedule lasts, so
     # the end-to-end suite can see a reminder without waiting minutes. Leave it at 60.
     reminder_minute_seconds: float = 60.0
+    # FOR TESTS ONLY: the shortest time between two edits of one alert (edits in between are
+    # folded into the next), so the end-to-end suite does not wait a second for each edit it
+    # checks. Leave it at 1: it is what keeps a storm's edits within Discord's rate limits.
+    alert_edit_interval_seconds: float = 1.0
     log_format: str = "text"  # or "json"
     # t18-dash: the moderators' web dashboard (None: off). See dashboard/.
     dashboard_port: int | None = None
@@ -209,6 +213,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         metrics_host=metrics_host,
         health_outbox_max_age_seconds=_int(env, "HEALTH_OUTBOX_MAX_AGE_SECONDS", 300, 30, 86400),
         reminder_minute_seconds=_decimal(env, "REMINDER_MINUTE_SECONDS", 60.0, 0.1, 60.0),
+        alert_edit_interval_seconds=_decimal(env, "ALERT_EDIT_INTERVAL_SECONDS", 1.0, 0.05, 1.0),
         log_format=log_format,
         dashboard_port=dashboard[0],
         dashboard_host=dashboard[1],

@@ -16,6 +16,9 @@ from emulator.server import Emulator
 
 __all__ = ["bot_factory", "emulator", "floor_bot"]
 
+#: Settings every test's bot starts with (FOR TESTS ONLY settings: core/settings.py).
+TEST_BOT_ENV = {"ALERT_EDIT_INTERVAL_SECONDS": "0.2"}
+
 
 @pytest_asyncio.fixture
 async def emulator() -> AsyncIterator[Emulator]:
@@ -49,6 +52,12 @@ async def bot_factory(
         kw.setdefault("db_path", tmp_path / f"vigil-{len(procs)}.sqlite3")
         kw.setdefault("log_path", tmp_path / f"bot-{len(procs)}.log")
         kw.setdefault("forked", True)  # a fresh process, forked with discord.py preloaded
+        # An alert is edited at most every 0.2 s instead of every second (the coalescing
+        # itself is tested in tests/core/test_outbox.py): most scenarios act on an alert and
+        # then wait for its edit. A test's own env wins.
+        own_env = kw.get("env") or {}
+        assert isinstance(own_env, dict)
+        kw["env"] = {**TEST_BOT_ENV, **own_env}
         proc = BotProcess(emulator, script, **kw)  # type: ignore[arg-type]
         procs.append(proc)
         await proc.start()

@@ -109,6 +109,9 @@ def test_operator_settings_defaults_and_values():
         ("REMINDER_MINUTE_SECONDS", "61"),
         ("REMINDER_MINUTE_SECONDS", "nan"),
         ("REMINDER_MINUTE_SECONDS", "1e3"),
+        ("ALERT_EDIT_INTERVAL_SECONDS", "0.01"),
+        ("ALERT_EDIT_INTERVAL_SECONDS", "2"),
+        ("ALERT_EDIT_INTERVAL_SECONDS", "-1"),
     ],
 )
 def test_bad_operator_settings_name_the_setting(name: str, value: str):
@@ -122,3 +125,9 @@ def test_the_reminder_minute_for_tests_takes_decimals():
     fast = load_settings({"DISCORD_TOKEN": TOKEN, "REMINDER_MINUTE_SECONDS": "0.25"})
     assert fast.reminder_minute_seconds == 0.25
     assert load_settings({"DISCORD_TOKEN": TOKEN}).reminder_minute_seconds == 60.0
+
+
+def test_the_alert_edit_interval_for_tests_takes_decimals_and_defaults_to_a_second():
+    fast = load_settings({"DISCORD_TOKEN": TOKEN, "ALERT_EDIT_INTERVAL_SECONDS": "0.2"})
+    assert fast.alert_edit_interval_seconds == 0.2
+    assert load_settings({"DISCORD_TOKEN": TOKEN}).alert_edit_interval_seconds == 1.0
