@@ -300,7 +300,11 @@ class AlertDispatcher:
                     self._not_before[case.id] = time.monotonic() + self._edit_interval
         if progressed and len(pending) >= self._batch:
             return 0.0  # more may be waiting behind this batch
-        later = self._waiting(time.monotonic())
+        # Against the pass's own `now`: a case left out of this read because it was not due
+        # then stays in the answer even if it fell due since (a timer may wake the loop a
+        # moment early), and its wait comes out as 0. Measured from a later clock it would
+        # vanish from the answer, and its edit would sleep until something else woke the loop.
+        later = self._waiting(now)
         if not later:
             return 60.0
         return max(0.0, min(60.0, min(later.values()) - time.monotonic()))

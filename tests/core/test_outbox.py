@@ -164,6 +164,31 @@ async def test_edits_are_coalesced_but_first_posts_are_not(store):
     assert len(poster.posts) == 2  # a new case's alert goes out at once
 
 
+async def test_an_edit_left_out_just_before_it_fell_due_is_not_put_to_sleep(store, monkeypatch):
+    """A pass leaves out a case whose edit interval ends a moment later (the loop's timer may
+    fire that early); by the pass's end it is due: the next pass must come at once, not after
+    the idle sleep (a check-in's redraw waited 30 s in the end-to-end suite)."""
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster, edit_interval=1.0)
+    outcome = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()  # first post; the next edit waits for the interval
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    due_at = dispatcher._not_before[outcome.case_id]
+    clock_reads = iter([due_at - 0.001, due_at + 0.001, due_at + 0.002])
+
+    class Monotonic:
+        @staticmethod
+        def monotonic() -> float:
+            return next(clock_reads, due_at + 0.003)
+
+    monkeypatch.setattr("core.outbox.time", Monotonic)
+    delay = await dispatcher.drain_once()
+    assert poster.edits == []  # left out: not due when the pass began
+    assert delay == 0.0
+    await dispatcher.drain_once()  # the pass that follows at once (the clock past due)
+    assert len(poster.edits) == 1
+
+
 OTHER_CHANNEL = 888
 
 
