@@ -417,6 +417,16 @@ class RelayRepository(Protocol):
         self, question_id: int, state: str, dm_channel_id: int | None, dm_message_id: int | None
     ) -> None: ...
 
+    async def settle_unconfirmed(
+        self, question_id: int, state: str, dm_channel_id: int | None, dm_message_id: int | None
+    ) -> bool:
+        """Record a question's delivery only if it is still unconfirmed; False otherwise."""
+        ...
+
+    async def unconfirmed_questions(self, before: datetime, limit: int) -> list[RelayMessage]:
+        """Questions stored before `before` whose DM is still unconfirmed, oldest first."""
+        ...
+
     async def queue(self, relay_id: int, now: datetime) -> None:
         """Queue a stored relay message for its case's thread (nothing if it is gone)."""
         ...

@@ -15,12 +15,12 @@ report" is never asked about that case again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.models import AlertData, DeliveryState, RelayKind, Report
+from core.models import AlertData, DeliveryState, RelayKind, RelayMessage, Report
 from core.outcomes import Vocabulary
 from core.ports import NewRelayMessage, Store, UnitOfWork
 from core.reasons import Reason
@@ -31,6 +31,9 @@ from core.text import clean_user_text
 QUESTIONS_PER_HOUR = 3
 DETAILS_PER_HOUR = 3
 RELAY_WINDOW = timedelta(hours=1)
+#: A question whose DM is still unconfirmed this long after it was stored was left by a
+#: process that died between storing and sending it (a send takes seconds, retries included).
+UNCONFIRMED_AFTER = timedelta(minutes=5)
 MAX_RELAY_TEXT = 1000  # a question, an answer or added details (the stored column's limit)
 
 
@@ -249,6 +252,53 @@ class RelayService:
 
         await self._store.write(record)
         self._on_change()
+
+    async def settle_unconfirmed(
+        self,
+        older_than: timedelta,
+        find_dm: Callable[[RelayMessage], Awaitable[tuple[int, int] | None]],
+        limit: int = 20,
+    ) -> list[tuple[int, DeliveryState]]:
+        """Questions left unconfirmed by a process that died between storing and sending
+        them, settled: SENT (and where, so an erasure can delete it) when `find_dm` finds the
+        DM in the reporter's DM channel, FAILED when not. Never sent again: the moderator who
+        asked was never told it went and may have asked again since; a question arriving
+        minutes late, perhaps twice, would press the reporter. They see it as not delivered
+        and may ask again (an undelivered question does not count toward the hour's limit).
+
+        One process settles each: a claim per question, then a compare-and-set; the settled
+        question is queued once for the case's thread. `find_dm` raising (Discord unreachable)
+        leaves the question for the next look. Returns what was settled."""
+        before = self._clock.now() - older_than
+        questions = await self._store.read(lambda tx: tx.relay.unconfirmed_questions(before, limit))
+        settled: list[tuple[int, DeliveryState]] = []
+        for question in questions:
+            async with self._store.claim(f"question:{question.id}") as mine:
+                if not mine:
+                    continue  # another process is settling it
+                found = await find_dm(question)
+                state = DeliveryState.SENT if found else DeliveryState.FAILED
+                if await self._settle(question.id, state, found):
+                    settled.append((question.id, state))
+        if settled:
+            self._on_change()
+        return settled
+
+    async def _settle(
+        self, question_id: int, state: DeliveryState, where: tuple[int, int] | None
+    ) -> bool:
+        channel_id, message_id = where or (None, None)
+        now = self._clock.now()
+
+        async def record(tx: UnitOfWork) -> bool:
+            if not await tx.relay.settle_unconfirmed(
+                question_id, state.value, channel_id, message_id
+            ):
+                return False  # settled meanwhile (its own process, or another one)
+            await tx.relay.queue(question_id, now)
+            return True
+
+        return await self._store.write(record)
 
     async def check_question(self, question_id: int, user_id: int) -> ReporterTurn | RelayRefused:
         """An Answer button's press: only the reporter it was sent to, about a case that still

@@ -46,8 +46,9 @@ class Settings:
     metrics_port: int | None = None  # None: no metrics/health endpoint
     metrics_host: str = "127.0.0.1"
     health_outbox_max_age_seconds: int = 300
-    # FOR TESTS ONLY: how many seconds a "minute" of the urgent-reminder schedule lasts, so
-    # the end-to-end suite can see a reminder without waiting minutes. Leave it at 60.
+    # FOR TESTS ONLY: how many seconds a "minute" lasts in the urgent-reminder schedule and
+    # in the look for questions left unconfirmed (cogs/relay.py), so the end-to-end suite sees
+    # them without waiting minutes. Leave it at 60.
     reminder_minute_seconds: float = 60.0
     # FOR TESTS ONLY: the shortest time between two edits of one alert (edits in between are
     # folded into the next), so the end-to-end suite does not wait a second for each edit it

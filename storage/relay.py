@@ -120,6 +120,31 @@ class RelayRepository:
             (state, dm_channel_id, dm_message_id, question_id),
         )
 
+    async def settle_unconfirmed(
+        self, question_id: int, state: str, dm_channel_id: int | None, dm_message_id: int | None
+    ) -> bool:
+        """`set_delivery` only while the question is still unconfirmed: of two processes that
+        find it, one settles it."""
+        return (
+            await self._db.execute(
+                "UPDATE relay_messages SET state = ?, dm_channel_id = ?, dm_message_id = ? "
+                "WHERE id = ? AND kind = 'question' AND state = ?",
+                (state, dm_channel_id, dm_message_id, question_id, DeliveryState.SENDING.value),
+            )
+            == 1
+        )
+
+    async def unconfirmed_questions(self, before: datetime, limit: int) -> list[RelayMessage]:
+        """Questions stored before `before` whose DM was never confirmed, oldest first. Few
+        rows ever match (a question is settled within seconds unless its process died), and
+        questions are rate limited per case, so the scan needs no index of its own."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM relay_messages WHERE kind = 'question' AND state = ? "
+            "AND created_at < ? ORDER BY id LIMIT ?",
+            (DeliveryState.SENDING.value, to_db(before), limit),
+        )
+        return [_message(r) for r in rows]
+
     async def queue(self, relay_id: int, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO case_feed (guild_id, case_id, relay_id, created_at) "

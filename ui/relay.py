@@ -18,7 +18,7 @@ import discord
 
 from core.guidance import GUIDANCE_TITLE_KEY
 from core.i18n import tr
-from core.models import DeliveryState
+from core.models import DeliveryState, RelayMessage
 from core.reasons import Reason
 from core.relay import (
     MAX_RELAY_TEXT,
@@ -191,6 +191,30 @@ async def send_question(
         log.warning("question %s not delivered: %s", question.id, error)
         return DeliveryState.FAILED, None, None
     return DeliveryState.SENT, channel.id, message.id
+
+
+async def find_question_dm(bot: VigilBot, question: RelayMessage) -> tuple[int, int] | None:
+    """Where the question's DM is, if it reached the reporter: among the last 50 messages of
+    their DM channel, the bot's message with the question's nonce (when Discord returns it)
+    or its Answer button. None when it is not there, or the channel cannot be opened or read
+    (an account gone): nothing was delivered. Other failures raise: look again later."""
+    nonce = question_nonce(question.id)
+    answer_id = f"vigil:relay:answer:{question.id}"
+    me = bot.user.id if bot.user else None
+    try:
+        channel = await bot.create_dm(discord.Object(question.reporter_id))
+        async for message in channel.history(limit=50):
+            if message.author.id != me:
+                continue
+            if message.nonce is not None and str(message.nonce) == nonce:
+                return channel.id, message.id
+            for row in message.components:
+                for item in getattr(row, "children", ()):
+                    if getattr(item, "custom_id", None) == answer_id:
+                        return channel.id, message.id
+    except (discord.Forbidden, discord.NotFound):
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- reporters

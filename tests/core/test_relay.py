@@ -18,6 +18,7 @@ from core.policy import RateLimit
 from core.reasons import Reason
 from core.relay import (
     QUESTIONS_PER_HOUR,
+    UNCONFIRMED_AFTER,
     RelayRefusal,
     RelayRefused,
     RelayService,
@@ -116,6 +117,77 @@ async def test_a_question_goes_to_the_numbered_reporter(store):
     await relay.question_sent(question.id, DeliveryState.SENT, 5, 6)
     assert await scalar(store, "SELECT dm_message_id FROM relay_messages") == 6
     assert await count_rows(store, "case_feed") == 1
+
+
+async def test_a_question_its_process_left_unconfirmed_is_settled_once_never_sent_again(store):
+    """A process stored two questions and died before confirming their DMs: one reached its
+    reporter (found in their DM channel), one never left. After UNCONFIRMED_AFTER, two
+    processes look at once: each question is settled once, queued once for the thread, and
+    the one not found is FAILED (not counted, so it may be asked again), never re-sent."""
+    c, _, _, relay, case_id = await _case(store, 1, 2)
+    went = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
+    lost = await relay.ask(GUILD, case_id, None, MOD, 2, "When?")
+    assert not isinstance(went, RelayRefused) and not isinstance(lost, RelayRefused)
+    looked: list[int] = []
+
+    async def find_dm(question):
+        looked.append(question.id)
+        await asyncio.sleep(0)
+        return (70, 71) if question.id == went.id else None
+
+    # Too recent: its own process may still be sending it.
+    c.advance(UNCONFIRMED_AFTER - timedelta(seconds=1))
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, find_dm) == []
+    assert looked == []
+    c.advance(timedelta(seconds=2))
+    other = RelayService(store, c)  # a second process on the same database
+    outcomes = await asyncio.gather(
+        relay.settle_unconfirmed(UNCONFIRMED_AFTER, find_dm),
+        other.settle_unconfirmed(UNCONFIRMED_AFTER, find_dm),
+    )
+    assert sorted(outcome for settled in outcomes for outcome in settled) == [
+        (went.id, DeliveryState.SENT),
+        (lost.id, DeliveryState.FAILED),
+    ]
+    rows = await store.read(lambda tx: tx.relay.for_case(case_id))
+    assert [(r.state, r.dm_channel_id, r.dm_message_id) for r in rows] == [
+        (DeliveryState.SENT, 70, 71),
+        (DeliveryState.FAILED, None, None),
+    ]
+    assert await count_rows(store, "case_feed") == 2  # each question once, for the thread
+    # A process that read the list before and claims a question after it was settled changes
+    # nothing: the settling is a compare-and-set.
+    late = await store.write(lambda tx: tx.relay.settle_unconfirmed(went.id, "failed", None, None))
+    assert late is False
+    assert (
+        await scalar(store, "SELECT state FROM relay_messages WHERE id = ?", (went.id,)) == "sent"
+    )
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, find_dm) == []  # nothing left
+    # The undelivered one does not count: the moderator may ask again at once.
+    again = await relay.ask(GUILD, case_id, None, MOD, 2, "When?")
+    assert not isinstance(again, RelayRefused)
+
+
+async def test_an_unconfirmed_question_waits_while_discord_cannot_be_asked(store):
+    c, _, _, relay, case_id = await _case(store, 1, 2)
+    question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
+    assert not isinstance(question, RelayRefused)
+    c.advance(UNCONFIRMED_AFTER * 2)
+
+    async def unreachable(_question):
+        raise DeliveryFailed("network:ClientConnectorError")
+
+    with pytest.raises(DeliveryFailed):
+        await relay.settle_unconfirmed(UNCONFIRMED_AFTER, unreachable)
+    assert await scalar(store, "SELECT state FROM relay_messages") == "sending"
+    assert await count_rows(store, "case_feed") == 0
+
+    async def found(_question):
+        return (70, 71)
+
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, found) == [
+        (question.id, DeliveryState.SENT)
+    ]
 
 
 async def test_what_a_question_must_pass(store):

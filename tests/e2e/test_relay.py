@@ -187,6 +187,72 @@ async def test_closed_dms_are_reported_to_the_moderator_at_once(vigil: Vigil):
         assert "Sent to Reporter 2" in told["content"]
 
 
+FAST_MINUTE = {"REMINDER_MINUTE_SECONDS": "0.25"}  # a question is unconfirmed after 1.25 s
+OPEN_DM = "/users/@me/channels"
+
+
+async def submit_question(vigil: Vigil, alert: dict[str, Any], reporter: int, text: str) -> None:
+    """The Ask reporter form, submitted; its answer to the moderator is not waited for."""
+    opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
+    assert opened.type == 9, opened.content
+    submitted = await vigil.run(
+        vigil.emu.build.modal_submit(
+            opened.data["custom_id"],
+            user="maya",
+            fields={"reporter": [str(reporter)], "question": text},
+            channel=vigil.alerts_channel,
+        )
+    )
+    assert submitted.type == 5  # deferred: stored, now being sent
+
+
+async def test_a_question_whose_process_died_before_its_dm_is_told_not_delivered(vigil: Vigil):
+    """The process stored the question and died while opening the reporter's DM: after a
+    restart the question is settled as not delivered, in the thread, and never sent late."""
+    await vigil.restart(**FAST_MINUTE)
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    held = vigil.emu.faults.hold("POST", OPEN_DM)
+    await submit_question(vigil, alert, 2, "Where did this happen?")
+    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the DM being opened")
+    assert vigil.db_rows("SELECT state FROM relay_messages") == [("sending",)]
+    await vigil.restart(kill=True, **FAST_MINUTE)
+    await wait_rows(vigil, "SELECT state FROM relay_messages", [("failed",)])
+    post = await wait_post(vigil, thread.id, "Discord did not deliver the question")
+    assert "asked Reporter 2" in post_text(post)
+    assert dms(vigil, "bob") == []  # not sent late
+    # Not counted: the moderator may ask again, and this time it goes.
+    _, told = await ask(vigil, alert, 2, "Where did this happen?")
+    assert "Sent to Reporter 2" in told["content"]
+    assert len(dms(vigil, "bob")) == 1
+
+
+async def test_a_question_whose_process_died_after_its_dm_is_found_and_not_sent_twice(
+    vigil: Vigil,
+):
+    """The DM reached the reporter but the process died before recording it: after a restart
+    it is found in the reporter's DM channel and recorded as delivered (so an erasure can
+    delete it); the reporter gets it once."""
+    await vigil.restart(**FAST_MINUTE)
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    bob_dm = vigil.world.dm_channel_for(vigil.world.users["bob"])
+    held = vigil.emu.faults.hold("POST", MESSAGES, channel_id=bob_dm.id)
+    await submit_question(vigil, alert, 2, "Where did this happen?")
+    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the question's DM")
+    await vigil.restart(kill=True, **FAST_MINUTE)
+    (dm,) = dms(vigil, "bob")
+    await wait_rows(
+        vigil,
+        "SELECT state, dm_channel_id, dm_message_id FROM relay_messages",
+        [("sent", bob_dm.id, int(dm["id"]))],
+    )
+    await wait_post(vigil, thread.id, "asked Reporter 2")
+    assert len(dms(vigil, "bob")) == 1
+    answered = await answer(vigil, dm, "bob", "At the meetup")  # its buttons work
+    assert "Your answer went to the moderators of Harbour only" in result_text(answered)
+
+
 async def test_at_most_three_questions_per_case_per_hour(vigil: Vigil):
     alert = await two_reporter_case(vigil)
     for n, reporter in enumerate((1, 2, 1)):
