@@ -72,11 +72,12 @@ class Relay(commands.Cog):
             await asyncio.sleep(minute)
             try:
                 settled = await self.bot.services.relay.settle_unconfirmed(older_than, self._find)
+                for question_id, state in settled:
+                    log.warning(
+                        "question %s was left unconfirmed; settled as %s", question_id, state
+                    )
             except Exception:
-                log.exception("unconfirmed questions not settled; looked for again in a minute")
-                continue
-            for question_id, state in settled:
-                log.warning("question %s was left unconfirmed; settled as %s", question_id, state)
+                log.exception("unconfirmed questions not looked for; again in a minute")
 
     async def _find(self, question: RelayMessage) -> tuple[int, int] | None:
         return await find_question_dm(self.bot, question)

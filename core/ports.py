@@ -512,6 +512,13 @@ class GuildDataRepository(Protocol):
         """A thread the reported member may now read: Vigil's messages in it are deleted."""
         ...
 
+    async def queue_message_cleanup(
+        self, guild_id: int, channel_id: int, message_id: int, now: datetime
+    ) -> None:
+        """A message of Vigil's whose record is gone (erased while it was being sent): it is
+        deleted from Discord like a purged case's."""
+        ...
+
     async def cleanup_done(self, cleanup_id: int) -> None: ...
 
     async def note_delivery_problem(self, guild_id: int, problem: str, now: datetime) -> None: ...

@@ -15,6 +15,7 @@ report" is never asked about that case again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,11 @@ RELAY_WINDOW = timedelta(hours=1)
 #: A question whose DM is still unconfirmed this long after it was stored was left by a
 #: process that died between storing and sending it (a send takes seconds, retries included).
 UNCONFIRMED_AFTER = timedelta(minutes=5)
+
+#: What sending a question's DM gave: its delivery state, and the DM's channel and message.
+Sent = tuple[DeliveryState, int | None, int | None]
+
+log = logging.getLogger(__name__)
 MAX_RELAY_TEXT = 1000  # a question, an answer or added details (the stored column's limit)
 
 
@@ -65,7 +71,7 @@ class RelayRefused:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A stored question, to send by DM now (then `RelayService.question_sent`)."""
+    """A stored question, to send by DM now (`RelayService.deliver`)."""
 
     id: int
     guild_id: int
@@ -236,22 +242,33 @@ class RelayService:
 
         return await self._store.write(store)
 
+    async def deliver(
+        self, question: Question, send: Callable[[Question], Awaitable[Sent]]
+    ) -> Sent:
+        """Send a stored question (`send`: its DM) and record what happened, holding the
+        question's claim throughout: the look for questions a dead process left unconfirmed
+        (`settle_unconfirmed`) never judges one whose process is alive and still sending,
+        however long Discord takes. Returns what `send` returned."""
+        async with self._store.claim(f"question:{question.id}"):
+            sent = await send(question)
+            await self.question_sent(question, *sent)
+        return sent
+
     async def question_sent(
         self,
-        question_id: int,
+        question: Question,
         state: DeliveryState,
         dm_channel_id: int | None = None,
         dm_message_id: int | None = None,
     ) -> None:
         """Record whether the question's DM was delivered (and where, for an erasure), and
-        queue it for the case's thread, with that outcome."""
-
-        async def record(tx: UnitOfWork) -> None:
-            await tx.relay.set_delivery(question_id, state.value, dm_channel_id, dm_message_id)
-            await tx.relay.queue(question_id, self._clock.now())
-
-        await self._store.write(record)
-        self._on_change()
+        queue it for the case's thread, with that outcome (see `_record`)."""
+        where = (
+            None
+            if dm_channel_id is None or dm_message_id is None
+            else (dm_channel_id, dm_message_id)
+        )
+        await self._record(question.guild_id, question.id, state, where)
 
     async def settle_unconfirmed(
         self,
@@ -266,39 +283,70 @@ class RelayService:
         minutes late, perhaps twice, would press the reporter. They see it as not delivered
         and may ask again (an undelivered question does not count toward the hour's limit).
 
-        One process settles each: a claim per question, then a compare-and-set; the settled
-        question is queued once for the case's thread. `find_dm` raising (Discord unreachable)
-        leaves the question for the next look. Returns what was settled."""
+        A live process holds its question's claim until it has recorded it (`deliver`), so
+        only an abandoned one is claimed here, by one process; the record is a compare-and-set
+        queued once for the case's thread. A question whose lookup fails (Discord unreachable)
+        is logged and left for the next look; the others are still settled. Returns what was
+        settled."""
         before = self._clock.now() - older_than
         questions = await self._store.read(lambda tx: tx.relay.unconfirmed_questions(before, limit))
         settled: list[tuple[int, DeliveryState]] = []
         for question in questions:
-            async with self._store.claim(f"question:{question.id}") as mine:
-                if not mine:
-                    continue  # another process is settling it
-                found = await find_dm(question)
-                state = DeliveryState.SENT if found else DeliveryState.FAILED
-                if await self._settle(question.id, state, found):
-                    settled.append((question.id, state))
-        if settled:
-            self._on_change()
+            try:
+                state = await self._settle_one(question, find_dm)
+            except Exception:
+                log.exception("unconfirmed question %s not settled; looked for again", question.id)
+                continue
+            if state is not None:
+                settled.append((question.id, state))
         return settled
 
-    async def _settle(
-        self, question_id: int, state: DeliveryState, where: tuple[int, int] | None
+    async def _settle_one(
+        self,
+        question: RelayMessage,
+        find_dm: Callable[[RelayMessage], Awaitable[tuple[int, int] | None]],
+    ) -> DeliveryState | None:
+        async with self._store.claim(f"question:{question.id}") as mine:
+            if not mine:
+                return None  # its process is still sending it, or another one settles it
+            current = await self._store.read(lambda tx: tx.relay.get(question.id))
+            if current is None or current.state is not DeliveryState.SENDING:
+                return None  # settled (or erased) since the list was read
+            where = await find_dm(question)
+            state = DeliveryState.SENT if where else DeliveryState.FAILED
+            settled = await self._record(question.guild_id, question.id, state, where)
+            return state if settled else None
+
+    async def _record(
+        self, guild_id: int, question_id: int, state: DeliveryState, where: tuple[int, int] | None
     ) -> bool:
-        channel_id, message_id = where or (None, None)
+        """A question's delivery, recorded once and queued once for the case's thread: only
+        while it is unconfirmed (compare-and-set). Otherwise the truth still wins where it
+        matters: a DM that did go, found settled as undelivered (its process's claim went
+        with its database session), is recorded as sent and the thread told; a DM that went
+        for a question erased meanwhile is queued for deletion from Discord. True: recorded."""
         now = self._clock.now()
 
         async def record(tx: UnitOfWork) -> bool:
-            if not await tx.relay.settle_unconfirmed(
-                question_id, state.value, channel_id, message_id
-            ):
-                return False  # settled meanwhile (its own process, or another one)
-            await tx.relay.queue(question_id, now)
-            return True
+            channel_id, message_id = where or (None, None)
+            if await tx.relay.settle_unconfirmed(question_id, state.value, channel_id, message_id):
+                await tx.relay.queue(question_id, now)
+                return True
+            current = await tx.relay.get(question_id)
+            if current is None:
+                if where is not None:
+                    await tx.guild_data.queue_message_cleanup(guild_id, *where, now)
+                return False
+            if state is DeliveryState.SENT and current.state is not DeliveryState.SENT:
+                await tx.relay.set_delivery(question_id, state.value, channel_id, message_id)
+                await tx.relay.queue(question_id, now)
+                return True
+            return False
 
-        return await self._store.write(record)
+        recorded = await self._store.write(record)
+        if recorded:
+            self._on_change()
+        return recorded
 
     async def check_question(self, question_id: int, user_id: int) -> ReporterTurn | RelayRefused:
         """An Answer button's press: only the reporter it was sent to, about a case that still

@@ -644,7 +644,13 @@ async def list_messages(emu: Emulator, call: Call) -> Result:
     if "after" in call.query:
         msgs = [m for m in msgs if int(m["id"]) > int(call.query["after"])]
     limit = int(call.query.get("limit", 50))
-    return 200, msgs[:limit]
+    return 200, [_as_fetched(m) for m in msgs[:limit]]
+
+
+def _as_fetched(msg: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as Discord returns it when fetched: without the nonce, which Discord
+    gives back only when the message is created and in its gateway event."""
+    return {k: v for k, v in msg.items() if k != "nonce"}
 
 
 def _stored_message(emu: Emulator, call: Call) -> tuple[Channel, dict[str, Any], int | None]:
@@ -662,7 +668,7 @@ def _stored_message(emu: Emulator, call: Call) -> tuple[Channel, dict[str, Any],
 async def get_message(emu: Emulator, call: Call) -> Result:
     _, msg, perms = _stored_message(emu, call)
     _require(perms, P.READ_MESSAGE_HISTORY)
-    return 200, msg
+    return 200, _as_fetched(msg)
 
 
 @route("PATCH", "/channels/{channel_id}/messages/{message_id}")

@@ -269,6 +269,15 @@ class GuildDataRepository:
             (guild_id, thread_id, thread_id, to_db(now)),
         )
 
+    async def queue_message_cleanup(
+        self, guild_id: int, channel_id: int, message_id: int, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (guild_id, channel_id, message_id, to_db(now)),
+        )
+
     async def pending_cleanup(self, limit: int) -> list[AlertCleanup]:
         rows = await self._db.fetch_all(
             "SELECT id, guild_id, channel_id, message_id, kind FROM alert_cleanup "

@@ -12,6 +12,7 @@ follows their own, and every answer to a reporter carries the help for their rep
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import aiohttp
 import discord
@@ -56,6 +57,10 @@ ASK_FORM_PATTERN = r"(?P<case_id>[0-9]{1,19}):(?P<target>[0-9]{1,20})"
 QUESTION_FORM_PATTERN = r"(?P<question_id>[0-9]{1,19})"
 REPORT_FORM_PATTERN = r"(?P<report_id>[0-9]{1,19})"
 MAX_LISTED_REPORTERS = 25  # a select's options
+#: Looking for a question's DM: from a minute before it was stored (clocks differ), the
+#: first messages of the DM channel from then on.
+FIND_DM_MARGIN = timedelta(minutes=1)
+FIND_DM_LIMIT = 200
 
 
 def question_nonce(question_id: int) -> str:
@@ -145,8 +150,8 @@ async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
     if isinstance(outcome, RelayRefused):
         await send_private(interaction, describe_relay_refusal(outcome, locale))
         return
-    state, channel_id, message_id = await send_question(interaction.client, outcome)
-    await services.relay.question_sent(outcome.id, state, channel_id, message_id)
+    bot = interaction.client
+    state, _, _ = await services.relay.deliver(outcome, lambda q: send_question(bot, q))
     if state is DeliveryState.SENT:
         server = interaction.guild.name if interaction.guild else ""
         text = render_asked(outcome.number, server, outcome.thread_id, locale)
@@ -194,16 +199,21 @@ async def send_question(
 
 
 async def find_question_dm(bot: VigilBot, question: RelayMessage) -> tuple[int, int] | None:
-    """Where the question's DM is, if it reached the reporter: among the last 50 messages of
-    their DM channel, the bot's message with the question's nonce (when Discord returns it)
-    or its Answer button. None when it is not there, or the channel cannot be opened or read
-    (an account gone): nothing was delivered. Other failures raise: look again later."""
+    """Where the question's DM is, if it reached the reporter: the bot's message in their DM
+    channel from the question's time on (a shared channel: other servers' messages and the
+    reporter's own come and go in it) with the question's Answer button, or its nonce where
+    Discord returns one (it does not when messages are fetched). None when it is not there, or
+    the channel cannot be opened or read (an account gone): nothing was delivered. Other
+    failures raise: look again later."""
+    if bot.user is None:
+        raise RuntimeError("not logged in: whose messages are the bot's is not known yet")
+    me = bot.user.id
     nonce = question_nonce(question.id)
     answer_id = f"vigil:relay:answer:{question.id}"
-    me = bot.user.id if bot.user else None
+    since = discord.Object(discord.utils.time_snowflake(question.created_at - FIND_DM_MARGIN))
     try:
         channel = await bot.create_dm(discord.Object(question.reporter_id))
-        async for message in channel.history(limit=50):
+        async for message in channel.history(limit=FIND_DM_LIMIT, after=since, oldest_first=True):
             if message.author.id != me:
                 continue
             if message.nonce is not None and str(message.nonce) == nonce:

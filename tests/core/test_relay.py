@@ -114,7 +114,7 @@ async def test_a_question_goes_to_the_numbered_reporter(store):
     # Stored before it is sent; queued for the thread only once its delivery is known.
     assert await scalar(store, "SELECT state FROM relay_messages") == "sending"
     assert await count_rows(store, "case_feed") == 0
-    await relay.question_sent(question.id, DeliveryState.SENT, 5, 6)
+    await relay.question_sent(question, DeliveryState.SENT, 5, 6)
     assert await scalar(store, "SELECT dm_message_id FROM relay_messages") == 6
     assert await count_rows(store, "case_feed") == 1
 
@@ -168,26 +168,97 @@ async def test_a_question_its_process_left_unconfirmed_is_settled_once_never_sen
     assert not isinstance(again, RelayRefused)
 
 
-async def test_an_unconfirmed_question_waits_while_discord_cannot_be_asked(store):
+async def test_a_lookup_that_fails_waits_for_the_next_look_and_holds_up_no_other(store):
+    c, _, _, relay, case_id = await _case(store, 1, 2)
+    first = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
+    second = await relay.ask(GUILD, case_id, None, MOD, 2, "When?")
+    assert not isinstance(first, RelayRefused) and not isinstance(second, RelayRefused)
+    c.advance(UNCONFIRMED_AFTER * 2)
+
+    async def first_unreachable(question):
+        if question.id == first.id:
+            raise DeliveryFailed("network:ClientConnectorError")
+        return (70, 71)
+
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, first_unreachable) == [
+        (second.id, DeliveryState.SENT)
+    ]
+    rows = await store.read(lambda tx: tx.relay.for_case(case_id))
+    assert [r.state for r in rows] == [DeliveryState.SENDING, DeliveryState.SENT]
+    assert await count_rows(store, "case_feed") == 1
+
+    async def not_there(_question):
+        return None
+
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, not_there) == [
+        (first.id, DeliveryState.FAILED)
+    ]
+
+
+async def test_a_question_its_live_process_is_still_sending_is_never_judged(store):
+    """Discord takes longer than UNCONFIRMED_AFTER to answer the process sending a question:
+    the look leaves it alone (the sender holds its claim), and the sender's outcome is the
+    one recorded, once, in the thread once."""
     c, _, _, relay, case_id = await _case(store, 1, 2)
     question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
     assert not isinstance(question, RelayRefused)
+    sending, answered = asyncio.Event(), asyncio.Event()
+
+    async def slow_send(_question):
+        sending.set()
+        await answered.wait()
+        return DeliveryState.SENT, 70, 71
+
+    async def not_there(_question):
+        return None
+
+    delivery = asyncio.create_task(relay.deliver(question, slow_send))
+    await sending.wait()
+    c.advance(UNCONFIRMED_AFTER * 2)
+    other = RelayService(store, c)  # another process looks meanwhile, on the same database
+    assert await other.settle_unconfirmed(UNCONFIRMED_AFTER, not_there) == []
+    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, not_there) == []
+    answered.set()
+    assert await delivery == (DeliveryState.SENT, 70, 71)
+    assert await scalar(store, "SELECT state FROM relay_messages") == "sent"
+    assert await count_rows(store, "case_feed") == 1
+
+
+async def test_a_dm_that_went_after_all_is_recorded_and_one_erased_meanwhile_is_deleted(store):
+    """The sender lost its claim (a dropped database session) and the look settled its
+    question as undelivered: the DM that did go is still recorded, and the thread told. A DM
+    sent for a question erased meanwhile is queued for deletion from Discord."""
+    c, _, _, relay, case_id = await _case(store, 1, 2)
+    question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
+    erased = await relay.ask(GUILD, case_id, None, MOD, 2, "When?")
+    assert not isinstance(question, RelayRefused) and not isinstance(erased, RelayRefused)
     c.advance(UNCONFIRMED_AFTER * 2)
 
-    async def unreachable(_question):
-        raise DeliveryFailed("network:ClientConnectorError")
+    async def not_there(found):
+        return None
 
-    with pytest.raises(DeliveryFailed):
-        await relay.settle_unconfirmed(UNCONFIRMED_AFTER, unreachable)
-    assert await scalar(store, "SELECT state FROM relay_messages") == "sending"
-    assert await count_rows(store, "case_feed") == 0
+    await relay.settle_unconfirmed(UNCONFIRMED_AFTER, not_there, limit=1)
+    assert await scalar(store, "SELECT state FROM relay_messages WHERE id = ?", (question.id,)) == (
+        "failed"
+    )
+    await relay.question_sent(question, DeliveryState.SENT, 70, 71)
+    rows = await store.read(lambda tx: tx.relay.for_case(case_id))
+    assert (rows[0].state, rows[0].dm_channel_id, rows[0].dm_message_id) == (
+        DeliveryState.SENT,
+        70,
+        71,
+    )
+    assert await count_rows(store, "case_feed") == 2  # "not delivered", then the correction
+    await relay.question_sent(question, DeliveryState.SENT, 70, 71)  # told again: nothing new
+    assert await count_rows(store, "case_feed") == 2
 
-    async def found(_question):
-        return (70, 71)
+    async def drop(tx):
+        await tx.reports._db.execute("DELETE FROM relay_messages WHERE id = ?", (erased.id,))
 
-    assert await relay.settle_unconfirmed(UNCONFIRMED_AFTER, found) == [
-        (question.id, DeliveryState.SENT)
-    ]
+    await store.write(drop)
+    await relay.question_sent(erased, DeliveryState.SENT, 80, 81)
+    cleanups = await store.read(lambda tx: tx.guild_data.pending_cleanup(10))
+    assert [(x.guild_id, x.channel_id, x.message_id) for x in cleanups] == [(GUILD, 80, 81)]
 
 
 async def test_what_a_question_must_pass(store):
@@ -221,7 +292,7 @@ async def test_at_most_three_questions_an_hour_undelivered_ones_not_counted(stor
     c, _, _, relay, case_id = await _case(store, 1, 2)
     closed = await relay.ask(GUILD, case_id, None, MOD, 1, "q0")
     assert not isinstance(closed, RelayRefused)
-    await relay.question_sent(closed.id, DeliveryState.DMS_CLOSED)
+    await relay.question_sent(closed, DeliveryState.DMS_CLOSED)
     for n in range(QUESTIONS_PER_HOUR):
         c.advance(timedelta(minutes=1))
         asked = await relay.ask(GUILD, case_id, None, MOD, 1 + n % 2, f"q{n + 1}")
@@ -340,7 +411,7 @@ async def test_events_go_to_the_thread_in_order_once(store):
     await cases.act(GUILD, case_id, CaseAction.ACKNOWLEDGE, MOD)
     question = await relay.ask(GUILD, case_id, None, MOD, 2, "Where?")
     assert not isinstance(question, RelayRefused)
-    await relay.question_sent(question.id, DeliveryState.SENT, 1, 2)
+    await relay.question_sent(question, DeliveryState.SENT, 1, 2)
     await relay.answer(question.id, user(2).id, "There.")
     await asyncio.gather(*(feed.drain_once() for feed in feeds))
     await asyncio.gather(*(feed.drain_once() for feed in feeds))
@@ -366,7 +437,7 @@ async def test_without_threads_events_stay_and_answers_go_under_the_alert(store)
     await cases.act(GUILD, case_id, CaseAction.NOTE, MOD, note="kept with the case")
     question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
     assert not isinstance(question, RelayRefused)
-    await relay.question_sent(question.id, DeliveryState.SENT)
+    await relay.question_sent(question, DeliveryState.SENT)
     await relay.answer(question.id, user(1).id, "Here.")
     await feed.drain_once()
     assert threads.started == []
@@ -387,7 +458,7 @@ async def test_a_deleted_thread_is_never_started_again(store):
     threads.gone.add(THREAD_MESSAGE)
     question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
     assert not isinstance(question, RelayRefused)
-    await relay.question_sent(question.id, DeliveryState.SENT)
+    await relay.question_sent(question, DeliveryState.SENT)
     await feed.drain_once()
     assert [(c, r) for c, r, _, _ in threads.posts] == [(CHANNEL, THREAD_MESSAGE)]
     assert await scalar(store, "SELECT thread_id FROM cases") == 0
@@ -426,7 +497,7 @@ async def test_retention_and_erasure_cover_the_relay(store):
     await CaseFeed(store, cases, FakeThreads()).ensure_thread(case_id)
     question = await relay.ask(GUILD, case_id, None, MOD, 2, "Where?")
     assert not isinstance(question, RelayRefused)
-    await relay.question_sent(question.id, DeliveryState.SENT, 71, 72)
+    await relay.question_sent(question, DeliveryState.SENT, 71, 72)
     await relay.answer(question.id, user(2).id, "There.")
     loose = await reports.submit(submission(3, target=77))  # no case: its details wait
     await relay.add_details(loose.report_id, user(3).id, GUILD, "later")

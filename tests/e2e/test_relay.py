@@ -5,6 +5,7 @@ messages", closed DMs, the hourly limit, Add details, own-case and erasure rules
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -251,6 +252,28 @@ async def test_a_question_whose_process_died_after_its_dm_is_found_and_not_sent_
     assert len(dms(vigil, "bob")) == 1
     answered = await answer(vigil, dm, "bob", "At the meetup")  # its buttons work
     assert "Your answer went to the moderators of Harbour only" in result_text(answered)
+
+
+async def test_a_question_discord_is_slow_to_send_is_left_to_its_process(vigil: Vigil):
+    """Discord holds the question's DM longer than a question may stay unconfirmed, while
+    the process sending it is alive: the look for abandoned questions leaves it alone, and
+    the thread gets the one true outcome, once."""
+    await vigil.restart(**FAST_MINUTE)
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    bob_dm = vigil.world.dm_channel_for(vigil.world.users["bob"])
+    held = vigil.emu.faults.hold("POST", MESSAGES, channel_id=bob_dm.id)
+    await submit_question(vigil, alert, 2, "Where did this happen?")
+    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the question's DM")
+    await asyncio.sleep(2.5)  # twice the unconfirmed time: looks come every 0.25 s
+    assert vigil.db_rows("SELECT state FROM relay_messages") == [("sending",)]
+    held.release()
+    await wait_rows(vigil, "SELECT state FROM relay_messages", [("sent",)])
+    await wait_post(vigil, thread.id, "asked Reporter 2")
+    await asyncio.sleep(0.5)  # time for a second post to show up, if one would
+    questions = [m for m in posts(vigil, thread.id) if "asked Reporter 2" in post_text(m)]
+    assert len(questions) == 1 and "did not deliver" not in post_text(questions[0])
+    assert len(dms(vigil, "bob")) == 1
 
 
 async def test_at_most_three_questions_per_case_per_hour(vigil: Vigil):
