@@ -9,7 +9,7 @@ from typing import Any
 
 from core.evidence import DM_EVIDENCE_GUILD, MessageEvidence, decode_types, encode_types
 from core.models import CaseRef, Report, ReportSource
-from core.ports import CaseJoin, NewReport, ReportContext
+from core.ports import CaseJoin, NewReport, ReportContext, make_report_context
 from core.reasons import Reason
 from storage.cases import note_new_report
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
@@ -148,7 +148,7 @@ _SETTINGS_AT = 2 + len(SETTINGS_COLUMNS.split(","))
 def context_from_row(guild_id: int, row: Any) -> ReportContext:
     rest = row[_SETTINGS_AT:]
     case = CaseRef(int(rest[2]), int(rest[3])) if rest[2] is not None else None
-    return ReportContext(
+    return make_report_context(
         recent_reports=int(row[0]),
         settings=settings_from_row(guild_id, row[2:_SETTINGS_AT] if row[1] is not None else None),
         muted=rest[1] is not None,
