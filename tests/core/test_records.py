@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from core.followthrough import count_decision
-from core.links import MessageLink
+from core.links import MessageLink, make_message_link
 from core.models import CaseRef, ReportSource, UserSnapshot
-from core.policy import ValidSubmission, decide
+from core.policy import ValidSubmission, decide, make_valid_submission
 from core.ports import (
     CaseJoin,
     NewReport,
@@ -101,6 +101,8 @@ MAKERS = (
     (make_report_context, ReportContext),
     (make_case_join, CaseJoin),
     (make_report_accepted, ReportAccepted),
+    (make_message_link, MessageLink),
+    (make_valid_submission, ValidSubmission),
 )
 
 
