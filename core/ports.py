@@ -652,7 +652,9 @@ class ReportWrite(Replayable[T]):
         reporter_id: int,
         target_id: int,
     ) -> None:
-        super().__init__(fn)
+        # Replayable's one field set here, not through super().__init__: a frame and a
+        # super object less for every report (issue 19).
+        self._fn = fn
         self.guild_id = guild_id
         self.reporter_id = reporter_id
         self.target_id = target_id
