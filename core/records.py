@@ -41,9 +41,10 @@ def keyword_maker(cls: Callable[P, T]) -> Callable[P, T]:
     dataclass's fields, builds the instance itself: `object.__new__` and one store per slot,
     what `__init__` does, defaults included. Keywords only, so no call site depends on the
     fields' order (a slip between two fields of one type would pass mypy positionally).
-    Refused for a record `__init__` would do more for: a `default_factory`, a field not in
-    `__init__`, a `__post_init__`, or a class that is not a slots dataclass without a frozen
-    `__setattr__` (tests/core/test_records.py compares every maker with its class)."""
+    Refused for a record whose `__init__` does more: a `default_factory`, a field not in
+    `__init__`, a `__post_init__`; and for a class that is not a slots dataclass or is a
+    frozen one (its `__setattr__` refuses). tests/core/test_records.py compares every maker
+    with its class."""
     record = cast("type[Any]", cls)
     if not dataclasses.is_dataclass(record) or "__slots__" not in vars(record):
         raise TypeError(f"{record.__name__} is not a slots dataclass")
