@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.records import hot_record
+from core.records import hot_record, keyword_maker
 from core.snowflakes import is_storable_id
 
 _MESSAGE_LINK = re.compile(
@@ -15,7 +15,6 @@ _MESSAGE_LINK = re.compile(
 )
 
 MAX_LINK_LENGTH = 200
-_PARTS = ("guild", "channel", "message")
 
 
 PRIVATE = "@me"  # where a DM's or group DM's link has a server ID
@@ -36,6 +35,10 @@ class MessageLink:
         return f"https://discord.com/channels/{where}/{self.channel_id}/{self.message_id}"
 
 
+make_message_link = keyword_maker(MessageLink)
+"""`MessageLink(**kwargs)`, cheaper (`keyword_maker`): a report with a link builds one."""
+
+
 def parse_message_link(text: str, *, private: bool = False) -> MessageLink | None:
     """A message link from discord.com, discordapp.com, ptb or canary; None for anything else.
 
@@ -49,11 +52,12 @@ def parse_message_link(text: str, *, private: bool = False) -> MessageLink | Non
     match = _MESSAGE_LINK.match(candidate)
     if match is None or (match["guild"] == PRIVATE and not private):
         return None
-    parts = [p for p in _PARTS if match[p] != PRIVATE]
-    if not all(is_storable_id(int(match[part])) for part in parts):
+    # Each part read once; no comprehension or generator (a frame each: every report with
+    # a link parses it on the event loop, issue 19).
+    guild_id = None if match["guild"] == PRIVATE else int(match["guild"])
+    channel_id, message_id = int(match["channel"]), int(match["message"])
+    if guild_id is not None and not is_storable_id(guild_id):
         return None
-    return MessageLink(
-        guild_id=None if match["guild"] == PRIVATE else int(match["guild"]),
-        channel_id=int(match["channel"]),
-        message_id=int(match["message"]),
-    )
+    if not (is_storable_id(channel_id) and is_storable_id(message_id)):
+        return None
+    return make_message_link(guild_id=guild_id, channel_id=channel_id, message_id=message_id)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from core.i18n import tr
 from core.links import MessageLink, parse_message_link
 from core.models import MAX_DETAILS_LENGTH, ReportSource, ReportSubmission
-from core.records import hot_record
+from core.records import hot_record, keyword_maker
 from core.text import clean_user_text
 
 
@@ -76,6 +76,10 @@ class ValidSubmission:
     link: MessageLink | None
 
 
+make_valid_submission = keyword_maker(ValidSubmission)
+"""`ValidSubmission(**kwargs)`, cheaper (`keyword_maker`): every report builds one."""
+
+
 def clean_details(details: str | None) -> str | None:
     """Trim, drop control characters, and turn an empty answer into no answer, so stored text
     is always meaningful (and storable by every backend: PostgreSQL refuses NUL)."""
@@ -103,7 +107,7 @@ def validate_submission(submission: ReportSubmission) -> ValidSubmission | Refus
             # nothing in a server ever acts on it (no deletion, no channel lookup).
             if link.guild_id is not None:
                 return refuse(RefusalCode.FOREIGN_LINK)
-            return ValidSubmission(submission=submission, details=details, link=link)
+            return make_valid_submission(submission=submission, details=details, link=link)
         if link.guild_id != submission.guild_id:
             return refuse(RefusalCode.FOREIGN_LINK)
         # The guild ID in a link is only text: a channel of another server behind this server's
@@ -111,7 +115,7 @@ def validate_submission(submission: ReportSubmission) -> ValidSubmission | Refus
         channels = submission.guild_channel_ids
         if channels is None or link.channel_id not in channels:
             return refuse(RefusalCode.UNKNOWN_CHANNEL)
-    return ValidSubmission(submission=submission, details=details, link=link)
+    return make_valid_submission(submission=submission, details=details, link=link)
 
 
 def is_rate_limited(recent_reports: int, limit: RateLimit) -> bool:

@@ -9,16 +9,66 @@ refuses any assignment to a field under `mypy --strict` (run by CI), as for ever
 Equality and the hash are the frozen dataclass's (`unsafe_hash`: from the fields).
 
 Only for records a report builds; everything else stays `@dataclass(frozen=True, slots=True)`.
+
+`keyword_maker`: the same record built from keyword arguments without what a class call with
+keywords costs in Python 3.11 (see there).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar, dataclass_transform
+from typing import Any, ParamSpec, TypeVar, cast, dataclass_transform
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass_transform(frozen_default=True)
 def hot_record(cls: type[T]) -> type[T]:
     return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+def keyword_maker(cls: Callable[P, T]) -> Callable[P, T]:
+    """A function that builds a `hot_record` from keyword arguments (keywords only), equal to
+    `cls(**kwargs)`, typed by mypy as `cls`'s own constructor (names, types, defaults).
+
+    Why: Python 3.11 calls a class through `type.__call__`, which takes keywords as a dict:
+    the call's keywords are packed into one, then unpacked again for `__init__` (~3,500
+    instructions a record; a report builds four such records with 4-14 fields each, issue
+    19). A function takes keywords without a dict, so the maker, made here from the
+    dataclass's fields, builds the instance itself: `object.__new__` and one store per slot,
+    what `__init__` does, defaults included. Keywords only, so no call site depends on the
+    fields' order (a slip between two fields of one type would pass mypy positionally).
+    Refused for a record whose `__init__` does more: a `default_factory`, a field not in
+    `__init__`, a `__post_init__`; and for a class that is not a slots dataclass or is a
+    frozen one (its `__setattr__` refuses). tests/core/test_records.py compares every maker
+    with its class."""
+    record = cast("type[Any]", cls)
+    if not dataclasses.is_dataclass(record) or "__slots__" not in vars(record):
+        raise TypeError(f"{record.__name__} is not a slots dataclass")
+    params = dataclasses.fields(record)
+    if (
+        hasattr(record, "__post_init__")
+        or record.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        or any(not f.init or f.default_factory is not dataclasses.MISSING for f in params)
+    ):
+        raise TypeError(f"{record.__name__}'s __init__ does more than store its fields")
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": record}
+    signature = []
+    for f in params:
+        if f.default is dataclasses.MISSING:
+            signature.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            signature.append(f"{f.name}=_default_{f.name}")
+    stores = "".join(f"    self.{f.name} = {f.name}\n" for f in params)
+    name = f"make_{record.__name__}"
+    head = f"def {name}(*, {', '.join(signature)}):\n    self = _new(_cls)\n"
+    # The source is made here, from the dataclass's field names only.
+    exec(f"{head}{stores}    return self\n", namespace)
+    maker = namespace[name]
+    maker.__module__ = record.__module__
+    maker.__doc__ = record.__doc__
+    return cast("Callable[P, T]", maker)

@@ -36,9 +36,17 @@ from core.policy import (
     validate_submission,
     window_start,
 )
-from core.ports import CaseJoin, NewReport, ReportWrite, Store, UnitOfWork
+from core.ports import (
+    CaseJoin,
+    NewReport,
+    ReportWrite,
+    Store,
+    UnitOfWork,
+    make_case_join,
+    make_new_report,
+)
 from core.reasons import Reason
-from core.records import hot_record
+from core.records import hot_record, keyword_maker
 from core.setup_rules import SETUP_RANGES
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
@@ -70,6 +78,9 @@ class ReportAccepted:
     # The form named pending evidence: True if its text was kept, False if it was gone.
     evidence_kept: bool | None = None
 
+
+make_report_accepted = keyword_maker(ReportAccepted)
+"""`ReportAccepted(**kwargs)`, cheaper (`keyword_maker`)."""
 
 ReportOutcome = ReportAccepted | Refusal
 
@@ -169,7 +180,7 @@ class ReportService:
         # the reporter that message by that author. Without it (a forged form, text expired or
         # never held) the report is kept without a link: nothing unverifiable is shown.
         kept_link = link if in_server is not None or evidence is not None else None
-        report = NewReport(
+        report = make_new_report(
             guild_id=guild_id,
             reporter=reporter,
             target=target,
@@ -195,9 +206,9 @@ class ReportService:
         if case is not None:
             # The case keeps its count of distinct counting reporters: one more when this
             # report counts and its reporter had no counting report in the case yet.
-            join = CaseJoin(
-                case.id,
-                target,
+            join = make_case_join(
+                case_id=case.id,
+                target=target,
                 urgent=critical,
                 reminder_at=reminder_at,
                 new_reporter=counts and not context.counted_in_case,
@@ -217,7 +228,7 @@ class ReportService:
                 # Details reporters added before there was a case join it (t15-relay).
                 await tx.relay.attach_to_case(new.id, now)
                 opened = True
-        return ReportAccepted(
+        return make_report_accepted(
             report_id=report_id,
             case_id=case.id if case else None,
             case_number=case.number if case else None,

@@ -151,7 +151,9 @@ class SqliteStore(LocalLeases):
 
     async def write(self, fn: Callable[[StoreUnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run `fn` in a transaction; returns once it is committed (durable)."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        # The running loop's future, made directly: `loop.create_future()` is a Python frame
+        # that passes the loop as a keyword (a dict) to the same constructor (issue 19).
+        future: asyncio.Future[T] = asyncio.Future()
         self._queue.append((fn, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="vigil-sqlite-writer")

@@ -7,16 +7,25 @@ import dataclasses
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.followthrough import count_decision
-from core.links import MessageLink
+from core.links import MessageLink, make_message_link
 from core.models import CaseRef, ReportSource, UserSnapshot
-from core.policy import ValidSubmission, decide
-from core.ports import CaseJoin, NewReport, ReportContext
+from core.policy import ValidSubmission, decide, make_valid_submission
+from core.ports import (
+    CaseJoin,
+    NewReport,
+    ReportContext,
+    make_case_join,
+    make_new_report,
+    make_report_context,
+)
 from core.reasons import Reason
-from core.service import ReportAccepted
+from core.records import hot_record, keyword_maker
+from core.service import ReportAccepted, make_report_accepted
 
 HOT = (NewReport, ReportContext, CaseJoin, ReportAccepted, CaseRef, MessageLink, ValidSubmission)
 
@@ -85,6 +94,96 @@ def test_hot_records_are_frozen_to_the_type_checker(tmp_path: Path):
     out, _, status = api.run([*flags, str(source)])
     assert status == 1
     assert out.count("is read-only") == 7, out  # every hot record (grep @hot_record)
+
+
+MAKERS = (
+    (make_new_report, NewReport),
+    (make_report_context, ReportContext),
+    (make_case_join, CaseJoin),
+    (make_report_accepted, ReportAccepted),
+    (make_message_link, MessageLink),
+    (make_valid_submission, ValidSubmission),
+)
+
+
+@pytest.mark.parametrize(("maker", "cls"), MAKERS)
+def test_a_keyword_maker_builds_what_its_class_builds(maker: Any, cls: type):
+    fields = dataclasses.fields(cls)
+    # A distinct value per field: a store into the wrong slot would show.
+    values = {f.name: object() for f in fields}
+    made, built = maker(**values), cls(**values)
+    assert type(made) is cls
+    assert made == built and hash(made) == hash(built)
+    assert all(getattr(made, name) is value for name, value in values.items())
+    required = {f.name: values[f.name] for f in fields if f.default is dataclasses.MISSING}
+    assert maker(**required) == cls(**required)  # the defaults are the class's
+
+
+@pytest.mark.parametrize(("maker", "cls"), MAKERS)
+def test_a_keyword_maker_takes_keywords_only(maker: Any, cls: type):
+    values = [object() for _ in dataclasses.fields(cls)]
+    with pytest.raises(TypeError):
+        maker(*values)
+    with pytest.raises(TypeError):
+        maker(not_a_field=1)
+
+
+def test_a_keyword_maker_is_refused_for_a_record_init_does_more_for():
+    @hot_record
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            raise AssertionError("never skipped")
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Frozen:
+        value: int
+
+    @hot_record
+    class Listed:
+        values: list[int] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass
+    class NoSlots:
+        value: int
+
+    for cls in (Checked, Frozen, Listed, NoSlots):
+        with pytest.raises(TypeError):
+            keyword_maker(cls)
+
+
+def test_a_keyword_maker_is_typed_as_its_class(tmp_path: Path):
+    api = pytest.importorskip("mypy.api")
+    source = tmp_path / "makes.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from core.ports import make_case_join
+            from core.models import UserSnapshot
+
+            join = make_case_join(
+                case_id=1, target=UserSnapshot(2, "a"), urgent=True, reminder_at=None,
+                new_reporter=False,
+            )
+            reveal_type(join)
+            make_case_join(case_id="1", target=UserSnapshot(2, "a"), urgent=True,
+                           reminder_at=None, new_reporter=False)
+            make_case_join(case_id=1, target=UserSnapshot(2, "a"), urgent=True,
+                           reminder_at=None, new_reporter=False, no_such_field=1)
+            join.urgent = False
+            """
+        )
+    )
+    root = Path(__file__).resolve().parents[2]
+    config = str(root / "pyproject.toml")
+    flags = ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file", config]
+    out, _, status = api.run([*flags, str(source)])
+    assert status == 1
+    assert 'Revealed type is "core.ports.CaseJoin"' in out, out
+    assert 'Argument "case_id" has incompatible type "str"; expected "int"' in out, out
+    assert 'Unexpected keyword argument "no_such_field"' in out, out
+    assert "is read-only" in out, out
 
 
 def test_count_decisions_are_built_once():

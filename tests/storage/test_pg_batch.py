@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.models import ReportSource
+from core.models import GuildSettings, ReportSource
 from core.policy import RateLimit
 from core.ports import NewReport, ReportWrite
 from core.reasons import Reason
@@ -97,6 +97,34 @@ async def test_reports_arriving_together_are_committed_in_batches_and_counted_ex
             counts[o.case_id] = max(counts.get(o.case_id, 0), o.distinct_reporters)
     assert sorted(counts.values()) == [20] * 7  # 140 reporters, 20 per target
     assert await drift(pg) == []
+
+
+async def test_a_batch_decides_with_the_servers_settings_as_stored(pg):
+    """The batch's read carries the server's settings row as one JSON array per report
+    (`CONTEXT_BATCH_SQL`): its reports are decided and answered with the stored values."""
+    stored = GuildSettings(
+        GUILD,
+        alert_channel_id=(1 << 63) - 1,
+        threshold=7,
+        region="de",
+        min_account_age_days=0,
+        locale='pt-BR "quoted" é',
+    )
+    await pg.write(lambda tx: tx.settings.save(stored, START))
+    service = _reporting(pg)
+    outcomes = await asyncio.gather(
+        *(service.submit(submission(n, target=90 + n % 3)) for n in range(1, 22))
+    )
+    assert pg.fallbacks == 0 and pg.batches < 21  # batched, never one by one
+    assert all(isinstance(o, ReportAccepted) for o in outcomes)
+    answers = {
+        (o.threshold, o.region, o.alert_channel_configured)
+        for o in outcomes
+        if isinstance(o, ReportAccepted)
+    }
+    assert answers == {(7, "de", True)}
+    opened = [o for o in outcomes if isinstance(o, ReportAccepted) and o.case_opened]
+    assert len(opened) == 3  # the seventh reporter of each target, not the third
 
 
 async def test_one_failing_report_fails_alone_and_the_rest_of_its_batch_is_stored(pg):

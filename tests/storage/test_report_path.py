@@ -199,6 +199,39 @@ def test_settings_are_built_once_per_distinct_row():
     assert settings_from_row(GUILD, None) == GuildSettings(GUILD)
 
 
+async def test_a_reports_read_gives_the_settings_as_stored(store):
+    """The report's read carries the settings row as one JSON array (storage/reports.py):
+    every field, big IDs and text included, decodes to what `settings.get` reads; a server
+    never set up reads as the defaults."""
+
+    async def read(tx: Any) -> Any:
+        context = await tx.reports.report_context(
+            GUILD, user(4).id, user(99).id, rate_since=START, window_floor=START
+        )
+        return context.settings, await tx.settings.get(GUILD)
+
+    from_report, from_get = await store.read(read)
+    assert from_report == from_get == GuildSettings(GUILD)
+    stored = GuildSettings(
+        GUILD,
+        alert_channel_id=(1 << 63) - 1,
+        threshold=7,
+        window_hours=720,
+        region="de",
+        mod_role_id=1234567890123456789,
+        audit_channel_id=2234567890123456789,
+        min_account_age_days=30,
+        reporter_feedback=False,
+        retention_days=0,
+        admin_channel_id=3234567890123456789,
+        locale='pt-BR "quoted" \\ é',
+        urgent_reminder_minutes=0,
+    )
+    await store.write(lambda tx: tx.settings.save(stored, START))
+    from_report, from_get = await store.read(read)
+    assert from_report == from_get == stored
+
+
 async def test_a_changed_setting_decides_the_next_report(store):
     """The settings a report is decided with are the stored ones, however often read."""
     await configure(store, threshold=3)
