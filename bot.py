@@ -33,6 +33,7 @@ from core.settings import RedactingFilter, Settings, SettingsError, load_setting
 from storage import open_store
 from storage.backup import backup_command
 from storage.migrate import SchemaTooNew
+from storage.sqlite import SqliteTooOld
 from storage.transfer import migrate_to_command
 from ui.app import REQUIRED_PERMISSIONS, Services, VigilBot
 from vigil_ops.json_logs import JsonFormatter
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaTooNew as error:
         log.error("%s", error)
         return EXIT_SCHEMA_TOO_NEW
+    except SqliteTooOld as error:
+        log.error("%s", error)
+        return EXIT_BAD_SETTINGS
     return 0
 
 

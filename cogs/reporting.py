@@ -537,7 +537,9 @@ async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: 
             reason=reason,
             source=ReportSource.DM_MESSAGE,
             details=form.first("details") or None,
-            message_link=MessageLink(None, channel_id, message_id).url,
+            message_link=MessageLink(
+                guild_id=None, channel_id=channel_id, message_id=message_id
+            ).url,
             evidence_id=evidence_id,
         )
         outcome = await submit_with_channels(bot, submission)

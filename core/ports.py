@@ -646,6 +646,7 @@ class Replayable(Generic[T]):
     __slots__ = ("_fn",)
 
     def __init__(self, fn: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> None:
+        # ReportWrite sets this slot itself, without calling here: a new slot goes there too.
         self._fn = fn
 
     def __call__(self, tx: UnitOfWork) -> Coroutine[Any, Any, T]:

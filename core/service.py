@@ -224,7 +224,7 @@ class ReportService:
                 new = await tx.cases.open(guild_id, target, decision.urgent, now, reminder_at)
                 await tx.reports.assign_unassigned(guild_id, target.id, since, new.id)
                 await tx.cases.recount_reporters([new.id])
-                case = CaseRef(new.id, new.number)
+                case = CaseRef(id=new.id, number=new.number)
                 # Details reporters added before there was a case join it (t15-relay).
                 await tx.relay.attach_to_case(new.id, now)
                 opened = True
@@ -288,7 +288,11 @@ class ReportService:
             if case is not None:
                 # Not in the case yet (asked above), and this report counts: one more.
                 join = CaseJoin(
-                    case.id, member, urgent=True, reminder_at=reminder_at, new_reporter=True
+                    case_id=case.id,
+                    target=member,
+                    urgent=True,
+                    reminder_at=reminder_at,
+                    new_reporter=True,
                 )
                 await tx.reports.add_to_case(report, join)
             else:

@@ -18,7 +18,9 @@ SETTINGS_COLUMNS = (
     "min_account_age_days, reporter_feedback, retention_days, admin_channel_id, locale, "
     "urgent_reminder_minutes"
 )
-"""What `settings_from_row` reads, in its order (storage/reports.py reads them too)."""
+"""What `settings_from_row` reads, in its order (storage/reports.py reads them too, as one
+JSON array: so each must stay an integer or text column; a REAL would come back rounded to 15
+digits, a BLOB not at all; tests/storage/test_report_path.py checks every field)."""
 
 
 def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings:

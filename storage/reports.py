@@ -73,7 +73,8 @@ _CONTEXT_TEMPLATE = (
     # (its name, a description entry, its type and value: ~1,000 instructions each in
     # Python 3.11's sqlite3) more than SQLite spends building the array, and the text is
     # the key of the settings it decodes to (`_settings_from_json`, issue 19).
-    f"{{array}}(s.guild_id, {', '.join('s.' + c.strip() for c in SETTINGS_COLUMNS.split(','))}), "
+    f"{{array}}(s.guild_id, {', '.join('s.' + c.strip() for c in SETTINGS_COLUMNS.split(','))})"
+    "{as_text}, "
     # The two newest-report reads walk one member's own reports (ix_reports_reporter: guild_id,
     # reporter_id, created_at), newest first, few under the rate limit; `+target_id` keeps
     # both planners off ix_reports_target, which would walk every report about a member
@@ -112,6 +113,9 @@ def _context_order() -> tuple[str, ...]:
 _CONTEXT_ORDER = _context_order()
 
 _JSON_ARRAY = {"sqlite": "json_array", "postgresql": "json_build_array"}
+# The array as text on both backends (PostgreSQL's is json, which asyncpg also hands back as
+# text today, but would decode if a JSON codec were ever registered: the cache key is text).
+_AS_TEXT = {"sqlite": "", "postgresql": "::text"}
 
 
 def _context_sql(dialect: str) -> str:
@@ -120,6 +124,7 @@ def _context_sql(dialect: str) -> str:
         source="(SELECT 1 AS here) AS one",
         tail="",
         array=_JSON_ARRAY[dialect],
+        as_text=_AS_TEXT[dialect],
         **{f: "?" for f in _CONTEXT_FIELDS},
     )
 
@@ -139,6 +144,7 @@ CONTEXT_BATCH_SQL = _CONTEXT_TEMPLATE.format(
     "WITH ORDINALITY AS p(g, r, t, rate, floor, ord)",
     tail=" ORDER BY p.ord",
     array=_JSON_ARRAY["postgresql"],
+    as_text=_AS_TEXT["postgresql"],
     **{f: f"p.{f}" for f in _CONTEXT_FIELDS},
 )
 """PostgreSQL: `CONTEXT_SQL` for many reports in one statement (one row each, in order,
@@ -174,7 +180,7 @@ def _settings_from_json(guild_id: int, text: str) -> GuildSettings:
 
 def context_from_row(guild_id: int, row: Any) -> ReportContext:
     rest = row[2:]
-    case = CaseRef(int(rest[2]), int(rest[3])) if rest[2] is not None else None
+    case = CaseRef(id=int(rest[2]), number=int(rest[3])) if rest[2] is not None else None
     return make_report_context(
         recent_reports=int(row[0]),
         settings=_settings_from_json(guild_id, row[1]),

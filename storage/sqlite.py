@@ -113,6 +113,23 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+class SqliteTooOld(RuntimeError):
+    """This SQLite lacks what Vigil's statements use: refused at start, not report by report."""
+
+
+async def require_json_functions(conn: aiosqlite.Connection) -> None:
+    """A report's read returns the server's settings as one `json_array` (storage/reports.py):
+    SQLite has it built in since 3.38 and in most builds before; a build without it would
+    fail every report, so the store refuses to open instead, saying why."""
+    try:
+        await conn.execute("SELECT json_array(1)")
+    except sqlite3.OperationalError:
+        raise SqliteTooOld(
+            f"this SQLite ({sqlite3.sqlite_version}) has no JSON functions: Vigil needs SQLite "
+            "3.38 or later (or a build with JSON1); or use PostgreSQL (DATABASE_URL)"
+        ) from None
+
+
 class SqliteStore(LocalLeases):
     def __init__(
         self, conn: aiosqlite.Connection, executor: SqliteExecutor, path: Path | None
@@ -142,6 +159,7 @@ class SqliteStore(LocalLeases):
             await conn.execute(f"PRAGMA synchronous = {synchronous}")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA busy_timeout = 5000")
+            await require_json_functions(conn)
             await migrate(conn)
         except BaseException:
             await conn.close()  # its thread would otherwise outlive the refusal

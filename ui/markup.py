@@ -38,4 +38,4 @@ def absolute(when: datetime) -> str:
 
 def message_url(guild_id: int, channel_id: int, message_id: int) -> str:
     """A message's link, in the canonical form reports store (core/links.py)."""
-    return MessageLink(guild_id, channel_id, message_id).url
+    return MessageLink(guild_id=guild_id, channel_id=channel_id, message_id=message_id).url

@@ -133,7 +133,17 @@ async def test_a_critical_dm_report_opens_an_urgent_case_alone(reports):
 
 
 def test_the_ack_names_the_server_a_dm_report_went_to():
-    outcome = ReportAccepted(1, None, None, False, 1, 3, False, True, None)
+    outcome = ReportAccepted(
+        report_id=1,
+        case_id=None,
+        case_number=None,
+        case_opened=False,
+        distinct_reporters=1,
+        threshold=3,
+        duplicate=False,
+        alert_channel_configured=True,
+        region=None,
+    )
     text = render_report_ack(outcome, "carol", "Thanks.", "en", Reason.HARASSMENT, server="Harbour")
     assert "moderators of **Harbour**" in text and "**carol**" in text
     assert "Harbour" not in render_report_ack(outcome, "carol", "Thanks.", "en")

@@ -59,7 +59,8 @@ def test_hot_records_compare_and_hash_by_value():
     assert hash(_report()) == hash(_report())
     assert _report() != _report(case_id=5)
     assert len({_report(), _report(), _report(case_id=5)}) == 2
-    assert CaseRef(1, 2) == CaseRef(1, 2) and hash(CaseRef(1, 2)) == hash(CaseRef(1, 2))
+    assert CaseRef(id=1, number=2) == CaseRef(id=1, number=2)
+    assert hash(CaseRef(id=1, number=2)) == hash(CaseRef(id=1, number=2))
 
 
 def test_hot_records_are_frozen_to_the_type_checker(tmp_path: Path):
@@ -148,7 +149,30 @@ def test_a_keyword_maker_is_refused_for_a_record_init_does_more_for():
     class NoSlots:
         value: int
 
-    for cls in (Checked, Frozen, Listed, NoSlots):
+    @hot_record
+    class OwnInit:
+        value: int
+
+        def __init__(self, value: int) -> None:  # kept by @dataclass: it does more
+            self.value = value + 1
+
+    @dataclasses.dataclass(slots=True, init=False)
+    class NoInit:
+        value: int = 0
+
+    @hot_record
+    class WithInitVar:
+        value: int
+        scale: dataclasses.InitVar[int] = 1
+
+    @hot_record
+    class OwnNew:
+        value: int
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return super().__new__(cls)
+
+    for cls in (Checked, Frozen, Listed, NoSlots, OwnInit, NoInit, WithInitVar, OwnNew):
         with pytest.raises(TypeError):
             keyword_maker(cls)
 
@@ -172,6 +196,7 @@ def test_a_keyword_maker_is_typed_as_its_class(tmp_path: Path):
             make_case_join(case_id=1, target=UserSnapshot(2, "a"), urgent=True,
                            reminder_at=None, new_reporter=False, no_such_field=1)
             join.urgent = False
+            make_case_join(1, UserSnapshot(2, "a"), True, None, False)
             """
         )
     )
@@ -184,6 +209,7 @@ def test_a_keyword_maker_is_typed_as_its_class(tmp_path: Path):
     assert 'Argument "case_id" has incompatible type "str"; expected "int"' in out, out
     assert 'Unexpected keyword argument "no_such_field"' in out, out
     assert "is read-only" in out, out
+    assert "makes.py:15: error: Too many positional arguments" in out, out  # keywords only
 
 
 def test_count_decisions_are_built_once():

@@ -155,8 +155,8 @@ async def test_a_joining_report_returns_the_count_after_it_read_or_known(store):
         result: tuple[int, int] = await tx.reports.add_to_case(
             new_report(case_id, reporter),
             CaseJoin(
-                case_id,
-                user(99),
+                case_id=case_id,
+                target=user(99),
                 urgent=False,
                 reminder_at=None,
                 new_reporter=True,
@@ -181,7 +181,14 @@ async def test_a_joining_report_about_a_case_gone_stores_nothing(store):
     async def join(tx: Any) -> Any:
         return await tx.reports.add_to_case(
             replace(new_report(opened.case_id, 4), case_id=None),
-            CaseJoin(gone, user(99), False, None, True, reporters_before=3),
+            CaseJoin(
+                case_id=gone,
+                target=user(99),
+                urgent=False,
+                reminder_at=None,
+                new_reporter=True,
+                reporters_before=3,
+            ),
         )
 
     with pytest.raises(LookupError):
@@ -275,3 +282,22 @@ async def test_a_report_with_or_without_kept_text_reads_back_whole(store):
             report.not_counted_reason,
         )
         assert row.case_id is None and row.created_at == START
+
+
+async def test_a_sqlite_without_json_functions_is_refused_at_open_saying_why(tmp_path):
+    """The report's read needs json_array: a SQLite built without it would fail every report,
+    so opening the store fails instead, naming the fix."""
+    import sqlite3
+
+    import aiosqlite
+
+    from storage.sqlite import SqliteTooOld, require_json_functions
+
+    class NoJson:
+        async def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("no such function: json_array")
+
+    with pytest.raises(SqliteTooOld, match=r"3\.38 or later"):
+        await require_json_functions(NoJson())  # type: ignore[arg-type]
+    async with aiosqlite.connect(tmp_path / "ok.db") as conn:
+        await require_json_functions(conn)  # this machine's SQLite has them
