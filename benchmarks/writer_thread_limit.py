@@ -248,8 +248,8 @@ def submit_in_transaction(
     reminder_at = first_reminder_at(now, settings.urgent_reminder_minutes) if critical else None
     if case is not None:
         join = CaseJoin(
-            case.id,
-            target,
+            case_id=case.id,
+            target=target,
             urgent=critical,
             reminder_at=reminder_at,
             new_reporter=counting.counts and not context.counted_in_case,
@@ -296,7 +296,7 @@ def submit_in_transaction(
                 ),
             ).lastrowid
             row = conn.execute("SELECT id, number FROM cases WHERE id = ?", (case_id,)).fetchone()
-            case = CaseRef(int(row[0]), int(row[1]))
+            case = CaseRef(id=int(row[0]), number=int(row[1]))
             conn.execute(
                 "UPDATE reports SET case_id = ? "
                 "WHERE guild_id = ? AND target_id = ? AND case_id IS NULL AND created_at >= ?",
