@@ -80,9 +80,12 @@ async def _measure(bots: int, backend: str) -> list[tuple[int, int]]:
     url = await postgres.create_database("vigil_botstart")
     try:
         await (await open_store(url)).close()
-        return [
-            await _cycle(lambda _folder: (postgres.empty(url), url)[1]) for _ in range(bots + 1)
-        ]
+
+        def emptied(_folder: Path) -> str:
+            postgres.empty(url)
+            return url
+
+        return [await _cycle(emptied) for _ in range(bots + 1)]
     finally:
         await postgres.drop_database(url)
 

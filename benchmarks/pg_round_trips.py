@@ -24,7 +24,8 @@ import asyncpg
 
 from benchmarks._common import POSTGRES_ADMIN_URL, make_workload
 from core.clock import SystemClock
-from core.service import ReportAccepted, ReportService
+from core.models import ReportSubmission
+from core.service import ReportAccepted, ReportOutcome, ReportService
 from storage.postgres import PostgresStore
 
 CALLS = {"n": 0}
@@ -83,7 +84,7 @@ async def main(n: int) -> None:
         t0 = time.perf_counter()
         times: list[float] = []
 
-        async def one(sub):  # type: ignore[no-untyped-def]
+        async def one(sub: ReportSubmission) -> ReportOutcome:
             out = await service.submit(sub)
             times.append(time.perf_counter() - t0)
             return out

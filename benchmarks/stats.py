@@ -22,17 +22,30 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from benchmarks._common import command_line, create_schema_sync, machine
 from benchmarks.growth import NOW, prefill
-from core.stats import GuildStats, period_for
+from core.ports import UnitOfWork
+from core.stats import GuildStats, StatsPeriod, period_for
 from storage.codec import to_db
 from storage.sqlite import SqliteStore
 from storage.stats import DEFAULT_TIMING_LIMIT
 
 ONE_GUILD = 4242
+
+
+def read_stats(
+    guild_id: int, period: StatsPeriod
+) -> Callable[[UnitOfWork], Coroutine[Any, Any, GuildStats]]:
+    """The stats read for one server and period, as a store's `read` takes it."""
+
+    async def read(tx: UnitOfWork) -> GuildStats:
+        return await tx.stats.for_guild(guild_id, period)
+
+    return read
 
 
 def add_events(path: Path) -> int:
@@ -141,9 +154,7 @@ async def measure(path: Path, guild_id: int, runs: int) -> dict[int, tuple[float
             stats: GuildStats | None = None
             for _ in range(runs):
                 start = time.perf_counter()
-                stats = await store.read(
-                    lambda tx, period=period: tx.stats.for_guild(guild_id, period)
-                )
+                stats = await store.read(read_stats(guild_id, period))
                 timings.append(time.perf_counter() - start)
             assert stats is not None
             out[days] = (statistics.median(timings), stats)

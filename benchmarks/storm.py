@@ -545,9 +545,9 @@ def verify_vigil(
     )
     if pinged["?"]:
         broken.append(f"{pinged['?']} urgent pings that do not reply to an alert")
-    twice = sorted(n for n, c in pinged.items() if c > 1 and n != "?")
-    if twice:  # a case turns urgent once: one ping at most (reminders come minutes later)
-        broken.append(f"duplicate urgent pings for cases {twice[:5]}")
+    pinged_twice = sorted(number for number, c in pinged.items() if c > 1 and number != "?")
+    if pinged_twice:  # a case turns urgent once: one ping at most (reminders come minutes later)
+        broken.append(f"duplicate urgent pings for cases {pinged_twice[:5]}")
     unsent = db("SELECT COUNT(*) FROM cases WHERE ping_sent < ping_wanted", ())[0][0]
     if unsent:
         broken.append(f"{unsent} urgent pings never sent")

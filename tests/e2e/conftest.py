@@ -127,7 +127,12 @@ def result_text(result: InteractionResult) -> str:
 
 
 @pytest.fixture
-async def vigil(emulator: Emulator, bot_factory, tmp_path: Path, database_url: str) -> Vigil:
+async def vigil(
+    emulator: Emulator,
+    bot_factory: Callable[..., Awaitable[BotProcess]],
+    tmp_path: Path,
+    database_url: str,
+) -> Vigil:
     """Vigil on each backend (`database_url` is parametrised: SQLite, PostgreSQL)."""
     v = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
     await v.start()
