@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from core.models import ReportSource, ReportSubmission, UserSnapshot
 from core.reasons import Reason
+from core.service import ReportAccepted
 from core.snowflakes import snowflake_at
 from tests.fakes import FakeClock
 
@@ -74,3 +76,20 @@ async def count_rows(store: Any, table: str, guild_id: int | None = None) -> int
 async def schema_version(store: Any) -> int:
     """The newest migration applied to the store's database (0 for none)."""
     return int(await scalar(store, "SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+
+def report_accepted(**changes: Any) -> ReportAccepted:
+    """A stored report's outcome as the service returns it (the first reporter, below a
+    threshold of 3, no case yet), with `changes`: for tests of what a reporter is told."""
+    base = ReportAccepted(
+        report_id=1,
+        case_id=None,
+        case_number=None,
+        case_opened=False,
+        distinct_reporters=1,
+        threshold=3,
+        duplicate=False,
+        alert_channel_configured=True,
+        region=None,
+    )
+    return replace(base, **changes)

@@ -23,7 +23,7 @@ from core.reasons import Reason
 from core.rendering import render_report_ack
 from core.retention import RetentionService
 from core.service import ReportAccepted, ReportService
-from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, submission, user
+from tests.helpers import GUILD, OTHER_GUILD, clock, count_rows, report_accepted, submission, user
 
 DM, MESSAGE = 444444444444444444, 555555555555555555
 DM_LINK = f"https://discord.com/channels/@me/{DM}/{MESSAGE}"
@@ -133,17 +133,7 @@ async def test_a_critical_dm_report_opens_an_urgent_case_alone(reports):
 
 
 def test_the_ack_names_the_server_a_dm_report_went_to():
-    outcome = ReportAccepted(
-        report_id=1,
-        case_id=None,
-        case_number=None,
-        case_opened=False,
-        distinct_reporters=1,
-        threshold=3,
-        duplicate=False,
-        alert_channel_configured=True,
-        region=None,
-    )
+    outcome = report_accepted()
     text = render_report_ack(outcome, "carol", "Thanks.", "en", Reason.HARASSMENT, server="Harbour")
     assert "moderators of **Harbour**" in text and "**carol**" in text
     assert "Harbour" not in render_report_ack(outcome, "carol", "Thanks.", "en")

@@ -207,6 +207,19 @@ async def submit_question(vigil: Vigil, alert: dict[str, Any], reporter: int, te
     assert submitted.type == 5  # deferred: stored, now being sent
 
 
+async def question_dm_held(vigil: Vigil) -> tuple[Any, Any, Any]:
+    """A question to Reporter 2 (bob) whose DM reached Discord, and Discord's answer held
+    back: (the case's thread, bob's DM channel, the hold). A "minute" lasts 0.25 s."""
+    await vigil.restart(**FAST_MINUTE)
+    alert = await two_reporter_case(vigil)
+    thread = await wait_thread(vigil)
+    bob_dm = vigil.world.dm_channel_for(vigil.world.users["bob"])
+    held = vigil.emu.faults.hold("POST", MESSAGES, channel_id=bob_dm.id)
+    await submit_question(vigil, alert, 2, "Where did this happen?")
+    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the question's DM")
+    return thread, bob_dm, held
+
+
 async def test_a_question_whose_process_died_before_its_dm_is_told_not_delivered(vigil: Vigil):
     """The process stored the question and died while opening the reporter's DM: after a
     restart the question is settled as not delivered, in the thread, and never sent late."""
@@ -234,13 +247,7 @@ async def test_a_question_whose_process_died_after_its_dm_is_found_and_not_sent_
     """The DM reached the reporter but the process died before recording it: after a restart
     it is found in the reporter's DM channel and recorded as delivered (so an erasure can
     delete it); the reporter gets it once."""
-    await vigil.restart(**FAST_MINUTE)
-    alert = await two_reporter_case(vigil)
-    thread = await wait_thread(vigil)
-    bob_dm = vigil.world.dm_channel_for(vigil.world.users["bob"])
-    held = vigil.emu.faults.hold("POST", MESSAGES, channel_id=bob_dm.id)
-    await submit_question(vigil, alert, 2, "Where did this happen?")
-    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the question's DM")
+    thread, bob_dm, _ = await question_dm_held(vigil)
     await vigil.restart(kill=True, **FAST_MINUTE)
     (dm,) = dms(vigil, "bob")
     await wait_rows(
@@ -258,13 +265,7 @@ async def test_a_question_discord_is_slow_to_send_is_left_to_its_process(vigil: 
     """Discord holds the question's DM longer than a question may stay unconfirmed, while
     the process sending it is alive: the look for abandoned questions leaves it alone, and
     the thread gets the one true outcome, once."""
-    await vigil.restart(**FAST_MINUTE)
-    alert = await two_reporter_case(vigil)
-    thread = await wait_thread(vigil)
-    bob_dm = vigil.world.dm_channel_for(vigil.world.users["bob"])
-    held = vigil.emu.faults.hold("POST", MESSAGES, channel_id=bob_dm.id)
-    await submit_question(vigil, alert, 2, "Where did this happen?")
-    await vigil.emu.waiters.wait_for(lambda: held.hits >= 1 or None, 10, "the question's DM")
+    thread, _, held = await question_dm_held(vigil)
     await asyncio.sleep(2.5)  # twice the unconfirmed time: looks come every 0.25 s
     assert vigil.db_rows("SELECT state FROM relay_messages") == [("sending",)]
     held.release()

@@ -23,9 +23,9 @@ from core.moderation import Actor, TargetMember, refusal_for
 from core.outcomes import Outcome
 from core.reasons import Reason
 from core.rendering import render_report_ack
-from core.service import CaseActionRefused, ReportAccepted
+from core.service import CaseActionRefused
 from core.text import neutralise
-from tests.helpers import GUILD
+from tests.helpers import GUILD, report_accepted
 from ui.alert_view import (
     describe_event,
     describe_outcome,
@@ -156,17 +156,7 @@ def test_long_texts_are_trimmed_within_embed_limits():
 
 
 def test_report_ack_is_warm_and_says_what_happens_next():
-    outcome = ReportAccepted(
-        report_id=1,
-        case_id=None,
-        case_number=None,
-        case_opened=False,
-        distinct_reporters=1,
-        threshold=3,
-        duplicate=False,
-        alert_channel_configured=True,
-        region=None,
-    )
+    outcome = report_accepted()
     text = render_report_ack(outcome, "Mallory", "")
     assert text.startswith("**Thank you")
     warm = render_report_ack(outcome, "Mallory", "**You did the right thing.**")
@@ -184,17 +174,7 @@ def test_report_ack_is_warm_and_says_what_happens_next():
 def test_report_ack_never_reveals_the_case_state():
     """Issue 11 item 17: whether a case is open, was just opened, or the threshold was reached
     depends on other people's reports; the reporter's confirmation is the same either way."""
-    below = ReportAccepted(
-        report_id=1,
-        case_id=None,
-        case_number=None,
-        case_opened=False,
-        distinct_reporters=1,
-        threshold=3,
-        duplicate=False,
-        alert_channel_configured=True,
-        region=None,
-    )
+    below = report_accepted()
     states = [
         below,
         replace(below, case_id=7, case_number=2, case_opened=True, distinct_reporters=3),
@@ -210,17 +190,7 @@ def test_report_ack_never_reveals_the_case_state():
 
 @pytest.mark.parametrize("reason", [Reason.CHILD_SAFETY, Reason.SELF_HARM, Reason.VIOLENT_THREAT])
 def test_report_ack_never_says_nothing_else_to_do_when_guidance_asks_to_act(reason: Reason):
-    outcome = ReportAccepted(
-        report_id=1,
-        case_id=7,
-        case_number=2,
-        case_opened=True,
-        distinct_reporters=1,
-        threshold=3,
-        duplicate=False,
-        alert_channel_configured=True,
-        region=None,
-    )
+    outcome = report_accepted(case_id=7, case_number=2, case_opened=True)
     for locale in ("en", "de", "fr", "es-ES", "pt-BR"):
         text = render_report_ack(outcome, "Mallory", "", locale, reason)
         assert tr("ack.saved", locale) not in text
