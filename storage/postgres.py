@@ -38,7 +38,7 @@ from storage.leases import advisory_key
 from storage.migrate import available_migrations, refuse_newer
 from storage.pg_batch import MAX_BATCH, BatchFailed, run_batch
 from storage.postgres_sql import unit_of_work
-from storage.sql import answer_stopped
+from storage.sql import answer_failed, answer_stopped
 from storage.unit_of_work import StoreUnitOfWork
 
 T = TypeVar("T")
@@ -192,9 +192,7 @@ class PostgresStore:
             except BaseException as error:  # the COMMIT itself: maybe committed, never "stored"
                 if isinstance(error, asyncio.CancelledError):
                     raise  # the writer stopped: `_drain` answers the batch and the queue
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                answer_failed(batch, error)
                 continue
             self.batches += 1
             self._stored += len(batch)

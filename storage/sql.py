@@ -54,13 +54,20 @@ class StoreStopped(RuntimeError):
     a shutdown): the caller is answered with this, never left waiting; nothing was stored."""
 
 
-def answer_stopped(waiting: Iterable[tuple[object, asyncio.Future[Any]]]) -> None:
-    """Answer every unanswered write in `waiting` (transaction, future) with StoreStopped:
-    what a store's writer does for its batch and its queue when it is cancelled."""
-    stopped = StoreStopped("the store stopped before it could confirm this write")
+def answer_failed(
+    waiting: Iterable[tuple[object, asyncio.Future[Any]]], error: BaseException
+) -> None:
+    """Answer every unanswered write in `waiting` (transaction, future) with `error`: what a
+    store's writer does for a batch whose COMMIT failed (maybe committed, never "stored")."""
     for _, future in waiting:
         if not future.done():
-            future.set_exception(stopped)
+            future.set_exception(error)
+
+
+def answer_stopped(waiting: Iterable[tuple[object, asyncio.Future[Any]]]) -> None:
+    """Answer every unanswered write in `waiting` with StoreStopped: what a store's writer
+    does for its batch and its queue when it is cancelled."""
+    answer_failed(waiting, StoreStopped("the store stopped before it could confirm this write"))
 
 
 class AwaitedOutsideStorage(RuntimeError):

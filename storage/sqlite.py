@@ -25,7 +25,7 @@ import aiosqlite
 from core.ports import Replayable
 from storage.leases import LocalLeases
 from storage.migrate import migrate
-from storage.sql import Params, Row, answer_stopped, refuse_upsert, run_to_completion
+from storage.sql import Params, Row, answer_failed, answer_stopped, refuse_upsert, run_to_completion
 from storage.unit_of_work import StoreUnitOfWork, build_unit_of_work
 
 T = TypeVar("T")
@@ -206,9 +206,7 @@ class SqliteStore(LocalLeases):
             except BaseException as error:  # the COMMIT itself failed: nothing in it is durable
                 if isinstance(error, asyncio.CancelledError):
                     raise  # the writer stopped: `_drain` answers the batch and the queue
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                answer_failed(batch, error)
                 continue
             self.batches += 1
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):

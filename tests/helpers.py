@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.models import ReportSource, ReportSubmission, UserSnapshot
+from core.ports import NewReport
 from core.reasons import Reason
 from core.service import ReportAccepted
 from core.snowflakes import snowflake_at
@@ -91,5 +92,25 @@ def report_accepted(**changes: Any) -> ReportAccepted:
         duplicate=False,
         alert_channel_configured=True,
         region=None,
+    )
+    return replace(base, **changes)
+
+
+def new_report(reporter: int, target: int = 99, **changes: Any) -> NewReport:
+    """The row a report's transaction stores, as `ReportService` builds it from
+    `submission(reporter, target)` without details or a link, at START, in no case yet;
+    `changes` replace fields (`case_id`, `details`, ...)."""
+    base = NewReport(
+        guild_id=GUILD,
+        reporter=user(reporter),
+        target=user(target),
+        reason=Reason.HARASSMENT,
+        source=ReportSource.SLASH,
+        created_at=START,
+        details=None,
+        message_link=None,
+        channel_id=None,
+        message_id=None,
+        case_id=None,
     )
     return replace(base, **changes)

@@ -15,16 +15,16 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.models import GuildSettings, ReportSource
+from core.models import GuildSettings
 from core.policy import RateLimit
-from core.ports import NewReport, ReportWrite
+from core.ports import ReportWrite
 from core.reasons import Reason
 from core.service import ReportAccepted, ReportService
 from storage import pg_batch
 from storage.leases import advisory_key
 from storage.postgres import PostgresStore
 from storage.sql import StoreStopped
-from tests.helpers import GUILD, START, clock, submission, user
+from tests.helpers import GUILD, START, clock, new_report, submission, user
 from tests.storage.test_reporter_count import configure, drift
 
 
@@ -136,19 +136,7 @@ async def test_one_failing_report_fails_alone_and_the_rest_of_its_batch_is_store
 
     async def too_long(tx: Any) -> Any:
         await tx.reports.lock_for_report(GUILD, user(500).id, user(90).id)
-        report = NewReport(
-            guild_id=GUILD,
-            reporter=user(500),
-            target=user(90),
-            reason=Reason.HARASSMENT,
-            source=ReportSource.SLASH,
-            created_at=START,
-            details="x" * 1001,  # the schema's CHECK: at most 1,000
-            message_link=None,
-            channel_id=None,
-            message_id=None,
-            case_id=None,
-        )
+        report = new_report(500, 90, details="x" * 1001)  # the schema's CHECK: at most 1,000
         return await tx.reports.add_unassigned(report, START)
 
     async def raises_after_its_insert(tx: Any) -> Any:
@@ -156,19 +144,7 @@ async def test_one_failing_report_fails_alone_and_the_rest_of_its_batch_is_store
         await tx.reports.report_context(
             GUILD, user(501).id, user(91).id, rate_since=START, window_floor=START
         )
-        report = NewReport(
-            guild_id=GUILD,
-            reporter=user(501),
-            target=user(91),
-            reason=Reason.HARASSMENT,
-            source=ReportSource.SLASH,
-            created_at=START,
-            details=None,
-            message_link=None,
-            channel_id=None,
-            message_id=None,
-            case_id=None,
-        )
+        report = new_report(501, 91)
         await tx.reports.add_unassigned(report, START)
         raise RuntimeError("boom")
 

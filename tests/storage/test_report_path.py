@@ -13,10 +13,10 @@ import pytest
 from core.evidence import MessageEvidence
 from core.models import GuildSettings
 from core.policy import RateLimit
-from core.ports import CaseJoin, NewReport
+from core.ports import CaseJoin
 from core.service import ReportAccepted, ReportService
 from storage.guild_settings import settings_from_row
-from tests.helpers import GUILD, START, clock, scalar, submission, user
+from tests.helpers import GUILD, START, clock, new_report, scalar, submission, user
 
 CHANNEL = 777
 
@@ -35,22 +35,6 @@ async def open_case(store: Any) -> ReportAccepted:
         outcome = await reports.submit(submission(n))
     assert isinstance(outcome, ReportAccepted) and outcome.case_opened
     return outcome
-
-
-def new_report(case_id: int, reporter: int) -> NewReport:
-    return NewReport(
-        guild_id=GUILD,
-        reporter=user(reporter),
-        target=user(99),
-        reason=submission(reporter).reason,
-        source=submission(reporter).source,
-        created_at=START,
-        details=None,
-        message_link=None,
-        channel_id=None,
-        message_id=None,
-        case_id=case_id,
-    )
 
 
 async def test_insert_takes_a_plain_insert_and_returns_the_new_rows_id(store):
@@ -153,7 +137,7 @@ async def test_a_joining_report_returns_the_count_after_it_read_or_known(store):
 
     async def join(tx: Any, reporter: int, before: int | None) -> tuple[int, int]:
         result: tuple[int, int] = await tx.reports.add_to_case(
-            new_report(case_id, reporter),
+            new_report(reporter, case_id=case_id),
             CaseJoin(
                 case_id=case_id,
                 target=user(99),
@@ -180,7 +164,7 @@ async def test_a_joining_report_about_a_case_gone_stores_nothing(store):
 
     async def join(tx: Any) -> Any:
         return await tx.reports.add_to_case(
-            replace(new_report(opened.case_id, 4), case_id=None),
+            new_report(4),
             CaseJoin(
                 case_id=gone,
                 target=user(99),
@@ -264,7 +248,7 @@ async def test_a_report_with_or_without_kept_text_reads_back_whole(store):
         attachments=2,
         types=("image/png",),
     )
-    plain = replace(new_report(0, 1), case_id=None, details="d", not_counted_reason="muted")
+    plain = new_report(1, details="d", not_counted_reason="muted")
     kept = replace(plain, reporter=user(2), evidence=evidence, message_link="https://x/1")
 
     async def add(tx: Any) -> tuple[Any, Any]:
