@@ -141,3 +141,59 @@ def render_root() -> str:
     import dashboard
 
     return str(Path(dashboard.__file__).parent)
+
+
+HANDOVER_PROBE = """
+import asyncio, sys
+import discord
+from discord.ext import commands
+
+preloaded = sys.modules.get("cogs.hotlines")
+
+
+async def main():
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
+    await bot.load_extension("cogs.hotlines")
+    print("first load handed over", bot.extensions["cogs.hotlines"] is preloaded)
+    print("spec given back", type(preloaded.__spec__.loader).__name__)
+    await bot.reload_extension("cogs.hotlines")
+    print("reload executes afresh", bot.extensions["cogs.hotlines"] is not preloaded)
+    print("cog", sorted(bot.cogs))
+
+
+asyncio.run(main())
+"""
+
+
+async def test_a_forked_bot_is_handed_its_preloaded_extensions_once(tmp_path: Path) -> None:
+    """discord.py's load_extension executes a new copy of an extension module; a forked bot's
+    first load is handed the module executed before the fork instead (its commands already
+    built), and a reload still executes the file afresh, as it would in production."""
+    script = tmp_path / "handover.py"
+    script.write_text(HANDOVER_PROBE)
+    proc = BotProcess(Emulator(), **{**start_kw(tmp_path, "handover", True), "script": script})  # type: ignore[arg-type]
+    await proc.start()
+    assert await proc.wait() == 0, proc.log_text()
+    log = proc.log_text()
+    assert "first load handed over True" in log
+    assert "spec given back SourceFileLoader" in log
+    assert "reload executes afresh True" in log
+    assert "cog ['Hotlines']" in log
+
+
+def test_a_script_is_compiled_again_when_it_changes(tmp_path: Path) -> None:
+    """The server keeps a script's code (runpy compiles it at every run) by modification time."""
+    import os
+
+    from emulator.forkserver import _compile_script
+
+    script = tmp_path / "script.py"
+    script.write_text("VALUE = 1\n")
+    first = _compile_script(str(script))
+    assert _compile_script(str(script)) is first
+    script.write_text("VALUE = 2\n")
+    stat = script.stat()
+    os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    namespace: dict[str, object] = {}
+    exec(_compile_script(str(script)), namespace)
+    assert namespace["VALUE"] == 2
