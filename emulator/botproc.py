@@ -139,7 +139,7 @@ class ForkedProcess:
 
     async def _watch(self, reader: asyncio.StreamReader) -> None:
         line = await reader.readline()
-        # No answer means the monitor died; report that as a crash rather than hang.
+        # No answer means the fork server died; report that as a crash rather than hang.
         self.returncode = int(json.loads(line)["returncode"]) if line else -signal.SIGKILL
         self._writer.close()
         if not self._done.done():

@@ -35,7 +35,7 @@ reason (profiled per bot: about a third of a bare bot's CPU before they moved he
 Protocol (one Unix-socket connection per bot): the client sends one JSON line
 ``{"script", "args", "env", "cwd", "log_path"}``; the server answers ``{"pid": N}`` once the
 bot runs and ``{"returncode": N}`` when it exits (negative: killed by that signal, as asyncio
-reports it). A small monitor process between the server and the bot waits for the bot's exit.
+reports it). The server waits for its bots itself, through a pidfd per bot.
 
 Set ``VIGIL_TEST_FORKSERVER=0`` to start every bot as a plain subprocess instead.
 """
@@ -268,21 +268,24 @@ def _send(conn: socket.socket, message: dict[str, int]) -> None:
         conn.sendall((json.dumps(message) + "\n").encode())
 
 
-def _monitor(conn: socket.socket, request: dict[str, object]) -> None:
-    """In the monitor (child of the server): fork the bot, report its pid and exit code."""
+def _returncode(status: int) -> int:
+    """An exit status as asyncio reports it: negative when killed by that signal."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _start_bot(request: dict[str, object], inherited: list[int]) -> int:
+    """Fork the bot; in the bot, close the server's descriptors (``inherited``) and run it."""
     pid = os.fork()
     if pid == 0:
-        conn.close()
+        for fd in inherited:
+            with contextlib.suppress(OSError):
+                os.close(fd)
         code = 1
         try:
             code = _run_bot(request)
         finally:
             os._exit(code & 0xFF if code >= 0 else 1)
-    _send(conn, {"pid": pid})
-    _, status = os.waitpid(pid, 0)
-    returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-    _send(conn, {"returncode": returncode})
-    conn.close()
+    return pid
 
 
 def _read_request(conn: socket.socket) -> dict[str, object]:
@@ -320,15 +323,21 @@ def serve(path: str, product_root: str = "") -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     stdin = sys.stdin.fileno()
+    # Running bots by their pidfd (readable once the bot has exited): pid and the connection
+    # that started it. The server waits for each bot itself (no process between them, which
+    # cost each bot a second fork and exit of this whole image), with waitpid so that the
+    # bots' CPU time is counted in this process's children, and so in `/usr/bin/time pytest`.
+    bots: dict[int, tuple[int, socket.socket]] = {}
     while True:
-        # Reap finished monitors with waitpid (not SIGCHLD=SIG_IGN) so the bots' CPU time is
-        # counted in this process's children, and so in `/usr/bin/time pytest`.
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        readable, _, _ = select.select([server, stdin], [], [], 0.5)
+        readable, _, _ = select.select([server, stdin, *bots], [], [])
         if stdin in readable and not os.read(stdin, 4096):
             break  # the pytest worker exited
+        for pidfd in [fd for fd in readable if fd in bots]:
+            pid, conn = bots.pop(pidfd)
+            os.close(pidfd)
+            _, status = os.waitpid(pid, 0)
+            _send(conn, {"returncode": _returncode(status)})
+            conn.close()
         if server in readable:
             conn, _ = server.accept()
             try:
@@ -336,18 +345,16 @@ def serve(path: str, product_root: str = "") -> None:
             except (OSError, ValueError, AssertionError):
                 conn.close()
                 continue
-            if os.fork() == 0:
-                server.close()
-                try:
-                    _monitor(conn, request)
-                finally:
-                    os._exit(0)
-            conn.close()
+            inherited = [server.fileno(), conn.fileno(), *bots]
+            inherited += [other.fileno() for _, other in bots.values()]
+            pid = _start_bot(request, inherited)
+            bots[os.pidfd_open(pid)] = (pid, conn)
+            _send(conn, {"pid": pid})
     server.close()
     os.unlink(path)
-    with contextlib.suppress(ChildProcessError):  # reap, but never wait for a running bot
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+    for pidfd, (_, conn) in bots.items():  # never wait for a running bot
+        os.close(pidfd)
+        conn.close()
 
 
 if __name__ == "__main__":

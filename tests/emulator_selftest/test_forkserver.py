@@ -20,6 +20,13 @@ print("argv", sys.argv[1:], "cwd", os.getcwd(), "env", os.environ.get("PROBE"), 
 print("route", discord.http.Route.BASE, flush=True)
 discord.http.Route.BASE = "changed-by-" + os.environ.get("PROBE", "")
 print("name", __name__, "path0", sys.path[0] == os.path.dirname(os.path.abspath(__file__)))
+def target(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the descriptor listdir itself used
+        return ""
+fds = [target(fd) for fd in os.listdir("/proc/self/fd")]
+print("inherited sockets", sum(fd.startswith(("socket:", "anon_inode:[pidfd]")) for fd in fds))
 mode = sys.argv[1]
 if mode == "exit":
     sys.exit(int(sys.argv[2]))
@@ -92,6 +99,26 @@ async def test_sigterm_is_handled_and_sigkill_kills(tmp_path: Path, forked: bool
     await killed.wait_for_log("waiting")
     killed.kill()
     assert await killed.wait() == -signal.SIGKILL
+
+
+async def test_a_bot_holds_nothing_of_the_server_or_of_other_bots(
+    tmp_path: Path, forked: bool
+) -> None:
+    """The server waits for each bot itself (a pidfd each) and keeps each bot's connection;
+    a bot forked while others run inherits none of those, nor the listening socket."""
+    emu = Emulator()
+    first = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "first", forked))  # type: ignore[arg-type]
+    await first.start()
+    await first.wait_for_log("waiting")
+    second = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "second", forked))  # type: ignore[arg-type]
+    await second.start()
+    await second.wait_for_log("waiting")
+    assert "inherited sockets 0" in second.log_text()
+    first.kill()
+    assert await first.wait() == -signal.SIGKILL
+    assert second.returncode is None
+    second.terminate()
+    assert await second.wait() == 0
 
 
 async def test_workers_share_the_controllers_server(
