@@ -23,18 +23,16 @@ from core.text import neutralise, trim
 from ui.admin_items import ForgetButton, QueuePageButton, queue_message
 from ui.alert_view import (
     describe_event,
-    render_alert,
-    render_case_record,
     render_queue_line,
     render_settings,
 )
 from ui.app import VigilBot
-from ui.case_actions import CountReportsButton
+from ui.case_actions import CountReportsButton, case_record_message
 from ui.case_common import server_locale
 from ui.case_export import send_export
 from ui.country_menu import country_choices
-from ui.markup import mention_user, message_url, relative
-from ui.replies import NO_MENTIONS, alert_embed, send_private
+from ui.markup import mention_user, relative
+from ui.replies import NO_MENTIONS, send_private
 from ui.setup_checks import ServerView, setup_warnings
 from ui.stats_view import chart_text, render_stats
 from ui.threads import may_use_threads
@@ -272,16 +270,8 @@ class GuildAdmin(commands.Cog):
         if data.case.target_id == interaction.user.id:
             await send_private(interaction, tr("refused.own_case", locale, number=number))
             return
-        content = render_alert(data, locale)
-        record = discord.Embed(
-            title=tr("admin.full_record", locale, number=number), colour=content.colour
-        )
-        for field in render_case_record(data, locale):
-            record.add_field(name=field.name, value=field.value, inline=False)
-        if data.case.alert_message_id and data.case.alert_channel_id:
-            url = message_url(guild.id, data.case.alert_channel_id, data.case.alert_message_id)
-            record.description = f"[{tr('admin.jump', locale)}]({url})"
-        await send_private(interaction, None, embeds=[alert_embed(content), record])
+        embeds, view = case_record_message(data, locale)
+        await send_private(interaction, None, embeds=embeds, view=view)
 
     @reports.command(name="export", description=L("cmd.reports.export.description"))
     @app_commands.describe(

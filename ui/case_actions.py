@@ -42,6 +42,7 @@ from ui.alert_view import (
     dismiss_label,
     escalation_label,
     render_alert,
+    render_case_record,
     render_evidence,
     status_label,
     timeout_label,
@@ -63,7 +64,7 @@ from ui.case_export import send_export
 from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
-from ui.markup import mention_user
+from ui.markup import mention_user, message_url
 from ui.relay import on_ask
 from ui.replies import alert_embed, alert_mentions, button_style, send_private
 from ui.welfare import on_check_in
@@ -85,6 +86,24 @@ def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
             )
         )
     return view
+
+
+def case_record_message(
+    data: AlertData, locale: str | None
+) -> tuple[list[discord.Embed], discord.ui.View]:
+    """`/reports case`: the alert as it stands, with the alert's own buttons (a press there is
+    checked exactly like one on the alert), and the case's full record."""
+    content = render_alert(data, locale)
+    case = data.case
+    full = discord.Embed(
+        title=tr("admin.full_record", locale, number=case.number), colour=content.colour
+    )
+    for field in render_case_record(data, locale):
+        full.add_field(name=field.name, value=field.value, inline=False)
+    if case.alert_message_id and case.alert_channel_id:
+        url = message_url(case.guild_id, case.alert_channel_id, case.alert_message_id)
+        full.description = f"[{tr('admin.jump', locale)}]({url})"
+    return [alert_embed(content), full], alert_view(case.id, content)
 
 
 async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> None:
@@ -148,7 +167,17 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
     case = await record(interaction, case_id, action)
     if case is None:
         return
-    data = await interaction.client.services.cases.alert_data(case.id)
+    cases = interaction.client.services.cases
+    if interaction.message is not None and interaction.message.flags.ephemeral:
+        # Pressed on a private copy of the case (`/reports case`): that copy is redrawn, with
+        # the record. The alert is redrawn by the outbox (recording the action woke it); it
+        # must not be marked as drawn, nor moved to this private message.
+        story = await cases.alert_data(case.id, story=True)
+        if story is not None:
+            embeds, view = case_record_message(story, server_locale(interaction))
+            await interaction.response.edit_message(embeds=embeds, view=view)
+        return
+    data = await cases.alert_data(case.id)
     if data is not None:
         await refresh_alert_in_place(interaction, data)
 

@@ -113,10 +113,14 @@ async def record(
 
 
 async def reply_or_edit(interaction: Interaction, text: str) -> None:
-    """Private text: edits our own ephemeral prompt when answering one, else a new message."""
+    """Private text: edits our own ephemeral prompt when answering one, else a new message.
+
+    A prompt is text and buttons; a private message with embeds is a case's record
+    (`/reports case`), which stays as it is: the answer comes as a new message under it."""
+    message = interaction.message
     if interaction.response.is_done():
         await interaction.edit_original_response(content=text, view=None)
-    elif interaction.message is not None and interaction.message.flags.ephemeral:
+    elif message is not None and message.flags.ephemeral and not message.embeds:
         await interaction.response.edit_message(content=text, view=None)
     else:
         await send_private(interaction, text)
