@@ -35,7 +35,7 @@ reason (profiled per bot: about a third of a bare bot's CPU before they moved he
 Protocol (one Unix-socket connection per bot): the client sends one JSON line
 ``{"script", "args", "env", "cwd", "log_path"}``; the server answers ``{"pid": N}`` once the
 bot runs and ``{"returncode": N}`` when it exits (negative: killed by that signal, as asyncio
-reports it). The server waits for its bots itself, through a pidfd per bot.
+reports it). The server waits for its bots itself (SIGCHLD wakes its loop).
 
 Set ``VIGIL_TEST_FORKSERVER=0`` to start every bot as a plain subprocess instead.
 """
@@ -49,6 +49,7 @@ import importlib.machinery
 import json
 import os
 import select
+import signal
 import socket
 import sys
 import types
@@ -277,6 +278,8 @@ def _start_bot(request: dict[str, object], inherited: list[int]) -> int:
     """Fork the bot; in the bot, close the server's descriptors (``inherited``) and run it."""
     pid = os.fork()
     if pid == 0:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in inherited:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -323,21 +326,31 @@ def serve(path: str, product_root: str = "") -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     stdin = sys.stdin.fileno()
-    # Running bots by their pidfd (readable once the bot has exited): pid and the connection
-    # that started it. The server waits for each bot itself (no process between them, which
-    # cost each bot a second fork and exit of this whole image), with waitpid so that the
-    # bots' CPU time is counted in this process's children, and so in `/usr/bin/time pytest`.
-    bots: dict[int, tuple[int, socket.socket]] = {}
+    # Running bots: pid -> the connection that started it. The server waits for each bot
+    # itself (no process between them, which cost each bot a second fork and exit of this
+    # whole image), with waitpid so that the bots' CPU time is counted in this process's
+    # children, and so in `/usr/bin/time pytest`. A bot's exit wakes the loop through SIGCHLD's
+    # wakeup descriptor (not a pidfd: valgrind's tools and older kernels have none).
+    bots: dict[int, socket.socket] = {}
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     while True:
-        readable, _, _ = select.select([server, stdin, *bots], [], [])
+        readable, _, _ = select.select([server, stdin, wake_read], [], [])
         if stdin in readable and not os.read(stdin, 4096):
             break  # the pytest worker exited
-        for pidfd in [fd for fd in readable if fd in bots]:
-            pid, conn = bots.pop(pidfd)
-            os.close(pidfd)
-            _, status = os.waitpid(pid, 0)
-            _send(conn, {"returncode": _returncode(status)})
-            conn.close()
+        if wake_read in readable:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(wake_read, 4096):
+                    pass
+        for pid in list(bots):  # after draining: a SIGCHLD from now on wakes the next select
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                conn = bots.pop(pid)
+                _send(conn, {"returncode": _returncode(status)})
+                conn.close()
         if server in readable:
             conn, _ = server.accept()
             try:
@@ -345,15 +358,14 @@ def serve(path: str, product_root: str = "") -> None:
             except (OSError, ValueError, AssertionError):
                 conn.close()
                 continue
-            inherited = [server.fileno(), conn.fileno(), *bots]
-            inherited += [other.fileno() for _, other in bots.values()]
+            inherited = [server.fileno(), conn.fileno(), wake_read, wake_write]
+            inherited += [other.fileno() for other in bots.values()]
             pid = _start_bot(request, inherited)
-            bots[os.pidfd_open(pid)] = (pid, conn)
+            bots[pid] = conn
             _send(conn, {"pid": pid})
     server.close()
     os.unlink(path)
-    for pidfd, (_, conn) in bots.items():  # never wait for a running bot
-        os.close(pidfd)
+    for conn in bots.values():  # never wait for a running bot
         conn.close()
 
 

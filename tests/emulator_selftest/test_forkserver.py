@@ -26,7 +26,7 @@ def target(fd):
     except OSError:  # the descriptor listdir itself used
         return ""
 fds = [target(fd) for fd in os.listdir("/proc/self/fd")]
-print("inherited sockets", sum(fd.startswith(("socket:", "anon_inode:[pidfd]")) for fd in fds))
+print("inherited sockets or pipes", sum(fd.startswith(("socket:", "pipe:")) for fd in fds))
 mode = sys.argv[1]
 if mode == "exit":
     sys.exit(int(sys.argv[2]))
@@ -104,8 +104,9 @@ async def test_sigterm_is_handled_and_sigkill_kills(tmp_path: Path, forked: bool
 async def test_a_bot_holds_nothing_of_the_server_or_of_other_bots(
     tmp_path: Path, forked: bool
 ) -> None:
-    """The server waits for each bot itself (a pidfd each) and keeps each bot's connection;
-    a bot forked while others run inherits none of those, nor the listening socket."""
+    """The server waits for each bot itself (woken by SIGCHLD) and keeps each bot's connection;
+    a bot forked while others run inherits none of those, nor the listening socket or the
+    wakeup pipe."""
     emu = Emulator()
     first = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "first", forked))  # type: ignore[arg-type]
     await first.start()
@@ -113,7 +114,7 @@ async def test_a_bot_holds_nothing_of_the_server_or_of_other_bots(
     second = BotProcess(emu, args=["wait"], **start_kw(tmp_path, "second", forked))  # type: ignore[arg-type]
     await second.start()
     await second.wait_for_log("waiting")
-    assert "inherited sockets 0" in second.log_text()
+    assert "inherited sockets or pipes 0" in second.log_text()
     first.kill()
     assert await first.wait() == -signal.SIGKILL
     assert second.returncode is None
