@@ -9,8 +9,9 @@ each bot's own instructions are its total less its parent's: the fork server, wh
 read when it exits. That is its count at the bot's fork plus its own small work for the later
 bots (~0.2 million instructions each), so a bot is undercounted by at most about a million
 (min and max show it). Counts repeat to 0.1 % run after run, so two branches compare on a
-busy machine, where CPU seconds do not. The first bot is a warm-up and not counted. Needs valgrind and, for
-PostgreSQL, a local server (`$VIGIL_TEST_POSTGRES_URL` or 127.0.0.1:5432). Takes ~20 s a bot.
+busy machine, where CPU seconds do not. The first bot is a warm-up and not counted. Needs
+valgrind and, for PostgreSQL, a local server (`$VIGIL_TEST_POSTGRES_URL` or 127.0.0.1:5432).
+Takes ~20 s a bot.
 """
 
 from __future__ import annotations
