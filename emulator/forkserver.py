@@ -148,7 +148,8 @@ def _compile_script(path: str) -> CodeType:
     if cached is not None and cached[0] == mtime:
         return cached[1]
     with open(path, "rb") as source:
-        code = compile(source.read(), path, "exec")
+        # dont_inherit: not this module's `from __future__` imports (runpy compiles so too).
+        code = compile(source.read(), path, "exec", dont_inherit=True)
     _compiled[path] = (mtime, code)
     return code
 
@@ -305,6 +306,9 @@ def _read_request(conn: socket.socket) -> dict[str, object]:
 
 _product_root = ""
 
+#: Seconds a client has to send its request line once connected.
+REQUEST_TIMEOUT = 5.0
+
 
 def serve(path: str, product_root: str = "") -> None:
     """Preload, listen on ``path``, fork one bot per connection; exit when stdin closes."""
@@ -353,6 +357,7 @@ def serve(path: str, product_root: str = "") -> None:
                 conn.close()
         if server in readable:
             conn, _ = server.accept()
+            conn.settimeout(REQUEST_TIMEOUT)  # a silent client never holds up the others
             try:
                 request = _read_request(conn)
             except (OSError, ValueError, AssertionError):
@@ -360,7 +365,11 @@ def serve(path: str, product_root: str = "") -> None:
                 continue
             inherited = [server.fileno(), conn.fileno(), wake_read, wake_write]
             inherited += [other.fileno() for other in bots.values()]
-            pid = _start_bot(request, inherited)
+            try:
+                pid = _start_bot(request, inherited)
+            except OSError:  # fork failed: this client is told (no pid); the others run on
+                conn.close()
+                continue
             bots[pid] = conn
             _send(conn, {"pid": pid})
     server.close()

@@ -82,7 +82,10 @@ _CONTEXT_TEMPLATE = (
     "(SELECT created_at FROM reports WHERE guild_id = {g} AND reporter_id = {t} "
     "AND +target_id = {r} AND case_id IS NOT NULL AND created_at >= {floor} "
     "ORDER BY created_at DESC LIMIT 1), "
-    "(SELECT 1 FROM muted_reporters WHERE guild_id = {g} AND user_id = {r}), "
+    # A "don't count" set by the member this report is about does not apply to it: a reported
+    # manager cannot silence their reporters.
+    "(SELECT 1 FROM muted_reporters WHERE guild_id = {g} AND user_id = {r} "
+    "AND muted_by <> {t}), "
     "c.id, c.number, "
     # NULL: no report in the case; 0: none of them counts; 1: one counts (ix_reports_case).
     "(SELECT MAX(counts_toward_threshold) FROM reports WHERE case_id = c.id "

@@ -42,6 +42,7 @@ from ui.alert_view import (
     dismiss_label,
     escalation_label,
     render_alert,
+    render_audit_line,
     render_case_record,
     render_evidence,
     status_label,
@@ -66,7 +67,7 @@ from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user, message_url
 from ui.relay import on_ask
-from ui.replies import alert_embed, alert_mentions, button_style, send_private
+from ui.replies import alert_embed, alert_mentions, button_style, fit_embeds, send_private
 from ui.welfare import on_check_in
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,9 @@ def case_record_message(
     if case.alert_message_id and case.alert_channel_id:
         url = message_url(case.guild_id, case.alert_channel_id, case.alert_message_id)
         full.description = f"[{tr('admin.jump', locale)}]({url})"
-    return [alert_embed(content), full], alert_view(case.id, content)
+    # Within Discord's 6,000 characters for the two together, for a redraw (edit_message) as
+    # for the first answer (send_private fits them too).
+    return fit_embeds([alert_embed(content), full]), alert_view(case.id, content)
 
 
 async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> None:
@@ -168,18 +171,44 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
     if case is None:
         return
     cases = interaction.client.services.cases
-    if interaction.message is not None and interaction.message.flags.ephemeral:
-        # Pressed on a private copy of the case (`/reports case`): that copy is redrawn, with
-        # the record. The alert is redrawn by the outbox (recording the action woke it); it
-        # must not be marked as drawn, nor moved to this private message.
+    locale = server_locale(interaction)
+    message = interaction.message
+    if message is not None and _is_the_alert(message, interaction.channel_id, case):
+        data = await cases.alert_data(case.id)
+        if data is not None:
+            await refresh_alert_in_place(interaction, data)
+        return
+    # Anywhere else the alert is redrawn by the outbox (recording the action woke it), where it
+    # is: it is never marked as drawn, nor moved, by a press on another message (a custom ID
+    # names any case; a message carries no trust either).
+    if message is not None and _is_the_record(message, case, locale, interaction):
         story = await cases.alert_data(case.id, story=True)
         if story is not None:
-            embeds, view = case_record_message(story, server_locale(interaction))
+            embeds, view = case_record_message(story, locale)
             await interaction.response.edit_message(embeds=embeds, view=view)
-        return
+            return
     data = await cases.alert_data(case.id)
-    if data is not None:
-        await refresh_alert_in_place(interaction, data)
+    if data is not None and data.events:
+        await send_private(interaction, render_audit_line(data.case, data.events[-1], locale))
+
+
+def _is_the_alert(message: discord.Message, channel_id: int | None, case: Case) -> bool:
+    """Whether a press came from this case's alert, where the database says it is."""
+    return message.id == case.alert_message_id and channel_id == case.alert_channel_id
+
+
+def _is_the_record(
+    message: discord.Message, case: Case, locale: str | None, interaction: Interaction
+) -> bool:
+    """Whether a press came from this case's private `/reports case` copy, pressed by someone
+    who may read it (`/reports case` needs Manage Server; the buttons alone need less)."""
+    record_title = tr("admin.full_record", locale, number=case.number)
+    return (
+        message.flags.ephemeral
+        and interaction.permissions.manage_guild
+        and len(message.embeds) == 2
+        and message.embeds[1].title == record_title
+    )
 
 
 async def on_dismiss(interaction: Interaction, case_id: int) -> None:
@@ -773,10 +802,13 @@ class CountReportsButton(
 ):
     """Sets a member's reports to "don't count" (counts=0) or back (1), silently: the member
     is never told. The user ID is untrusted: only ever used as the member to switch, after
-    the clicker's moderator permission is checked at click time (`access`)."""
+    the clicker's permission is checked at click time (`access`): Manage Server, as for
+    `/reports history`, the only place that shows it. A switch never silences reports about
+    the manager who set it (decided where each report is counted)."""
 
     fields = groups(user_id=snowflake, counts=lambda text: text == "1")
-    access = Access.MODERATOR
+    access = Access.MANAGE_SERVER
+    denied = "admin.manage_server_only"
 
     def __init__(self, user_id: int, counts: bool, locale: str | None = None) -> None:
         key = "admin.count_again_button" if counts else "admin.dont_count_button"

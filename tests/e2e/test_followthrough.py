@@ -194,7 +194,7 @@ async def test_dont_count_from_history_is_silent_reversible_and_recorded(vigil: 
     assert message is not None
     ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
     assert ids == [f"vigil:countreports:{alice}:0"]
-    done = await press(vigil, message, ids[0], "maya")
+    done = await press(vigil, message, ids[0], "olivia")
     assert done.ephemeral and "no longer count" in done.content
     # Even a critical report of hers opens no case on its own; she still gets her guidance.
     answer = await vigil.report("alice", "dave", "child_safety")
@@ -219,11 +219,11 @@ async def test_dont_count_from_history_is_silent_reversible_and_recorded(vigil: 
     assert "don't count" in again.content
     original = again.original()
     assert original is not None
-    undo = await press(vigil, original, f"vigil:countreports:{alice}:1", "maya")
+    undo = await press(vigil, original, f"vigil:countreports:{alice}:1", "olivia")
     assert "count toward thresholds again" in undo.content
-    maya = uid(vigil, "maya")
+    olivia = uid(vigil, "olivia")
     assert vigil.db_rows(
         "SELECT actor_id, counts FROM reporter_count_events WHERE user_id = ? ORDER BY id",
         (alice,),
-    ) == [(maya, 0), (maya, 1)]
+    ) == [(olivia, 0), (olivia, 1)]
     assert vigil.db_rows("SELECT COUNT(*) FROM muted_reporters") == [(0,)]

@@ -225,3 +225,90 @@ def test_a_script_is_compiled_again_when_it_changes(tmp_path: Path) -> None:
     namespace: dict[str, object] = {}
     exec(_compile_script(str(script)), namespace)
     assert namespace["VALUE"] == 2
+
+
+ANNOTATIONS_PROBE = """
+def f(x: int) -> None: pass
+print("annotations", f.__annotations__, flush=True)
+try:
+    def g(x: UndefinedName) -> None: pass
+    print("undefined annotation accepted", flush=True)
+except NameError:
+    print("undefined annotation NameError", flush=True)
+"""
+
+
+async def test_a_script_is_compiled_without_the_servers_future_imports(
+    tmp_path: Path, forked: bool
+) -> None:
+    """The fork server's own `from __future__ import annotations` never leaks into a script
+    it runs: annotations are evaluated as under `python script.py`."""
+    script = tmp_path / "annotations.py"
+    script.write_text(ANNOTATIONS_PROBE)
+    proc = BotProcess(Emulator(), **{**start_kw(tmp_path, "annotations", forked), "script": script})  # type: ignore[arg-type]
+    await proc.start()
+    assert await proc.wait() == 0
+    log = proc.log_text()
+    assert "annotations {'x': <class 'int'>, 'return': None}" in log, log
+    assert "undefined annotation NameError" in log, log
+
+
+FAILING_FORK = r"""
+import os, runpy, sys
+real, server, calls = os.fork, os.getpid(), [0]
+def fork():
+    if os.getpid() == server:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+    return real()
+os.fork = fork
+script = sys.argv[2]
+sys.argv = ["forkserver.py", sys.argv[1]]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def test_a_failed_fork_fails_one_start_and_the_running_bots_go_on(tmp_path: Path) -> None:
+    """A fork the system refuses (EAGAIN) fails that one start; the server keeps serving and
+    still reports the exit of a bot that was running."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    child = tmp_path / "child.py"
+    child.write_text("import sys, time\ntime.sleep(float(sys.argv[1]))\n")
+    path = str(tmp_path / "fork.sock")
+    server_script = str(Path(__file__).resolve().parents[2] / "emulator" / "forkserver.py")
+    server = subprocess.Popen(
+        [sys.executable, "-c", FAILING_FORK, path, server_script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == b"ready"
+
+        def spawn(seconds: float) -> object:
+            conn = socket.socket(socket.AF_UNIX)
+            conn.connect(path)
+            request = {
+                "script": str(child),
+                "args": [seconds],
+                "env": {},
+                "cwd": str(tmp_path),
+                "log_path": str(tmp_path / "bot.log"),
+            }
+            conn.sendall((json.dumps(request) + "\n").encode())
+            return conn.makefile("rb")
+
+        first = spawn(1.5)
+        assert "pid" in json.loads(first.readline())  # type: ignore[attr-defined]
+        assert spawn(0.1).readline() == b""  # type: ignore[attr-defined]
+        third = spawn(0.1)
+        assert "pid" in json.loads(third.readline())  # type: ignore[attr-defined]
+        assert third.readline() == b'{"returncode": 0}\n'  # type: ignore[attr-defined]
+        assert first.readline() == b'{"returncode": 0}\n'  # type: ignore[attr-defined]
+    finally:
+        server.kill()
+        server.wait()
