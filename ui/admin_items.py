@@ -71,6 +71,12 @@ class QueuePageButton(
         text, view = await queue_message(
             interaction.client, interaction.guild_id, self.page, interaction.user.id, locale
         )
+        message = interaction.message
+        if message is None or not message.flags.ephemeral:
+            # The queue is only ever a private answer: pressed (forged) on another message,
+            # the page comes privately and that message stays as it is.
+            await send_private(interaction, text, view=view)
+            return
         await interaction.response.edit_message(content=text, view=view)
 
 

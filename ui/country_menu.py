@@ -180,7 +180,14 @@ class CountrySelect(
                 guidance, title=tr(GUIDANCE_TITLE_KEY, locale), include_headline=False
             )
         view = country_view(directory, self.kind, chosen, locale)
-        for button in other_buttons(interaction.message):
+        message = interaction.message
+        if interaction.guild_id is not None and not (message and message.flags.ephemeral):
+            # In a server the menu is only ever on a private answer: pressed (forged) on any
+            # other message (an alert, a public notice), it redraws nothing there and the
+            # presser gets the guidance privately, as asked.
+            await send_private(interaction, None, embeds=[embed], view=view)
+            return
+        for button in other_buttons(message):
             view.add_item(button)  # e.g. Add details on a report's confirmation (t15-relay)
         await interaction.response.edit_message(
             embeds=[embed], view=view, allowed_mentions=NO_MENTIONS

@@ -204,7 +204,18 @@ class SupportButton(
         locale = reader_locale(interaction)
         guild_id = served_guild_id(bot, interaction)
         if guild_id is None or interaction.user.id != self.user_id:
-            await send_private(interaction, tr("support.not_yours", locale))
+            # Whoever pressed it may need help too: the refusal carries the crisis lines.
+            region = await region_for(bot, guild_id, locale)
+            directory = bot.services.hotlines
+            embed = guidance_embed(
+                cached_self_support(directory, region, locale),
+                title=tr(GUIDANCE_TITLE_KEY, locale),
+                include_headline=False,
+            )
+            view = country_view(directory, SELF_SUPPORT, region, locale)
+            await send_private(
+                interaction, tr("support.not_yours", locale), embeds=[embed], view=view
+            )
             return
         # The answer replaces the one the button is on: crisis support stays in it.
         await interaction.response.defer()

@@ -121,3 +121,52 @@ async def test_dont_count_never_silences_reports_about_who_set_it(vigil: Vigil):
         (adam, 1),
     ]
     assert vigil.db_rows("SELECT target_id FROM cases") == [(adam,)]
+
+
+async def forged_select(
+    vigil: Vigil, message: dict[str, Any], custom_id: str, user: str, value: str
+) -> InteractionResult:
+    carrying = forged_message(message, custom_id, 3, [value])
+    payload = vigil.emu.build.component(
+        custom_id, user=user, message=carrying, component_type=3, values=[value]
+    )
+    return await vigil.run(payload)
+
+
+async def test_the_country_menu_forged_on_an_alert_answers_privately(vigil: Vigil):
+    """The menu is only ever on a private answer; a member who forges it onto an alert gets
+    the guidance they asked for, privately, and the alert stays as it is."""
+    await vigil.setup()
+    await vigil.report("alice", "dave", "violent_threat", details="said they would hurt someone")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    pressed = await forged_select(vigil, alert, "vigil:country:child_safety:DE", "bob", "FR")
+    assert pressed.type == CHANNEL_MESSAGE and pressed.ephemeral and pressed.embeds
+    assert vigil.alerts()[0]["components"] == alert["components"]
+    assert vigil.alerts()[0]["embeds"][0]["title"] == alert["embeds"][0]["title"]
+
+
+async def test_a_queue_page_forged_on_an_alert_answers_privately(vigil: Vigil):
+    await vigil.setup()
+    await vigil.report("alice", "dave", "violent_threat", details="said they would hurt someone")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    pressed = await forged_press(vigil, alert, "vigil:queue:1", "olivia")
+    assert pressed.type == CHANNEL_MESSAGE and pressed.ephemeral
+    assert vigil.alerts()[0]["components"] == alert["components"]
+    assert vigil.alerts()[0].get("content") == alert.get("content")
+
+
+async def test_someone_elses_support_button_still_gives_the_crisis_lines(vigil: Vigil):
+    """Only the member it was shown to may ask moderators for support through it; whoever
+    else presses it is told so, with the crisis lines (they may need help too)."""
+    await vigil.setup(region="GB")
+    alice = vigil.world.users["alice"].id
+    mine = await vigil.report("bob", "dave", "spam")
+    confirmation = mine.original()
+    assert confirmation is not None
+    pressed = await forged_press(vigil, confirmation, f"vigil:support:{alice}:slash", "bob")
+    assert pressed.ephemeral and "shown to" in (pressed.content or "")
+    assert pressed.embeds  # the crisis lines for the server's region
+    assert "Samaritans" in json.dumps(pressed.embeds) or "116 123" in json.dumps(pressed.embeds)
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
