@@ -51,6 +51,7 @@ EVENT_KEYS: dict[CaseAction, str] = {
     CaseAction.EVIDENCE_VIEWED: "event.evidence_viewed",
     CaseAction.CHECK_IN: "event.check_in",  # t15-welfare
     CaseAction.EXPORTED: "event.exported",  # t18-sec
+    CaseAction.ERASURE_HELD: "event.erasure_held",
 }
 CHECK_IN_RESULT_KEYS: dict[str, str] = {
     CheckInResult.SENT.value: "checkin.event_sent",
@@ -90,10 +91,15 @@ def escalation_label(target: EscalationTarget, locale: str | None = None) -> str
     return tr(key, locale) if key else ESCALATION_NAMES[target]
 
 
-def event_line(event: CaseEvent, actor: str, note: str | None, locale: str | None) -> str:
+def event_line(
+    event: CaseEvent, actor: str, note: str | None, locale: str | None, member: str = ""
+) -> str:
     """One line of a case's history: `{actor} timed out the member (1 hour), reason: {note}`.
-    ``actor`` and ``note`` come as the caller shows them (``note`` None: no note shown)."""
-    if event.action is CaseAction.ESCALATE and event.detail:
+    ``actor``, ``note`` and ``member`` (the member an event names in its detail, for
+    ERASURE_HELD) come as the caller shows them (``note`` None: no note shown)."""
+    if event.action is CaseAction.ERASURE_HELD:
+        text = tr(EVENT_KEYS[event.action], locale, actor=actor, member=member or "?")
+    elif event.action is CaseAction.ESCALATE and event.detail:
         target = EscalationTarget.parse(event.detail)
         if target in ESCALATION_EVENT_KEYS:
             text = tr(ESCALATION_EVENT_KEYS[target], locale, actor=actor)

@@ -59,6 +59,10 @@ class CaseAction(Vocabulary):
     # A moderator exported the escalation packet while it held kept message text (the same
     # text Show evidence reveals): audit trail only, never a status, never "acting".
     EXPORTED = "exported"
+    # A manager who is this case's subject asked to erase one of its reporters (the detail:
+    # that reporter's ID): their reports and answers in this case are kept, out of that
+    # erasure, until another manager erases them. Audit trail only, never a status.
+    ERASURE_HELD = "erasure_held"
 
     @property
     def resulting_status(self) -> CaseStatus | None:

@@ -506,7 +506,11 @@ class GuildDataRepository(Protocol):
 
     async def forget_user(
         self, guild_id: int, user_id: int, actor_id: int, now: datetime
-    ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]: ...
+    ) -> tuple[PurgeCounts, list[ErasedCase], list[int], list[int]]:
+        """Erase a member as target and as reporter: the counts, the erased cases, the other
+        cases that lost reports, and the cases about `actor_id` whose reports by the member
+        were kept (not the actor's to erase)."""
+        ...
 
     async def mark_departed(self, guild_id: int, now: datetime) -> None: ...
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.evidence import DM_PENDING_EVIDENCE_TTL, PENDING_EVIDENCE_TTL
-from core.models import DEPARTED_GUILD_GRACE_DAYS, ErasedCase, PurgeCounts
+from core.models import DEPARTED_GUILD_GRACE_DAYS, CaseAction, ErasedCase, PurgeCounts
 from core.ports import Store, UnitOfWork
 from core.snowflakes import is_storable_id
 
@@ -103,7 +103,17 @@ class RetentionService:
             # Their report transactions (as reporter, and about them) wait, or are waited
             # for: none adds a report of theirs that the erasure would miss or miscount.
             await tx.reports.lock_for_report(guild_id, user_id, user_id)
-            return await tx.guild_data.forget_user(guild_id, user_id, actor_id, now)
+            counts, erased, touched, held = await tx.guild_data.forget_user(
+                guild_id, user_id, actor_id, now
+            )
+            # Cases about the manager running the erasure kept the member's reports (not the
+            # manager's to erase): their audit trail says so, for the other moderators (a case
+            # about a manager is never shown to them), and their alerts are redrawn.
+            for case_id in held:
+                await tx.cases.append_event(
+                    case_id, CaseAction.ERASURE_HELD, actor_id, now, detail=str(user_id)
+                )
+            return counts, erased, [*touched, *held]
 
         counts, erased, touched = await self._store.write(erase)
         if touched or erased:

@@ -423,6 +423,7 @@ ALLOWED_FROM: dict[CaseAction, frozenset[CaseStatus]] = {
     # never a dismissal (moderators decided the reports were not real).
     CaseAction.CHECK_IN: _ACTIVE | {CaseStatus.RESOLVED},
     CaseAction.EXPORTED: _ANY,
+    CaseAction.ERASURE_HELD: _ANY,
 }
 MAX_CASE_NUMBER = 2**31 - 1
 """The highest case number a database can hold (PostgreSQL INTEGER): a larger number from a

@@ -87,7 +87,7 @@ def dismiss_label(reason: DismissReason, locale: str | None) -> str:
 def describe_event(event: CaseEvent, actor: str, locale: str | None) -> str:
     """One line of a case's history, as ui.alert_view.describe_event words it, with the
     moderator's name where Discord shows a mention."""
-    return event_line(event, actor, event.note, locale)
+    return event_line(event, actor, event.note, locale, event.detail or "")
 
 
 def describe_refusal(refused: CaseActionRefused, locale: str | None) -> str:

@@ -330,9 +330,9 @@ class CaseRepository:
             "SELECT guild_id, id, ?, ? FROM cases WHERE id = ?",
             (event_id, to_db(now), case_id),
         )
-        if action not in (CaseAction.NOTE, CaseAction.EXPORTED):
-            # A moderator acted (a note or an export is not taking the case): no more
-            # reminders.
+        if action not in (CaseAction.NOTE, CaseAction.EXPORTED, CaseAction.ERASURE_HELD):
+            # A moderator acted (a note, an export or a held erasure is not taking the case):
+            # no more reminders.
             await self._db.execute(
                 "UPDATE cases SET next_reminder_at = NULL WHERE id = ?", (case_id,)
             )

@@ -104,7 +104,7 @@ class GuildDataRepository:
 
     async def forget_user(
         self, guild_id: int, user_id: int, actor_id: int, now: datetime
-    ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]:
+    ) -> tuple[PurgeCounts, list[ErasedCase], list[int], list[int]]:
         """Erase a user as target and as reporter. Returns the counts, the erased cases (to
         delete their alerts) and the other cases that lost reports (to redraw their alerts)."""
         if self._db.dialect == "postgresql":
@@ -141,20 +141,39 @@ class GuildDataRepository:
             "DELETE FROM reports WHERE guild_id = ? AND target_id = ?", (guild_id, user_id)
         )
         # As a reporter: the questions they were sent (the DMs), their answers and additions
-        # (where they were posted), their "stop messages".
-        mine = "guild_id = ? AND reporter_id = ?"
-        await self._queue_relay_messages(mine, (guild_id, user_id), stamp)
+        # (where they were posted), their "stop messages". Not what they reported about the
+        # manager running this erasure, nor their exchange in cases about that manager: that
+        # is the evidence about the manager, not theirs to erase (README: another manager
+        # must). It stays until another manager erases the member; each such case says so.
+        mine = (
+            "guild_id = ? AND reporter_id = ? "
+            "AND (case_id IS NULL OR case_id NOT IN (SELECT id FROM cases WHERE target_id = ?)) "
+            "AND (report_id IS NULL OR report_id NOT IN "
+            "(SELECT id FROM reports WHERE target_id = ?))"
+        )
+        mine_params = (guild_id, user_id, actor_id, actor_id)
+        await self._queue_relay_messages(mine, mine_params, stamp)
         await self._db.execute(
             f"DELETE FROM case_feed WHERE relay_id IN (SELECT id FROM relay_messages WHERE {mine})",
-            (guild_id, user_id),
+            mine_params,
         )
-        for table in ("relay_messages", "relay_optouts"):
-            await self._db.execute(f"DELETE FROM {table} WHERE {mine}", (guild_id, user_id))
+        await self._db.execute(f"DELETE FROM relay_messages WHERE {mine}", mine_params)
+        await self._db.execute(
+            "DELETE FROM relay_optouts WHERE guild_id = ? AND reporter_id = ? "
+            "AND case_id NOT IN (SELECT id FROM cases WHERE target_id = ?)",
+            (guild_id, user_id, actor_id),
+        )
+        held = await self._db.fetch_all(
+            "SELECT DISTINCT case_id FROM reports WHERE guild_id = ? AND reporter_id = ? "
+            "AND target_id = ? AND case_id IS NOT NULL ORDER BY case_id",
+            (guild_id, user_id, actor_id),
+        )
         # The cases that lost reports are those the deleted rows name as they are deleted (a
         # case opened meanwhile may have taken one of their reports in no case).
         removed = await self._db.fetch_all(
-            "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ? RETURNING case_id",
-            (guild_id, user_id),
+            "DELETE FROM reports WHERE guild_id = ? AND reporter_id = ? AND target_id <> ? "
+            "RETURNING case_id",
+            (guild_id, user_id, actor_id),
         )
         as_reporter = len(removed)
         touched_ids = sorted({int(r[0]) for r in removed if r[0] is not None})
@@ -192,7 +211,7 @@ class GuildDataRepository:
             "VALUES (?, ?, ?, ?, ?)",
             (guild_id, actor_id, counts.reports, counts.cases, to_db(now)),
         )
-        return counts, erased, touched_ids
+        return counts, erased, touched_ids, [int(r[0]) for r in held]
 
     async def mark_departed(self, guild_id: int, now: datetime) -> None:
         await self._db.execute(

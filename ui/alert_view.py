@@ -270,7 +270,10 @@ class AlertContent:
 def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
     note = trim(neutralise(event.note), 120) if event.note else None
-    return event_line(event, mention_user(event.actor_id), note, locale)
+    member = ""
+    if event.action is CaseAction.ERASURE_HELD and event.detail and event.detail.isdigit():
+        member = mention_user(int(event.detail))
+    return event_line(event, mention_user(event.actor_id), note, locale, member)
 
 
 def _status_line(case: Case, locale: str | None) -> str:
