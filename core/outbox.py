@@ -364,7 +364,14 @@ class AlertDispatcher:
                 self._troubled_guilds.add(case.guild_id)
                 await self._on_problem(case.guild_id, failure.problem)
             return False
-        await self._cases.alert_delivered(current, revision, channel_id, message_id, ping_sent)
+        if not await self._cases.alert_delivered(
+            current, revision, channel_id, message_id, ping_sent
+        ):
+            # Erased (or purged) while the alert was on its way: the message was queued for
+            # deletion with that finding; deleted now (a failure is retried by later passes).
+            log.info("case %s was erased while its alert was posted; deleting it", case.id)
+            await self.clean_up_purged()
+            return True
         if case.guild_id in self._troubled_guilds:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:

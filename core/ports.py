@@ -374,7 +374,9 @@ class CaseRepository(Protocol):
         channel_id: int,
         message_id: int,
         ping_sent: int | None = None,
-    ) -> None: ...
+    ) -> bool:
+        """False: no such case (erased or purged meanwhile); nothing was recorded."""
+        ...
 
     async def note_post_started(self, case_id: int) -> None: ...
 

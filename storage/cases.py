@@ -526,9 +526,11 @@ class CaseRepository:
         channel_id: int,
         message_id: int,
         ping_sent: int | None = None,
-    ) -> None:
+    ) -> bool:
+        """Record the alert's message. False: the case is gone (erased or purged meanwhile),
+        so nothing refers to that message: the caller must have it deleted."""
         sent = -1 if ping_sent is None else ping_sent  # None: leave ping_sent as it is
-        await self._db.execute(
+        changed = await self._db.execute(
             # A redraw that sends no ping (a button's response) leaves an owed ping pending.
             "UPDATE cases SET alert_posted_revision = CASE "
             "WHEN ping_wanted > (CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END) "
@@ -537,6 +539,7 @@ class CaseRepository:
             "ping_sent = CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END WHERE id = ?",
             (sent, sent, revision, revision, channel_id, message_id, sent, sent, case_id),
         )
+        return changed == 1
 
     async def note_post_started(self, case_id: int) -> None:
         """Committed before a first POST: after a crash, look in the channel before posting."""

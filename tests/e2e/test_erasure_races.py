@@ -1,0 +1,81 @@
+"""Erasure (`/reports forget`) racing the alert outbox, or a crash: whatever the order, the
+erased member's alert leaves Discord, and no alert is posted twice (end to end, both backends).
+
+The emulator drives each window: a held response (the request reached Discord, the bot has not
+heard back), a 429 (discord.py sleeps and retries inside the call), a 503, a SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.e2e.conftest import MESSAGES, Vigil
+
+
+async def forget(vigil: Vigil, user: str) -> dict[str, Any]:
+    """`/reports forget member:<user>` by olivia, confirmed; the answer's final edit."""
+    member = vigil.world.users[user]
+    asked = await vigil.slash("reports forget", "olivia", member=user)
+    done = await vigil.run(
+        vigil.emu.build.component(
+            f"vigil:forget:{member.id}", user="olivia", message=asked.original()
+        )
+    )
+    final: dict[str, Any] = await done.wait_original_edit(timeout=10)
+    return final
+
+
+async def wait_no_alerts(vigil: Vigil, timeout: float = 10.0) -> None:
+    await vigil.emu.waiters.wait_for(
+        lambda: not vigil.alerts() or None, timeout, "no alert left in #mod-alerts"
+    )
+
+
+async def test_erasure_while_the_first_post_is_in_flight_deletes_the_posted_alert(
+    vigil: Vigil,
+):
+    """Finding 1: the POST reaches Discord, the erasure commits, then the POST's answer comes
+    back to a case that is gone: the message it names is deleted (queued, so retried)."""
+    await vigil.setup()
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety", details="alice says dave did X")
+    await vigil.emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "the alert's POST")
+    assert len(vigil.alerts()) == 1  # on Discord; the bot has not heard back
+    final = await forget(vigil, "dave")
+    assert "Erased: 1 report(s) and 1 case(s)" in final["content"]
+    hold.release()
+    await wait_no_alerts(vigil)
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM alert_cleanup") == [(0,)] or None,
+        10,
+        "the cleanup row done",
+    )
+    await asyncio.sleep(1.0)
+    assert vigil.alerts() == []
+
+
+async def test_crash_between_post_and_record_then_erasure_deletes_the_alert(vigil: Vigil):
+    """Finding 1, crash variant: the POST reached Discord, the process died before storing the
+    message ID, and the erasure runs before the restart: no case is left to adopt the message,
+    so the erasure itself has the channel searched for it and the alert deleted."""
+    await vigil.setup()
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "child_safety", details="alice says dave did X")
+    await vigil.emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "the alert's POST")
+    assert vigil.proc is not None
+    vigil.proc.kill()
+    await vigil.proc.wait()
+    hold.release()
+    assert len(vigil.alerts()) == 1
+    assert vigil.db_rows("SELECT alert_message_id, alert_post_started FROM cases") == [(None, 1)]
+    # Discord's later answers are held again, so the restarted outbox cannot adopt the message
+    # before the erasure (a nonce-matched POST): the erasure comes first, as after a long outage.
+    again = vigil.emu.faults.hold("GET", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.start()
+    await vigil.emu.waiters.wait_for(lambda: again.hits >= 1 or None, 10, "the search")
+    final = await forget(vigil, "dave")
+    assert "Erased: 1 report(s) and 1 case(s)" in final["content"]
+    again.release()
+    await wait_no_alerts(vigil, timeout=15)
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
