@@ -332,8 +332,19 @@ class AlertDispatcher:
                 except DeliveryFailed as failure:
                     if not failure.message_gone:
                         raise
+                    gone = message_id
+                    if not await self._store.write(
+                        lambda tx: tx.cases.forget_alert_message(case.id, gone)
+                    ):
+                        return True  # erased meanwhile (its alert with it): nothing to post
+                    # Re-rendered from a read after that write: never from the data read
+                    # before the edit, which an erasure or a redraw may have overtaken.
+                    fresh = await self._cases.alert_data(case.id)
+                    if fresh is None:
+                        return True
                     log.warning("alert for case %s was deleted; posting it again", case.id)
-                    await self._store.write(lambda tx: tx.cases.forget_alert_message(case.id))
+                    content = replace(content, data=fresh)
+                    revision = fresh.case.alert_revision
                     message_id = await self._poster.post(
                         channel_id, content, f"{alert_nonce(case.id)}-{revision}"[:25]
                     )

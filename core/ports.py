@@ -380,7 +380,9 @@ class CaseRepository(Protocol):
 
     async def note_post_started(self, case_id: int) -> None: ...
 
-    async def forget_alert_message(self, case_id: int) -> None: ...
+    async def forget_alert_message(self, case_id: int, message_id: int) -> bool:
+        """False: the case is gone, or its alert is another message by now."""
+        ...
 
     async def list_active(
         self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None

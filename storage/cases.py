@@ -545,12 +545,17 @@ class CaseRepository:
         """Committed before a first POST: after a crash, look in the channel before posting."""
         await self._db.execute("UPDATE cases SET alert_post_started = 1 WHERE id = ?", (case_id,))
 
-    async def forget_alert_message(self, case_id: int) -> None:
-        await self._db.execute(
+    async def forget_alert_message(self, case_id: int, message_id: int) -> bool:
+        """The alert message was deleted (by a moderator): none again for this case. False: the
+        case is gone (erased or purged since it was read) or has another message by now;
+        nothing changed, and nothing is to be posted again."""
+        changed = await self._db.execute(
             "UPDATE cases SET alert_channel_id = NULL, alert_message_id = NULL, "
-            "alert_posted_revision = 0, alert_post_started = 0 WHERE id = ?",
-            (case_id,),
+            "alert_posted_revision = 0, alert_post_started = 0 "
+            "WHERE id = ? AND alert_message_id = ?",
+            (case_id, message_id),
         )
+        return changed == 1
 
     async def list_active(
         self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.e2e.conftest import MESSAGES, Vigil
+from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
 
 
 async def forget(vigil: Vigil, user: str) -> dict[str, Any]:
@@ -79,3 +79,24 @@ async def test_crash_between_post_and_record_then_erasure_deletes_the_alert(vigi
     again.release()
     await wait_no_alerts(vigil, timeout=15)
     assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+
+
+async def test_erasure_while_an_alert_edit_is_in_flight_posts_nothing_again(vigil: Vigil):
+    """Finding 2: the edit meets a 429, the erasure deletes the case and its alert, the retried
+    edit gets 404: that is not "a moderator deleted it", and nothing is posted again."""
+    await vigil.setup()
+    await vigil.report("alice", "dave", "child_safety", details="alice says dave did X")
+    await vigil.wait_alerts(1)
+    rule = vigil.emu.faults.add(
+        "PATCH", MESSAGE, 429, count=1, retry_after=3.0, channel_id=vigil.alerts_channel.id
+    )
+    await vigil.report("bob", "dave", "harassment", details="bob says dave did Y")
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "the edit's 429")
+    final = await forget(vigil, "dave")
+    assert "Erased: 2 report(s) and 1 case(s)" in final["content"]
+    await wait_no_alerts(vigil)
+    await asyncio.sleep(5.0)  # the retried edit's 404 came and went
+    assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    left = [alert_text(m) for m in vigil.alerts()]
+    assert left == [], "the erased case's alert was posted again"
+    assert len(vigil.alert_posts()) == 1
