@@ -546,12 +546,14 @@ class CaseRepository:
         await self._db.execute("UPDATE cases SET alert_post_started = 1 WHERE id = ?", (case_id,))
 
     async def forget_alert_message(self, case_id: int, message_id: int) -> bool:
-        """The alert message was deleted (by a moderator): none again for this case. False: the
-        case is gone (erased or purged since it was read) or has another message by now;
-        nothing changed, and nothing is to be posted again."""
+        """The alert message was deleted (by a moderator): none again for this case, and its
+        post again counts as started (committed before that POST, like `note_post_started`:
+        after a crash the channel is searched, not posted to twice). False: the case is gone
+        (erased or purged since it was read) or has another message by now; nothing changed,
+        and nothing is to be posted again."""
         changed = await self._db.execute(
             "UPDATE cases SET alert_channel_id = NULL, alert_message_id = NULL, "
-            "alert_posted_revision = 0, alert_post_started = 0 "
+            "alert_posted_revision = 0, alert_post_started = 1 "
             "WHERE id = ? AND alert_message_id = ?",
             (case_id, message_id),
         )

@@ -100,3 +100,35 @@ async def test_erasure_while_an_alert_edit_is_in_flight_posts_nothing_again(vigi
     left = [alert_text(m) for m in vigil.alerts()]
     assert left == [], "the erased case's alert was posted again"
     assert len(vigil.alert_posts()) == 1
+
+
+async def test_crash_right_after_reposting_a_deleted_alert_posts_it_once(vigil: Vigil):
+    """Finding 5: a moderator deleted the alert; the outbox posts it again and dies before
+    storing the new message: the re-post was recorded as started, so the restart finds it in
+    the channel and adopts it rather than posting a second one."""
+    await vigil.setup()
+    await vigil.report("alice", "dave", "child_safety")
+    await vigil.wait_alerts(1)
+    (alert,) = vigil.alerts()
+    vigil.world.messages[vigil.alerts_channel.id].pop(int(alert["id"]))  # a moderator
+    assert vigil.alerts() == []
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("bob", "dave", "harassment")  # the edit meets 404: posted again
+    await vigil.emu.waiters.wait_for(lambda: hold.hits >= 1 or None, 10, "the re-POST")
+    assert len(vigil.alerts()) == 1  # Discord has it; Vigil never heard back
+    assert vigil.db_rows("SELECT alert_message_id, alert_post_started FROM cases") == [(None, 1)]
+    assert vigil.proc is not None
+    vigil.proc.kill()
+    await vigil.proc.wait()
+    hold.release()
+    await vigil.start()
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT alert_message_id FROM cases") != [(None,)] or None,
+        10,
+        "the alert adopted",
+    )
+    await asyncio.sleep(1.0)
+    assert len(vigil.alerts()) == 1, "the alert was posted twice"
+    ((message_id,),) = vigil.db_rows("SELECT alert_message_id FROM cases")
+    assert int(message_id) == int(vigil.alerts()[0]["id"])
+    assert "2" in alert_text(vigil.alerts()[0])  # both reports shown
