@@ -105,8 +105,9 @@ class GuildDataRepository:
     async def forget_user(
         self, guild_id: int, user_id: int, actor_id: int, now: datetime
     ) -> tuple[PurgeCounts, list[ErasedCase], list[int]]:
-        """Erase a user as target and as reporter. Returns the counts, the erased cases (to
-        delete their alerts) and the other cases that lost reports (to redraw their alerts)."""
+        """Erase a user as target and as reporter. Returns the counts, the erased cases (their
+        alerts are queued in `alert_cleanup` here) and the other cases that lost reports (to
+        redraw their alerts)."""
         if self._db.dialect == "postgresql":
             # Their reports' rows first: a case opening in another process that would take one
             # of them (it holds the target's lock, not theirs) waits here, before this erasure
@@ -128,9 +129,12 @@ class GuildDataRepository:
             (guild_id, user_id),
         )
         stamp = to_db(now)
-        # Their cases' threads and the questions sent about them go from Discord too (the
-        # alerts themselves are deleted by the caller).
-        await self._queue_case_content("guild_id = ? AND target_id = ?", (guild_id, user_id), stamp)
+        # Their cases' alerts, threads and the questions sent about them go from Discord, queued
+        # in this transaction like a purge's: the outbox deletes them and retries a refusal (a
+        # crash after this commit leaves the rows, not the messages' only trace).
+        theirs = "guild_id = ? AND target_id = ?"
+        await self._queue_cleanup(theirs, (guild_id, user_id), stamp)
+        await self._queue_case_content(theirs, (guild_id, user_id), stamp)
         cases = await self._delete_cases("guild_id = ? AND target_id = ?", (guild_id, user_id))
         await self._db.execute(  # details added to reports about them not in a case
             "DELETE FROM relay_messages WHERE report_id IN "

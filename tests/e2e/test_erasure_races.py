@@ -102,6 +102,28 @@ async def test_erasure_while_an_alert_edit_is_in_flight_posts_nothing_again(vigi
     assert len(vigil.alert_posts()) == 1
 
 
+async def test_erasure_whose_alert_delete_fails_deletes_it_later(vigil: Vigil):
+    """Finding 3: the erasure's DELETE is refused and the bot restarts: the alert is queued in
+    the erasure's transaction, so the outbox deletes it once Discord takes it."""
+    await vigil.setup()
+    await vigil.report("alice", "dave", "child_safety", details="alice says dave did X")
+    await vigil.wait_alerts(1)
+    rule = vigil.emu.faults.add("DELETE", MESSAGE, 503, channel_id=vigil.alerts_channel.id)
+    final = await forget(vigil, "dave")
+    assert "1 alert message(s) being deleted" in final["content"]
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "a refused DELETE")
+    assert len(vigil.alerts()) == 1
+    assert vigil.db_rows("SELECT COUNT(*) FROM alert_cleanup WHERE kind = 'message'") == [(1,)]
+    vigil.emu.faults.remove(rule)  # Discord is back
+    await vigil.restart()
+    await wait_no_alerts(vigil, timeout=15)
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT COUNT(*) FROM alert_cleanup") == [(0,)] or None,
+        10,
+        "the cleanup row done",
+    )
+
+
 async def test_crash_right_after_reposting_a_deleted_alert_posts_it_once(vigil: Vigil):
     """Finding 5: a moderator deleted the alert; the outbox posts it again and dies before
     storing the new message: the re-post was recorded as started, so the restart finds it in
