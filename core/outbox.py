@@ -526,6 +526,13 @@ class AlertDispatcher:
                 try:
                     if item.thread:
                         await self._poster.clear_thread(item.channel_id)
+                    elif item.search:  # message_id is the case's ID: its alert, if posted
+                        case_id = item.message_id
+                        found = await self._poster.find_posted(
+                            item.channel_id, case_id, alert_nonce(case_id)
+                        )
+                        if found is not None:
+                            await self._poster.delete(item.channel_id, found)
                     else:
                         await self._poster.delete(item.channel_id, item.message_id)
                 except DeliveryFailed as failure:

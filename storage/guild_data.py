@@ -119,11 +119,11 @@ class GuildDataRepository:
                 (guild_id, user_id),
             )
         rows = await self._db.fetch_all(
-            "SELECT id, alert_channel_id, alert_message_id FROM cases "
+            "SELECT id, alert_channel_id, alert_message_id, alert_post_started FROM cases "
             "WHERE guild_id = ? AND target_id = ?",
             (guild_id, user_id),
         )
-        erased = [ErasedCase(int(r[0]), r[1], r[2]) for r in rows]
+        erased = [ErasedCase(int(r[0]), r[1], r[2], bool(r[3])) for r in rows]
         as_target = await self._db.fetch_one(
             "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND target_id = ?",
             (guild_id, user_id),
@@ -134,6 +134,17 @@ class GuildDataRepository:
         # crash after this commit leaves the rows, not the messages' only trace).
         theirs = "guild_id = ? AND target_id = ?"
         await self._queue_cleanup(theirs, (guild_id, user_id), stamp)
+        # A first post that may have reached Discord unrecorded (a crash between the POST and
+        # its record): the alert channel is searched for the case's alert, and it is deleted.
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at, kind) "
+            "SELECT c.guild_id, s.alert_channel_id, c.id, ?, 'search' FROM cases AS c "
+            "JOIN guild_settings AS s ON s.guild_id = c.guild_id "
+            "WHERE c.guild_id = ? AND c.target_id = ? AND c.alert_post_started = 1 "
+            "AND c.alert_message_id IS NULL AND s.alert_channel_id IS NOT NULL "
+            "ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (stamp, guild_id, user_id),
+        )
         await self._queue_case_content(theirs, (guild_id, user_id), stamp)
         cases = await self._delete_cases("guild_id = ? AND target_id = ?", (guild_id, user_id))
         await self._db.execute(  # details added to reports about them not in a case
@@ -289,7 +300,14 @@ class GuildDataRepository:
             (limit,),
         )
         return [
-            AlertCleanup(int(r[0]), int(r[1]), int(r[2]), int(r[3]), thread=r[4] == "thread")
+            AlertCleanup(
+                int(r[0]),
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                thread=r[4] == "thread",
+                search=r[4] == "search",
+            )
             for r in rows
         ]
 

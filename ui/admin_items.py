@@ -107,7 +107,9 @@ class ForgetButton(
         # The erased cases' alerts were queued for deletion with the erasure itself: the
         # outbox deletes them at its next pass and retries a refusal (nothing done here, where
         # one failed DELETE or a crash would have left them for ever).
-        queued = sum(1 for case in erasure.erased_cases if case.alert_message_id)
+        queued = sum(
+            1 for case in erasure.erased_cases if case.alert_message_id or case.post_started
+        )
         await interaction.edit_original_response(
             content=tr(
                 "admin.erased",

@@ -108,6 +108,11 @@ async def test_erasure_whose_alert_delete_fails_deletes_it_later(vigil: Vigil):
     await vigil.setup()
     await vigil.report("alice", "dave", "child_safety", details="alice says dave did X")
     await vigil.wait_alerts(1)
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows("SELECT alert_message_id FROM cases") != [(None,)] or None,
+        10,
+        "the alert recorded",
+    )
     rule = vigil.emu.faults.add("DELETE", MESSAGE, 503, channel_id=vigil.alerts_channel.id)
     final = await forget(vigil, "dave")
     assert "1 alert message(s) being deleted" in final["content"]
