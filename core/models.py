@@ -286,6 +286,9 @@ class ErasedCase:
     case_id: int
     alert_channel_id: int | None
     alert_message_id: int | None
+    # Its first POST was started and no message ID stored (in flight, or lost to a crash): the
+    # erasure queued a search of the alert channel for it.
+    post_started: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,9 @@ class AlertCleanup:
     channel_id: int
     message_id: int
     thread: bool = False
+    # The alert of case `message_id` may be in the channel under an unknown message ID (its
+    # POST's answer was lost to a crash, then the case was erased): searched for, then deleted.
+    search: bool = False
 
 
 # --- t15-relay: the thread per case and the anonymous relay (core/relay.py, core/case_feed.py)

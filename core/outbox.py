@@ -332,8 +332,19 @@ class AlertDispatcher:
                 except DeliveryFailed as failure:
                     if not failure.message_gone:
                         raise
+                    gone = message_id
+                    if not await self._store.write(
+                        lambda tx: tx.cases.forget_alert_message(case.id, gone)
+                    ):
+                        return True  # erased meanwhile (its alert with it): nothing to post
+                    # Re-rendered from a read after that write: never from the data read
+                    # before the edit, which an erasure or a redraw may have overtaken.
+                    fresh = await self._cases.alert_data(case.id)
+                    if fresh is None:
+                        return True
                     log.warning("alert for case %s was deleted; posting it again", case.id)
-                    await self._store.write(lambda tx: tx.cases.forget_alert_message(case.id))
+                    content = replace(content, data=fresh)
+                    revision = fresh.case.alert_revision
                     message_id = await self._poster.post(
                         channel_id, content, f"{alert_nonce(case.id)}-{revision}"[:25]
                     )
@@ -364,7 +375,14 @@ class AlertDispatcher:
                 self._troubled_guilds.add(case.guild_id)
                 await self._on_problem(case.guild_id, failure.problem)
             return False
-        await self._cases.alert_delivered(current, revision, channel_id, message_id, ping_sent)
+        if not await self._cases.alert_delivered(
+            current, revision, channel_id, message_id, ping_sent
+        ):
+            # Erased (or purged) while the alert was on its way: the message was queued for
+            # deletion with that finding; deleted now (a failure is retried by later passes).
+            log.info("case %s was erased while its alert was posted; deleting it", case.id)
+            await self.clean_up_purged()
+            return True
         if case.guild_id in self._troubled_guilds:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:
@@ -508,6 +526,13 @@ class AlertDispatcher:
                 try:
                     if item.thread:
                         await self._poster.clear_thread(item.channel_id)
+                    elif item.search:  # message_id is the case's ID: its alert, if posted
+                        case_id = item.message_id
+                        found = await self._poster.find_posted(
+                            item.channel_id, case_id, alert_nonce(case_id)
+                        )
+                        if found is not None:
+                            await self._poster.delete(item.channel_id, found)
                     else:
                         await self._poster.delete(item.channel_id, item.message_id)
                 except DeliveryFailed as failure:

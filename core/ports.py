@@ -374,11 +374,15 @@ class CaseRepository(Protocol):
         channel_id: int,
         message_id: int,
         ping_sent: int | None = None,
-    ) -> None: ...
+    ) -> bool:
+        """False: no such case (erased or purged meanwhile); nothing was recorded."""
+        ...
 
     async def note_post_started(self, case_id: int) -> None: ...
 
-    async def forget_alert_message(self, case_id: int) -> None: ...
+    async def forget_alert_message(self, case_id: int, message_id: int) -> bool:
+        """False: the case is gone, or its alert is another message by now."""
+        ...
 
     async def list_active(
         self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None

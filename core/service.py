@@ -635,15 +635,25 @@ class CaseService:
         channel_id: int,
         message_id: int,
         ping_sent: int,
-    ) -> None:
+    ) -> bool:
         """The outbox delivered: the case is even, and the guild's delivery problems are over
-        (whichever process recorded them)."""
+        (whichever process recorded them). False: the case was erased or purged while its
+        alert was being posted: nothing refers to the message, so it is queued for deletion
+        (`alert_cleanup`) in this same write; the outbox's cleanup deletes it, retrying."""
+        now = self._clock.now()
 
-        async def record(tx: UnitOfWork) -> None:
-            await tx.cases.mark_alert_posted(case.id, revision, channel_id, message_id, ping_sent)
+        async def record(tx: UnitOfWork) -> bool:
+            if not await tx.cases.mark_alert_posted(
+                case.id, revision, channel_id, message_id, ping_sent
+            ):
+                await tx.guild_data.queue_message_cleanup(
+                    case.guild_id, channel_id, message_id, now
+                )
+                return False
             await tx.guild_data.clear_delivery_problems(case.guild_id)
+            return True
 
-        await self._store.write(record)
+        return await self._store.write(record)
 
     async def note_delivery_problem(self, guild_id: int, problem: str) -> None:
         """Kept per guild in the database, so `/reports config` in any process shows them."""

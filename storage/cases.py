@@ -526,9 +526,11 @@ class CaseRepository:
         channel_id: int,
         message_id: int,
         ping_sent: int | None = None,
-    ) -> None:
+    ) -> bool:
+        """Record the alert's message. False: the case is gone (erased or purged meanwhile),
+        so nothing refers to that message: the caller must have it deleted."""
         sent = -1 if ping_sent is None else ping_sent  # None: leave ping_sent as it is
-        await self._db.execute(
+        changed = await self._db.execute(
             # A redraw that sends no ping (a button's response) leaves an owed ping pending.
             "UPDATE cases SET alert_posted_revision = CASE "
             "WHEN ping_wanted > (CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END) "
@@ -537,17 +539,25 @@ class CaseRepository:
             "ping_sent = CASE WHEN ping_sent > ? THEN ping_sent ELSE ? END WHERE id = ?",
             (sent, sent, revision, revision, channel_id, message_id, sent, sent, case_id),
         )
+        return changed == 1
 
     async def note_post_started(self, case_id: int) -> None:
         """Committed before a first POST: after a crash, look in the channel before posting."""
         await self._db.execute("UPDATE cases SET alert_post_started = 1 WHERE id = ?", (case_id,))
 
-    async def forget_alert_message(self, case_id: int) -> None:
-        await self._db.execute(
+    async def forget_alert_message(self, case_id: int, message_id: int) -> bool:
+        """The alert message was deleted (by a moderator): none again for this case, and its
+        post again counts as started (committed before that POST, like `note_post_started`:
+        after a crash the channel is searched, not posted to twice). False: the case is gone
+        (erased or purged since it was read) or has another message by now; nothing changed,
+        and nothing is to be posted again."""
+        changed = await self._db.execute(
             "UPDATE cases SET alert_channel_id = NULL, alert_message_id = NULL, "
-            "alert_posted_revision = 0, alert_post_started = 0 WHERE id = ?",
-            (case_id,),
+            "alert_posted_revision = 0, alert_post_started = 1 "
+            "WHERE id = ? AND alert_message_id = ?",
+            (case_id, message_id),
         )
+        return changed == 1
 
     async def list_active(
         self, guild_id: int, limit: int, offset: int = 0, *, not_about: int | None = None

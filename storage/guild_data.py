@@ -105,8 +105,9 @@ class GuildDataRepository:
     async def forget_user(
         self, guild_id: int, user_id: int, actor_id: int, now: datetime
     ) -> tuple[PurgeCounts, list[ErasedCase], list[int], list[int]]:
-        """Erase a user as target and as reporter. Returns the counts, the erased cases (to
-        delete their alerts) and the other cases that lost reports (to redraw their alerts)."""
+        """Erase a user as target and as reporter. Returns the counts, the erased cases (their
+        alerts are queued in `alert_cleanup` here), the other cases that lost reports (to
+        redraw their alerts), and the cases about `actor_id` that kept the user's reports."""
         if self._db.dialect == "postgresql":
             # Their reports' rows first: a case opening in another process that would take one
             # of them (it holds the target's lock, not theirs) waits here, before this erasure
@@ -118,19 +119,33 @@ class GuildDataRepository:
                 (guild_id, user_id),
             )
         rows = await self._db.fetch_all(
-            "SELECT id, alert_channel_id, alert_message_id FROM cases "
+            "SELECT id, alert_channel_id, alert_message_id, alert_post_started FROM cases "
             "WHERE guild_id = ? AND target_id = ?",
             (guild_id, user_id),
         )
-        erased = [ErasedCase(int(r[0]), r[1], r[2]) for r in rows]
+        erased = [ErasedCase(int(r[0]), r[1], r[2], bool(r[3])) for r in rows]
         as_target = await self._db.fetch_one(
             "SELECT COUNT(*) FROM reports WHERE guild_id = ? AND target_id = ?",
             (guild_id, user_id),
         )
         stamp = to_db(now)
-        # Their cases' threads and the questions sent about them go from Discord too (the
-        # alerts themselves are deleted by the caller).
-        await self._queue_case_content("guild_id = ? AND target_id = ?", (guild_id, user_id), stamp)
+        # Their cases' alerts, threads and the questions sent about them go from Discord, queued
+        # in this transaction like a purge's: the outbox deletes them and retries a refusal (a
+        # crash after this commit leaves the rows, not the messages' only trace).
+        theirs = "guild_id = ? AND target_id = ?"
+        await self._queue_cleanup(theirs, (guild_id, user_id), stamp)
+        # A first post that may have reached Discord unrecorded (a crash between the POST and
+        # its record): the alert channel is searched for the case's alert, and it is deleted.
+        await self._db.execute(
+            "INSERT INTO alert_cleanup (guild_id, channel_id, message_id, created_at, kind) "
+            "SELECT c.guild_id, s.alert_channel_id, c.id, ?, 'search' FROM cases AS c "
+            "JOIN guild_settings AS s ON s.guild_id = c.guild_id "
+            "WHERE c.guild_id = ? AND c.target_id = ? AND c.alert_post_started = 1 "
+            "AND c.alert_message_id IS NULL AND s.alert_channel_id IS NOT NULL "
+            "ON CONFLICT (channel_id, message_id) DO NOTHING",
+            (stamp, guild_id, user_id),
+        )
+        await self._queue_case_content(theirs, (guild_id, user_id), stamp)
         cases = await self._delete_cases("guild_id = ? AND target_id = ?", (guild_id, user_id))
         await self._db.execute(  # details added to reports about them not in a case
             "DELETE FROM relay_messages WHERE report_id IN "
@@ -304,7 +319,14 @@ class GuildDataRepository:
             (limit,),
         )
         return [
-            AlertCleanup(int(r[0]), int(r[1]), int(r[2]), int(r[3]), thread=r[4] == "thread")
+            AlertCleanup(
+                int(r[0]),
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                thread=r[4] == "thread",
+                search=r[4] == "search",
+            )
             for r in rows
         ]
 

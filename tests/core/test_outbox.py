@@ -25,7 +25,7 @@ from core.reasons import Reason
 from core.retention import RetentionService
 from core.service import CaseService, ReportService
 from storage.sqlite import SqliteStore
-from tests.helpers import GUILD, OTHER_GUILD, clock, submission
+from tests.helpers import GUILD, OTHER_GUILD, clock, submission, user
 from ui.alert_view import AlertContent, render_message, render_ping
 
 CHANNEL = 777
@@ -320,6 +320,26 @@ async def test_a_post_whose_answer_was_lost_is_adopted_after_a_restart(store):
     assert len(poster.posts) == 1
     case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
     assert case.alert_message_id == 1001 and case.alert_posted_revision == case.alert_revision
+
+
+async def test_a_post_whose_answer_was_lost_is_deleted_if_the_case_is_erased_first(store):
+    """The POST reached Discord, the process died before storing the message ID, and the case
+    was erased before any process read it again: the erasure queues a search of the channel
+    for the case's alert (found by its nonce or buttons), and the outbox deletes it."""
+    poster = FakePoster(lose_answer=True)
+    reports, dispatcher = await setup(store, poster)
+    outcome = await reports.submit(submission(1, target=7, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1 and outcome.case_id is not None
+    posted = poster.in_channel[outcome.case_id]
+    c = clock()
+    await RetentionService(store, c).forget(GUILD, user(7).id, actor_id=5)
+    restarted = AlertDispatcher(store, CaseService(store, c), poster, base_delay=0.0)
+    await restarted.drain_once()
+    assert await restarted.clean_up_purged() == 1
+    assert poster.deleted == [(CHANNEL, posted)]
+    assert await store.read(lambda tx: tx.guild_data.pending_cleanup(10)) == []
+    assert len(poster.posts) == 1
 
 
 async def test_alerts_use_the_stored_server_language_in_any_process(store):

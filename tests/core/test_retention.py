@@ -104,6 +104,38 @@ async def test_forget_erases_a_user_as_target_and_as_reporter(store, services):
     assert history == []
 
 
+async def test_forget_queues_the_erased_cases_alerts_in_its_own_transaction(store, services):
+    """Finding 3: the alert goes through `alert_cleanup` (deleted and retried by the outbox),
+    committed with the erasure: no failed DELETE or crash afterwards can leave it for ever."""
+    reports, cases, retention = services
+    about_erin = await reports.submit(submission(1, target=7, reason=Reason.CHILD_SAFETY))
+    assert about_erin.case_id is not None
+    case = await store.read(lambda tx: tx.cases.get(about_erin.case_id))
+    assert case is not None
+    assert await cases.alert_delivered(case, case.alert_revision, 777, 5555, 0)
+    erasure = await retention.forget(GUILD, user(7).id, actor_id=5)
+    assert erasure.counts.cases == 1
+    queued = await store.read(lambda tx: tx.guild_data.pending_cleanup(10))
+    assert [(q.guild_id, q.channel_id, q.message_id, q.thread) for q in queued] == [
+        (GUILD, 777, 5555, False)
+    ]
+
+
+async def test_an_alert_recorded_after_its_case_was_erased_is_queued_for_deletion(store, services):
+    """Finding 1: the POST's answer comes back after the erasure: nothing refers to that
+    message, so recording it queues it for deletion instead (in the same write)."""
+    reports, cases, retention = services
+    about_erin = await reports.submit(submission(1, target=7, reason=Reason.CHILD_SAFETY))
+    assert about_erin.case_id is not None
+    case = await store.read(lambda tx: tx.cases.get(about_erin.case_id))
+    assert case is not None and case.alert_message_id is None  # the POST is in flight
+    await retention.forget(GUILD, user(7).id, actor_id=5)
+    assert await store.read(lambda tx: tx.guild_data.pending_cleanup(10)) == []
+    assert not await cases.alert_delivered(case, case.alert_revision, 777, 5556, 0)
+    queued = await store.read(lambda tx: tx.guild_data.pending_cleanup(10))
+    assert [(q.channel_id, q.message_id) for q in queued] == [(777, 5556)]
+
+
 async def test_notice_is_recorded_once_until_cleared(store, services):
     _, _, retention = services
     assert await retention.record_notice(GUILD, "missing permission")
