@@ -98,7 +98,8 @@ def event_line(
     ``actor``, ``note`` and ``member`` (the member an event names in its detail, for
     ERASURE_HELD) come as the caller shows them (``note`` None: no note shown)."""
     if event.action is CaseAction.ERASURE_HELD:
-        text = tr(EVENT_KEYS[event.action], locale, actor=actor, member=member or "?")
+        member = member or tr("event.erased_member", locale)  # erased since (no detail)
+        text = tr(EVENT_KEYS[event.action], locale, actor=actor, member=member)
     elif event.action is CaseAction.ESCALATE and event.detail:
         target = EscalationTarget.parse(event.detail)
         if target in ESCALATION_EVENT_KEYS:

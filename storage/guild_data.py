@@ -178,6 +178,13 @@ class GuildDataRepository:
             "AND case_id NOT IN (SELECT id FROM cases WHERE target_id = ?)",
             (guild_id, user_id, actor_id),
         )
+        # An earlier erasure of theirs, held back in a case about its manager, named them in
+        # that case's audit trail: the event stays (who tried), their ID goes with the rest.
+        await self._db.execute(
+            "UPDATE case_events SET detail = NULL WHERE action = 'erasure_held' AND detail = ? "
+            "AND case_id IN (SELECT id FROM cases WHERE guild_id = ?)",
+            (str(user_id), guild_id),
+        )
         held = await self._db.fetch_all(
             "SELECT DISTINCT case_id FROM reports WHERE guild_id = ? AND reporter_id = ? "
             "AND target_id = ? AND case_id IS NOT NULL ORDER BY case_id",

@@ -9,6 +9,7 @@ it does not tell them whether anything was kept (that would tell them who report
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.e2e.conftest import Vigil
@@ -48,6 +49,12 @@ async def test_the_subject_of_a_case_cannot_erase_its_reporters_reports(vigil: V
     final = await forget(vigil, "olivia", "alice")
     assert "Erased: 1 report(s)" in final["content"]
     assert vigil.db_rows("SELECT COUNT(*) FROM reports WHERE reporter_id = ?", (alice,)) == [(0,)]
+    # The audit trail keeps who tried; her ID goes with the rest of her data.
+    assert vigil.db_rows(
+        "SELECT action, actor_id, detail FROM case_events WHERE case_id = ?", (adams_case,)
+    ) == [("erasure_held", adam, None)]
+    record = await vigil.slash("reports case", "olivia", number=1)
+    assert "asked to erase a member erased since" in json.dumps(record.embeds)
 
 
 async def test_the_answer_is_the_same_whether_or_not_the_member_reported_the_manager(
