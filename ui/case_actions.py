@@ -42,7 +42,6 @@ from ui.alert_view import (
     dismiss_label,
     escalation_label,
     render_alert,
-    render_audit_line,
     render_case_record,
     render_evidence,
     status_label,
@@ -187,9 +186,12 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
             embeds, view = case_record_message(story, locale)
             await interaction.response.edit_message(embeds=embeds, view=view)
             return
-    data = await cases.alert_data(case.id)
-    if data is not None and data.events:
-        await send_private(interaction, render_audit_line(data.case, data.events[-1], locale))
+    # One private line, naming no member: a press from elsewhere shows nothing of the case
+    # that the presser could not read where its alert is.
+    status = status_label(case.status, locale)
+    await send_private(
+        interaction, tr("act.status_recorded", locale, number=case.number, status=status)
+    )
 
 
 def _is_the_alert(message: discord.Message, channel_id: int | None, case: Case) -> bool:

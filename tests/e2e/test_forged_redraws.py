@@ -48,7 +48,9 @@ async def test_another_cases_id_on_an_alert_redraws_nothing_there(vigil: Vigil):
 
     pressed = await forged_press(vigil, dave_alert, f"vigil:case:acknowledge:{milo_case}", "maya")
     assert pressed.type == CHANNEL_MESSAGE and pressed.ephemeral  # a private line, no redraw
-    assert "Case #1" in (pressed.content or "") and "milo keeps" not in (pressed.content or "")
+    line = pressed.content or ""
+    assert line.startswith("Case #1: acknowledged")  # naming no member: milo's case is
+    assert "milo keeps" not in line and str(vigil.world.users["milo"].id) not in line  # hidden
     assert vigil.db_rows("SELECT status FROM cases WHERE id = ?", (milo_case,)) == [
         ("acknowledged",)
     ]
