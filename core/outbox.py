@@ -6,9 +6,10 @@ post interrupted by a crash is not duplicated), then edit the same message as th
 
 Servers are delivered side by side: a pass gives each server's due cases to one task of
 their own, which delivers them one after another (one case of a server at a time, its
-channel's alerts in order); at most one such task per server, `max_in_flight` in all. A server whose channel is slow or refuses (a rate limit, Discord's 5xx) holds only
-its own place: a pass never waits for it longer than `pass_wait`, and other servers' alerts
-(and urgent reminders, which run beside the passes) go out meanwhile.
+channel's alerts in order); at most one such task per server, `max_in_flight` in all. A
+server whose channel is slow or refuses (a rate limit, Discord's 5xx) holds only its own
+place: a pass never waits for it longer than `pass_wait`, and other servers' alerts (and
+urgent reminders, which run beside the passes) go out meanwhile.
 
 A process delivers only the alerts of servers it serves (`serves`): routing needs the
 server's members and channels (a reported moderator's alert must not reach a channel they
