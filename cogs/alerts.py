@@ -48,6 +48,14 @@ UNKNOWN_MESSAGE = 10008
 MAX_THREAD_MESSAGES = 1000  # a purged case's thread: Vigil's messages among its last 1000
 CLEANUP_CHECK_SECONDS = 30.0
 NOTICE_CHECK_SECONDS = 5.0
+#: One alert request (a POST, an edit, a reminder) may take this long, discord.py's own
+#: retries included (it sleeps through a 429's retry_after and retries 500/502/504 up to five
+#: times: ~25 s). Past it the attempt fails and the outbox retries with its own per-case
+#: backoff, so a server whose channel keeps refusing holds its delivery place briefly.
+ATTEMPT_SECONDS = 10.0
+#: A pass waits this long for the deliveries it started; a slower one goes on alone (its
+#: server's place stays taken) and the next pass serves the other servers.
+PASS_WAIT_SECONDS = 0.5
 
 
 def _failure(error: Exception) -> DeliveryFailed:
@@ -99,19 +107,22 @@ class DiscordAlertPoster:
         content = render_message(alert)
         channel = self._bot.get_partial_messageable(channel_id)
         try:
-            message = await channel.send(
-                content=content.content,
-                embed=alert_embed(content),
-                view=alert_view(content.case_id, content),
-                allowed_mentions=alert_mentions(content),
-                nonce=nonce,
-            )
-            if _differs(message, content):
-                # Discord matched our nonce to a post an earlier (killed) process made: that
-                # message shows an older state of the case, so bring it up to date.
-                await self.edit(channel_id, message.id, alert)
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                message = await channel.send(
+                    content=content.content,
+                    embed=alert_embed(content),
+                    view=alert_view(content.case_id, content),
+                    allowed_mentions=alert_mentions(content),
+                    nonce=nonce,
+                )
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            # A timeout may cut a POST that reached Discord: the outbox marked the post
+            # started, so its retry looks in the channel first (and the nonce matches).
             raise self._failed(error) from error
+        if _differs(message, content):
+            # Discord matched our nonce to a post an earlier (killed) process made: that
+            # message shows an older state of the case, so bring it up to date.
+            await self.edit(channel_id, message.id, alert)
         self._delivered(AlertKind.POST, alert)
         return message.id
 
@@ -128,12 +139,13 @@ class DiscordAlertPoster:
         content = render_message(alert)
         message = self._bot.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
-            await message.edit(
-                content=content.content,
-                embed=alert_embed(content),
-                view=alert_view(content.case_id, content),
-                allowed_mentions=alert_mentions(content),
-            )
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                await message.edit(
+                    content=content.content,
+                    embed=alert_embed(content),
+                    view=alert_view(content.case_id, content),
+                    allowed_mentions=alert_mentions(content),
+                )
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise self._failed(error) from error
         self._delivered(AlertKind.EDIT, alert)
@@ -141,12 +153,15 @@ class DiscordAlertPoster:
     async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
         """The alert channel, unless the reported member can read it: then the admin channel
         (if they can't read that), else the owner's DMs. A reported moderator must not see
-        who reported them."""
+        who reported them.
+
+        Only a process that sees the server can tell: another refuses (the outbox leaves
+        such servers' alerts to their process: `serves`; this is the case feed's guard)."""
         assert settings.alert_channel_id is not None
         alert = Destination(settings.alert_channel_id)
         guild = self._bot.get_guild(guild_id)
         if guild is None:
-            return alert  # not this process's server: its owner routes the next delivery
+            raise DeliveryFailed("internal:not_served")  # (a rare race: it left meanwhile)
         if not await self._can_read(guild, settings.alert_channel_id, target_id):
             return alert
         if settings.admin_channel_id is not None and not await self._can_read(
@@ -192,16 +207,17 @@ class DiscordAlertPoster:
         me = self._bot.user.id if self._bot.user else None
         marker = re.compile(rf"vigil:[a-z_]+:[a-z_]+:{case_id}(?::|$)")
         try:
-            async for message in channel.history(limit=50):
-                if message.author.id != me:
-                    continue
-                if message.nonce is not None and str(message.nonce) == nonce:
-                    return message.id
-                for row in message.components:
-                    for item in getattr(row, "children", ()):
-                        custom_id = getattr(item, "custom_id", None)
-                        if custom_id and marker.fullmatch(custom_id):
-                            return message.id
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                async for message in channel.history(limit=50):
+                    if message.author.id != me:
+                        continue
+                    if message.nonce is not None and str(message.nonce) == nonce:
+                        return message.id
+                    for row in message.components:
+                        for item in getattr(row, "children", ()):
+                            custom_id = getattr(item, "custom_id", None)
+                            if custom_id and marker.fullmatch(custom_id):
+                                return message.id
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
         return None
@@ -224,7 +240,8 @@ class DiscordAlertPoster:
                 message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
             )
         try:
-            await channel.send(content=text, allowed_mentions=mentions, nonce=nonce, **extra)
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                await channel.send(content=text, allowed_mentions=mentions, nonce=nonce, **extra)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
 
@@ -249,7 +266,8 @@ class DiscordAlertPoster:
     async def delete(self, channel_id: int, message_id: int) -> None:
         message = self._bot.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
-            await message.delete()
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                await message.delete()
         except discord.NotFound:
             return  # already gone
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
@@ -353,6 +371,8 @@ class Alerts(commands.Cog):
             edit_interval=bot.services.settings.alert_edit_interval_seconds,
             on_unanswered=self.tell_unanswered,
             on_delivered=self.start_thread,
+            serves=self.serves,
+            pass_wait=PASS_WAIT_SECONDS,
         )
         self.feedback = FeedbackSender(bot)
         self._next_notice_check = 0.0
@@ -368,6 +388,18 @@ class Alerts(commands.Cog):
         with contextlib.suppress(ThreadPending):
             await self.feed.ensure_thread(case_id)
         self.feed.wake()
+
+    def serves(self, guild_id: int) -> bool:
+        """Whether this process sees the server, so can route its alerts (cogs' route)."""
+        return self.bot.get_guild(guild_id) is not None
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, _guild: discord.Guild) -> None:
+        self.dispatcher.serving_changed()  # its alerts, left for its process, are due now
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, _guild: discord.Guild) -> None:
+        self.dispatcher.serving_changed()
 
     def guild_locale(self, guild_id: int) -> str | None:
         """The server's Discord locale (alerts follow it); None if this process does not see
@@ -466,6 +498,7 @@ class Alerts(commands.Cog):
             await asyncio.wait_for(self.dispatcher.drain_once(), timeout=5)
         except Exception:
             log.warning("last outbox attempt at shutdown failed; it resumes at the next start")
+        await self.dispatcher.settle(5.0)
         self.bot.services.dispatcher = None
 
 

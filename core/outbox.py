@@ -3,12 +3,25 @@
 The decision to alert is committed with the report (a case's `alert_revision` moves ahead of
 `alert_posted_revision`). This loop makes Discord catch up: post once (with a nonce, so a
 post interrupted by a crash is not duplicated), then edit the same message as the case grows.
+
+Servers are delivered side by side: a pass gives each server's due cases to one task of
+their own, which delivers them one after another (one case of a server at a time, its
+channel's alerts in order); at most one such task per server, `max_in_flight` in all. A
+server whose channel is slow or refuses (a rate limit, Discord's 5xx) holds only its own
+place: a pass never waits for it longer than `pass_wait`, and other servers' alerts (and
+urgent reminders, which run beside the passes) go out meanwhile.
+
+A process delivers only the alerts of servers it serves (`serves`): routing needs the
+server's members and channels (a reported moderator's alert must not reach a channel they
+can read), and only the process that sees the server has them. Other servers' alerts are
+left unclaimed for their process; if no live process serves a server, they wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -166,6 +179,9 @@ def ping_nonce(case_id: int, upgrade: int) -> str:
 MAX_EXCLUDED = 500
 #: At most this long between two looks for due reminders while passes run back to back.
 REMINDER_CHECK_SECONDS = 1.0
+#: A server this process does not serve: its alerts are looked at again after this long
+#: (at once when a server becomes available: `serving_changed`).
+UNSERVED_RECHECK_SECONDS = 5.0
 
 
 class AlertDispatcher:
@@ -186,6 +202,9 @@ class AlertDispatcher:
         reminder_minute: timedelta = MINUTE,
         on_unanswered: Callable[[UnansweredCase], Awaitable[bool]] | None = None,
         on_delivered: Callable[[int], Awaitable[None]] | None = None,
+        serves: Callable[[int], bool] | None = None,
+        max_in_flight: int = 4,
+        pass_wait: float | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -214,9 +233,34 @@ class AlertDispatcher:
         # After an alert without a thread was delivered: its thread is started (core/case_feed).
         self._on_delivered = on_delivered
         self._next_reminder_check = 0.0  # time.monotonic()
+        # Guild ID -> whether this process can route its alerts (sees the server).
+        self._serves = serves or (lambda _guild_id: True)
+        # Case ID -> when to look again at an alert of a server this process does not serve.
+        self._unserved: dict[int, float] = {}
+        # Guild ID -> (case IDs, task): the deliveries in flight for that server, one after
+        # another in one task (one task per server at most).
+        # On PostgreSQL each holds a pooled connection (its claim) while Discord answers: the
+        # bound stays well below the pool's size.
+        self._max_in_flight = max(1, max_in_flight)
+        self._in_flight: dict[int, tuple[frozenset[int], asyncio.Task[bool]]] = {}
+        # Deliveries a pass stopped waiting for: their end wakes the loop.
+        self._detached: set[asyncio.Task[bool]] = set()
+        # How long a pass waits for the deliveries it started; None: until they end (a single
+        # pass then does all it read, as tests expect; the bot sets a fraction of a second).
+        self._pass_wait = pass_wait
+        self._reminders: asyncio.Task[int] | None = None
 
     def wake(self) -> None:
         self._wake.set()
+
+    def serving_changed(self) -> None:
+        """A server became available to this process: its waiting alerts are due now."""
+        self._unserved.clear()
+        self._wake.set()
+
+    def in_flight(self) -> dict[int, frozenset[int]]:
+        """Guild ID -> the cases whose alerts are being delivered for it now."""
+        return {guild_id: case_ids for guild_id, (case_ids, _task) in self._in_flight.items()}
 
     def problems(self) -> dict[int, str]:
         """Case ID -> last delivery problem seen by this process (the database has them per
@@ -240,14 +284,17 @@ class AlertDispatcher:
             # Reminders are minutes apart: in a storm, when passes follow each other many
             # times a second, looking for due ones once a second is enough (each look is a
             # read competing with the reports being stored).
-            if time.monotonic() >= self._next_reminder_check:
+            # They run beside the passes: a server slow to take its reminder delays neither
+            # other servers' alerts nor the next pass.
+            if time.monotonic() >= self._next_reminder_check and (
+                self._reminders is None or self._reminders.done()
+            ):
                 self._next_reminder_check = time.monotonic() + min(
                     REMINDER_CHECK_SECONDS, self._minute.total_seconds() / 2
                 )
-                try:
-                    await self.send_reminders()
-                except Exception:
-                    log.exception("urgent reminders failed; retrying at the next pass")
+                self._reminders = asyncio.create_task(
+                    self._remind_quietly(), name="vigil-urgent-reminders"
+                )
             # Due reminders are looked for at least twice a (reminder) minute.
             delay = min(delay, max(0.2, self._minute.total_seconds() / 2))
             if self._stopping:
@@ -255,49 +302,91 @@ class AlertDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
+    async def _remind_quietly(self) -> int:
+        try:
+            return await self.send_reminders()
+        except Exception:
+            log.exception("urgent reminders failed; retrying at the next pass")
+            return 0
+
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
+    async def settle(self, seconds: float) -> None:
+        """At shutdown: let deliveries and reminders in flight finish, for at most that many
+        seconds; then they are cancelled (as by a crash: the next start resumes them, a post
+        that reached Discord is found by its nonce or in the channel)."""
+        tasks: set[asyncio.Task[Any]] = {task for _case, task in self._in_flight.values()}
+        if self._reminders is not None:
+            tasks.add(self._reminders)
+        tasks = {task for task in tasks if not task.done()}
+        if not tasks:
+            return
+        _done, late = await asyncio.wait(tasks, timeout=seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=1.0)
+
     def _waiting(self, now: float) -> dict[int, float]:
         """Case ID -> when it may be tried again, for cases not due yet."""
         waiting = {cid: b.next_at for cid, b in self._backoff.items() if b.next_at > now}
-        for cid, at in self._not_before.items():
-            if at > now:
-                waiting[cid] = max(at, waiting.get(cid, 0.0))
+        for source in (self._not_before, self._unserved):
+            for cid, at in source.items():
+                if at > now:
+                    waiting[cid] = max(at, waiting.get(cid, 0.0))
         return waiting
 
     async def drain_once(self) -> float:
         """One pass over pending alerts. Returns how long to sleep before the next pass.
 
-        Cases waiting for a retry are left out of the read, and guilds take turns, so one
-        guild's failing alerts never hold up another's. A case that raises is logged and
-        skipped. The sleep is until the earliest due retry (0 only after progress)."""
+        Cases waiting for a retry, or in flight, are left out of the read, and guilds take
+        turns, so one guild's failing alerts never hold up another's. Each due case of a
+        server this process serves, and with no delivery in flight, starts its delivery; the
+        pass waits for them at most `pass_wait` (a delivery still running then goes on alone
+        and wakes the loop when it ends). A case that raises is logged and retried later.
+        The sleep is until the earliest due retry (0 only after progress)."""
         now = time.monotonic()
         self._not_before = {k: v for k, v in self._not_before.items() if v > now}
+        self._unserved = {k: v for k, v in self._unserved.items() if v > now}
         waiting = self._waiting(now)
-        exclude = sorted(waiting, key=waiting.__getitem__, reverse=True)[:MAX_EXCLUDED]
+        busy = {case_id for case_ids, _task in self._in_flight.values() for case_id in case_ids}
+        exclude = [*busy, *sorted(waiting, key=waiting.__getitem__, reverse=True)]
+        exclude = exclude[:MAX_EXCLUDED]
         pending = await self._store.read(
             lambda tx: tx.cases.with_pending_alerts(self._batch, exclude)
         )
-        progressed = False
+        lanes: dict[int, list[Case]] = {}  # guild ID -> its due cases, in the read's order
+        held_back = False  # due, but its server (or every place) is busy: look again soon
         for case in pending:
-            if case.id in waiting:
-                continue  # beyond MAX_EXCLUDED: read, but not due yet
-            try:
-                async with self._store.claim(f"alert:{case.id}") as mine:
-                    delivered = await self._deliver(case) if mine else None
-            except Exception as error:
-                log.exception("alert for case %s failed unexpectedly; skipped for now", case.id)
-                self._note_failure(case.id, DeliveryFailed(f"internal:{type(error).__name__}"))
+            if case.id in waiting or case.id in busy:
+                continue  # beyond MAX_EXCLUDED: read, but not due yet (or in flight)
+            if not self._serves(case.guild_id):
+                # Routing needs the server (its members and channels): left unclaimed for the
+                # process that serves it, so that one delivers at once.
+                self._unserved[case.id] = now + UNSERVED_RECHECK_SECONDS
                 continue
-            if delivered is None:  # another process is delivering it; look again soon
-                self._not_before[case.id] = time.monotonic() + max(self._base_delay, 0.5)
-            elif delivered:
-                progressed = True
-                self._backoff.pop(case.id, None)
-                if self._edit_interval > 0:
-                    self._not_before[case.id] = time.monotonic() + self._edit_interval
+            if case.guild_id in self._in_flight:
+                held_back = True
+                continue
+            lanes.setdefault(case.guild_id, []).append(case)
+        started: list[asyncio.Task[bool]] = []
+        for guild_id, cases in lanes.items():
+            if len(self._in_flight) >= self._max_in_flight:
+                held_back = True
+                break
+            task = asyncio.create_task(self._lane(cases), name=f"vigil-alerts-{guild_id}")
+            self._in_flight[guild_id] = (frozenset(c.id for c in cases), task)
+            task.add_done_callback(functools.partial(self._landed, guild_id))
+            started.append(task)
+        progressed = False
+        if started:
+            finished, running = await asyncio.wait(started, timeout=self._pass_wait)
+            self._detached.update(running)
+            progressed = any(t.result() for t in finished if not t.cancelled())
+            if held_back and finished:
+                return 0.0  # a place freed during this pass: the held-back cases can start
         if progressed and len(pending) >= self._batch:
             return 0.0  # more may be waiting behind this batch
         # Against the pass's own `now`: a case left out of this read because it was not due
@@ -308,6 +397,41 @@ class AlertDispatcher:
         if not later:
             return 60.0
         return max(0.0, min(60.0, min(later.values()) - time.monotonic()))
+
+    def _landed(self, guild_id: int, task: asyncio.Task[bool]) -> None:
+        """A delivery ended: its server's place is free. If no pass waits for it any more,
+        the loop wakes to record its outcome's follow-up (the next edit, held-back cases)."""
+        entry = self._in_flight.get(guild_id)
+        if entry is not None and entry[1] is task:
+            del self._in_flight[guild_id]
+        if task in self._detached:
+            self._detached.discard(task)
+            self._wake.set()
+
+    async def _lane(self, cases: list[Case]) -> bool:
+        """One server's due cases, one after another (its channel's alerts stay in order).
+        True: at least one was delivered (progress)."""
+        progressed = False
+        for case in cases:
+            progressed = await self._attempt(case) or progressed
+        return progressed
+
+    async def _attempt(self, case: Case) -> bool:
+        """One delivery of a case's alert under its claim. True: delivered (progress)."""
+        try:
+            async with self._store.claim(f"alert:{case.id}") as mine:
+                delivered = await self._deliver(case) if mine else None
+        except Exception as error:
+            log.exception("alert for case %s failed unexpectedly; skipped for now", case.id)
+            self._note_failure(case.id, DeliveryFailed(f"internal:{type(error).__name__}"))
+            return False
+        if delivered is None:  # another process is delivering it; look again soon
+            self._not_before[case.id] = time.monotonic() + max(self._base_delay, 0.5)
+        elif delivered:
+            self._backoff.pop(case.id, None)
+            if self._edit_interval > 0:
+                self._not_before[case.id] = time.monotonic() + self._edit_interval
+        return bool(delivered)
 
     async def _deliver(self, case: Case) -> bool:
         data = await self._cases.alert_data(case.id)
@@ -456,19 +580,28 @@ class AlertDispatcher:
         compare-and-set, so several processes send each one once. Returns how many went."""
         now = self._cases.now()
         due = await self._store.read(lambda tx: tx.cases.due_reminders(now, limit))
-        sent = 0
+        by_guild: dict[int, list[Case]] = {}
         for case in due:
-            try:
-                async with self._store.claim(
-                    f"reminder:{case.id}:{case.reminders_sent + 1}"
-                ) as mine:
-                    if mine and await self._remind(case.id, case.reminders_sent, now):
-                        sent += 1
-            except DeliveryFailed as failure:
-                log.warning("reminder for case %s not sent yet: %s", case.id, failure.problem)
-            except Exception:
-                log.exception("reminder for case %s failed unexpectedly", case.id)
-        return sent
+            by_guild.setdefault(case.guild_id, []).append(case)
+        places = asyncio.Semaphore(self._max_in_flight)
+
+        async def one_guild(cases: list[Case]) -> int:
+            # Servers side by side, like alerts: one whose channel is slow delays only its own.
+            async with places:
+                return sum([await self._remind_one(case, now) for case in cases])
+
+        return sum(await asyncio.gather(*(one_guild(cases) for cases in by_guild.values())))
+
+    async def _remind_one(self, case: Case, now: datetime) -> int:
+        try:
+            async with self._store.claim(f"reminder:{case.id}:{case.reminders_sent + 1}") as mine:
+                if mine and await self._remind(case.id, case.reminders_sent, now):
+                    return 1
+        except DeliveryFailed as failure:
+            log.warning("reminder for case %s not sent yet: %s", case.id, failure.problem)
+        except Exception:
+            log.exception("reminder for case %s failed unexpectedly", case.id)
+        return 0
 
     async def _remind(self, case_id: int, seen_sent: int, now: datetime) -> bool:
         data = await self._cases.alert_data(case_id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -433,3 +435,129 @@ async def test_reminders_are_looked_for_once_a_second_while_passes_follow_each_o
     dispatcher.stop()
     await running
     assert len(looks) == 1
+
+
+@dataclass
+class SlowPoster(FakePoster):
+    """Posts into `slow_channel` hang until `go` is set (Discord answering 429 or 502 there,
+    discord.py retrying inside the call); `started`: the channels of the POSTs begun."""
+
+    slow_channel: int = CHANNEL
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+    started: list[int] = field(default_factory=list)
+
+    async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
+        self.started.append(channel_id)
+        if channel_id == self.slow_channel:
+            await self.go.wait()
+        return await super().post(channel_id, alert, nonce)
+
+
+async def _two_guilds(store, poster: FakePoster, **options):
+    c = clock()
+    cases = CaseService(store, c)
+    dispatcher = AlertDispatcher(store, cases, poster, base_delay=0.0, max_delay=0.0, **options)
+    reports = ReportService(store, c, RateLimit(max_reports=1000))
+    for guild, channel in ((GUILD, CHANNEL), (OTHER_GUILD, OTHER_CHANNEL)):
+        settings = GuildSettings(guild, alert_channel_id=channel)
+        await store.write(lambda tx, s=settings: tx.settings.save(s, c.now()))
+    return reports, dispatcher
+
+
+async def test_a_slow_guild_holds_only_its_own_place(store):
+    """A guild whose POST hangs (finding 4: a 429 or 502 for ever, retried inside discord.py)
+    never holds up another guild's alert: the pass leaves it running; while it runs, no second
+    delivery of that guild starts; when it ends, the loop is woken and the rest goes out."""
+    poster = SlowPoster()
+    reports, dispatcher = await _two_guilds(store, poster, pass_wait=0.05)
+    async with _released(poster, dispatcher):
+        await _slow_guild_holds_only_its_own_place(reports, dispatcher, poster)
+
+
+@contextlib.asynccontextmanager
+async def _released(poster: SlowPoster, dispatcher: AlertDispatcher) -> AsyncIterator[None]:
+    """A failed assertion must not leave a hung delivery holding a database connection."""
+    try:
+        yield
+    finally:
+        poster.go.set()
+        dispatcher.stop()
+        await dispatcher.settle(5.0)
+
+
+async def _until(condition: Callable[[], object], what: str) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def _slow_guild_holds_only_its_own_place(
+    reports: ReportService, dispatcher: AlertDispatcher, poster: SlowPoster
+) -> None:
+    await reports.submit(submission(1, target=101, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()  # Harbour's POST hangs; the pass returns all the same
+    await _until(lambda: poster.started, "Harbour's POST")
+    await reports.submit(submission(2, target=102, reason=Reason.CHILD_SAFETY))  # Harbour again
+    await reports.submit(submission(3, target=5000, reason=Reason.CHILD_SAFETY, guild=OTHER_GUILD))
+    await dispatcher.drain_once()
+    await _until(lambda: poster.posts, "Lighthouse's alert")
+    assert [p[0] for p in poster.posts] == [OTHER_CHANNEL]  # delivered while Harbour hangs
+    assert poster.started == [CHANNEL, OTHER_CHANNEL]  # one delivery of Harbour at a time
+    assert list(dispatcher.in_flight()) == [GUILD]
+    poster.go.set()
+    await _until(lambda: not dispatcher.in_flight(), "Harbour's delivery to end")
+    assert dispatcher._wake.is_set()  # the end of a delivery no pass waited for wakes the loop
+    await dispatcher.drain_once()
+    await _until(lambda: len(poster.posts) == 3, "Harbour's second alert")
+    assert sorted(p[0] for p in poster.posts) == [CHANNEL, CHANNEL, OTHER_CHANNEL]
+    assert len({p[1] for p in poster.posts}) == 3  # each case posted once
+
+
+async def test_a_slow_guild_never_blocks_the_loop(store):
+    """The loop itself runs on while a delivery hangs: a later alert of another guild goes
+    out through `run`, not after the hung one."""
+    poster = SlowPoster()
+    reports, dispatcher = await _two_guilds(store, poster, pass_wait=0.05)
+    async with _released(poster, dispatcher):
+        await _slow_guild_never_blocks_the_loop(reports, dispatcher, poster)
+
+
+async def _slow_guild_never_blocks_the_loop(
+    reports: ReportService, dispatcher: AlertDispatcher, poster: SlowPoster
+) -> None:
+    await reports.submit(submission(1, target=101, reason=Reason.CHILD_SAFETY))
+    running = asyncio.create_task(dispatcher.run())
+    await _until(lambda: poster.started, "Harbour's POST")
+    await reports.submit(submission(3, target=5000, reason=Reason.CHILD_SAFETY, guild=OTHER_GUILD))
+    dispatcher.wake()
+    await _until(lambda: poster.posts, "Lighthouse's alert")
+    assert [p[0] for p in poster.posts] == [OTHER_CHANNEL] and not poster.go.is_set()
+    poster.go.set()
+    dispatcher.stop()
+    await running
+    await dispatcher.settle(5.0)
+    assert sorted(p[0] for p in poster.posts) == [CHANNEL, OTHER_CHANNEL]
+
+
+async def test_a_server_this_process_does_not_serve_is_left_to_its_process(store):
+    """Finding 6: routing needs the server (is the reported member able to read the alert
+    channel?), so a process that does not see it neither routes nor claims its alerts: the
+    process that serves it delivers at once. When the server becomes available here, its
+    alerts go out without waiting for the recheck."""
+    poster = FakePoster()
+    served: set[int] = {OTHER_GUILD}
+    reports, dispatcher = await _two_guilds(store, poster, serves=served.__contains__)
+    harbour = (await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))).case_id
+    await reports.submit(submission(3, target=5000, reason=Reason.CHILD_SAFETY, guild=OTHER_GUILD))
+    await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [OTHER_CHANNEL]  # Harbour's: not routed here
+    async with store.claim(f"alert:{harbour}") as free:
+        assert free  # not held: the serving process may take it now
+    await dispatcher.drain_once()
+    assert len(poster.posts) == 1  # nothing lost, nothing guessed: it waits
+    served.add(GUILD)
+    dispatcher.serving_changed()
+    await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [OTHER_CHANNEL, CHANNEL]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from core.i18n import tr
 from emulator import Emulator
 from emulator.models import Channel, Overwrite
@@ -287,11 +289,62 @@ async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vi
     vigil.emu.faults.remove(rule)
 
 
+@pytest.mark.parametrize(
+    "status, retry_after", [(429, 5.0), (502, 0.2)], ids=["429-retry-after-5s", "502"]
+)
+async def test_a_server_rate_limited_for_ever_never_delays_another_servers_alert(
+    vigil: Vigil, status: int, retry_after: float
+):
+    """Review finding 4: Harbour's #mod-alerts answers every POST with a 429 (retry_after 5 s)
+    or a 502, which discord.py retries inside the call (~25 s before the outbox heard of it).
+    Lighthouse's urgent alert must go out while Harbour's first attempt is still being
+    refused: before that attempt ends, Harbour has no delivery problem recorded yet."""
+    await vigil.setup()
+    harbour = vigil.guild.id
+    rule = vigil.emu.faults.add(
+        "POST", MESSAGES, status, retry_after=retry_after, channel_id=vigil.alerts_channel.id
+    )
+    await vigil.report("alice", "dave", "child_safety")  # Harbour's alert: refused for ever
+    await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "Harbour's POST")
+    lighthouse = vigil.world.guild_b
+    moderation = lighthouse.channel("moderation")
+    general = lighthouse.channel("allgemein")
+    await vigil.run(
+        vigil.emu.build.slash(
+            "reports setup", user="greta", channel=general, options={"alert_channel": moderation}
+        )
+    )
+    await vigil.run(
+        vigil.emu.build.slash(
+            "report",
+            user="ida",
+            channel=general,
+            options={"member": "alice", "reason": "child_safety"},
+        )
+    )
+    await vigil.wait_alerts(1, channel=moderation, timeout=60)
+    problems = "SELECT problem FROM delivery_problems WHERE guild_id = ?"
+    assert vigil.db_rows(problems, (harbour,)) == []  # Harbour's first attempt still runs
+    assert vigil.alerts() == [] and rule.active()  # and is still being refused
+    hits = rule.hits
+    # Harbour's alert is not lost: the outbox keeps trying it (its own backoff), and it goes
+    # out, once, when Discord takes it again.
+    await vigil.emu.waiters.wait_for(
+        lambda: vigil.db_rows(problems, (harbour,)) or None, 30, "Harbour's failed attempt"
+    )
+    vigil.emu.faults.remove(rule)
+    await vigil.wait_alerts(1, timeout=60)
+    await asyncio.sleep(1.0)
+    assert len(vigil.alerts()) == 1 and len(vigil.alerts(channel=moderation)) == 1
+    assert rule.hits >= hits
+
+
 async def test_notice_is_sent_by_the_process_that_owns_the_server(
     emulator: Emulator, bot_factory, postgres_database: str
 ):
-    """The process that does not see Harbour meets the refused alert first; the notice must
-    still reach Harbour's owner once the owning process runs (not be recorded and dropped)."""
+    """The process that does not see Harbour leaves its alert alone (it cannot route it, nor
+    tell anyone about a refusal); the owning process meets the refusal and its notice reaches
+    Harbour's owner."""
     postgres.empty(postgres_database)
     emu, world = emulator, emulator.world
     guild = world.guild_a
@@ -311,9 +364,11 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
     )
     env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
     await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
-    await emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "the refused alert")
+    await asyncio.sleep(2.0)
+    assert rule.hits == 0  # not this process's server: not tried here
     dm = world.dm_channel_for(world.users["olivia"])
     await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "the refused alert")
     await emu.waiters.wait_for(
         lambda: emu.channel_messages(dm.id) or None, 15, "the notice to Harbour's owner"
     )
@@ -322,9 +377,12 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
     emu.faults.remove(rule)
 
 
-async def test_alert_delivered_by_another_process_is_in_the_servers_language(
+async def test_an_alert_waits_for_the_process_that_serves_its_server(
     emulator: Emulator, bot_factory, postgres_database: str
 ):
+    """While no live process serves Lighthouse, its alert waits (another process cannot
+    route it); nothing is lost: it goes out, in the server's language, once its process
+    runs."""
     postgres.empty(postgres_database)
     emu, world = emulator, emulator.world
     lighthouse = world.guild_b  # preferred_locale de
@@ -358,6 +416,52 @@ async def test_alert_delivered_by_another_process_is_in_the_servers_language(
         (lighthouse.id, world.users["ida"].id, "2026-01-01T00:00:00"),
     )
     await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
-    await emu.waiters.wait_for(lambda: emu.channel_messages(moderation.id) or None, 10, "the alert")
+    await asyncio.sleep(2.0)
+    assert emu.channel_messages(moderation.id) == []
+    pending = "SELECT alert_posted_revision < alert_revision FROM cases WHERE guild_id = ?"
+    assert query(postgres_database, pending, (lighthouse.id,)) == [(True,)]
+    await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(lambda: emu.channel_messages(moderation.id) or None, 15, "the alert")
     (alert,) = emu.channel_messages(moderation.id)
     assert tr("alert.footer", "de", number=1) in alert_text(alert)
+
+
+async def test_a_process_that_does_not_see_the_server_never_routes_its_alert(
+    emulator: Emulator, bot_factory, postgres_database: str
+):
+    """Review finding 6: an urgent case about maya, a moderator who can read #mod-alerts. The
+    process that does not serve Harbour (its owner is restarting) must not post the alert into
+    #mod-alerts (maya would see who reported her), nor hold its claim: when the owning process
+    comes up beside it, that one routes the alert (to the owner's DMs) at once."""
+    postgres.empty(postgres_database)
+    emu, world = emulator, emulator.world
+    guild = world.guild_a
+    alerts = guild.channel("mod-alerts")
+    owner = (guild.id >> 22) % 2
+    maya = world.users["maya"]
+    query(
+        postgres_database,
+        "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)",
+        (guild.id, alerts.id, "2026-01-01T00:00:00"),
+    )
+    query(
+        postgres_database,
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, 'Maya', 1, 'open', 1, ?)",
+        (guild.id, maya.id, "2026-01-01T00:00:00"),
+    )
+    env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
+    other = await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
+    olivia_dm = world.dm_channel_for(world.users["olivia"])
+    await asyncio.sleep(3.0)  # several passes of the other process's outbox
+    assert emu.channel_messages(alerts.id) == []
+    assert emu.channel_messages(olivia_dm.id) == []
+    await bot_factory(env={**env, "SHARD_IDS": str(owner)}, ready_timeout=20.0)
+    await emu.waiters.wait_for(
+        lambda: emu.channel_messages(olivia_dm.id) or None, 15, "the alert in the owner's DMs"
+    )
+    (alert,) = emu.channel_messages(olivia_dm.id)
+    assert "Maya" in alert_text(alert)
+    await asyncio.sleep(1.0)
+    assert emu.channel_messages(alerts.id) == []  # never where maya can read it
+    assert other.returncode is None
