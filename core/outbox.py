@@ -258,10 +258,6 @@ class AlertDispatcher:
         self._unserved.clear()
         self._wake.set()
 
-    def in_flight(self) -> dict[int, frozenset[int]]:
-        """Guild ID -> the cases whose alerts are being delivered for it now."""
-        return {guild_id: case_ids for guild_id, (case_ids, _task) in self._in_flight.items()}
-
     def problems(self) -> dict[int, str]:
         """Case ID -> last delivery problem seen by this process (the database has them per
         guild for `/reports config`: `CaseService.delivery_problems`)."""
