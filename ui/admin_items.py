@@ -12,7 +12,7 @@ from ui.alert_view import render_queue_line
 from ui.app import VigilBot
 from ui.case_common import server_locale
 from ui.items import Access, Interaction, VigilItem, groups, snowflake
-from ui.replies import send_private
+from ui.replies import private_answer, send_private
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class QueuePageButton(
             interaction.client, interaction.guild_id, self.page, interaction.user.id, locale
         )
         message = interaction.message
-        if message is None or not message.flags.ephemeral:
+        if not private_answer(message):
             # The queue is only ever a private answer: pressed (forged) on another message,
             # the page comes privately and that message stays as it is.
             await send_private(interaction, text, view=view)

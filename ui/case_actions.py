@@ -66,7 +66,14 @@ from ui.forms import FormSubmit, form_custom_id, stateless
 from ui.items import Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user, message_url
 from ui.relay import on_ask
-from ui.replies import alert_embed, alert_mentions, button_style, fit_embeds, send_private
+from ui.replies import (
+    alert_embed,
+    alert_mentions,
+    button_style,
+    fit_embeds,
+    private_answer,
+    send_private,
+)
 from ui.welfare import on_check_in
 
 log = logging.getLogger(__name__)
@@ -206,7 +213,7 @@ def _is_the_record(
     who may read it (`/reports case` needs Manage Server; the buttons alone need less)."""
     record_title = tr("admin.full_record", locale, number=case.number)
     return (
-        message.flags.ephemeral
+        private_answer(message)
         and interaction.permissions.manage_guild
         and len(message.embeds) == 2
         and message.embeds[1].title == record_title

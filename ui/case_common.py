@@ -19,7 +19,7 @@ from ui.alert_view import (
     render_audit_line,
 )
 from ui.app import VigilBot
-from ui.replies import NO_MENTIONS, send_private
+from ui.replies import NO_MENTIONS, private_answer, send_private
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ async def reply_or_edit(interaction: Interaction, text: str) -> None:
     message = interaction.message
     if interaction.response.is_done():
         await interaction.edit_original_response(content=text, view=None)
-    elif message is not None and message.flags.ephemeral and not message.embeds:
+    elif message is not None and private_answer(message) and not message.embeds:
         await interaction.response.edit_message(content=text, view=None)
     else:
         await send_private(interaction, text)

@@ -29,7 +29,7 @@ from core.regions import effective_region
 from core.rendering import render_self_support
 from ui.app import VigilBot
 from ui.items import VigilItem, groups
-from ui.replies import NO_MENTIONS, ReplyParts, guidance_embed, send_private
+from ui.replies import NO_MENTIONS, ReplyParts, guidance_embed, private_answer, send_private
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class CountrySelect(
             )
         view = country_view(directory, self.kind, chosen, locale)
         message = interaction.message
-        if interaction.guild_id is not None and not (message and message.flags.ephemeral):
+        if interaction.guild_id is not None and not private_answer(message):
             # In a server the menu is only ever on a private answer: pressed (forged) on any
             # other message (an alert, a public notice), it redraws nothing there and the
             # presser gets the guidance privately, as asked.

@@ -221,6 +221,14 @@ async def defer_private(interaction: discord.Interaction[Any]) -> None:
         await http.defer(interaction)
 
 
+def private_answer(message: discord.Message | None) -> bool:
+    """Whether a press came from one of our ephemeral answers (seen by its reader alone): in a
+    server, the only message an item redraws without knowing more of it. A custom ID can be
+    forged onto any message (an alert, a public notice), so other messages are answered anew.
+    """
+    return message is not None and message.flags.ephemeral
+
+
 async def send_private(
     interaction: discord.Interaction[Any],
     content: str | None,

@@ -321,16 +321,9 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
     alerts = guild.channel("mod-alerts")
     owner = (guild.id >> 22) % 2
     rule = emu.faults.add("POST", MESSAGES, 403, channel_id=alerts.id)
+    query(postgres_database, *alert_channel_row(guild.id, alerts.id))
     query(
-        postgres_database,
-        "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)",
-        (guild.id, alerts.id, "2026-01-01T00:00:00"),
-    )
-    query(
-        postgres_database,
-        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
-        "status, urgent, opened_at) VALUES (?, 1, ?, 'Dave', 0, 'open', 1, ?)",
-        (guild.id, world.users["dave"].id, "2026-01-01T00:00:00"),
+        postgres_database, *urgent_case_row(guild.id, world.users["dave"].id, "Dave", member=False)
     )
     env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
     await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
@@ -381,9 +374,7 @@ async def test_an_alert_waits_for_the_process_that_serves_its_server(
     )
     query(
         postgres_database,
-        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
-        "status, urgent, opened_at) VALUES (?, 1, ?, 'Ida', 0, 'open', 1, ?)",
-        (lighthouse.id, world.users["ida"].id, "2026-01-01T00:00:00"),
+        *urgent_case_row(lighthouse.id, world.users["ida"].id, "Ida", member=False),
     )
     await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
     await asyncio.sleep(2.0)
@@ -409,17 +400,8 @@ async def test_a_process_that_does_not_see_the_server_never_routes_its_alert(
     alerts = guild.channel("mod-alerts")
     owner = (guild.id >> 22) % 2
     maya = world.users["maya"]
-    query(
-        postgres_database,
-        "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)",
-        (guild.id, alerts.id, "2026-01-01T00:00:00"),
-    )
-    query(
-        postgres_database,
-        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
-        "status, urgent, opened_at) VALUES (?, 1, ?, 'Maya', 1, 'open', 1, ?)",
-        (guild.id, maya.id, "2026-01-01T00:00:00"),
-    )
+    query(postgres_database, *alert_channel_row(guild.id, alerts.id))
+    query(postgres_database, *urgent_case_row(guild.id, maya.id, "Maya", member=True))
     env = {"DATABASE_URL": postgres_database, "SHARD_COUNT": "2", "LOG_LEVEL": "INFO"}
     other = await bot_factory(env={**env, "SHARD_IDS": str(1 - owner)}, ready_timeout=20.0)
     olivia_dm = world.dm_channel_for(world.users["olivia"])
@@ -456,3 +438,20 @@ async def lighthouse_reports_alice(vigil: Vigil) -> Channel:
         )
     )
     return moderation
+
+
+def alert_channel_row(guild_id: int, channel_id: int) -> tuple[str, tuple[object, ...]]:
+    """A server's settings row naming only its alert channel (SQL and parameters)."""
+    sql = "INSERT INTO guild_settings (guild_id, alert_channel_id, updated_at) VALUES (?, ?, ?)"
+    return sql, (guild_id, channel_id, "2026-01-01T00:00:00")
+
+
+def urgent_case_row(
+    guild_id: int, target_id: int, name: str, *, member: bool
+) -> tuple[str, tuple[object, ...]]:
+    """Case #1, open and urgent, whose alert is not posted yet (SQL and parameters)."""
+    sql = (
+        "INSERT INTO cases (guild_id, number, target_id, target_name, target_is_member, "
+        "status, urgent, opened_at) VALUES (?, 1, ?, ?, ?, 'open', 1, ?)"
+    )
+    return sql, (guild_id, target_id, name, int(member), "2026-01-01T00:00:00")
