@@ -12,6 +12,7 @@ Everything here is moderator-facing, so it follows the server's language
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -179,6 +180,8 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
     cases = interaction.client.services.cases
     locale = server_locale(interaction)
     message = interaction.message
+    if message is not None and not private_answer(message):
+        case = await _with_alert_recorded(interaction, case)
     if message is not None and _is_the_alert(message, interaction.channel_id, case):
         data = await cases.alert_data(case.id)
         if data is not None:
@@ -199,6 +202,27 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
     await send_private(
         interaction, tr("act.status_recorded", locale, number=case.number, status=status)
     )
+
+
+#: How long a press on a just-posted alert waits for the post to be recorded (the press can
+#: overtake the POST's answer by a moment), in steps of ALERT_RECORD_STEP seconds.
+ALERT_RECORD_STEPS = 20
+ALERT_RECORD_STEP = 0.05
+
+
+async def _with_alert_recorded(interaction: Interaction, case: Case) -> Case:
+    """The case once its alert's first post, if under way, is recorded (at most ~1 s: well
+    within Discord's 3 s to answer); as it is otherwise."""
+    cases = interaction.client.services.cases
+    for _ in range(ALERT_RECORD_STEPS):
+        if case.alert_message_id is not None or not case.alert_post_started:
+            return case
+        await asyncio.sleep(ALERT_RECORD_STEP)
+        data = await cases.alert_data(case.id)
+        if data is None:
+            return case
+        case = data.case
+    return case
 
 
 def _is_the_alert(message: discord.Message, channel_id: int | None, case: Case) -> bool:

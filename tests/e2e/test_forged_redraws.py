@@ -10,11 +10,12 @@ count" needs Manage Server, and never silences reports about the manager who set
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from emulator.interactions import InteractionResult
-from tests.e2e.conftest import Vigil, alert_text
+from tests.e2e.conftest import MESSAGES, Vigil, alert_text
 from tests.e2e.test_fuzz_inputs import forged_message
 
 UPDATE_MESSAGE = 7
@@ -172,3 +173,21 @@ async def test_someone_elses_support_button_still_gives_the_crisis_lines(vigil: 
     assert pressed.embeds  # the crisis lines for the server's region
     assert "Samaritans" in json.dumps(pressed.embeds) or "116 123" in json.dumps(pressed.embeds)
     assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
+
+
+async def test_a_press_that_overtakes_the_alerts_record_still_redraws_it(vigil: Vigil):
+    """A moderator can press a button on a new alert before Vigil has stored where it is (the
+    press overtakes the POST's answer): the press waits for that record and redraws the alert
+    in place, as on any alert."""
+    await vigil.setup()
+    hold = vigil.emu.faults.hold("POST", MESSAGES, channel_id=vigil.alerts_channel.id)
+    await vigil.report("alice", "dave", "violent_threat", details="said they would hurt someone")
+    await vigil.wait_alerts(1)  # in the channel; its POST's answer still held back
+    alert = vigil.alerts()[0]
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(None,)]
+    pressing = asyncio.ensure_future(forged_press(vigil, alert, "vigil:case:resolve:1", "maya"))
+    await asyncio.sleep(0.3)  # the press is waiting for the record meanwhile
+    hold.release()
+    pressed = await pressing
+    assert pressed.type == UPDATE_MESSAGE
+    assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(int(alert["id"]),)]
