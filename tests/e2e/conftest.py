@@ -137,3 +137,18 @@ async def vigil(
     v = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
     await v.start()
     return v
+
+
+def _expected_wait(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("long_scenario")
+    return float(marker.kwargs.get("seconds", 1)) if marker is not None else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Scenarios that wait on purpose (a channel refusing for 10 s, a gateway resumed, a
+    second process) run first, longest first, so their waits overlap the rest of the run on
+    the other workers instead of ending it on one. With ``--maxschedchunk 1`` (pyproject's
+    addopts) pytest-xdist hands each worker two tests at a time, in this order; its default
+    chunks of 32 in a row would give them all to one worker. The sort is stable, and the
+    same in every worker (xdist checks that they collected one order)."""
+    items.sort(key=_expected_wait, reverse=True)

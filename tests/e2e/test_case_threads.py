@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from emulator import Emulator
 from tests.dbquery import query
 from tests.e2e.conftest import MESSAGES, Vigil, alert_text, result_text
@@ -193,6 +195,7 @@ async def note_on(emu: Emulator, shard: int, alert: dict[str, Any], user: str, t
     await interact_on(emu, shard, emu.build.modal_submit(form, user=user, fields={"note": text}))
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_two_processes_on_one_database_start_one_thread(
     emulator: Emulator, bot_factory: Any, shared_database: str
 ):

@@ -11,6 +11,8 @@ import html
 import re
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import Vigil, result_text
 from tests.e2e.dashboard_helpers import browser, start_with_dashboard
 from tests.e2e.relay_helpers import ask, button_ids, wait_dm, wait_rows
@@ -40,6 +42,7 @@ async def submit(vigil: Vigil, message: dict[str, Any], button: str, user: str, 
     )
 
 
+@pytest.mark.long_scenario(seconds=4)
 async def test_the_case_timeline_shows_the_reporter_qa_and_each_reminder(
     emulator, bot_factory, tmp_path, database_url
 ):

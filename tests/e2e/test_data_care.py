@@ -114,6 +114,7 @@ async def test_token_never_reaches_the_log(vigil: Vigil):
     assert str(vigil.world.users["alice"].id) not in log  # the reporter
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_backup_while_running(vigil: Vigil, tmp_path: Path):
     if not is_sqlite(vigil):
         pytest.skip("backup copies SQLite databases; PostgreSQL deployments use pg_dump")

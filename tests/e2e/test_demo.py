@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from emulator.botproc import REPO_ROOT
 
 
@@ -25,6 +27,7 @@ def run_demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.long_scenario(seconds=3)
 def test_demo_plays_the_story_without_a_token(tmp_path: Path):
     # A deployment's .env where the demo is run is not read (this one would stop the bot).
     (tmp_path / ".env").write_text("REPORT_RATE_LIMIT=lots\nDATABASE_URL=sqlite:///prod.db\n")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
 
 
@@ -81,6 +83,7 @@ async def test_crash_between_post_and_record_then_erasure_deletes_the_alert(vigi
     assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
 
 
+@pytest.mark.long_scenario(seconds=6)
 async def test_erasure_while_an_alert_edit_is_in_flight_posts_nothing_again(vigil: Vigil):
     """Finding 2: the edit meets a 429, the erasure deletes the case and its alert, the retried
     edit gets 404: that is not "a moderator deleted it", and nothing is posted again."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import MESSAGE, MESSAGES, Vigil, alert_text
 from tests.e2e.test_fuzz_inputs import forged_message
 from tests.e2e.test_moderator_workflow import press, uid
@@ -24,6 +26,7 @@ def reminders(vigil: Vigil, alert: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_reminders_reply_to_the_alert_then_the_owner_is_told(vigil: Vigil):
     await vigil.restart(**FAST)
     role = vigil.guild.role("Moderators")

@@ -487,6 +487,7 @@ def expected_details(text: str) -> str | None:
 # --------------------------------------------------------------------------- 1. /report details
 
 
+@pytest.mark.long_scenario(seconds=5)
 async def test_report_details(vigil: Vigil):
     await vigil.setup(mod_role="Moderators", region="GB")
     watch = Watch(vigil)
@@ -1125,6 +1126,7 @@ def press_strategy(
     ).map(lambda t: (*t[0], t[1]))
 
 
+@pytest.mark.long_scenario(seconds=4)
 async def test_forged_component_presses(vigil: Vigil):
     case_id, alert = await open_critical_case(vigil)
     target_id = int(vigil.db_rows("SELECT target_id FROM cases WHERE id = ?", (case_id,))[0][0])

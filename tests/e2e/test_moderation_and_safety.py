@@ -169,6 +169,7 @@ async def test_kill_9_loses_no_acknowledged_report(vigil: Vigil):
     assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(1,)]
 
 
+@pytest.mark.long_scenario(seconds=6)
 async def test_alert_channel_failing_for_a_while(vigil: Vigil):
     await vigil.setup()
     channel_id = vigil.alerts_channel.id
@@ -295,6 +296,7 @@ async def test_gateway_reconnect_and_close_keep_serving(vigil: Vigil):
     assert vigil.report_count() == 2
 
 
+@pytest.mark.long_scenario(seconds=5)
 async def test_invalid_session_reconnects_to_the_configured_gateway(vigil: Vigil):
     """After a non-resumable op 9, discord.py reconnects to DEFAULT_GATEWAY: Vigil points it at
     the gateway the configured API named, so the bot comes back here, not to discord.gg."""

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import aiohttp
+import pytest
 
 from storage.codec import from_db, to_db
 from tests.e2e.conftest import EPHEMERAL, MESSAGES, Vigil
@@ -61,6 +62,7 @@ async def wait_http(vigil: Vigil, port: int, path: str, status: int, timeout: fl
     return await asyncio.wait_for(poll(), timeout)
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_metrics_expose_every_family_and_count_a_burst(vigil: Vigil):
     port = free_port()
     await vigil.restart(METRICS_PORT=str(port))
@@ -105,6 +107,7 @@ async def test_metrics_expose_every_family_and_count_a_burst(vigil: Vigil):
     assert "dave" not in after and "alice" not in after
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_healthz_turns_503_when_the_outbox_is_stuck_and_recovers(vigil: Vigil):
     port = free_port()
     await vigil.restart(METRICS_PORT=str(port), HEALTH_OUTBOX_MAX_AGE_SECONDS="30")

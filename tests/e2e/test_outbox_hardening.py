@@ -277,6 +277,7 @@ async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vi
 @pytest.mark.parametrize(
     "status, retry_after", [(429, 5.0), (502, 0.2)], ids=["429-retry-after-5s", "502"]
 )
+@pytest.mark.long_scenario(seconds=12)
 async def test_a_server_rate_limited_for_ever_never_delays_another_servers_alert(
     vigil: Vigil, status: int, retry_after: float
 ):
@@ -340,6 +341,7 @@ async def test_notice_is_sent_by_the_process_that_owns_the_server(
     emu.faults.remove(rule)
 
 
+@pytest.mark.long_scenario(seconds=4)
 async def test_an_alert_waits_for_the_process_that_serves_its_server(
     emulator: Emulator, bot_factory, postgres_database: str
 ):
@@ -387,6 +389,7 @@ async def test_an_alert_waits_for_the_process_that_serves_its_server(
     assert tr("alert.footer", "de", number=1) in alert_text(alert)
 
 
+@pytest.mark.long_scenario(seconds=4)
 async def test_a_process_that_does_not_see_the_server_never_routes_its_alert(
     emulator: Emulator, bot_factory, postgres_database: str
 ):

@@ -9,6 +9,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import MESSAGES, Vigil, alert_text, result_text
 from tests.e2e.relay_helpers import (
     allow_threads,
@@ -261,6 +263,7 @@ async def test_a_question_whose_process_died_after_its_dm_is_found_and_not_sent_
     assert "Your answer went to the moderators of Harbour only" in result_text(answered)
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_a_question_discord_is_slow_to_send_is_left_to_its_process(vigil: Vigil):
     """Discord holds the question's DM longer than a question may stay unconfirmed, while
     the process sending it is alive: the look for abandoned questions leaves it alone, and

@@ -43,6 +43,7 @@ async def interact_on(emu: Emulator, shard_id: int, payload: dict[str, Any]) -> 
     return record
 
 
+@pytest.mark.long_scenario(seconds=3)
 async def test_two_processes_one_database_one_case_one_alert(
     emulator: Emulator, bot_factory, shared_database: str
 ):
