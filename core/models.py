@@ -306,6 +306,21 @@ class AlertCleanup:
     search: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class GuildScope:
+    """The servers whose pending work (alerts, cleanup, thread posts) a process reads: the
+    ones Discord can route to it, so that other processes' servers never fill its batches.
+
+    Discord sends a server to shard `(guild_id >> 22) % shard_count`; `shard_count` None: this
+    process runs every shard. A server Vigil has left (`departed_guilds`) is in no process's
+    scope. `skip`: servers of its shards it cannot serve right now (not available yet), or
+    whose work waits; bounded by the caller."""
+
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
+    skip: tuple[int, ...] = ()
+
+
 # --- t15-relay: the thread per case and the anonymous relay (core/relay.py, core/case_feed.py)
 
 
@@ -368,5 +383,6 @@ class FeedItem:
 
     id: int
     case_id: int
+    guild_id: int
     event_id: int | None
     relay_id: int | None
