@@ -717,7 +717,8 @@ class AlertDispatcher:
         goes on alone). Returns how many rows the tasks that ended handled."""
         now = time.monotonic()
         resting = [g for g, b in self._cleanup_backoff.items() if b.next_at > now]
-        scope = self._read_scope(now, *self._cleaning, *resting)
+        # Servers Vigil left too: no process serves them, their shard's process deletes.
+        scope = replace(self._read_scope(now, *self._cleaning, *resting), departed=True)
         rows = await self._store.read(lambda tx: tx.guild_data.pending_cleanup(limit, scope))
         started: list[asyncio.Task[int]] = []
         for guild_id, items in self._cleanup_turns(rows, now):
@@ -748,7 +749,7 @@ class AlertDispatcher:
             backoff = self._cleanup_backoff.get(guild_id)
             if guild_id in self._cleaning or (backoff is not None and backoff.next_at > now):
                 continue  # beyond MAX_EXCLUDED: read, but not its turn
-            if not self._serves(guild_id):
+            if not self._serves(guild_id) and not item.departed:
                 # Only the process that serves a server deletes its messages (it may be the
                 # only one that can see the channel): left for it, as its alerts are.
                 self._unserved[guild_id] = now + UNSERVED_RECHECK_SECONDS

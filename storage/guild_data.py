@@ -329,10 +329,12 @@ class GuildDataRepository:
         scoped, params = scope_conditions("a.guild_id", scope)
         where = f"WHERE {' AND '.join(scoped)} " if scoped else ""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, channel_id, message_id, kind FROM (SELECT a.id, a.guild_id, "
-            "a.channel_id, a.message_id, a.kind, ROW_NUMBER() OVER "
-            f"(PARTITION BY a.guild_id ORDER BY a.id) AS turn FROM alert_cleanup AS a {where}) "
-            "AS p ORDER BY turn, id LIMIT ?",
+            "SELECT id, guild_id, channel_id, message_id, kind, departed FROM (SELECT a.id, "
+            "a.guild_id, a.channel_id, a.message_id, a.kind, "
+            "CASE WHEN d.guild_id IS NULL THEN 0 ELSE 1 END AS departed, ROW_NUMBER() OVER "
+            "(PARTITION BY a.guild_id ORDER BY a.id) AS turn FROM alert_cleanup AS a "
+            f"LEFT JOIN departed_guilds AS d ON d.guild_id = a.guild_id {where}) AS p "
+            "ORDER BY turn, id LIMIT ?",
             (*params, limit),
         )
         return [
@@ -343,6 +345,7 @@ class GuildDataRepository:
                 int(r[3]),
                 thread=r[4] == "thread",
                 search=r[4] == "search",
+                departed=bool(r[5]),
             )
             for r in rows
         ]

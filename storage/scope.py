@@ -15,7 +15,10 @@ def scope_conditions(column: str, scope: GuildScope | None) -> tuple[list[str], 
     name its table (`c.guild_id`): a bare name would mean the subquery's own column."""
     if scope is None:
         return [], ()
-    conditions = [f"NOT EXISTS (SELECT 1 FROM departed_guilds AS d WHERE d.guild_id = {column})"]
+    conditions: list[str] = []
+    if not scope.departed:
+        left = f"SELECT 1 FROM departed_guilds AS gone WHERE gone.guild_id = {column}"
+        conditions.append(f"NOT EXISTS ({left})")
     params: tuple[int, ...] = ()
     if scope.shard_count is not None:
         marks = ", ".join("?" for _ in scope.shard_ids) or "NULL"  # no shard: no server

@@ -168,6 +168,19 @@ async def test_only_the_process_that_serves_a_server_deletes_its_messages(store)
     assert {channel for channel, _ in poster.asked} == {CHANNEL, OTHER_CHANNEL}
 
 
+async def test_a_server_vigil_left_still_has_its_dms_deleted(store):
+    """Vigil was removed from Lighthouse: no process serves it any more, yet a purge of its
+    cases during the grace period queued an owner's DM alert; the process of its shard still
+    deletes it (in the server's channels Discord refuses, and the row is done)."""
+    poster = DeletingPoster()
+    owner_dm = 4444
+    await _queue(store, OTHER_GUILD, owner_dm, 31)
+    await store.write(lambda tx: tx.guild_data.mark_departed(OTHER_GUILD, clock().now()))
+    dispatcher = _dispatcher(store, poster, serves=lambda _guild_id: False)
+    assert await dispatcher.clean_up_purged() == 1
+    assert poster.deleted == [(owner_dm, 31)]
+
+
 class _LateClaims:
     """A second process's store whose claims wait for `go`: it read the rows before the first
     process deleted them, and claims them only after (its read is stale by then)."""

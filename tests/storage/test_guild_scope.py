@@ -46,6 +46,12 @@ async def test_messages_to_delete_are_read_in_turns_per_server_and_in_scope(stor
     await _left(store, OTHER_GUILD)
     assert await _cleanup(store, 10, GuildScope()) == [(GUILD, 11), (GUILD, 12), (GUILD, 13)]
     assert len(await _cleanup(store, 10, None)) == 4  # no scope: every server's
+    # A server Vigil left is in its shard's scope when asked for, and says so.
+    rows = await store.read(lambda tx: tx.guild_data.pending_cleanup(10, GuildScope(departed=True)))
+    assert [(row.guild_id, row.departed) for row in rows][:2] == [
+        (GUILD, False),
+        (OTHER_GUILD, True),
+    ]
 
 
 async def test_pending_alerts_and_thread_posts_keep_to_the_scope(store):
