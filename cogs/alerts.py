@@ -388,6 +388,9 @@ class Alerts(commands.Cog):
             scope=self.scope,
         )
         self.feedback = FeedbackSender(bot)
+        # Servers of other shards this process sees all the same (one changing hands): their
+        # work is read here too (`scope`). Kept from the gateway's events: usually empty.
+        self._seen_elsewhere: set[int] = set()
         self._next_notice_check = 0.0
         self._cleanups_seen = 0
         self._task: asyncio.Task[None] | None = None
@@ -407,21 +410,43 @@ class Alerts(commands.Cog):
 
     def scope(self) -> GuildScope:
         """The servers Discord routes to this process, those of its shards (all of them
-        without SHARD_IDS): the outbox and the case feed read no other process's work."""
+        without SHARD_IDS), and any other it sees: the outbox and the case feed read no other
+        process's work."""
         count, ids = self.bot.shard_count, self.bot.shard_ids
         if count is None or ids is None:
             return GuildScope()
-        return GuildScope(shard_count=count, shard_ids=tuple(ids))
+        seen = tuple(self._seen_elsewhere)
+        return GuildScope(shard_count=count, shard_ids=tuple(ids), seen=seen)
+
+    def _sees(self, guild: discord.Guild, available: bool) -> None:
+        """Keep the servers of other shards this process sees (`scope`)."""
+        count, ids = self.bot.shard_count, self.bot.shard_ids
+        if count is None or ids is None or (guild.id >> 22) % count in ids:
+            return
+        if available:
+            self._seen_elsewhere.add(guild.id)
+        else:
+            self._seen_elsewhere.discard(guild.id)
 
     @commands.Cog.listener()
-    async def on_guild_available(self, _guild: discord.Guild) -> None:
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._sees(guild, True)
         self.dispatcher.serving_changed()  # its alerts, left for its process, are due now
         self.feed.serving_changed()
 
     @commands.Cog.listener()
-    async def on_guild_join(self, _guild: discord.Guild) -> None:
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._sees(guild, True)
         self.dispatcher.serving_changed()
         self.feed.serving_changed()
+
+    @commands.Cog.listener()
+    async def on_guild_unavailable(self, guild: discord.Guild) -> None:
+        self._sees(guild, False)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self._sees(guild, False)
 
     def guild_locale(self, guild_id: int) -> str | None:
         """The server's Discord locale (alerts follow it); None if this process does not see

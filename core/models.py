@@ -316,14 +316,16 @@ class GuildScope:
 
     Discord sends a server to shard `(guild_id >> 22) % shard_count`; `shard_count` None: this
     process runs every shard. A server Vigil has left (`departed_guilds`) is in no process's
-    scope (`departed`: unless asked for: their queued deletions). `skip`: servers of its
-    shards it cannot serve right now (not available yet), or whose work waits; bounded by the
-    caller."""
+    scope (`departed`: unless asked for: their queued deletions). `seen`: servers of other
+    shards the process sees all the same (one changing hands): theirs too. `skip`: servers
+    of its shards it cannot serve right now (not available yet), or whose work waits; bounded
+    by the caller."""
 
     shard_count: int | None = None
     shard_ids: tuple[int, ...] = ()
     skip: tuple[int, ...] = ()
     departed: bool = False
+    seen: tuple[int, ...] = ()
 
 
 # --- t15-relay: the thread per case and the anonymous relay (core/relay.py, core/case_feed.py)

@@ -22,8 +22,12 @@ def scope_conditions(column: str, scope: GuildScope | None) -> tuple[list[str], 
     params: tuple[int, ...] = ()
     if scope.shard_count is not None:
         marks = ", ".join("?" for _ in scope.shard_ids) or "NULL"  # no shard: no server
-        conditions.append(f"(({column} >> 22) % ?) IN ({marks})")
+        shards = f"(({column} >> 22) % ?) IN ({marks})"
         params += (scope.shard_count, *scope.shard_ids)
+        if scope.seen:
+            shards = f"({shards} OR {column} IN ({', '.join('?' for _ in scope.seen)}))"
+            params += scope.seen
+        conditions.append(shards)
     if scope.skip:
         conditions.append(f"{column} NOT IN ({', '.join('?' for _ in scope.skip)})")
         params += scope.skip

@@ -76,6 +76,8 @@ async def test_pending_alerts_and_thread_posts_keep_to_the_scope(store):
         assert await read(None) == {GUILD, OTHER_GUILD}
         assert await read(HARBOUR_ONLY) == {GUILD}
         assert await read(GuildScope(shard_count=SHARDS, shard_ids=())) == set()
+        seen = GuildScope(shard_count=SHARDS, shard_ids=(HARBOUR_SHARD,), seen=(OTHER_GUILD,))
+        assert await read(seen) == {GUILD, OTHER_GUILD}  # a server changing hands, seen here
         assert await read(GuildScope(skip=(GUILD,))) == {OTHER_GUILD}
     await _left(store, GUILD)
     for read in (alerts, posts):
