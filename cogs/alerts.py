@@ -19,7 +19,7 @@ import discord
 from discord.ext import commands
 
 from core.case_feed import CaseFeed, ThreadPending
-from core.models import AlertData, GuildSettings
+from core.models import AlertData, GuildScope, GuildSettings
 from core.outbox import (
     AlertDispatcher,
     AlertMessage,
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_MESSAGE = 10008
 MAX_THREAD_MESSAGES = 1000  # a purged case's thread: Vigil's messages among its last 1000
-CLEANUP_CHECK_SECONDS = 30.0
 NOTICE_CHECK_SECONDS = 5.0
 #: One alert request (a POST, an edit, a reminder) may take this long, discord.py's own
 #: retries included (it sleeps through a 429's retry_after and retries 500/502/504 up to five
@@ -247,17 +246,28 @@ class DiscordAlertPoster:
 
     async def clear_thread(self, thread_id: int) -> None:
         """Vigil's own messages in the thread, deleted one by one (no Manage Threads needed:
-        anyone may delete their own messages). What moderators wrote there is theirs."""
+        anyone may delete their own messages). What moderators wrote there is theirs.
+
+        Each request is capped at ATTEMPT_SECONDS, like an alert's: a thread Discord is slow
+        to empty holds its server's cleanup that long at most per request, and a cut attempt
+        is retried later (what it deleted stays deleted)."""
         channel = self._bot.get_partial_messageable(thread_id)
         me = self._bot.user.id if self._bot.user else None
         try:
             # An archived thread takes no deletions: reopened first (Vigil started it; a
             # locked one refuses, and then there is nothing Vigil may delete there).
-            await self._bot.http.edit_channel(thread_id, archived=False)
-            async for message in channel.history(limit=MAX_THREAD_MESSAGES):
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                await self._bot.http.edit_channel(thread_id, archived=False)
+            history = channel.history(limit=MAX_THREAD_MESSAGES)
+            while True:
+                async with asyncio.timeout(ATTEMPT_SECONDS):  # a page of history, or none
+                    message = await anext(history, None)
+                if message is None:
+                    return
                 if message.author.id == me:
-                    with contextlib.suppress(discord.NotFound):
-                        await message.delete()
+                    async with asyncio.timeout(ATTEMPT_SECONDS):
+                        with contextlib.suppress(discord.NotFound):
+                            await message.delete()
         except discord.NotFound:
             return  # the thread is gone already
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
@@ -356,6 +366,8 @@ class Alerts(commands.Cog):
             DiscordThreadPoster(bot, poster.route),
             locale_for=self.guild_locale,
             retry_seconds=min(2.0, max_delay),
+            serves=self.serves,
+            scope=self.scope,
         )
         self.dispatcher = AlertDispatcher(
             bot.services.store,
@@ -373,10 +385,13 @@ class Alerts(commands.Cog):
             on_delivered=self.start_thread,
             serves=self.serves,
             pass_wait=PASS_WAIT_SECONDS,
+            scope=self.scope,
         )
         self.feedback = FeedbackSender(bot)
+        # Servers of other shards this process sees all the same (one changing hands): their
+        # work is read here too (`scope`). Kept from the gateway's events: usually empty.
+        self._seen_elsewhere: set[int] = set()
         self._next_notice_check = 0.0
-        self._next_cleanup_check = 0.0
         self._cleanups_seen = 0
         self._task: asyncio.Task[None] | None = None
         self._feedback_task: asyncio.Task[None] | None = None
@@ -393,13 +408,45 @@ class Alerts(commands.Cog):
         """Whether this process sees the server, so can route its alerts (cogs' route)."""
         return self.bot.get_guild(guild_id) is not None
 
-    @commands.Cog.listener()
-    async def on_guild_available(self, _guild: discord.Guild) -> None:
-        self.dispatcher.serving_changed()  # its alerts, left for its process, are due now
+    def scope(self) -> GuildScope:
+        """The servers Discord routes to this process, those of its shards (all of them
+        without SHARD_IDS), and any other it sees: the outbox and the case feed read no other
+        process's work."""
+        count, ids = self.bot.shard_count, self.bot.shard_ids
+        if count is None or ids is None:
+            return GuildScope()
+        seen = tuple(self._seen_elsewhere)
+        return GuildScope(shard_count=count, shard_ids=tuple(ids), seen=seen)
+
+    def _sees(self, guild: discord.Guild, available: bool) -> None:
+        """Keep the servers of other shards this process sees (`scope`)."""
+        count, ids = self.bot.shard_count, self.bot.shard_ids
+        if count is None or ids is None or (guild.id >> 22) % count in ids:
+            return
+        if available:
+            self._seen_elsewhere.add(guild.id)
+        else:
+            self._seen_elsewhere.discard(guild.id)
 
     @commands.Cog.listener()
-    async def on_guild_join(self, _guild: discord.Guild) -> None:
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._sees(guild, True)
+        self.dispatcher.serving_changed()  # its alerts, left for its process, are due now
+        self.feed.serving_changed()
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._sees(guild, True)
         self.dispatcher.serving_changed()
+        self.feed.serving_changed()
+
+    @commands.Cog.listener()
+    async def on_guild_unavailable(self, guild: discord.Guild) -> None:
+        self._sees(guild, False)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self._sees(guild, False)
 
     def guild_locale(self, guild_id: int) -> str | None:
         """The server's Discord locale (alerts follow it); None if this process does not see
@@ -408,19 +455,17 @@ class Alerts(commands.Cog):
         return str(guild.preferred_locale) if guild is not None else None
 
     async def after_pass(self) -> None:
-        """After an outbox pass: delete alerts of purged cases, and tell the admins of this
-        process's servers about problems any process recorded.
+        """After an outbox pass: tell the outbox when this process purged or erased something
+        (it deletes those messages at once, other processes' every CLEANUP_CHECK_SECONDS),
+        and tell the admins of this process's servers about problems any process recorded.
 
-        Passes follow each other many times a second in a storm, so neither is looked for at
-        every pass: messages to delete when this process purged or erased something, else every
-        CLEANUP_CHECK_SECONDS (another process's purge, a deletion Discord refused); problems
-        every NOTICE_CHECK_SECONDS."""
+        Passes follow each other many times a second in a storm, so problems are looked for
+        every NOTICE_CHECK_SECONDS, not at every pass."""
         now = time.monotonic()
         queued = self.bot.services.retention.cleanups_queued
-        if queued != self._cleanups_seen or now >= self._next_cleanup_check:
+        if queued != self._cleanups_seen:
             self._cleanups_seen = queued
-            self._next_cleanup_check = now + CLEANUP_CHECK_SECONDS
-            await self.dispatcher.clean_up_purged()
+            self.dispatcher.cleanup_queued()
         if now < self._next_notice_check:
             return
         self._next_notice_check = now + NOTICE_CHECK_SECONDS

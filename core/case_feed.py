@@ -13,6 +13,10 @@ Discord itself starts at most one thread per message (a second attempt is refuse
 has the message's ID, so an attempt that crashed before recording it is adopted). Each feed item
 is posted under a per-case claim with a nonce of its own, then deleted from the outbox.
 Everything waits in the database: a restart or a failed post loses nothing.
+
+Like the alert outbox, a process posts only into threads of servers it serves (`serves`): its
+reads keep to its shards' servers (`scope`), and a server of its shards it does not see yet
+is left alone, quietly, until it does (`serving_changed`) or a while has passed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from core.models import (
@@ -31,10 +35,11 @@ from core.models import (
     CaseEvent,
     DeliveryState,
     FeedItem,
+    GuildScope,
     GuildSettings,
     RelayKind,
 )
-from core.outbox import DeliveryFailed, Destination
+from core.outbox import MAX_EXCLUDED, UNSERVED_RECHECK_SECONDS, DeliveryFailed, Destination
 from core.outcomes import Vocabulary
 from core.ports import Store, UnitOfWork
 from core.relay import reporter_number
@@ -131,6 +136,8 @@ class CaseFeed:
         poll_seconds: float = 5.0,
         retry_seconds: float = 2.0,
         batch: int = 50,
+        serves: Callable[[int], bool] | None = None,
+        scope: Callable[[], GuildScope] | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -143,6 +150,15 @@ class CaseFeed:
         self._stopping = False
         self._not_before: dict[int, float] = {}  # case ID -> monotonic time of its next try
         self._refused: dict[int, float] = {}  # channel ID -> until when not to try threads
+        # As the outbox decides: whether this process sees the server, and its shards' servers.
+        self._serves = serves or (lambda _guild_id: True)
+        self._scope = scope or GuildScope
+        self._unserved: dict[int, float] = {}  # guild ID -> when to look at it again
+
+    def serving_changed(self) -> None:
+        """A server became available to this process: what waits for its threads is due."""
+        self._unserved.clear()
+        self._wake.set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -214,9 +230,19 @@ class CaseFeed:
         """One pass: each case with something to post, under its claim, oldest first."""
         now = time.monotonic()
         self._not_before = {k: v for k, v in self._not_before.items() if v > now}
-        waiting = sorted(self._not_before)[:500]
-        items = await self._store.read(lambda tx: tx.relay.pending_feed(self._batch, waiting))
-        for case_id in dict.fromkeys(item.case_id for item in items):
+        self._unserved = {k: v for k, v in self._unserved.items() if v > now}
+        waiting = sorted(self._not_before)[:MAX_EXCLUDED]
+        unserved = sorted(self._unserved, key=self._unserved.__getitem__, reverse=True)
+        scope = replace(self._scope(), skip=tuple(unserved[:MAX_EXCLUDED]))
+        items = await self._store.read(
+            lambda tx: tx.relay.pending_feed(self._batch, waiting, scope)
+        )
+        for case_id, guild_id in dict.fromkeys((item.case_id, item.guild_id) for item in items):
+            if not self._serves(guild_id):
+                # Not a server this process sees (another process's, or not available yet):
+                # its process posts there. Left out of the reads for a while, quietly.
+                self._unserved[guild_id] = now + UNSERVED_RECHECK_SECONDS
+                continue
             try:
                 async with self._store.claim(f"feed:{case_id}") as mine:
                     if mine:

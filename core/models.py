@@ -304,6 +304,28 @@ class AlertCleanup:
     # The alert of case `message_id` may be in the channel under an unknown message ID (its
     # POST's answer was lost to a crash, then the case was erased): searched for, then deleted.
     search: bool = False
+    # Vigil left the server: no process serves it, so the process of its shard deletes what it
+    # still can (a DM; in the server's channels Discord refuses, and the row is done).
+    departed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GuildScope:
+    """The servers whose pending work (alerts, cleanup, thread posts) a process reads: the
+    ones Discord can route to it, so that other processes' servers never fill its batches.
+
+    Discord sends a server to shard `(guild_id >> 22) % shard_count`; `shard_count` None: this
+    process runs every shard. A server Vigil has left (`departed_guilds`) is in no process's
+    scope (`departed`: unless asked for: their queued deletions). `seen`: servers of other
+    shards the process sees all the same (one changing hands): theirs too. `skip`: servers
+    of its shards it cannot serve right now (not available yet), or whose work waits; bounded
+    by the caller."""
+
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
+    skip: tuple[int, ...] = ()
+    departed: bool = False
+    seen: tuple[int, ...] = ()
 
 
 # --- t15-relay: the thread per case and the anonymous relay (core/relay.py, core/case_feed.py)
@@ -368,5 +390,6 @@ class FeedItem:
 
     id: int
     case_id: int
+    guild_id: int
     event_id: int | None
     relay_id: int | None

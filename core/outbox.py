@@ -14,7 +14,12 @@ urgent reminders, which run beside the passes) go out meanwhile.
 A process delivers only the alerts of servers it serves (`serves`): routing needs the
 server's members and channels (a reported moderator's alert must not reach a channel they
 can read), and only the process that sees the server has them. Other servers' alerts are
-left unclaimed for their process; if no live process serves a server, they wait.
+left unclaimed for their process; if no live process serves a server, they wait. Its reads
+keep to its own shards' servers (`scope`), so other processes' servers never fill a batch.
+
+Messages of purged and erased cases (`alert_cleanup`) are deleted the same way: each
+server's rows in a task of its own (at most `max_cleanups`), beside the passes, never in an
+alert's way; a server whose deletions fail waits out its own backoff, its rows kept.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.followthrough import MINUTE, next_step, owner_notice_waited
-from core.models import AlertData, Case, CaseStatus, GuildSettings, ReminderKind
+from core.models import (
+    AlertCleanup,
+    AlertData,
+    Case,
+    CaseStatus,
+    GuildScope,
+    GuildSettings,
+    ReminderKind,
+)
 from core.ports import Store, UnitOfWork
 from core.service import CaseService
 
@@ -182,6 +195,11 @@ REMINDER_CHECK_SECONDS = 1.0
 #: A server this process does not serve: its alerts are looked at again after this long
 #: (at once when a server becomes available: `serving_changed`).
 UNSERVED_RECHECK_SECONDS = 5.0
+#: Rows to delete that other processes queued (their purges, erasures) are looked for this
+#: often; this process's own are looked for at once (`cleanup_queued`).
+CLEANUP_CHECK_SECONDS = 30.0
+#: A server's cleanup takes at most this many rows per look, then gives its place up.
+CLEANUP_PER_GUILD = 10
 
 
 class AlertDispatcher:
@@ -205,6 +223,8 @@ class AlertDispatcher:
         serves: Callable[[int], bool] | None = None,
         max_in_flight: int = 4,
         pass_wait: float | None = None,
+        scope: Callable[[], GuildScope] | None = None,
+        max_cleanups: int = 2,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -235,7 +255,10 @@ class AlertDispatcher:
         self._next_reminder_check = 0.0  # time.monotonic()
         # Guild ID -> whether this process can route its alerts (sees the server).
         self._serves = serves or (lambda _guild_id: True)
-        # Case ID -> when to look again at an alert of a server this process does not serve.
+        # The servers Discord routes to this process (its shards): what its reads keep to.
+        self._scope = scope or GuildScope
+        # Guild ID -> when to look again at a server this process does not serve (left out
+        # of the reads until then: one entry per server, however many alerts it has).
         self._unserved: dict[int, float] = {}
         # Guild ID -> (case IDs, task): the deliveries in flight for that server, one after
         # another in one task (one task per server at most).
@@ -249,13 +272,30 @@ class AlertDispatcher:
         # pass then does all it read, as tests expect; the bot sets a fraction of a second).
         self._pass_wait = pass_wait
         self._reminders: asyncio.Task[int] | None = None
+        # Guild ID -> the task deleting that server's messages of purged cases (one per
+        # server, `max_cleanups` in all: each holds a claim, on PostgreSQL a pooled connection,
+        # while Discord answers; deletions are less urgent than alerts).
+        self._max_cleanups = max(1, max_cleanups)
+        self._cleaning: dict[int, asyncio.Task[int]] = {}
+        # Guild ID -> its deletions' backoff: a server refusing them is not asked every pass.
+        self._cleanup_backoff: dict[int, _Backoff] = {}
+        self._cleanup_due = True  # what a crash or another process left is looked for first
+        self._cleanup_held = False  # a look found more servers than free places
+        self._next_cleanup = 0.0  # time.monotonic() of the next look, due or not
 
     def wake(self) -> None:
         self._wake.set()
 
     def serving_changed(self) -> None:
-        """A server became available to this process: its waiting alerts are due now."""
+        """A server became available to this process: its waiting alerts (and messages to
+        delete) are due now."""
         self._unserved.clear()
+        self._cleanup_due = True
+        self._wake.set()
+
+    def cleanup_queued(self) -> None:
+        """Messages to delete were queued (a purge, an erasure): looked for at the next pass."""
+        self._cleanup_due = True
         self._wake.set()
 
     def problems(self) -> dict[int, str]:
@@ -277,6 +317,12 @@ class AlertDispatcher:
                     await self._on_pass()
                 except Exception:
                     log.exception("after-pass work of the alert outbox failed")
+            if self._cleanup_due or time.monotonic() >= self._next_cleanup:
+                self._plan_cleanup()
+                try:
+                    await self.clean_up_purged()
+                except Exception:
+                    log.exception("looking for messages of purged cases failed; retrying")
             # Reminders are minutes apart: in a storm, when passes follow each other many
             # times a second, looking for due ones once a second is enough (each look is a
             # read competing with the reports being stored).
@@ -293,6 +339,7 @@ class AlertDispatcher:
                 )
             # Due reminders are looked for at least twice a (reminder) minute.
             delay = min(delay, max(0.2, self._minute.total_seconds() / 2))
+            delay = min(delay, max(0.0, self._next_cleanup - time.monotonic()))
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -314,6 +361,7 @@ class AlertDispatcher:
         seconds; then they are cancelled (as by a crash: the next start resumes them, a post
         that reached Discord is found by its nonce or in the channel)."""
         tasks: set[asyncio.Task[Any]] = {task for _case, task in self._in_flight.values()}
+        tasks.update(self._cleaning.values())
         if self._reminders is not None:
             tasks.add(self._reminders)
         tasks = {task for task in tasks if not task.done()}
@@ -328,11 +376,19 @@ class AlertDispatcher:
     def _waiting(self, now: float) -> dict[int, float]:
         """Case ID -> when it may be tried again, for cases not due yet."""
         waiting = {cid: b.next_at for cid, b in self._backoff.items() if b.next_at > now}
-        for source in (self._not_before, self._unserved):
-            for cid, at in source.items():
-                if at > now:
-                    waiting[cid] = max(at, waiting.get(cid, 0.0))
+        for cid, at in self._not_before.items():
+            if at > now:
+                waiting[cid] = max(at, waiting.get(cid, 0.0))
         return waiting
+
+    def _read_scope(self, now: float, *waiting: int) -> GuildScope:
+        """What a read keeps to: this process's shards, without the servers it cannot serve
+        now (the most recently found first) and those in `waiting`; MAX_EXCLUDED at most (a
+        server beyond it is read, and left out again here)."""
+        unserved = [g for g, at in self._unserved.items() if at > now]
+        unserved.sort(key=self._unserved.__getitem__, reverse=True)
+        skip = tuple(dict.fromkeys([*waiting, *unserved]))[:MAX_EXCLUDED]
+        return replace(self._scope(), skip=skip)
 
     async def drain_once(self) -> float:
         """One pass over pending alerts. Returns how long to sleep before the next pass.
@@ -350,8 +406,9 @@ class AlertDispatcher:
         busy = {case_id for case_ids, _task in self._in_flight.values() for case_id in case_ids}
         exclude = [*busy, *sorted(waiting, key=waiting.__getitem__, reverse=True)]
         exclude = exclude[:MAX_EXCLUDED]
+        scope = self._read_scope(now)
         pending = await self._store.read(
-            lambda tx: tx.cases.with_pending_alerts(self._batch, exclude)
+            lambda tx: tx.cases.with_pending_alerts(self._batch, exclude, scope)
         )
         lanes: dict[int, list[Case]] = {}  # guild ID -> its due cases, in the read's order
         held_back = False  # due, but its server (or every place) is busy: look again soon
@@ -360,8 +417,9 @@ class AlertDispatcher:
                 continue  # beyond MAX_EXCLUDED: read, but not due yet (or in flight)
             if not self._serves(case.guild_id):
                 # Routing needs the server (its members and channels): left unclaimed for the
-                # process that serves it, so that one delivers at once.
-                self._unserved[case.id] = now + UNSERVED_RECHECK_SECONDS
+                # process that serves it, so that one delivers at once; the server stays out
+                # of this process's reads until the recheck (or `serving_changed`).
+                self._unserved[case.guild_id] = now + UNSERVED_RECHECK_SECONDS
                 continue
             if case.guild_id in self._in_flight:
                 held_back = True
@@ -389,10 +447,10 @@ class AlertDispatcher:
         # then stays in the answer even if it fell due since (a timer may wake the loop a
         # moment early), and its wait comes out as 0. Measured from a later clock it would
         # vanish from the answer, and its edit would sleep until something else woke the loop.
-        later = self._waiting(now)
+        later = [*self._waiting(now).values(), *self._unserved.values()]
         if not later:
             return 60.0
-        return max(0.0, min(60.0, min(later.values()) - time.monotonic()))
+        return max(0.0, min(60.0, min(later) - time.monotonic()))
 
     def _landed(self, guild_id: int, task: asyncio.Task[bool]) -> None:
         """A delivery ended: its server's place is free. If no pass waits for it any more,
@@ -499,9 +557,10 @@ class AlertDispatcher:
             current, revision, channel_id, message_id, ping_sent
         ):
             # Erased (or purged) while the alert was on its way: the message was queued for
-            # deletion with that finding; deleted now (a failure is retried by later passes).
+            # deletion with that finding; the cleanup deletes it beside the passes (this
+            # server's task, never inline here: a refused DELETE holds no alert up).
             log.info("case %s was erased while its alert was posted; deleting it", case.id)
-            await self.clean_up_purged()
+            self.cleanup_queued()
             return True
         if case.guild_id in self._troubled_guilds:
             self._troubled_guilds.discard(case.guild_id)
@@ -555,12 +614,7 @@ class AlertDispatcher:
 
     def _note_failure(self, case_id: int, failure: DeliveryFailed) -> None:
         b = self._backoff.setdefault(case_id, _Backoff())
-        b.attempts += 1
-        delay = min(self._max_delay, self._base_delay * (2 ** (b.attempts - 1)))
-        if failure.retry_after is not None:
-            delay = max(delay, failure.retry_after)
-        b.next_at = time.monotonic() + delay
-        b.problem = failure.problem
+        delay = self._back_off(b, failure)
         log.warning(
             "alert for case %s not delivered (%s); attempt %s, retrying in %.1fs",
             case_id,
@@ -568,6 +622,17 @@ class AlertDispatcher:
             b.attempts,
             delay,
         )
+
+    def _back_off(self, b: _Backoff, failure: DeliveryFailed) -> float:
+        """One more failure: the next try waits twice as long (at most `max_delay`, at least
+        Discord's retry_after). Returns the wait."""
+        b.attempts += 1
+        delay: float = min(self._max_delay, self._base_delay * 2.0 ** (b.attempts - 1))
+        if failure.retry_after is not None:
+            delay = max(delay, failure.retry_after)
+        b.next_at = time.monotonic() + delay
+        b.problem = failure.problem
+        return delay
 
     async def send_reminders(self, limit: int = 20) -> int:
         """Remind moderators of urgent cases nobody has acted on (core/followthrough.py
@@ -645,33 +710,136 @@ class AlertDispatcher:
         return await self._cases.record_reminder(case_id, step.number, step.next_at, kind)
 
     async def clean_up_purged(self, limit: int = 50) -> int:
-        """Delete the alert messages of purged cases (recorded by the purge). A failure keeps
-        the row for the next pass. Returns how many were handled."""
+        """Delete the messages of purged and erased cases (queued in `alert_cleanup` with the
+        purge): one read, then each due server's rows in a task of its own, as alerts are
+        delivered, so a server whose deletions hang or fail holds only its own place, never
+        the loop nor an alert. Waits for those tasks at most `pass_wait` (one still running
+        goes on alone). Returns how many rows the tasks that ended handled."""
+        now = time.monotonic()
+        resting = [g for g, b in self._cleanup_backoff.items() if b.next_at > now]
+        # Servers Vigil left too: no process serves them, their shard's process deletes.
+        scope = replace(self._read_scope(now, *self._cleaning, *resting), departed=True)
+        rows = await self._store.read(lambda tx: tx.guild_data.pending_cleanup(limit, scope))
+        started: list[asyncio.Task[int]] = []
+        for guild_id, items in self._cleanup_turns(rows, now):
+            task = self._start_cleanup(guild_id, items)
+            if task is not None:
+                started.append(task)
+        if not started:
+            return 0
+        finished, _running = await asyncio.wait(started, timeout=self._pass_wait)
+        return sum(t.result() for t in finished if not t.cancelled())
+
+    def _plan_cleanup(self) -> None:
+        """The loop looks now; the next look is for other processes' rows, or when a
+        server's backoff ends, whichever comes first (or when told: `cleanup_queued`)."""
+        now = time.monotonic()
+        self._cleanup_due = False
+        ends = [b.next_at for b in self._cleanup_backoff.values() if b.next_at > now]
+        self._next_cleanup = min([now + CLEANUP_CHECK_SECONDS, *ends])
+
+    def _cleanup_turns(
+        self, rows: list[AlertCleanup], now: float
+    ) -> list[tuple[int, list[AlertCleanup]]]:
+        """The read's rows per server this process serves and may clean up now (not already
+        cleaning, not waiting out a backoff), CLEANUP_PER_GUILD each, in the read's order."""
+        turns: dict[int, list[AlertCleanup]] = {}
+        for item in rows:
+            guild_id = item.guild_id
+            backoff = self._cleanup_backoff.get(guild_id)
+            if guild_id in self._cleaning or (backoff is not None and backoff.next_at > now):
+                continue  # beyond MAX_EXCLUDED: read, but not its turn
+            if not self._serves(guild_id) and not item.departed:
+                # Only the process that serves a server deletes its messages (it may be the
+                # only one that can see the channel): left for it, as its alerts are.
+                self._unserved[guild_id] = now + UNSERVED_RECHECK_SECONDS
+                continue
+            turn = turns.setdefault(guild_id, [])
+            if len(turn) < CLEANUP_PER_GUILD:
+                turn.append(item)
+        return list(turns.items())
+
+    def _start_cleanup(self, guild_id: int, items: list[AlertCleanup]) -> asyncio.Task[int] | None:
+        """A server's cleanup task, if a place is free (else it waits for one: when a task
+        ends, the next pass looks again)."""
+        if len(self._cleaning) >= self._max_cleanups:
+            self._cleanup_held = True
+            return None
+        task = asyncio.create_task(
+            self._clean_guild(guild_id, items), name=f"vigil-cleanup-{guild_id}"
+        )
+        self._cleaning[guild_id] = task
+        task.add_done_callback(functools.partial(self._cleaned, guild_id))
+        return task
+
+    def _cleaned(self, guild_id: int, task: asyncio.Task[int]) -> None:
+        """A server's cleanup ended: its place is free. If it deleted something (more may be
+        queued) or a server waited for a place, the next pass looks again."""
+        if self._cleaning.get(guild_id) is task:
+            del self._cleaning[guild_id]
+        progressed = not task.cancelled() and task.result() > 0
+        if progressed or self._cleanup_held:
+            self._cleanup_held = False
+            self.cleanup_queued()
+
+    async def _clean_guild(self, guild_id: int, items: list[AlertCleanup]) -> int:
+        """One server's rows, one after another. The first failure ends its turn: its rows
+        stay (for a restart too) and wait out the server's backoff, so a server refusing
+        deletions is not asked again at every pass. Returns how many rows were done."""
         done = 0
-        for item in await self._store.read(lambda tx: tx.guild_data.pending_cleanup(limit)):
-            async with self._store.claim(f"cleanup:{item.id}") as mine:
-                if not mine:
-                    continue
-                try:
-                    if item.thread:
-                        await self._poster.clear_thread(item.channel_id)
-                    elif item.search:  # message_id is the case's ID: its alert, if posted
-                        case_id = item.message_id
-                        found = await self._poster.find_posted(
-                            item.channel_id, case_id, alert_nonce(case_id)
-                        )
-                        if found is not None:
-                            await self._poster.delete(item.channel_id, found)
-                    else:
-                        await self._poster.delete(item.channel_id, item.message_id)
-                except DeliveryFailed as failure:
-                    if not failure.admins_must_fix:
-                        log.warning("alert of a purged case not deleted yet: %s", failure.problem)
-                        continue
-                    # The channel is gone or closed to Vigil: nothing left that it can delete.
-                await self._store.write(_cleanup_done(item.id))
-                done += 1
+        for item in items:
+            try:
+                done += await self._clean_one(item)
+            except DeliveryFailed as failure:
+                self._cleanup_failed(guild_id, failure)
+                return done
+            except Exception as error:
+                log.exception("deleting a purged case's message in guild %s failed", guild_id)
+                self._cleanup_failed(guild_id, DeliveryFailed(f"internal:{type(error).__name__}"))
+                return done
+        self._cleanup_backoff.pop(guild_id, None)
         return done
+
+    async def _clean_one(self, item: AlertCleanup) -> bool:
+        """One row, under its claim: its message (or the thread's, or the searched-for
+        alert) deleted, then the row. False: another process holds it or has done it (the
+        row is read again under the claim: a read from before that process's work would
+        delete twice). Raises DeliveryFailed when Discord refused: the row stays."""
+        async with self._store.claim(f"cleanup:{item.id}") as mine:
+            if not mine:
+                return False
+            if not await self._store.read(lambda tx: tx.guild_data.cleanup_pending(item.id)):
+                return False
+            try:
+                await self._delete_for(item)
+            except DeliveryFailed as failure:
+                if not failure.admins_must_fix:
+                    raise
+                # The channel is gone or closed to Vigil: nothing left that it can delete.
+            await self._store.write(_cleanup_done(item.id))
+        return True
+
+    async def _delete_for(self, item: AlertCleanup) -> None:
+        if item.thread:
+            await self._poster.clear_thread(item.channel_id)
+        elif item.search:  # message_id is the case's ID: its alert, if posted
+            case_id = item.message_id
+            found = await self._poster.find_posted(item.channel_id, case_id, alert_nonce(case_id))
+            if found is not None:
+                await self._poster.delete(item.channel_id, found)
+        else:
+            await self._poster.delete(item.channel_id, item.message_id)
+
+    def _cleanup_failed(self, guild_id: int, failure: DeliveryFailed) -> None:
+        b = self._cleanup_backoff.setdefault(guild_id, _Backoff())
+        delay = self._back_off(b, failure)
+        self._next_cleanup = min(self._next_cleanup, b.next_at)
+        log.warning(
+            "messages of purged cases in guild %s not deleted yet (%s); retrying in %.1fs",
+            guild_id,
+            failure.problem,
+            delay,
+        )
 
 
 def _cleanup_done(cleanup_id: int) -> Callable[[UnitOfWork], Coroutine[Any, Any, None]]:

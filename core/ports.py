@@ -18,6 +18,7 @@ from core.models import (
     CaseStatus,
     ErasedCase,
     FeedItem,
+    GuildScope,
     GuildSettings,
     PurgeCounts,
     RelayMessage,
@@ -361,10 +362,14 @@ class CaseRepository(Protocol):
         ...
 
     async def with_pending_alerts(
-        self, limit: int, exclude: tuple[int, ...] | list[int] = ()
+        self,
+        limit: int,
+        exclude: tuple[int, ...] | list[int] = (),
+        scope: GuildScope | None = None,
     ) -> list[Case]:
         """Cases whose alert is not yet posted, or is older than the case, in configured guilds,
-        round robin over guilds; `exclude` leaves out cases waiting for a retry."""
+        round robin over guilds; `exclude` leaves out cases waiting for a retry, `scope` keeps
+        the servers the reading process serves (None: every server)."""
         ...
 
     async def mark_alert_posted(
@@ -464,8 +469,11 @@ class RelayRepository(Protocol):
         thread. Returns how many."""
         ...
 
-    async def pending_feed(self, limit: int, exclude: Collection[int] = ()) -> list[FeedItem]:
-        """The oldest feed items, of cases not in `exclude` (waiting for a retry)."""
+    async def pending_feed(
+        self, limit: int, exclude: Collection[int] = (), scope: GuildScope | None = None
+    ) -> list[FeedItem]:
+        """The oldest feed items, of cases not in `exclude` (waiting for a retry), of servers
+        in `scope` (None: every server)."""
         ...
 
     async def feed_for_case(self, case_id: int, limit: int) -> list[FeedItem]: ...
@@ -526,7 +534,12 @@ class GuildDataRepository(Protocol):
 
     async def clear_notices(self, guild_id: int) -> None: ...
 
-    async def pending_cleanup(self, limit: int) -> list[AlertCleanup]: ...
+    async def pending_cleanup(
+        self, limit: int, scope: GuildScope | None = None
+    ) -> list[AlertCleanup]:
+        """Messages still to delete, round robin over servers (each one's oldest first), of
+        servers in `scope` (None: every server)."""
+        ...
 
     async def queue_thread_cleanup(self, guild_id: int, thread_id: int, now: datetime) -> None:
         """A thread the reported member may now read: Vigil's messages in it are deleted."""
@@ -537,6 +550,10 @@ class GuildDataRepository(Protocol):
     ) -> None:
         """A message of Vigil's whose record is gone (erased while it was being sent): it is
         deleted from Discord like a purged case's."""
+        ...
+
+    async def cleanup_pending(self, cleanup_id: int) -> bool:
+        """Whether the row is still queued (read under its claim: not done meanwhile)."""
         ...
 
     async def cleanup_done(self, cleanup_id: int) -> None: ...

@@ -12,6 +12,7 @@ from core.models import (
     CaseEvent,
     CaseStatus,
     DismissReason,
+    GuildScope,
     ReminderKind,
     SentReminder,
     UserSnapshot,
@@ -19,6 +20,7 @@ from core.models import (
 from core.ports import CaseJoin
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
+from storage.scope import scope_conditions
 from storage.sql import Executor, Row
 
 
@@ -502,21 +504,27 @@ class CaseRepository:
         )
 
     async def with_pending_alerts(
-        self, limit: int, exclude: tuple[int, ...] | list[int] = ()
+        self,
+        limit: int,
+        exclude: tuple[int, ...] | list[int] = (),
+        scope: GuildScope | None = None,
     ) -> list[Case]:
         """Round robin over guilds (each guild's urgent first): a guild whose alerts keep
         failing takes one place per round, never the whole batch. `exclude`: cases waiting
-        for a retry, left out so they cannot fill the batch either."""
-        skip = f"AND c.id NOT IN ({', '.join('?' for _ in exclude)}) " if exclude else ""
+        for a retry, left out so they cannot fill the batch either; `scope`: the servers
+        the reading process may serve (other processes' servers never fill its batch)."""
+        where = ["c.alert_posted_revision < c.alert_revision", "s.alert_channel_id IS NOT NULL"]
+        if exclude:
+            where.append(f"c.id NOT IN ({', '.join('?' for _ in exclude)})")
+        scoped, scope_params = scope_conditions("c.guild_id", scope)
         columns = ", ".join("c." + c.strip() for c in _COLUMNS.split(","))
         return await self._many(
             f"SELECT {_COLUMNS} FROM (SELECT {columns}, ROW_NUMBER() OVER "
             "(PARTITION BY c.guild_id ORDER BY c.urgent DESC, c.id) AS turn "
             "FROM cases AS c JOIN guild_settings AS s ON s.guild_id = c.guild_id "
-            "WHERE c.alert_posted_revision < c.alert_revision "
-            f"AND s.alert_channel_id IS NOT NULL {skip}) AS p "
+            f"WHERE {' AND '.join(where + scoped)}) AS p "
             "ORDER BY turn, urgent DESC, id LIMIT ?",
-            (*exclude, limit),
+            (*exclude, *scope_params, limit),
         )
 
     async def mark_alert_posted(

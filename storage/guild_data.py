@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.models import AlertCleanup, ErasedCase, PurgeCounts
+from core.models import AlertCleanup, ErasedCase, GuildScope, PurgeCounts
 from storage.cases import recount_reporters
 from storage.codec import to_db
+from storage.scope import scope_conditions
 from storage.sql import Executor
 
 
@@ -319,11 +320,22 @@ class GuildDataRepository:
             (guild_id, channel_id, message_id, to_db(now)),
         )
 
-    async def pending_cleanup(self, limit: int) -> list[AlertCleanup]:
+    async def pending_cleanup(
+        self, limit: int, scope: GuildScope | None = None
+    ) -> list[AlertCleanup]:
+        """Round robin over guilds (each guild's oldest first), as alerts: a guild whose
+        deletions keep failing (its rows pile up) takes one place per round, never the batch.
+        `scope`: the servers the reading process serves (and not waiting)."""
+        scoped, params = scope_conditions("a.guild_id", scope)
+        where = f"WHERE {' AND '.join(scoped)} " if scoped else ""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, channel_id, message_id, kind FROM alert_cleanup "
-            "ORDER BY id LIMIT ?",
-            (limit,),
+            "SELECT id, guild_id, channel_id, message_id, kind, departed FROM (SELECT a.id, "
+            "a.guild_id, a.channel_id, a.message_id, a.kind, "
+            "CASE WHEN d.guild_id IS NULL THEN 0 ELSE 1 END AS departed, ROW_NUMBER() OVER "
+            "(PARTITION BY a.guild_id ORDER BY a.id) AS turn FROM alert_cleanup AS a "
+            f"LEFT JOIN departed_guilds AS d ON d.guild_id = a.guild_id {where}) AS p "
+            "ORDER BY turn, id LIMIT ?",
+            (*params, limit),
         )
         return [
             AlertCleanup(
@@ -333,9 +345,14 @@ class GuildDataRepository:
                 int(r[3]),
                 thread=r[4] == "thread",
                 search=r[4] == "search",
+                departed=bool(r[5]),
             )
             for r in rows
         ]
+
+    async def cleanup_pending(self, cleanup_id: int) -> bool:
+        row = await self._db.fetch_one("SELECT 1 FROM alert_cleanup WHERE id = ?", (cleanup_id,))
+        return row is not None
 
     async def cleanup_done(self, cleanup_id: int) -> None:
         await self._db.execute("DELETE FROM alert_cleanup WHERE id = ?", (cleanup_id,))

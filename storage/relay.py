@@ -7,10 +7,11 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from core.models import DeliveryState, FeedItem, RelayKind, RelayMessage
+from core.models import DeliveryState, FeedItem, GuildScope, RelayKind, RelayMessage
 from core.ports import NewRelayMessage
 from storage.codec import from_db, to_db
 from storage.leases import advisory_key
+from storage.scope import scope_conditions
 from storage.sql import Executor
 
 _COLUMNS = (
@@ -39,7 +40,9 @@ def _message(row: Any) -> RelayMessage:
 
 
 def _item(row: Any) -> FeedItem:
-    return FeedItem(id=int(row[0]), case_id=int(row[1]), event_id=row[2], relay_id=row[3])
+    return FeedItem(
+        id=int(row[0]), case_id=int(row[1]), guild_id=int(row[2]), event_id=row[3], relay_id=row[4]
+    )
 
 
 class RelayRepository:
@@ -199,17 +202,26 @@ class RelayRepository:
             f"UPDATE relay_messages SET case_id = ? WHERE {waiting}", (case_id, case_id)
         )
 
-    async def pending_feed(self, limit: int, exclude: Collection[int] = ()) -> list[FeedItem]:
-        skip = f"WHERE case_id NOT IN ({', '.join('?' for _ in exclude)}) " if exclude else ""
+    async def pending_feed(
+        self, limit: int, exclude: Collection[int] = (), scope: GuildScope | None = None
+    ) -> list[FeedItem]:
+        """Oldest first; `exclude`: cases waiting for a retry; `scope`: the servers the
+        reading process serves (other processes' items never fill its batch)."""
+        where, params = scope_conditions("f.guild_id", scope)
+        if exclude:
+            where.append(f"f.case_id NOT IN ({', '.join('?' for _ in exclude)})")
+            params += tuple(exclude)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = await self._db.fetch_all(
-            f"SELECT id, case_id, event_id, relay_id FROM case_feed {skip}ORDER BY id LIMIT ?",
-            (*exclude, limit),
+            "SELECT f.id, f.case_id, f.guild_id, f.event_id, f.relay_id FROM case_feed AS f "
+            f"{clause}ORDER BY f.id LIMIT ?",
+            (*params, limit),
         )
         return [_item(r) for r in rows]
 
     async def feed_for_case(self, case_id: int, limit: int) -> list[FeedItem]:
         rows = await self._db.fetch_all(
-            "SELECT id, case_id, event_id, relay_id FROM case_feed WHERE case_id = ? "
+            "SELECT id, case_id, guild_id, event_id, relay_id FROM case_feed WHERE case_id = ? "
             "ORDER BY id LIMIT ?",
             (case_id, limit),
         )

@@ -268,7 +268,7 @@ async def test_a_server_whose_alerts_fail_never_delays_another_servers(vigil: Vi
         )
     await vigil.report("alice", "dave", "child_safety")  # wakes the outbox
     await vigil.emu.waiters.wait_for(lambda: rule.hits >= 50 or None, 20, "Harbour's retries")
-    moderation = await lighthouse_reports_alice(vigil)
+    moderation = await lighthouse_reports_alice(vigil.emu)
     await vigil.wait_alerts(1, channel=moderation, timeout=15)
     assert vigil.alerts() == []  # Harbour's alerts are still refused
     vigil.emu.faults.remove(rule)
@@ -292,7 +292,7 @@ async def test_a_server_rate_limited_for_ever_never_delays_another_servers_alert
     )
     await vigil.report("alice", "dave", "child_safety")  # Harbour's alert: refused for ever
     await vigil.emu.waiters.wait_for(lambda: rule.hits >= 1 or None, 10, "Harbour's POST")
-    moderation = await lighthouse_reports_alice(vigil)
+    moderation = await lighthouse_reports_alice(vigil.emu)
     await vigil.wait_alerts(1, channel=moderation, timeout=60)
     problems = "SELECT problem FROM delivery_problems WHERE guild_id = ?"
     assert vigil.db_rows(problems, (harbour,)) == []  # Harbour's first attempt still runs
@@ -422,23 +422,25 @@ async def test_a_process_that_does_not_see_the_server_never_routes_its_alert(
     assert other.returncode is None
 
 
-async def lighthouse_reports_alice(vigil: Vigil) -> Channel:
+async def lighthouse_reports_alice(emu: Emulator) -> Channel:
     """A second server (Lighthouse) set up, and an urgent report there; its alert channel."""
-    lighthouse = vigil.world.guild_b
+    lighthouse = emu.world.guild_b
     moderation = lighthouse.channel("moderation")
     general = lighthouse.channel("allgemein")
-    await vigil.run(
-        vigil.emu.build.slash(
+    await emu.interact(
+        emu.build.slash(
             "reports setup", user="greta", channel=general, options={"alert_channel": moderation}
-        )
+        ),
+        timeout=5.0,
     )
-    await vigil.run(
-        vigil.emu.build.slash(
+    await emu.interact(
+        emu.build.slash(
             "report",
             user="ida",
             channel=general,
             options={"member": "alice", "reason": "child_safety"},
-        )
+        ),
+        timeout=5.0,
     )
     return moderation
 
