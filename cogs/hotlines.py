@@ -36,11 +36,11 @@ class Hotlines(commands.Cog):
     ) -> None:
         directory = self.bot.services.hotlines
         locale = interaction.locale.value
-        if country is not None:
-            found = find_country(directory, country, locale)
-            if found is None:
-                await send_private(interaction, tr("country.unknown", locale))
-                return
+        found = find_country(directory, country, locale) if country is not None else None
+        # A country not recognised (a typo) is said in one line above the same help as no
+        # country at all, with the menu to pick it: a typo never leaves someone without a line.
+        unknown = tr("country.unknown", locale) if country is not None and found is None else None
+        if found is not None:
             code: str | None = found.code
         else:
             # The server's region, else the reader's locale where it names one country, else
@@ -49,7 +49,7 @@ class Hotlines(commands.Cog):
             code = await region_for(self.bot, served_guild_id(self.bot, interaction), locale)
         overview = hotlines_overview(directory, code, locale)
         view = country_view(directory, HOTLINES, code, locale)
-        await send_private(interaction, None, embeds=[guidance_embed(overview)], view=view)
+        await send_private(interaction, unknown, embeds=[guidance_embed(overview)], view=view)
 
     @hotlines.autocomplete("country")
     async def country_autocomplete(
