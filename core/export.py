@@ -198,9 +198,8 @@ def build_export(
                 "at_utc": _utc(e.created_at),
                 "moderator_id": str(e.actor_id),
                 "action": e.action.value,
-                "detail": e.detail,
+                **_detail_and_summary(e, describe, aliases, include_reporters),
                 "note": e.note,
-                "summary": describe(e),
             }
             for e in data.events
             if e.action is not CaseAction.NOTE
@@ -255,3 +254,22 @@ def _evidence(evidence: MessageEvidence | None) -> dict[str, Any] | None:
 
 def export_json(packet: dict[str, Any]) -> bytes:
     return json.dumps(packet, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _detail_and_summary(
+    event: CaseEvent,
+    describe: Callable[[CaseEvent], str],
+    aliases: dict[int, str],
+    include_reporters: bool,
+) -> dict[str, str | None]:
+    """An action's detail and summary line. An ``erasure_held`` event's detail is the member
+    whose erasure was held: a reporter of this case (their reports about the manager who ran
+    it). Outside the server that reporter is their alias, in the detail and in the summary's
+    mention alike, unless ``include_reporters`` (review of stop 27, finding 3)."""
+    detail, summary = event.detail, describe(event)
+    if event.action is CaseAction.ERASURE_HELD and detail and not include_reporters:
+        alias = aliases.get(int(detail)) if detail.isdigit() else None
+        shown = alias or "Reporter"
+        summary = summary.replace(f"<@{detail}>", shown).replace(detail, shown)
+        detail = alias
+    return {"detail": detail, "summary": summary}

@@ -25,10 +25,6 @@ async def forget(vigil: Vigil, manager: str, member: str) -> dict[str, Any]:
     return await done.wait_original_edit(timeout=10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 3: not fixed yet",
-)
 async def test_anonymous_export_names_the_reporter_a_subject_tried_to_erase(vigil: Vigil):
     """The packet promises "Reporter 1, 2" unless include_reporters; the ERASURE_HELD event's
     detail (and its summary, a mention) carries the reporter's raw ID."""
