@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -266,10 +267,9 @@ def _detail_and_summary(
     whose erasure was held: a reporter of this case (their reports about the manager who ran
     it). Outside the server that reporter is their alias, in the detail and in the summary's
     mention alike, unless ``include_reporters`` (review of stop 27, finding 3)."""
-    detail, summary = event.detail, describe(event)
+    detail = event.detail
     if event.action is CaseAction.ERASURE_HELD and detail and not include_reporters:
-        alias = aliases.get(int(detail)) if detail.isdigit() else None
-        shown = alias or "Reporter"
-        summary = summary.replace(f"<@{detail}>", shown).replace(detail, shown)
-        detail = alias
-    return {"detail": detail, "summary": summary}
+        # An alias is not an ID: `describe` names the member with it as it stands.
+        detail = aliases.get(int(detail)) if detail.isdigit() else None
+        event = replace(event, detail=detail)
+    return {"detail": detail, "summary": describe(event)}

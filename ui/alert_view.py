@@ -271,8 +271,10 @@ def describe_event(event: CaseEvent, locale: str | None = None) -> str:
     """`<@mod> timed out the member (1 hour)`: one line of the audit trail, no pings."""
     note = trim(neutralise(event.note), 120) if event.note else None
     member = ""
-    if event.action is CaseAction.ERASURE_HELD and event.detail and event.detail.isdigit():
-        member = mention_user(int(event.detail))
+    if event.action is CaseAction.ERASURE_HELD and event.detail:
+        # A member's ID; an export without reporters' IDs puts their alias there instead.
+        detail = event.detail
+        member = mention_user(int(detail)) if detail.isdigit() else detail
     return event_line(event, mention_user(event.actor_id), note, locale, member)
 
 

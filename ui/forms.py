@@ -22,7 +22,7 @@ import discord
 from core.i18n import tr
 from core.snowflakes import is_storable_id
 from ui.app import VigilBot
-from ui.replies import NO_MENTIONS, send_private
+from ui.replies import send_private
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,12 @@ async def answer_stale_form(interaction: Interaction, components: Any) -> None:
 
 
 async def answer_failed_form(interaction: Interaction) -> None:
-    text = tr("error.generic", interaction.locale.value)
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await send_private(interaction, text)
+    """A form whose handler failed: the error line with the general help and the country menu
+    (a reporter's answer or details may come from a person in danger; review of stop 27,
+    finding 4). A report form is answered by its own handler with its reason's help."""
+    from ui.items import answer_failed_press
+
+    await answer_failed_press(interaction, with_help=True)
 
 
 async def dispatch(interaction: Interaction, submit: FormSubmit) -> None:

@@ -27,6 +27,7 @@ import discord
 
 from core.i18n import tr
 from core.models import Case, CaseAction
+from core.reasons import Reason
 from core.service import CaseActionRefused
 from core.snowflakes import is_storable_id
 from ui.alert_view import describe_refusal
@@ -130,7 +131,15 @@ class VigilItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
         if self.junk:
             await send_private(interaction, tr(STALE, server_locale(interaction)))
             return
-        await self.on_press(interaction)
+        try:
+            await self.on_press(interaction)
+        except Exception:
+            # discord.py's View.on_error only logs: the presser would see "This interaction
+            # failed". A press open to anyone (a reporter's Answer, Stop, Add details, the
+            # support offer) is answered with help, so nobody in danger is left bare by a
+            # database that fails (review of stop 27, finding 4).
+            log.exception("a press on %s failed", type(self).__name__)
+            await answer_failed_press(interaction, with_help=self.access is Access.ANYONE)
 
     async def on_press(self, interaction: Interaction) -> None:
         """What a valid, permitted press does."""
@@ -154,3 +163,23 @@ class CaseItem(VigilItem[ItemT], template=r"(?!)"):
         except CaseActionRefused as refused:
             await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
             return None
+
+
+async def answer_failed_press(interaction: discord.Interaction[Any], *, with_help: bool) -> None:
+    """The private answer to a press that failed: the generic error line, with the general
+    help and the country menu where the presser may be a reporter. Never raises: it is the
+    last answer."""
+    # Imported here: ui.country_menu builds on this module's items.
+    from ui.country_menu import reader_locale, region_for, reply_with_help
+
+    try:
+        locale = reader_locale(interaction)
+        text = tr("error.generic", locale)
+        if not with_help:
+            await send_private(interaction, text)
+            return
+        bot = interaction.client
+        region = await region_for(bot, interaction.guild_id, locale)
+        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
+    except Exception:
+        log.exception("the answer to a failed press was not sent")

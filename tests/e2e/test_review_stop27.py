@@ -1,8 +1,9 @@
 """Reproductions of the outside review of stop 27 (2026-12-01), one per finding.
 
-Findings not fixed yet are marked xfail(strict=True): each fails today, and the mark makes the
-suite fail the day its fix lands, so the mark is removed with it. Finding 6 (/hotlines with a
-country it does not know) is fixed and runs as an ordinary test."""
+Findings not fixed yet (1, 2, 5) are marked xfail(strict=True): each fails today, and the mark
+makes the suite fail the day its fix lands, so the mark is removed with it. Findings 3 (the
+anonymous export), 4 (failed presses and forms) and 6 (/hotlines with a country it does not
+know) are fixed and run as ordinary tests."""
 
 from __future__ import annotations
 
@@ -58,10 +59,6 @@ async def child_safety_question(vigil: Vigil) -> dict[str, Any]:
     return await wait_dm(vigil, "alice")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 4: not fixed yet",
-)
 async def test_answer_form_failing_in_storage_answers_without_help(vigil: Vigil):
     """A child-safety reporter answering a question while the database fails gets the bare
     "something went wrong" (cogs/forms.answer_failed_form): no 999, no IWF."""
@@ -81,10 +78,6 @@ async def test_answer_form_failing_in_storage_answers_without_help(vigil: Vigil)
     assert "999" in text or answered.embeds, f"no crisis help: {answered!r} {text!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 4: not fixed yet",
-)
 async def test_answer_button_failing_in_storage_is_never_answered(vigil: Vigil):
     """The Answer button's press raises inside a DynamicItem: discord.py's View.on_error only
     logs, so the reporter gets "This interaction failed" and no help at all."""
