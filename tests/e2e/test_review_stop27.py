@@ -13,17 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Vigil
-
-
-async def forget(vigil: Vigil, manager: str, member: str) -> dict[str, Any]:
-    asked = await vigil.slash("reports forget", manager, member=member)
-    message = asked.original()
-    assert message is not None
-    member_id = vigil.world.users[member].id
-    done = await vigil.run(
-        vigil.emu.build.component(f"vigil:forget:{member_id}", user=manager, message=message)
-    )
-    return await done.wait_original_edit(timeout=10)
+from tests.e2e.test_erasure_by_a_cases_subject import forget
 
 
 async def test_anonymous_export_names_the_reporter_a_subject_tried_to_erase(vigil: Vigil):
