@@ -81,6 +81,23 @@ async def reply_with_help(
     await send_private(interaction, text, deferred=deferred, parts=parts)
 
 
+async def answer_failure(interaction: discord.Interaction[Any], *, with_help: bool) -> None:
+    """The private answer to a press or a form that failed: the generic error line, with the
+    general help and the country menu where the one answered may be a reporter. Never raises:
+    it is the last answer."""
+    try:
+        locale = reader_locale(interaction)
+        text = tr("error.generic", locale)
+        if not with_help:
+            await send_private(interaction, text)
+            return
+        bot = interaction.client
+        region = await region_for(bot, interaction.guild_id, locale)
+        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
+    except Exception:
+        log.exception("the answer to a failed press was not sent")
+
+
 async def reply_with_self_support(
     bot: VigilBot,
     interaction: discord.Interaction[VigilBot],

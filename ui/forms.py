@@ -22,6 +22,7 @@ import discord
 from core.i18n import tr
 from core.snowflakes import is_storable_id
 from ui.app import VigilBot
+from ui.country_menu import answer_failure
 from ui.replies import send_private
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,7 @@ async def answer_failed_form(interaction: Interaction) -> None:
     """A form whose handler failed: the error line with the general help and the country menu
     (a reporter's answer or details may come from a person in danger; review of stop 27,
     finding 4). A report form is answered by its own handler with its reason's help."""
-    from ui.items import answer_failed_press
-
-    await answer_failed_press(interaction, with_help=True)
+    await answer_failure(interaction, with_help=True)
 
 
 async def dispatch(interaction: Interaction, submit: FormSubmit) -> None:

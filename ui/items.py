@@ -27,7 +27,6 @@ import discord
 
 from core.i18n import tr
 from core.models import Case, CaseAction
-from core.reasons import Reason
 from core.service import CaseActionRefused
 from core.snowflakes import is_storable_id
 from ui.alert_view import describe_refusal
@@ -139,7 +138,10 @@ class VigilItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
             # support offer) is answered with help, so nobody in danger is left bare by a
             # database that fails (review of stop 27, finding 4).
             log.exception("a press on %s failed", type(self).__name__)
-            await answer_failed_press(interaction, with_help=self.access is Access.ANYONE)
+            # Imported here: ui.country_menu's own items build on this module.
+            from ui.country_menu import answer_failure
+
+            await answer_failure(interaction, with_help=self.access is Access.ANYONE)
 
     async def on_press(self, interaction: Interaction) -> None:
         """What a valid, permitted press does."""
@@ -163,23 +165,3 @@ class CaseItem(VigilItem[ItemT], template=r"(?!)"):
         except CaseActionRefused as refused:
             await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
             return None
-
-
-async def answer_failed_press(interaction: discord.Interaction[Any], *, with_help: bool) -> None:
-    """The private answer to a press that failed: the generic error line, with the general
-    help and the country menu where the presser may be a reporter. Never raises: it is the
-    last answer."""
-    # Imported here: ui.country_menu builds on this module's items.
-    from ui.country_menu import reader_locale, region_for, reply_with_help
-
-    try:
-        locale = reader_locale(interaction)
-        text = tr("error.generic", locale)
-        if not with_help:
-            await send_private(interaction, text)
-            return
-        bot = interaction.client
-        region = await region_for(bot, interaction.guild_id, locale)
-        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
-    except Exception:
-        log.exception("the answer to a failed press was not sent")
