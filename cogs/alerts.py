@@ -21,6 +21,9 @@ from discord.ext import commands
 from core.case_feed import CaseFeed, ThreadPending
 from core.models import AlertData, GuildScope, GuildSettings
 from core.outbox import (
+    TO_ADMIN_CHANNEL,
+    TO_OWNER_DM,
+    WITHHELD,
     AlertDispatcher,
     AlertMessage,
     DeliveryFailed,
@@ -99,8 +102,6 @@ class DiscordAlertPoster:
 
     def __init__(self, bot: VigilBot) -> None:
         self._bot = bot
-        # (guild, channel, member) -> (can read, until): a short memory of permissions.
-        self._readers: dict[tuple[int, int, int], tuple[bool, float]] = {}
 
     async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
         content = render_message(alert)
@@ -149,55 +150,43 @@ class DiscordAlertPoster:
             raise self._failed(error) from error
         self._delivered(AlertKind.EDIT, alert)
 
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
-        """The alert channel, unless the reported member can read it: then the admin channel
-        (if they can't read that), else the owner's DMs. A reported moderator must not see
-        who reported them.
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
+        """The alert channel, unless a party of the case (its target, or a member its
+        retaliation line names: `AlertData.parties`) can read it; then the admin channel if
+        no party can read that, else the owner's DMs if the owner is no party. When every
+        place reads a party (a case about the owner, who reads every channel), the alert
+        stays in the alert channel, withheld: no reporters, words, history or signals.
 
         Only a process that sees the server can tell: another refuses (the outbox leaves
         such servers' alerts to their process: `serves`; this is the case feed's guard)."""
         assert settings.alert_channel_id is not None
-        alert = Destination(settings.alert_channel_id)
         guild = self._bot.get_guild(guild_id)
         if guild is None:
             raise DeliveryFailed("internal:not_served")  # (a rare race: it left meanwhile)
-        if not await self._can_read(guild, settings.alert_channel_id, target_id):
-            return alert
-        if settings.admin_channel_id is not None and not await self._can_read(
-            guild, settings.admin_channel_id, target_id
+        if not await self.read_by_any(guild, settings.alert_channel_id, parties):
+            return Destination(settings.alert_channel_id)
+        if settings.admin_channel_id is not None and not await self.read_by_any(
+            guild, settings.admin_channel_id, parties
         ):
-            return Destination(settings.admin_channel_id, rerouted="admin_channel")
-        if guild.owner_id is None or guild.owner_id == target_id:
-            return alert  # nobody else to tell; the alert channel is the least bad place
+            return Destination(settings.admin_channel_id, rerouted=TO_ADMIN_CHANNEL)
+        if guild.owner_id is None or guild.owner_id in parties:
+            return Destination(settings.alert_channel_id, rerouted=WITHHELD)
         try:
             dm = await self._bot.create_dm(discord.Object(guild.owner_id))
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
-        return Destination(dm.id, rerouted="owner_dm")
+        return Destination(dm.id, rerouted=TO_OWNER_DM)
 
-    async def _can_read(self, guild: discord.Guild, channel_id: int, member_id: int) -> bool:
-        """Whether a member can read a channel, from the guild cache (members are fetched:
-        Vigil has no members intent). Remembered for a minute: edits come in bursts."""
-        key = (guild.id, channel_id, member_id)
-        cached = self._readers.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        channel = guild.get_channel(channel_id)
-        if channel is None:
-            return False
-        member = guild.get_member(member_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(member_id)
-            except discord.NotFound:
-                member = None  # not (or no longer) a member: can't read any channel
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
-                raise _failure(error) from error
-        readable = member is not None and channel.permissions_for(member).view_channel
-        if len(self._readers) > 10_000:
-            self._readers.clear()
-        self._readers[key] = (readable, time.monotonic() + 60.0)
-        return readable
+    async def read_by_any(
+        self, guild: discord.Guild, channel_id: int, members: frozenset[int]
+    ) -> bool:
+        """Whether any of `members` can read the channel (ui/readers.py; the bot's cache)."""
+        try:
+            return await self._bot.readers.read_by_any(guild, channel_id, members)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            raise _failure(error) from error
 
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
         """This bot's alert for `case_id` among the channel's last 50 messages (matched by

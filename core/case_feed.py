@@ -98,7 +98,9 @@ class ThreadPending(Exception):
 
 
 class ThreadPoster(Protocol):
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
         """Where the case's alert belongs now (core/outbox.AlertPoster.route)."""
         ...
 
@@ -270,9 +272,25 @@ class CaseFeed:
         if case.alert_channel_id is None or case.alert_message_id is None:
             self._later(case_id)  # the alert is not posted yet; its thread follows it
             return
+        items = await self._store.read(lambda tx: tx.relay.feed_for_case(case_id, self._batch))
+        if not items:
+            return
+        if data.settings.alert_channel_id is not None:
+            where = await self._poster.route(case.guild_id, data.settings, data.parties)
+            if where.withheld:
+                # A party reads every place Vigil could post (the case is about the owner):
+                # the reporters' questions and answers stay in the case's record (`/reports
+                # case`, the dashboard), never under its alert.
+                await self._done(*(item.id for item in items))
+                return
+            if where.channel_id != case.alert_channel_id:
+                # A party of the case can read where the alert (and its thread) is: nothing
+                # more goes there. The outbox moves the alert first.
+                await self._cases.request_redraw(case_id)
+                self._later(case_id)
+                return
         thread = await self.ensure_thread(case_id, data)
         locale = self._locale(data)
-        items = await self._store.read(lambda tx: tx.relay.feed_for_case(case_id, self._batch))
         if thread is None:  # events stay with the case, as before threads: dropped at once
             events = [item.id for item in items if item.event_id is not None]
             if events:
@@ -280,14 +298,6 @@ class CaseFeed:
             items = [item for item in items if item.relay_id is not None]
         if not items:
             return
-        if data.settings.alert_channel_id is not None:
-            where = await self._poster.route(case.guild_id, data.settings, case.target_id)
-            if where.channel_id != case.alert_channel_id:
-                # The reported member can read where the alert (and its thread) is: nothing
-                # more goes there. The outbox moves the alert first.
-                await self._cases.request_redraw(case_id)
-                self._later(case_id)
-                return
         for item in items:
             post = await self._load(item, data, locale)
             while post is not None:

@@ -69,13 +69,27 @@ class DeliveryFailed(Exception):
         self.admins_must_fix = admins_must_fix
 
 
+#: `Destination.rerouted` codes (the alert says why, ui/alert_view words them).
+TO_ADMIN_CHANNEL = "admin_channel"  # a party reads the alert channel; none reads this one
+TO_OWNER_DM = "owner_dm"  # a party reads both channels; the owner is no party
+#: Every place Vigil could post reads a party (a case about the server owner, who reads every
+#: channel): the alert stays in the alert channel without reporters, their words, the case's
+#: history or its signals, and no thread or reporter Q&A follows it. The whole case is in
+#: `/reports case` and the dashboard, which refuse its parties.
+WITHHELD = "withheld"
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where a case's alert goes. `rerouted`: not the alert channel, because the reported
-    member can read it ("admin_channel" or "owner_dm"; the alert says why)."""
+    """Where a case's alert goes. `rerouted`: not the whole alert in the alert channel,
+    because a party of the case can read it (TO_ADMIN_CHANNEL, TO_OWNER_DM, WITHHELD)."""
 
     channel_id: int
     rerouted: str | None = None
+
+    @property
+    def withheld(self) -> bool:
+        return self.rerouted == WITHHELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +135,10 @@ class AlertPoster(Protocol):
 
     async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None: ...
 
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
-        """The alert channel, unless the reported member can read it."""
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
+        """The alert channel, unless a party of the case (`AlertData.parties`) can read it."""
         ...
 
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
@@ -498,7 +514,7 @@ class AlertDispatcher:
         content = AlertMessage(data, locale)
         revision = current.alert_revision
         try:
-            where = await self._poster.route(case.guild_id, data.settings, current.target_id)
+            where = await self._poster.route(case.guild_id, data.settings, data.parties)
             channel_id = where.channel_id
             if where.rerouted is not None:
                 content = AlertMessage(data, locale, where.rerouted)
@@ -566,7 +582,7 @@ class AlertDispatcher:
             self._troubled_guilds.discard(case.guild_id)
             if self._on_recovered is not None:
                 await self._on_recovered(case.guild_id)
-        if current.thread_id is None and self._on_delivered is not None:
+        if current.thread_id is None and self._on_delivered is not None and not where.withheld:
             try:
                 await self._on_delivered(case.id)
             except Exception:

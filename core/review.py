@@ -7,7 +7,7 @@ Plain data, no wording: dashboard/ renders it in the server's language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.models import Case, CaseEvent, Report, ReporterSignals
 from core.ports import Store, UnitOfWork
@@ -57,18 +57,24 @@ class MemberRecord:
     case_numbers: dict[int, int]  # case ID -> number, for the reports by them
 
 
-def summarise(case: Case, reports: list[Report], flagged: set[int]) -> CaseSummary:
+def summarise(
+    case: Case, reports: list[Report], flagged: set[int], viewer_id: int = 0
+) -> CaseSummary:
+    """The queue's line for `case`, as `viewer_id` may see it: a viewer the retaliation
+    signal names is left out of it (it would tell them who had reported them; opening the
+    case is refused to them)."""
     counts: dict[Reason, int] = {}
     for report in reports:
         counts[report.reason] = counts.get(report.reason, 0) + 1
     ordered = sorted(counts.items(), key=lambda item: (not item[0].is_critical, -item[1]))
+    signals = reporter_signals(
+        [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
+    )
     return CaseSummary(
         case=case,
         reasons=tuple(ordered),
         reporters=len({r.reporter_id for r in reports}),
-        signals=reporter_signals(
-            [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
-        ),
+        signals=replace(signals, retaliation=signals.retaliation - {viewer_id}),
         asked_for_support=asked_for_support(tuple(reports)),
     )
 
@@ -99,7 +105,9 @@ class ReviewService:
                     by_case.setdefault(report.case_id, []).append(report)
             reporters = list(dict.fromkeys(r.reporter_id for r in reports))
             flagged = await tx.reports.malicious_history(guild_id, reporters)
-            summaries = tuple(summarise(c, by_case.get(c.id, []), flagged) for c in cases)
+            summaries = tuple(
+                summarise(c, by_case.get(c.id, []), flagged, viewer_id) for c in cases
+            )
             return QueueOverview(summaries, current, pages, total)
 
         return await self._store.read(load)

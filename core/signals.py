@@ -39,6 +39,19 @@ def has_burst(reports: Iterable[Report]) -> bool:
     )
 
 
+def retaliating(reports: Iterable[Report]) -> frozenset[int]:
+    """Reporters whose report in the case was kept but not counted as retaliation (the
+    case's target had reported them first): the members its retaliation line names, so
+    parties of the case (``AlertData.parties``). A request for support is no report here."""
+    return frozenset(
+        r.reporter_id
+        for r in reports
+        if not r.asks_for_support
+        and not r.counts_toward_threshold
+        and r.not_counted_reason == NotCountedReason.RETALIATION.value
+    )
+
+
 def reporter_signals(reports: Iterable[Report], flagged: Iterable[int]) -> ReporterSignals:
     """Counted per distinct reporter, from each reporter's first report in the case."""
     ordered = sorted(reports, key=lambda r: r.created_at)

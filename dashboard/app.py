@@ -25,6 +25,7 @@ from aiohttp import web
 
 from charts.stats_chart import ChartText, render_stats_chart
 from core.case_view import AlertAction, alert_actions
+from core.case_words import VIEWER_REFUSAL_KEYS
 from core.clock import Clock
 from core.followthrough import child_safety_steps
 from core.hotlines import HotlineDirectory
@@ -35,7 +36,7 @@ from core.ports import DashboardSession, Store
 from core.reasons import Reason
 from core.relay import relay_story, reporter_order
 from core.review import ReviewService, summarise
-from core.service import CaseActionRefused, CaseService, SettingsService
+from core.service import CaseActionRefused, CaseService, SettingsService, refusal_for_viewer
 from core.setup_rules import SETUP_RANGES, SetupForm, check_setup
 from core.snowflakes import parse_id
 from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
@@ -238,9 +239,12 @@ class Dashboard:
         data = await self.deps.cases.by_number(access.guild_id, number, story=True)
         if data is None or data.case.guild_id != access.guild_id:
             raise Answer(self._error(404, "admin.no_case", access.locale, session, number=number))
-        if data.case.target_id == session.user_id:
+        refused = refusal_for_viewer(data, session.user_id)
+        if refused is not None:
             raise Answer(
-                self._error(403, "refused.own_case", access.locale, session, number=number)
+                self._error(
+                    403, VIEWER_REFUSAL_KEYS[refused], access.locale, session, number=number
+                )
             )
         return data
 
@@ -491,7 +495,7 @@ class Dashboard:
             return await self._case_page(
                 session, access, fresh, status=409, error=words.describe_refusal(refused, locale)
             )
-        self.deps.discord.after_action(case, locale)
+        self.deps.discord.after_action(case, locale, actor_id=session.user_id, action=action)
         raise web.HTTPSeeOther(f"/g/{access.guild_id}/cases/{case.number}?done={name}")
 
     async def export(self, request: web.Request) -> web.StreamResponse:

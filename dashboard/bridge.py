@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.models import AlertData, Case, GuildSettings
+from core.models import AlertData, Case, CaseAction, GuildSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +77,11 @@ class DiscordSide(Protocol):
         (a channel the member cannot see is not named)."""
         ...
 
-    def after_action(self, case: Case, locale: str | None) -> None:
-        """What the buttons do after recording an action (the audit channel's line), in the
-        background."""
+    def after_action(
+        self, case: Case, locale: str | None, *, actor_id: int, action: CaseAction
+    ) -> None:
+        """What the buttons do after recording an action (the audit channel's line for this
+        moderator's `action`), in the background."""
         ...
 
     def export_packet(

@@ -49,7 +49,7 @@ from core.models import (
     Report,
     ReportSource,
 )
-from core.outbox import AlertMessage, UrgentPing
+from core.outbox import TO_OWNER_DM, WITHHELD, AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
 from core.relay import relay_story, reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
@@ -157,10 +157,15 @@ def describe_problem(problem: str, locale: str | None = None) -> str:
     return problem
 
 
-def reroute_line(why: str, locale: str | None = None) -> str:
-    """Why an alert is not in the alert channel: the reported member can read that channel."""
-    key = "alert.rerouted_owner" if why == "owner_dm" else "alert.rerouted_admin"
-    return tr(key, locale)
+def reroute_line(why: str, locale: str | None = None, *, named: bool = False) -> str:
+    """Why an alert is not (whole) in the alert channel: a party of the case can read that
+    channel. `named`: the case has parties besides its target (members its retaliation line
+    names), so the line does not say it is the reported member who reads it."""
+    if why == WITHHELD:
+        return tr("alert.withheld", locale)
+    if why == TO_OWNER_DM:
+        return tr("alert.rerouted_owner_named" if named else "alert.rerouted_owner", locale)
+    return tr("alert.rerouted_admin_named" if named else "alert.rerouted_admin", locale)
 
 
 def render_urgent_ping(number: int, role_id: int | None, locale: str | None = None) -> str:
@@ -199,10 +204,15 @@ def render_unanswered(server: str, case_number: int, minutes: int, locale: str |
 def render_message(alert: AlertMessage) -> AlertContent:
     """The outbox's alert (core/outbox.py decides what and where), drawn: the case's alert
     and, when it left the alert channel, the line saying why."""
-    content = render_alert(alert.data, alert.locale)
+    data = alert.data
+    if alert.rerouted == WITHHELD:
+        content = render_alert(data, alert.locale, withheld=True)
+    else:
+        content = render_alert(data, alert.locale)
     if alert.rerouted is None:
         return content
-    line = reroute_line(alert.rerouted, alert.locale)
+    named = data.parties != {data.case.target_id}
+    line = reroute_line(alert.rerouted, alert.locale, named=named)
     return replace(content, description=f"{content.description}\n{line}")
 
 
@@ -219,6 +229,8 @@ def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> s
     """Why a case action was refused, in the server's language."""
     if refused.case is None:
         return tr("refused.no_case", locale)
+    if refused.code == CaseRefusal.PARTY_CASE:
+        return tr("refused.party_case", locale, number=refused.case.number)
     if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
     if refused.action is None:
@@ -446,8 +458,14 @@ def render_evidence(reports: list[Report], locale: str | None = None) -> list[st
     return messages
 
 
-def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
-    """The alert, in the server's language (``locale``; English when unknown)."""
+def render_alert(
+    data: AlertData, locale: str | None = None, *, withheld: bool = False
+) -> AlertContent:
+    """The alert, in the server's language (``locale``; English when unknown).
+
+    `withheld` (core/outbox.WITHHELD: a party of the case reads every place the alert could
+    go): the case, its reasons, how many reported and its child-safety steps, never who
+    reported, their words, the reported messages, the signals, the actions or the notes."""
     case, reports = data.case, data.reports
     urgent = case.urgent
     flagged = data.signals.flagged_reporters
@@ -493,8 +511,13 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
             tr("alert.reasons", locale),
             "\n".join(f"- {r.label_in(locale)}" for r in reasons) or "-",
         ),
-        EmbedField(latest, shorten("\n".join(lines), FIELD_LIMIT, keep_end=True) or "-"),
     ]
+    if withheld:
+        steps = child_safety_steps(data)
+        if steps:
+            fields.append(EmbedField(tr("alert.steps", locale), _step_lines(steps, locale)))
+        return _alert_content(data, locale, description, tuple(fields))
+    fields.append(EmbedField(latest, shorten("\n".join(lines), FIELD_LIMIT, keep_end=True) or "-"))
     if links:
         shown = [
             f"[{tr('alert.message_n', locale, n=i + 1)}]({link})"
@@ -553,6 +576,16 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
                 ),
             )
         )
+    return _alert_content(data, locale, description, tuple(fields))
+
+
+def _alert_content(
+    data: AlertData, locale: str | None, description: str, fields: tuple[EmbedField, ...]
+) -> AlertContent:
+    """The alert's frame around its description and fields: title, colour, footer, buttons
+    and the role mention of an urgent case."""
+    case = data.case
+    urgent = case.urgent
     if case.status.is_active:
         colour = COLOUR_URGENT if urgent else COLOUR_OPEN
         if case.status is CaseStatus.ACKNOWLEDGED:
@@ -567,7 +600,7 @@ def render_alert(data: AlertData, locale: str | None = None) -> AlertContent:
         title=trim(title, 256),
         description=description,
         colour=colour,
-        fields=tuple(fields),
+        fields=fields,
         footer=tr("alert.footer", locale, number=case.number),
         timestamp=case.opened_at,
         buttons=_buttons(data, locale),

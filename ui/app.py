@@ -31,6 +31,7 @@ from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
 from core.settings import Settings
 from ui.interaction_http import InteractionHTTP
+from ui.readers import ChannelReaders
 from ui.translator import VigilTranslator
 from vigil_ops.metrics import InteractionKind, Metrics
 
@@ -191,6 +192,7 @@ class VigilBot(commands.AutoShardedBot):
             **kwargs,
         )
         self.services = services
+        self.readers = ChannelReaders()  # who reads a channel: the alerts' route, #audit
         self.force_sync = force_sync
         self._shutdown: asyncio.Future[None] | None = None
         self._heap_settled = False

@@ -528,7 +528,9 @@ async def enforce(
         )
         text = tr("act.done_case_gone", locale, done=done, number=case.number)
     else:
-        await post_audit_line(interaction.client, recorded.case, locale)
+        await post_audit_line(
+            interaction.client, recorded.case, locale, actor_id=interaction.user.id, action=action
+        )
         status = status_label(recorded.case.status, locale)
         key = "act.done" if recorded.status_moved else "act.done_status_kept"
         text = tr(key, locale, done=done, number=case.number, status=status)

@@ -62,19 +62,31 @@ def in_background(work: Coroutine[Any, Any, None], what: str) -> None:
     task.add_done_callback(done)
 
 
-async def post_audit_line(bot: VigilBot, case: Case, locale: str | None = None) -> None:
-    """One line per action in the audit channel, if the server has one. Best effort: the
-    audit trail itself is in the database and in `/reports case`."""
+async def post_audit_line(
+    bot: VigilBot, case: Case, locale: str | None, *, actor_id: int, action: CaseAction
+) -> None:
+    """One line per action in the audit channel, if the server has one: the newest event of
+    this action by this moderator (another moderator's action recorded meanwhile is theirs to
+    post), and only if no party of the case reads the channel: a reported moderator must not
+    follow their own case there, nor a member the retaliation line names. Best effort: the
+    audit trail itself is in the database, `/reports case` and the dashboard."""
     services = bot.services
     data = await services.cases.alert_data(case.id)
-    if data is None or not data.events or data.settings.audit_channel_id is None:
+    if data is None or data.settings.audit_channel_id is None:
         return
-    event = data.events[-1]
-    if event.action is CaseAction.NOTE:
+    event = next(
+        (e for e in reversed(data.events) if e.actor_id == actor_id and e.action is action),
+        None,
+    )
+    if event is None or event.action is CaseAction.NOTE:
         return  # notes can be sensitive; they stay with the case
-    channel = bot.get_partial_messageable(data.settings.audit_channel_id)
+    channel_id = data.settings.audit_channel_id
+    guild = bot.get_guild(case.guild_id)
     try:
-        await channel.send(
+        if guild is None or await bot.readers.read_by_any(guild, channel_id, data.parties):
+            log.info("audit line for case %s left out: a party can read #audit", case.id)
+            return
+        await bot.get_partial_messageable(channel_id).send(
             render_audit_line(data.case, event, locale), allowed_mentions=NO_MENTIONS
         )
     except discord.HTTPException as error:
@@ -106,7 +118,13 @@ async def record(
         await reply_or_edit(interaction, describe_refusal(refused, server_locale(interaction)))
         return None
     in_background(
-        post_audit_line(interaction.client, case, server_locale(interaction)),
+        post_audit_line(
+            interaction.client,
+            case,
+            server_locale(interaction),
+            actor_id=interaction.user.id,
+            action=action,
+        ),
         f"audit line for case {case.id}",
     )
     return case

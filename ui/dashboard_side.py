@@ -21,7 +21,7 @@ import discord
 
 from core.export import build_export, export_json
 from core.i18n import tr
-from core.models import AlertData, Case, GuildSettings
+from core.models import AlertData, Case, CaseAction, GuildSettings
 from dashboard.bridge import Choice, DiscordUnavailable, GuildAccess, SetupChoices
 from ui.alert_view import describe_event, describe_problem
 from ui.app import VigilBot
@@ -241,8 +241,13 @@ class BotSide:
         naming = Naming(channel=channel, role=NAMES.role)
         return setup_warnings(view, settings, locale, stored=codes, naming=naming).all
 
-    def after_action(self, case: Case, locale: str | None) -> None:
-        in_background(post_audit_line(self.bot, case, locale), f"audit line for case {case.id}")
+    def after_action(
+        self, case: Case, locale: str | None, *, actor_id: int, action: CaseAction
+    ) -> None:
+        in_background(
+            post_audit_line(self.bot, case, locale, actor_id=actor_id, action=action),
+            f"audit line for case {case.id}",
+        )
 
     def export_packet(
         self, data: AlertData, user_id: int, guild_name: str, *, include_reporters: bool

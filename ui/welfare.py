@@ -113,7 +113,13 @@ async def on_check_in(interaction: Interaction, case_id: int) -> None:
     recorded = await services.cases.record_check_in(claim, interaction.user.id, result)
     if recorded is not None:
         in_background(
-            post_audit_line(interaction.client, recorded, locale),
+            post_audit_line(
+                interaction.client,
+                recorded,
+                locale,
+                actor_id=interaction.user.id,
+                action=CaseAction.CHECK_IN,
+            ),
             f"audit line for case {recorded.id}",
         )
     if result is CheckInResult.SENT:

@@ -67,7 +67,9 @@ class FakePoster:
             raise self.fail_next.pop(0)
         self.edits.append((channel_id, message_id, content))
 
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
         assert settings.alert_channel_id is not None
         if self.reroute_to is not None:
             return Destination(self.reroute_to, rerouted="owner_dm")

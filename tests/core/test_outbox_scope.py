@@ -138,10 +138,12 @@ class ServingThreads(FakeThreads):
     """Discord's side of threads as a process sees it: a server it does not see cannot be
     routed (what cogs/alerts.py's route raises for it)."""
 
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
         if guild_id != GUILD:
             raise DeliveryFailed("internal:not_served")
-        return await super().route(guild_id, settings, target_id)
+        return await super().route(guild_id, settings, parties)
 
 
 async def test_the_case_feed_leaves_other_processes_servers_alone_quietly(store, caplog):

@@ -48,7 +48,9 @@ class FakeThreads:
     route_to: int | None = None
     slow: float = 0.0
 
-    async def route(self, guild_id: int, settings: GuildSettings, target_id: int) -> Destination:
+    async def route(
+        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+    ) -> Destination:
         assert settings.alert_channel_id is not None
         return Destination(self.route_to or settings.alert_channel_id)
 

@@ -1,9 +1,7 @@
 """Reproductions of the outside review of stop 27 (2026-12-01), one per finding.
 
-Findings not fixed yet (1, 2, 5) are marked xfail(strict=True): each fails today, and the mark
-makes the suite fail the day its fix lands, so the mark is removed with it. Findings 3 (the
-anonymous export), 4 (failed presses and forms) and 6 (/hotlines with a country it does not
-know) are fixed and run as ordinary tests."""
+Each failed on the code the review read; all run as ordinary tests since their fixes (findings 1,
+2 and 5 in stop 28: a case's parties, tests/e2e/test_case_parties.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Vigil
+from tests.e2e.conftest import Vigil, alert_text
 from tests.e2e.test_erasure_by_a_cases_subject import forget
 
 
@@ -78,10 +76,6 @@ async def test_answer_button_failing_in_storage_is_never_answered(vigil: Vigil):
 
 
 # ----------------------------------------------------------------- rule 2: the owner as the target
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 2: not fixed yet",
-)
 async def test_alert_about_the_owner_names_its_reporters_where_the_owner_reads(vigil: Vigil):
     """cogs/alerts.py route(): the owner can read every channel; with guild.owner_id ==
     target_id the alert (reporter mentions, their words) goes to the alert channel anyway."""
@@ -94,10 +88,6 @@ async def test_alert_about_the_owner_names_its_reporters_where_the_owner_reads(v
 
 
 # ----------------------------------------------------------------- a reported moderator and #audit
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 5: not fixed yet",
-)
 async def test_audit_channel_tells_a_reported_moderator_about_their_case(vigil: Vigil):
     """The alert about maya (who reads #mod-alerts) goes to the owner's DMs, and the queue
     hides it from her; but each action on it posts "Case #1 · ... · @maya (Maya)" in #audit,
@@ -130,23 +120,28 @@ async def test_audit_channel_tells_a_reported_moderator_about_their_case(vigil: 
 
 
 # ----------------------------------------------------------------- rule 2: the retaliation signal
-@pytest.mark.xfail(
-    strict=True,
-    reason="stop 27 review, finding 1: not fixed yet",
-)
 async def test_retaliation_signal_tells_a_moderator_who_reported_them(vigil: Vigil):
     """alice reports maya (a moderator; that alert is kept from her). maya reports alice back
-    (kept, not counted: retaliation). bob reports alice: the case about alice is posted
+    (kept, not counted: retaliation). bob reports alice: the case about alice was posted
     in #mod-alerts, which maya reads, saying "@maya reported this member, who had reported
-    them": maya learns that alice reported her."""
+    them": maya learned that alice reported her. Now maya is a party of case #2: its alert
+    goes where she cannot read (the owner's DMs here), signal and all."""
     await vigil.setup(threshold=1)
     await vigil.report("alice", "maya", "harassment", details="maya abuses her powers")
     await vigil.report("maya", "alice", "spam")
     await vigil.report("bob", "alice", "spam")
     maya = vigil.world.users["maya"].id
-    alert = await vigil.wait_alert_text("retaliation")
-    channel = vigil.alerts_channel
-    assert alert["channel_id"] != str(channel.id) or f"<@{maya}>" not in str(alert), (
+    dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
+
+    def case_two() -> Any:
+        return next(
+            (m for m in vigil.emu.channel_messages(dm.id) if "Case #2" in alert_text(m)), None
+        )
+
+    alert = await vigil.emu.waiters.wait_for(case_two, 10, "case #2 in the owner's DMs")
+    assert "retaliation" in alert_text(alert) and f"<@{maya}>" in alert_text(alert)
+    assert "a member named in the signals" in alert_text(alert)
+    assert not any(f"<@{maya}>" in alert_text(m) for m in vigil.alerts()), (
         "#mod-alerts (read by maya) says she retaliated against alice: alice reported her"
     )
 
