@@ -1,0 +1,91 @@
+"""The #audit line (ui/case_common.post_audit_line) names the action just recorded by this
+moderator, not the case's newest event: when two moderators act at once, each posts their
+own line (stop 27 review, finding 7). And it is left out where a party of the case reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from core.models import AlertData, Case, CaseAction, CaseEvent, CaseStatus, GuildSettings
+from ui.case_common import post_audit_line
+
+GUILD, AUDIT, CASE = 10, 20, 30
+ALICE, OLIVIA, MILO = 100, 200, 300
+AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeChannel:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, text: str, **_: Any) -> None:
+        self.sent.append(text)
+
+
+class FakeReaders:
+    def __init__(self, readers: set[int]) -> None:
+        self.readers = readers
+
+    async def read_by_any(self, guild: Any, channel_id: int, members: frozenset[int]) -> bool:
+        return bool(self.readers & members)
+
+
+def fake_bot(data: AlertData, readers: frozenset[int] = frozenset()) -> tuple[Any, FakeChannel]:
+    channel = FakeChannel()
+
+    async def alert_data(case_id: int) -> AlertData:
+        return data
+
+    bot = SimpleNamespace(
+        services=SimpleNamespace(cases=SimpleNamespace(alert_data=alert_data)),
+        readers=FakeReaders(set(readers)),
+        get_guild=lambda guild_id: object(),
+        get_partial_messageable=lambda channel_id: channel,
+    )
+    return bot, channel
+
+
+def case_data(*events: CaseEvent) -> AlertData:
+    case = Case(
+        id=CASE,
+        guild_id=GUILD,
+        number=1,
+        target_id=ALICE,
+        target_name="alice",
+        target_is_member=True,
+        target_joined_at=None,
+        status=CaseStatus.ACKNOWLEDGED,
+        urgent=False,
+        opened_at=AT,
+    )
+    settings = GuildSettings(GUILD, alert_channel_id=1, audit_channel_id=AUDIT)
+    return AlertData(case=case, settings=settings, reports=(), distinct_reporters=1, events=events)
+
+
+def event(actor: int, action: CaseAction, minutes: int, detail: str | None = None) -> CaseEvent:
+    return CaseEvent(CASE, actor, action, AT + timedelta(minutes=minutes), detail=detail)
+
+
+async def test_each_moderator_posts_their_own_action_not_the_newest_one() -> None:
+    # olivia acknowledged; milo escalated a moment later, before olivia's line was posted.
+    data = case_data(
+        event(OLIVIA, CaseAction.ACKNOWLEDGE, 0), event(MILO, CaseAction.ESCALATE, 1, "police")
+    )
+    bot, channel = fake_bot(data)
+    await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+    await post_audit_line(bot, data.case, "en", actor_id=MILO, action=CaseAction.ESCALATE)
+    assert len(channel.sent) == 2
+    assert f"<@{OLIVIA}>" in channel.sent[0] and f"<@{MILO}>" not in channel.sent[0]
+    assert f"<@{MILO}>" in channel.sent[1]
+
+
+async def test_no_line_where_a_party_reads_and_none_for_a_note() -> None:
+    data = case_data(event(OLIVIA, CaseAction.ACKNOWLEDGE, 0), event(OLIVIA, CaseAction.NOTE, 1))
+    bot, channel = fake_bot(data, readers=frozenset({ALICE}))
+    await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+    assert channel.sent == []  # alice, the case's target, reads #audit
+    bot, channel = fake_bot(data)
+    await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.NOTE)
+    assert channel.sent == []  # notes stay with the case
