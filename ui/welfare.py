@@ -54,7 +54,7 @@ from ui.country_menu import (
 )
 from ui.items import VigilItem, groups, snowflake
 from ui.markup import relative
-from ui.replies import NO_MENTIONS, guidance_embed, send_private
+from ui.replies import NO_MENTIONS, guidance_embed, private_answer, send_private
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +223,13 @@ class SupportButton(
                 interaction, tr("support.not_yours", locale), embeds=[embed], view=view
             )
             return
-        # The answer replaces the one the button is on: crisis support stays in it.
-        await interaction.response.defer()
+        # The answer replaces the one the button is on (crisis support stays in it) when that
+        # is our private answer; a press forged onto any other message (an alert, a public
+        # notice) is answered anew, privately, and leaves that message as it was.
+        if private_answer(interaction.message):
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
         result: SupportResult | None
         try:
             result = await bot.services.reports.request_support(

@@ -191,3 +191,20 @@ async def test_a_press_that_overtakes_the_alerts_record_still_redraws_it(vigil: 
     pressed = await pressing
     assert pressed.type == UPDATE_MESSAGE
     assert vigil.db_rows("SELECT alert_message_id FROM cases") == [(int(alert["id"]),)]
+
+
+async def test_a_support_press_forged_onto_an_alert_answers_privately(vigil: Vigil):
+    """The support button edited whatever message it was pressed on (stop 27 review, finding
+    8): forged onto an alert by the member it names, it drew crisis support over the alert.
+    Now such a press is answered anew, privately, and the alert stays as it was."""
+    await vigil.setup(region="GB")
+    await vigil.report("alice", "dave", "violent_threat", details="said they would hurt someone")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    bob = vigil.world.users["bob"].id
+    pressed = await forged_press(vigil, alert, f"vigil:support:{bob}:slash", "bob")
+    answer = await pressed.wait_original_edit(timeout=10)
+    assert pressed.ephemeral  # a private answer of its own ("thinking", then edited)
+    assert "Samaritans" in json.dumps(answer) or "116 123" in json.dumps(answer)
+    assert vigil.alerts()[0]["components"] == alert["components"]
+    assert vigil.alerts()[0].get("embeds") == alert.get("embeds")
