@@ -26,6 +26,7 @@ from core.i18n import tr
 from core.moderation import REQUIRED_PERMISSION
 from core.outbox import AlertDispatcher, AlertSignal
 from core.ports import Store
+from core.reasons import Reason
 from core.relay import RelayService
 from core.retention import RetentionService
 from core.service import CaseService, ReportService, SettingsService
@@ -153,13 +154,24 @@ class VigilTree(app_commands.CommandTree["VigilBot"]):
     async def on_error(
         self, interaction: discord.Interaction[VigilBot], error: app_commands.AppCommandError
     ) -> None:
-        """Answer every failure politely; the bot keeps serving."""
+        """Answer every failure politely; the bot keeps serving. A failure on Vigil's side in a
+        member's command (`/report`, `/hotlines`, Report user or message) is answered with the
+        help for the report's reason (the general help without one) and the country menu, as
+        a failed press or form is: nobody in danger is left with a bare error line."""
         locale = interaction.locale.value
         if isinstance(error, app_commands.CheckFailure):
             message = str(error) or tr("error.not_allowed", locale)
         else:
             log.error("command %r failed", interaction.command, exc_info=error)
-            message = tr("error.generic", locale)
+            # Imported here: ui.country_menu builds on this module (VigilBot).
+            from ui.country_menu import answer_failure
+
+            command = interaction.command
+            managers = command is not None and command.qualified_name.split()[0] == "reports"
+            chosen = getattr(interaction.namespace, "reason", None)
+            reason = Reason.parse(getattr(chosen, "value", chosen)) or Reason.OTHER
+            await answer_failure(interaction, with_help=not managers, reason=reason)
+            return
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(message, ephemeral=True)

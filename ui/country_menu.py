@@ -81,10 +81,12 @@ async def reply_with_help(
     await send_private(interaction, text, deferred=deferred, parts=parts)
 
 
-async def answer_failure(interaction: discord.Interaction[Any], *, with_help: bool) -> None:
-    """The private answer to a press or a form that failed: the generic error line, with the
-    general help and the country menu where the one answered may be a reporter. Never raises:
-    it is the last answer."""
+async def answer_failure(
+    interaction: discord.Interaction[Any], *, with_help: bool, reason: Reason = Reason.OTHER
+) -> None:
+    """The private answer to a press, a form or a command that failed: the generic error line,
+    with the help for `reason` (the general help by default) and the country menu where the
+    one answered may be a reporter. Never raises: it is the last answer."""
     try:
         locale = reader_locale(interaction)
         text = tr("error.generic", locale)
@@ -93,7 +95,7 @@ async def answer_failure(interaction: discord.Interaction[Any], *, with_help: bo
             return
         bot = interaction.client
         region = await region_for(bot, interaction.guild_id, locale)
-        await reply_with_help(bot, interaction, Reason.OTHER, region, text)
+        await reply_with_help(bot, interaction, reason, region, text)
     except Exception:
         log.exception("the answer to a failed press was not sent")
 

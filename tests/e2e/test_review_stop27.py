@@ -151,3 +151,21 @@ async def test_hotlines_with_an_unknown_country_gives_no_help(vigil: Vigil):
     international help, no country menu."""
     answered = await vigil.slash("hotlines", "alice", country="Untied Kingdom")
     assert answered.embeds or answered.components, result_text(answered)
+
+
+async def test_a_report_command_failing_before_its_body_still_gives_help(vigil: Vigil):
+    """Finding 9: a failure discord.py hands to the command tree (here the reported member
+    missing from the payload's resolved data, so the option cannot be converted) was answered
+    with the bare "something went wrong". Now the tree answers with the help for the chosen
+    reason (self-harm: Samaritans in the United Kingdom) and the country menu."""
+    await vigil.setup(threshold=1, region="GB")
+    payload = vigil.emu.build.slash(
+        "report", user="alice", options={"member": "dave", "reason": "self_harm"}
+    )
+    payload["data"].pop("resolved", None)
+    answered = await vigil.run(payload)
+    text = result_text(answered)
+    assert answered.ephemeral and "went wrong" in text
+    assert "116 123" in text, text
+    assert answered.components, "no country menu"
+    assert vigil.report_count() == 0
