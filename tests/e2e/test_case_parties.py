@@ -9,9 +9,11 @@ party. Each test here failed on the code the review read."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from tests.e2e.conftest import Vigil, alert_text, result_text
+from tests.e2e.dashboard_helpers import browser, start_with_dashboard
 from tests.e2e.relay_helpers import THREADS, allow_threads, ask
 from tests.e2e.test_forged_redraws import forged_press
 from tests.e2e.test_moderator_workflow import press
@@ -156,3 +158,35 @@ async def test_a_case_about_the_owner_is_withheld_in_the_alert_channel(vigil: Vi
     assert vigil.emu.requests_to("POST", THREADS) == []
     assert len(vigil.alerts()) == 1
     assert "When did this start?" not in str(vigil.alerts())
+
+
+async def test_the_dashboard_refuses_a_party_and_its_queue_drops_them_from_the_signal(
+    emulator: Any, bot_factory: Any, tmp_path: Any, database_url: str
+) -> None:
+    """maya (a moderator who reads the dashboard with the Moderators role) retaliated against
+    alice: the queue lists case #2 without the retaliation tag for her, and its page refuses
+    her; milo, no party, sees the tag and the page with the signal naming maya."""
+    vigil = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
+    base = await start_with_dashboard(vigil)
+    await vigil.setup(mod_role="Moderators", threshold=1)
+    await vigil.report("alice", "maya", "harassment", details="maya abuses her powers")
+    await case_in_owner_dm(vigil, 1)
+    await vigil.report("bob", "alice", "spam")
+    await vigil.wait_alert_text("Case #2:")
+    await vigil.report("maya", "alice", "spam")
+    await case_in_owner_dm(vigil, 2)
+    harbour = vigil.guild.id
+    async with browser(base) as maya:
+        await maya.sign_in(vigil, "maya")
+        status, queue, _ = await maya.get(f"/g/{harbour}/queue")
+        assert status == 200 and "retaliation" not in html.unescape(queue)
+        status, page, _ = await maya.get(f"/g/{harbour}/cases/2")
+        assert status == 403 and "Case #2 involves you" in html.unescape(page)
+    async with browser(base) as milo:
+        await milo.sign_in(vigil, "milo")
+        status, queue, _ = await milo.get(f"/g/{harbour}/queue")
+        assert status == 200 and "1 possible retaliation" in html.unescape(queue)
+        status, page, _ = await milo.get(f"/g/{harbour}/cases/2")
+        text = html.unescape(page)
+        assert status == 200 and "reported this member, who had reported them" in text
+        assert "Maya" in text
