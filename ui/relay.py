@@ -153,8 +153,18 @@ async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
     bot = interaction.client
     state, _, _ = await services.relay.deliver(outcome, lambda q: send_question(bot, q))
     if state is DeliveryState.SENT:
-        server = interaction.guild.name if interaction.guild else ""
-        text = render_asked(outcome.number, server, outcome.thread_id, locale)
+        guild = interaction.guild
+        server = guild.name if guild else ""
+        # A party the owner (a case about them): the alert is withheld, nothing goes under it.
+        data = await services.cases.alert_data(outcome.case_id)
+        withheld = guild is not None and data is not None and guild.owner_id in data.parties
+        text = render_asked(
+            outcome.number,
+            server,
+            outcome.thread_id,
+            locale,
+            withheld_case=outcome.case_number if withheld else None,
+        )
     else:
         text = render_not_delivered(outcome.number, state, locale)
     await send_private(interaction, text)

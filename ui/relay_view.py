@@ -55,9 +55,22 @@ def reporter_label(number: int, locale: str | None) -> str:
     return tr("relay.reporter_n", locale, number=number)
 
 
-def render_asked(number: int, server: str, thread_id: int | None, locale: str | None) -> str:
-    """The moderator's answer once the question went: where the answer will appear."""
-    where = mention_channel(thread_id) if thread_id else tr("relay.where_alert", locale)
+def render_asked(
+    number: int,
+    server: str,
+    thread_id: int | None,
+    locale: str | None,
+    *,
+    withheld_case: int | None = None,
+) -> str:
+    """The moderator's answer once the question went: where the answer will appear (in the
+    record of `withheld_case` only, when that case's alert is withheld: core/outbox.WITHHELD)."""
+    if withheld_case is not None:
+        where = tr("relay.where_record", locale, number=withheld_case)
+    elif thread_id:
+        where = mention_channel(thread_id)
+    else:
+        where = tr("relay.where_alert", locale)
     return tr("relay.asked", locale, reporter=number, server=safe_name(server), where=where)
 
 

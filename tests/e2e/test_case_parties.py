@@ -141,7 +141,8 @@ async def test_a_case_about_the_owner_is_withheld_in_the_alert_channel(vigil: Vi
     assert f"<@{alice}>" in str(record.embeds) and "keeps insulting" in str(record.embeds)
     refused = await vigil.slash("reports case", "olivia", number=1)
     assert "Case #1 is about you" in result_text(refused)
-    await ask(vigil, vigil.alerts()[0], 1, "When did this start?")
+    _, told = await ask(vigil, vigil.alerts()[0], 1, "When did this start?")
+    assert "`/reports case number:1`" in str(told) and "under the alert" not in str(told)
     dm = vigil.world.dm_channel_for(vigil.world.users["alice"])
     await vigil.emu.waiters.wait_for(
         lambda: (
