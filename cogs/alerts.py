@@ -21,9 +21,6 @@ from discord.ext import commands
 from core.case_feed import CaseFeed, ThreadPending
 from core.models import AlertData, GuildScope, GuildSettings
 from core.outbox import (
-    TO_ADMIN_CHANNEL,
-    TO_OWNER_DM,
-    WITHHELD,
     AlertDispatcher,
     AlertMessage,
     DeliveryFailed,
@@ -42,6 +39,7 @@ from ui.alert_view import (
 from ui.app import VigilBot
 from ui.case_actions import alert_view
 from ui.replies import NO_MENTIONS, alert_embed, alert_mentions
+from ui.routing import route_alert
 from ui.threads import DiscordThreadPoster
 from vigil_ops.metrics import AlertKind, FeedbackOutcome
 
@@ -151,40 +149,18 @@ class DiscordAlertPoster:
         self._delivered(AlertKind.EDIT, alert)
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
-        """The alert channel, unless a party of the case (its target, or a member its
-        retaliation line names: `AlertData.parties`) can read it; then the admin channel if
-        no party can read that, else the owner's DMs if the owner is no party. When every
-        place reads a party (a case about the owner, who reads every channel), the alert
-        stays in the alert channel, withheld: no reporters, words, history or signals.
+        """ui/routing.route_alert, Discord's errors worded as delivery problems.
 
         Only a process that sees the server can tell: another refuses (the outbox leaves
         such servers' alerts to their process: `serves`; this is the case feed's guard)."""
-        assert settings.alert_channel_id is not None
-        guild = self._bot.get_guild(guild_id)
-        if guild is None:
-            raise DeliveryFailed("internal:not_served")  # (a rare race: it left meanwhile)
-        if not await self.read_by_any(guild, settings.alert_channel_id, parties):
-            return Destination(settings.alert_channel_id)
-        if settings.admin_channel_id is not None and not await self.read_by_any(
-            guild, settings.admin_channel_id, parties
-        ):
-            return Destination(settings.admin_channel_id, rerouted=TO_ADMIN_CHANNEL)
-        if guild.owner_id is None or guild.owner_id in parties:
-            return Destination(settings.alert_channel_id, rerouted=WITHHELD)
         try:
-            dm = await self._bot.create_dm(discord.Object(guild.owner_id))
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
-            raise _failure(error) from error
-        return Destination(dm.id, rerouted=TO_OWNER_DM)
-
-    async def read_by_any(
-        self, guild: discord.Guild, channel_id: int, members: frozenset[int]
-    ) -> bool:
-        """Whether any of `members` can read the channel (ui/readers.py; the bot's cache)."""
-        try:
-            return await self._bot.readers.read_by_any(guild, channel_id, members)
+            return await route_alert(self._bot, guild_id, settings, target_id, named)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             raise _failure(error) from error
 

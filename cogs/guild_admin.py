@@ -17,9 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from charts.stats_chart import render_stats_chart
-from core.case_words import VIEWER_REFUSAL_KEYS
 from core.i18n import country_name, tr
-from core.service import refusal_for_viewer
 from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
 from core.text import neutralise, trim
 from ui.admin_items import ForgetButton, QueuePageButton, queue_message
@@ -269,11 +267,10 @@ class GuildAdmin(commands.Cog):
         if data is None:
             await send_private(interaction, tr("admin.no_case", locale, number=number))
             return
-        refused = refusal_for_viewer(data, interaction.user.id)
-        if refused is not None:
-            await send_private(interaction, tr(VIEWER_REFUSAL_KEYS[refused], locale, number=number))
+        if data.case.target_id == interaction.user.id:
+            await send_private(interaction, tr("refused.own_case", locale, number=number))
             return
-        embeds, view = case_record_message(data, locale)
+        embeds, view = case_record_message(data, locale, interaction.user.id)
         await send_private(interaction, None, embeds=embeds, view=view)
 
     @reports.command(name="export", description=L("cmd.reports.export.description"))
@@ -295,11 +292,9 @@ class GuildAdmin(commands.Cog):
                 interaction, tr("admin.no_case", server_locale(interaction), number=case)
             )
             return
-        refused = refusal_for_viewer(data, interaction.user.id)
-        if refused is not None:
+        if data.case.target_id == interaction.user.id:
             await send_private(
-                interaction,
-                tr(VIEWER_REFUSAL_KEYS[refused], server_locale(interaction), number=case),
+                interaction, tr("refused.own_case", server_locale(interaction), number=case)
             )
             return
         await send_export(interaction, data, include_reporters=include_reporters)

@@ -99,7 +99,11 @@ class ThreadPending(Exception):
 
 class ThreadPoster(Protocol):
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
         """Where the case's alert belongs now (core/outbox.AlertPoster.route)."""
         ...
@@ -276,15 +280,15 @@ class CaseFeed:
         if not items:
             return
         if data.settings.alert_channel_id is not None:
-            where = await self._poster.route(case.guild_id, data.settings, data.parties)
+            where = await self._poster.route(case.guild_id, data.settings, case.target_id)
             if where.withheld:
-                # A party reads every place Vigil could post (the case is about the owner):
+                # The target reads every place Vigil could post (the case is about the owner):
                 # the reporters' questions and answers stay in the case's record (`/reports
                 # case`, the dashboard), never under its alert.
                 await self._done(*(item.id for item in items))
                 return
             if where.channel_id != case.alert_channel_id:
-                # A party of the case can read where the alert (and its thread) is: nothing
+                # The reported member can read where the alert (and its thread) is: nothing
                 # more goes there. The outbox moves the alert first.
                 await self._cases.request_redraw(case_id)
                 self._later(case_id)

@@ -16,7 +16,6 @@ from core.models import (
     EscalationTarget,
     RelayKind,
 )
-from core.service import CaseRefusal
 from core.welfare import CheckInResult
 
 TIMEOUT_CHOICES: dict[str, str] = {
@@ -157,10 +156,3 @@ def relay_key(kind: RelayKind, delivery: DeliveryState | None) -> str:
     if kind is RelayKind.QUESTION and delivery in UNDELIVERED_KEYS:
         return UNDELIVERED_KEYS[delivery]
     return RELAY_KEYS[kind]
-
-
-#: A record view refused to its reader (core.service.refusal_for_viewer), by why.
-VIEWER_REFUSAL_KEYS: dict[CaseRefusal, str] = {
-    CaseRefusal.OWN_CASE: "refused.own_case",
-    CaseRefusal.PARTY_CASE: "refused.party_case",
-}

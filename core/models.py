@@ -269,14 +269,6 @@ class AlertData:
     relay: tuple[RelayMessage, ...] = field(default_factory=tuple)
     reminders: tuple[SentReminder, ...] = field(default_factory=tuple)
 
-    @property
-    def parties(self) -> frozenset[int]:
-        """The members this case must be kept from: its target, and every member its
-        retaliation signal names (that line says the target had reported them: read by one
-        of them, it would tell who reported them). The alert goes where none of them reads,
-        its #audit lines too, and the record views refuse them (stop 27 review, finding 1)."""
-        return frozenset({self.case.target_id}) | self.signals.retaliation
-
 
 @dataclass(frozen=True, slots=True)
 class PurgeCounts:

@@ -70,22 +70,25 @@ class DeliveryFailed(Exception):
 
 
 #: `Destination.rerouted` codes (the alert says why, ui/alert_view words them).
-TO_ADMIN_CHANNEL = "admin_channel"  # a party reads the alert channel; none reads this one
-TO_OWNER_DM = "owner_dm"  # a party reads both channels; the owner is no party
-#: Every place Vigil could post reads a party (a case about the server owner, who reads every
-#: channel): the alert stays in the alert channel without reporters, their words, the case's
-#: history or its signals, and no thread or reporter Q&A follows it. The whole case is in
-#: `/reports case` and the dashboard, which refuse its parties.
+TO_ADMIN_CHANNEL = "admin_channel"  # the target reads the alert channel, not this one
+TO_OWNER_DM = "owner_dm"  # the target reads both channels (or there is no admin channel)
+#: Every place Vigil could post is read by the target: a case about the server owner, who
+#: reads every channel. The alert stays in the alert channel without reporters, their words,
+#: the reported messages, the signals, the actions or the notes, and no thread or reporter Q&A
+#: follows it. The whole case is in `/reports case` and the dashboard, which refuse the owner.
 WITHHELD = "withheld"
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a case's alert goes. `rerouted`: not the whole alert in the alert channel,
-    because a party of the case can read it (TO_ADMIN_CHANNEL, TO_OWNER_DM, WITHHELD)."""
+    because the target can read it (TO_ADMIN_CHANNEL, TO_OWNER_DM, WITHHELD). `readers`: the
+    members the alert's retaliation line would name who can read it there, so it leaves them
+    out (core.signals.seen_by)."""
 
     channel_id: int
     rerouted: str | None = None
+    readers: frozenset[int] = frozenset()
 
     @property
     def withheld(self) -> bool:
@@ -100,6 +103,8 @@ class AlertMessage:
     data: AlertData
     locale: str
     rerouted: str | None = None
+    # Members the retaliation line would name who read where it goes (Destination.readers).
+    readers: frozenset[int] = frozenset()
 
     @property
     def case_id(self) -> int:
@@ -136,9 +141,14 @@ class AlertPoster(Protocol):
     async def edit(self, channel_id: int, message_id: int, alert: AlertMessage) -> None: ...
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
-        """The alert channel, unless a party of the case (`AlertData.parties`) can read it."""
+        """The alert channel, unless the reported member can read it; with which of `named`
+        (the members the retaliation line names) can read the destination."""
         ...
 
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
@@ -511,13 +521,13 @@ class AlertDispatcher:
         if current.alert_posted_revision >= current.alert_revision:
             return True  # delivered meanwhile (by another process) since the pending list
         locale = self._locale_for(case.guild_id) or data.settings.locale or "en"
-        content = AlertMessage(data, locale)
         revision = current.alert_revision
         try:
-            where = await self._poster.route(case.guild_id, data.settings, data.parties)
+            where = await self._poster.route(
+                case.guild_id, data.settings, current.target_id, data.signals.retaliation
+            )
             channel_id = where.channel_id
-            if where.rerouted is not None:
-                content = AlertMessage(data, locale, where.rerouted)
+            content = AlertMessage(data, locale, where.rerouted, where.readers)
             message_id = current.alert_message_id
             first = message_id is None or current.alert_channel_id != channel_id
             if not first and message_id is not None:
@@ -537,7 +547,12 @@ class AlertDispatcher:
                     if fresh is None:
                         return True
                     log.warning("alert for case %s was deleted; posting it again", case.id)
-                    content = replace(content, data=fresh)
+                    again = await self._poster.route(
+                        case.guild_id, fresh.settings, current.target_id, fresh.signals.retaliation
+                    )
+                    if again.channel_id != channel_id:
+                        raise DeliveryFailed("internal:moved") from failure  # routed anew next
+                    content = AlertMessage(fresh, locale, again.rerouted, again.readers)
                     revision = fresh.case.alert_revision
                     message_id = await self._poster.post(
                         channel_id, content, f"{alert_nonce(case.id)}-{revision}"[:25]

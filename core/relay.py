@@ -25,7 +25,7 @@ from core.models import AlertData, DeliveryState, RelayKind, RelayMessage, Repor
 from core.outcomes import Vocabulary
 from core.ports import NewRelayMessage, Store, UnitOfWork
 from core.reasons import Reason
-from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused, refuse_party
+from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
 from core.snowflakes import is_storable_id
 from core.text import clean_user_text
 
@@ -197,7 +197,6 @@ class RelayService:
                 raise CaseActionRefused(CaseRefusal.NO_CASE)
             if case.target_id == actor_id:
                 raise OwnCaseRefused(CaseRefusal.OWN_CASE, case=case)
-            await refuse_party(tx, case, actor_id)
             if target_id is not None and case.target_id != target_id:
                 return RelayRefused(RelayRefusal.OUTDATED, case.number)
             if not case.status.is_active:

@@ -7,12 +7,12 @@ Plain data, no wording: dashboard/ renders it in the server's language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from core.models import Case, CaseEvent, Report, ReporterSignals
 from core.ports import Store, UnitOfWork
 from core.reasons import Reason
-from core.signals import reporter_signals
+from core.signals import report_seen_by, reporter_signals
 from core.snowflakes import parse_id
 from core.welfare import asked_for_support
 
@@ -61,20 +61,20 @@ def summarise(
     case: Case, reports: list[Report], flagged: set[int], viewer_id: int = 0
 ) -> CaseSummary:
     """The queue's line for `case`, as `viewer_id` may see it: a viewer the retaliation
-    signal names is left out of it (it would tell them who had reported them; opening the
-    case is refused to them)."""
+    signal names is left out of it, their report counted (core.signals.seen_by)."""
     counts: dict[Reason, int] = {}
     for report in reports:
         counts[report.reason] = counts.get(report.reason, 0) + 1
     ordered = sorted(counts.items(), key=lambda item: (not item[0].is_critical, -item[1]))
     signals = reporter_signals(
-        [r for r in reports if not r.asks_for_support], flagged - {case.target_id}
+        [report_seen_by(r, viewer_id) for r in reports if not r.asks_for_support],
+        flagged - {case.target_id},
     )
     return CaseSummary(
         case=case,
         reasons=tuple(ordered),
         reporters=len({r.reporter_id for r in reports}),
-        signals=replace(signals, retaliation=signals.retaliation - {viewer_id}),
+        signals=signals,
         asked_for_support=asked_for_support(tuple(reports)),
     )
 
@@ -131,7 +131,11 @@ class ReviewService:
                 user_id=user_id,
                 cases=tuple(cases),
                 events=tuple(sorted(events, key=lambda e: e.created_at)),
-                reports_about=tuple(await tx.reports.about_target(guild_id, user_id, MEMBER_LIMIT)),
+                # The viewer's own reports never show as retaliation (core.signals.seen_by).
+                reports_about=tuple(
+                    report_seen_by(r, viewer_id)
+                    for r in await tx.reports.about_target(guild_id, user_id, MEMBER_LIMIT)
+                ),
                 reports_about_total=await tx.reports.count_about_target(guild_id, user_id),
                 reports_by=tuple(by),
                 reports_by_total=await tx.review.count_by_reporter(

@@ -48,7 +48,7 @@ from core.ports import (
 from core.reasons import Reason
 from core.records import hot_record, keyword_maker
 from core.setup_rules import SETUP_RANGES
-from core.signals import reporter_signals, retaliating
+from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
 from core.welfare import CHECK_IN_COOLDOWN, CheckInResult, SupportResult, storable_locale
 
@@ -382,7 +382,6 @@ class CaseRefusal(StrEnum):
 
     NO_CASE = "no_case"
     OWN_CASE = "own_case"
-    PARTY_CASE = "party_case"  # the case names them as possible retaliation: kept from them
     NOT_APPLICABLE = "not_applicable"
 
 
@@ -402,28 +401,7 @@ class CaseActionRefused(Exception):
 
 class OwnCaseRefused(CaseActionRefused):
     """Nobody acts on a case about themselves: a reported moderator cannot close, note,
-    export or enforce their own case (another moderator or the owner must). Nor on a case
-    whose retaliation line names them (code PARTY_CASE): it says who had reported them."""
-
-
-def refusal_for_viewer(data: AlertData, viewer_id: int) -> CaseRefusal | None:
-    """Why a record view (`/reports case`, the export, the dashboard's case page) is refused
-    to `viewer_id`, or None: the case is about them, or names them as possible retaliation
-    (`AlertData.parties`)."""
-    if viewer_id == data.case.target_id:
-        return CaseRefusal.OWN_CASE
-    if viewer_id in data.parties:
-        return CaseRefusal.PARTY_CASE
-    return None
-
-
-async def refuse_party(
-    tx: UnitOfWork, case: Case, actor_id: int, action: CaseAction | None = None
-) -> None:
-    """Refuse a member the case's retaliation line names (see `refusal_for_viewer`): a
-    moderator who reported back the member who had reported them does not handle that case."""
-    if actor_id in retaliating(await tx.reports.for_case(case.id)):
-        raise OwnCaseRefused(CaseRefusal.PARTY_CASE, case=case, action=action)
+    export or enforce their own case (another moderator or the owner must)."""
 
 
 _ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED})
@@ -557,7 +535,6 @@ class CaseService:
                     return None if kept is None else RecordedAction(kept, status_moved=False)
                 _check(case, guild_id, action, actor_id)
                 assert case is not None
-                await refuse_party(tx, case, actor_id, action)
                 # Compare-and-set on the status just read: if another moderator's action
                 # commits in between, this one re-reads and decides again.
                 updated = await tx.cases.apply_action(
@@ -831,8 +808,6 @@ class CaseService:
         async def export(tx: UnitOfWork) -> AlertData:
             case = await tx.cases.get(case_id)
             _check(case, guild_id, None, actor_id)
-            assert case is not None
-            await refuse_party(tx, case, actor_id)
             if reporters_note is not None:
                 await tx.cases.append_event(
                     case_id, CaseAction.NOTE, actor_id, now, note=reporters_note
@@ -862,7 +837,6 @@ class CaseService:
             case = await tx.cases.get(case_id)
             _check(case, guild_id, CaseAction.EVIDENCE_VIEWED, actor_id)
             assert case is not None
-            await refuse_party(tx, case, actor_id, CaseAction.EVIDENCE_VIEWED)
             reports = [r for r in await tx.reports.for_case(case_id) if r.evidence is not None]
             if reports:
                 await tx.cases.log_event(case_id, CaseAction.EVIDENCE_VIEWED, actor_id, now)

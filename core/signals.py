@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from core.followthrough import NotCountedReason
@@ -11,6 +12,7 @@ from core.models import (
     BURST_REPORTERS,
     NEW_ACCOUNT_DAYS,
     RECENT_JOIN_HOURS,
+    AlertData,
     Report,
     ReporterSignals,
 )
@@ -39,17 +41,39 @@ def has_burst(reports: Iterable[Report]) -> bool:
     )
 
 
-def retaliating(reports: Iterable[Report]) -> frozenset[int]:
-    """Reporters whose report in the case was kept but not counted as retaliation (the
-    case's target had reported them first): the members its retaliation line names, so
-    parties of the case (``AlertData.parties``). A request for support is no report here."""
-    return frozenset(
-        r.reporter_id
-        for r in reports
-        if not r.asks_for_support
-        and not r.counts_toward_threshold
-        and r.not_counted_reason == NotCountedReason.RETALIATION.value
+def seen_by(data: AlertData, readers: frozenset[int]) -> AlertData:
+    """The case as `readers` may read it: never naming one of them as possible retaliation.
+
+    The retaliation line says "X reported this member, who had reported them": read by X, it
+    would tell X who reported them (rule 2). So, wherever one of the members it names reads
+    (an alert's channel, their own `/reports case`, dashboard page or export), their name
+    leaves the line and their reports show as they would without the rule: counted, in the
+    distinct count too. Nothing else changes, and nothing is stored: the threshold was decided
+    when each report came in, and every other reader sees the signal as it is."""
+    hidden = data.signals.retaliation & readers
+    if not hidden:
+        return data
+    reports = tuple(_as_counted(r) if r.reporter_id in hidden else r for r in data.reports)
+    counted = {r.reporter_id for r in reports if r.counts_toward_threshold}
+    return replace(
+        data,
+        reports=reports,
+        distinct_reporters=len(counted),
+        signals=replace(data.signals, retaliation=data.signals.retaliation - hidden),
     )
+
+
+def report_seen_by(report: Report, viewer_id: int) -> Report:
+    """One report as `viewer_id` may read it (see `seen_by`): their own report not counted as
+    retaliation shows as counted."""
+    return _as_counted(report) if report.reporter_id == viewer_id else report
+
+
+def _as_counted(report: Report) -> Report:
+    """A report not counted as retaliation, shown as counted; any other, as it is."""
+    if report.not_counted_reason != NotCountedReason.RETALIATION.value:
+        return report
+    return replace(report, counts_toward_threshold=True, not_counted_reason=None)
 
 
 def reporter_signals(reports: Iterable[Report], flagged: Iterable[int]) -> ReporterSignals:

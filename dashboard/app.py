@@ -25,7 +25,6 @@ from aiohttp import web
 
 from charts.stats_chart import ChartText, render_stats_chart
 from core.case_view import AlertAction, alert_actions
-from core.case_words import VIEWER_REFUSAL_KEYS
 from core.clock import Clock
 from core.followthrough import child_safety_steps
 from core.hotlines import HotlineDirectory
@@ -36,8 +35,9 @@ from core.ports import DashboardSession, Store
 from core.reasons import Reason
 from core.relay import relay_story, reporter_order
 from core.review import ReviewService, summarise
-from core.service import CaseActionRefused, CaseService, SettingsService, refusal_for_viewer
+from core.service import CaseActionRefused, CaseService, SettingsService
 from core.setup_rules import SETUP_RANGES, SetupForm, check_setup
+from core.signals import seen_by
 from core.snowflakes import parse_id
 from core.stats import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, guild_stats
 from core.text import clean_user_text
@@ -239,12 +239,9 @@ class Dashboard:
         data = await self.deps.cases.by_number(access.guild_id, number, story=True)
         if data is None or data.case.guild_id != access.guild_id:
             raise Answer(self._error(404, "admin.no_case", access.locale, session, number=number))
-        refused = refusal_for_viewer(data, session.user_id)
-        if refused is not None:
+        if data.case.target_id == session.user_id:
             raise Answer(
-                self._error(
-                    403, VIEWER_REFUSAL_KEYS[refused], access.locale, session, number=number
-                )
+                self._error(403, "refused.own_case", access.locale, session, number=number)
             )
         return data
 
@@ -384,6 +381,8 @@ class Dashboard:
         error: str | None = None,
         done: str | None = None,
     ) -> web.Response:
+        # What the viewer reads of a case never names them as possible retaliation.
+        data = seen_by(data, frozenset({session.user_id}))
         story = relay_story(data)
         ids = {data.case.target_id, data.case.handled_by or 0}
         ids |= {r.reporter_id for r in data.reports} | {e.actor_id for e in data.events}
@@ -530,7 +529,10 @@ class Dashboard:
                 error=words.describe_refusal(refused, access.locale),
             )
         packet = self.deps.discord.export_packet(
-            exported, session.user_id, access.name, include_reporters=include_reporters
+            seen_by(exported, frozenset({session.user_id})),
+            session.user_id,
+            access.name,
+            include_reporters=include_reporters,
         )
         filename = f"vigil-case-{exported.case.number}-{exported.case.guild_id}.json"
         return web.Response(

@@ -93,8 +93,6 @@ def describe_event(event: CaseEvent, actor: str, locale: str | None) -> str:
 def describe_refusal(refused: CaseActionRefused, locale: str | None) -> str:
     if refused.case is None:
         return tr("refused.no_case", locale)
-    if refused.code == CaseRefusal.PARTY_CASE:
-        return tr("refused.party_case", locale, number=refused.case.number)
     if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
     if refused.action is None:

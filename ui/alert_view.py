@@ -53,6 +53,7 @@ from core.outbox import TO_OWNER_DM, WITHHELD, AlertMessage, UrgentPing
 from core.outcomes import Outcome, Term
 from core.relay import relay_story, reporter_order
 from core.service import CaseActionRefused, CaseRefusal, OwnCaseRefused
+from core.signals import seen_by
 from core.snowflakes import snowflake_time
 from core.text import neutralise, safe_name, trim
 from core.welfare import asked_for_support
@@ -157,15 +158,12 @@ def describe_problem(problem: str, locale: str | None = None) -> str:
     return problem
 
 
-def reroute_line(why: str, locale: str | None = None, *, named: bool = False) -> str:
-    """Why an alert is not (whole) in the alert channel: a party of the case can read that
-    channel. `named`: the case has parties besides its target (members its retaliation line
-    names), so the line does not say it is the reported member who reads it."""
+def reroute_line(why: str, locale: str | None = None) -> str:
+    """Why an alert is not (whole) in the alert channel: the reported member can read it."""
     if why == WITHHELD:
         return tr("alert.withheld", locale)
-    if why == TO_OWNER_DM:
-        return tr("alert.rerouted_owner_named" if named else "alert.rerouted_owner", locale)
-    return tr("alert.rerouted_admin_named" if named else "alert.rerouted_admin", locale)
+    key = "alert.rerouted_owner" if why == TO_OWNER_DM else "alert.rerouted_admin"
+    return tr(key, locale)
 
 
 def render_urgent_ping(number: int, role_id: int | None, locale: str | None = None) -> str:
@@ -204,15 +202,15 @@ def render_unanswered(server: str, case_number: int, minutes: int, locale: str |
 def render_message(alert: AlertMessage) -> AlertContent:
     """The outbox's alert (core/outbox.py decides what and where), drawn: the case's alert
     and, when it left the alert channel, the line saying why."""
-    data = alert.data
+    # Never naming someone who reads it as possible retaliation (core.signals.seen_by).
+    data = seen_by(alert.data, alert.readers)
     if alert.rerouted == WITHHELD:
         content = render_alert(data, alert.locale, withheld=True)
     else:
         content = render_alert(data, alert.locale)
     if alert.rerouted is None:
         return content
-    named = data.parties != {data.case.target_id}
-    line = reroute_line(alert.rerouted, alert.locale, named=named)
+    line = reroute_line(alert.rerouted, alert.locale)
     return replace(content, description=f"{content.description}\n{line}")
 
 
@@ -229,8 +227,6 @@ def describe_refusal(refused: CaseActionRefused, locale: str | None = None) -> s
     """Why a case action was refused, in the server's language."""
     if refused.case is None:
         return tr("refused.no_case", locale)
-    if refused.code == CaseRefusal.PARTY_CASE:
-        return tr("refused.party_case", locale, number=refused.case.number)
     if isinstance(refused, OwnCaseRefused) or refused.code == CaseRefusal.OWN_CASE:
         return tr("refused.own_case", locale, number=refused.case.number)
     if refused.action is None:

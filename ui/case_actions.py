@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 
 from core.case_view import AlertAction, member_actions
@@ -28,7 +29,9 @@ from core.followthrough import (
 )
 from core.i18n import tr
 from core.models import AlertData, Case, CaseAction, DismissReason, EscalationTarget
+from core.outbox import AlertMessage, DeliveryFailed, Destination
 from core.service import CaseActionRefused
+from core.signals import seen_by
 from core.text import clean_user_text, safe_name
 from ui.alert_view import (
     BAN_DELETE_CHOICES,
@@ -45,6 +48,7 @@ from ui.alert_view import (
     render_alert,
     render_case_record,
     render_evidence,
+    render_message,
     status_label,
     timeout_label,
 )
@@ -75,6 +79,7 @@ from ui.replies import (
     private_answer,
     send_private,
 )
+from ui.routing import route_alert
 from ui.welfare import on_check_in
 
 log = logging.getLogger(__name__)
@@ -97,10 +102,12 @@ def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
 
 
 def case_record_message(
-    data: AlertData, locale: str | None
+    data: AlertData, locale: str | None, viewer_id: int
 ) -> tuple[list[discord.Embed], discord.ui.View]:
     """`/reports case`: the alert as it stands, with the alert's own buttons (a press there is
-    checked exactly like one on the alert), and the case's full record."""
+    checked exactly like one on the alert), and the case's full record, as `viewer_id` may
+    read it (never naming them as possible retaliation: core.signals.seen_by)."""
+    data = seen_by(data, frozenset({viewer_id}))
     content = render_alert(data, locale)
     case = data.case
     full = discord.Embed(
@@ -117,8 +124,30 @@ def case_record_message(
 
 
 async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> None:
-    """Answer a press on the alert itself by redrawing it (one request, no second message)."""
-    content = render_alert(data, server_locale(interaction))
+    """Answer a press on the alert itself by redrawing it (one request, no second message),
+    exactly as the outbox would draw it there: routed (ui/routing.py), so withheld for a case
+    about the owner, with the line saying why it is not in the alert channel, and never
+    naming someone who reads it as possible retaliation. If the route has moved on (the
+    target can read this channel now), or cannot be told, nothing is redrawn here: the outbox,
+    woken by the action, moves or redraws it."""
+    case = data.case
+    where: Destination | None = None
+    try:
+        if data.settings.alert_channel_id is not None:
+            where = await route_alert(
+                interaction.client,
+                case.guild_id,
+                data.settings,
+                case.target_id,
+                data.signals.retaliation,
+            )
+    except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("alert of case %s not redrawn in place: %s", case.id, error)
+    if where is None or where.channel_id != interaction.channel_id:
+        await interaction.response.defer()
+        return
+    locale = server_locale(interaction)
+    content = render_message(AlertMessage(data, locale, where.rerouted, where.readers))
     await interaction.response.edit_message(
         content=content.content,
         embed=alert_embed(content),
@@ -193,7 +222,7 @@ async def on_status_button(interaction: Interaction, case_id: int, action: CaseA
     if message is not None and _is_the_record(message, case, locale, interaction):
         story = await cases.alert_data(case.id, story=True)
         if story is not None:
-            embeds, view = case_record_message(story, locale)
+            embeds, view = case_record_message(story, locale, interaction.user.id)
             await interaction.response.edit_message(embeds=embeds, view=view)
             return
     # One private line, naming no member: a press from elsewhere shows nothing of the case

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+import aiohttp
 import discord
 
 from core.models import Case, CaseAction
@@ -67,9 +68,9 @@ async def post_audit_line(
 ) -> None:
     """One line per action in the audit channel, if the server has one: the newest event of
     this action by this moderator (another moderator's action recorded meanwhile is theirs to
-    post), and only if no party of the case reads the channel: a reported moderator must not
-    follow their own case there, nor a member the retaliation line names. Best effort: the
-    audit trail itself is in the database, `/reports case` and the dashboard."""
+    post), and only if the case's target can't read the channel: a reported moderator must
+    not follow their own case there (its alert is kept from them). Best effort, never raises:
+    the audit trail itself is in the database, `/reports case` and the dashboard."""
     services = bot.services
     data = await services.cases.alert_data(case.id)
     if data is None or data.settings.audit_channel_id is None:
@@ -83,13 +84,14 @@ async def post_audit_line(
     channel_id = data.settings.audit_channel_id
     guild = bot.get_guild(case.guild_id)
     try:
-        if guild is None or await bot.readers.read_by_any(guild, channel_id, data.parties):
-            log.info("audit line for case %s left out: a party can read #audit", case.id)
+        target = frozenset({data.case.target_id})
+        if guild is None or await bot.readers.among(guild, channel_id, target):
+            log.info("audit line for case %s left out: its target can read #audit", case.id)
             return
         await bot.get_partial_messageable(channel_id).send(
             render_audit_line(data.case, event, locale), allowed_mentions=NO_MENTIONS
         )
-    except discord.HTTPException as error:
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
         log.warning("audit line for case %s not posted: %s", case.id, error)
 
 

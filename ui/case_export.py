@@ -10,6 +10,7 @@ import discord
 from core.export import build_export, export_json
 from core.i18n import tr
 from core.models import AlertData
+from core.signals import seen_by
 from ui.alert_view import (
     describe_event,
 )
@@ -32,12 +33,14 @@ async def send_export(
     services = interaction.client.services
     locale = server_locale(interaction)
     guild = interaction.guild
-    data = await services.cases.export_case(
+    exported = await services.cases.export_case(
         data.case.guild_id,
         data.case.id,
         interaction.user.id,
         reporters_note=tr("act.export_audit_note", locale) if include_reporters else None,
     )
+    # The file never names its reader as possible retaliation (core.signals.seen_by).
+    data = seen_by(exported, frozenset({interaction.user.id}))
     packet = build_export(
         data,
         guild_name=guild.name if guild else str(data.case.guild_id),

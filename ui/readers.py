@@ -1,6 +1,6 @@
 """Who can read a channel, asked of the guild cache (members are fetched: Vigil has no members
-intent) and remembered for a minute. The alert's route and the #audit line ask the same
-question of a case's parties (core.models.AlertData.parties): one answer, one cache."""
+intent) and remembered for a minute. The alert's route (ui/routing.py) and the #audit line ask
+the same question: one answer, one cache."""
 
 from __future__ import annotations
 
@@ -40,11 +40,8 @@ class ChannelReaders:
         self._known[key] = (readable, time.monotonic() + REMEMBER_SECONDS)
         return readable
 
-    async def read_by_any(
+    async def among(
         self, guild: discord.Guild, channel_id: int, members: frozenset[int]
-    ) -> bool:
-        """Whether any of `members` can read the channel (in ID order: usually one)."""
-        for member_id in sorted(members):
-            if await self.can_read(guild, channel_id, member_id):
-                return True
-        return False
+    ) -> frozenset[int]:
+        """Those of `members` who can read the channel (asked in ID order: usually one)."""
+        return frozenset([m for m in sorted(members) if await self.can_read(guild, channel_id, m)])

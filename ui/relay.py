@@ -155,9 +155,9 @@ async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
     if state is DeliveryState.SENT:
         guild = interaction.guild
         server = guild.name if guild else ""
-        # A party the owner (a case about them): the alert is withheld, nothing goes under it.
+        # A case about the owner: its alert is withheld, nothing goes under it (ui/routing.py).
         data = await services.cases.alert_data(outcome.case_id)
-        withheld = guild is not None and data is not None and guild.owner_id in data.parties
+        withheld = guild is not None and data is not None and guild.owner_id == data.case.target_id
         text = render_asked(
             outcome.number,
             server,

@@ -30,7 +30,7 @@ UNKNOWN_CHANNEL = 10003
 # A week: a case's thread stays in the channel's list while it is worked on.
 ARCHIVE_MINUTES: Literal[10080] = 10080
 
-Route = Callable[[int, GuildSettings, frozenset[int]], Awaitable[Destination]]
+Route = Callable[[int, GuildSettings, int, frozenset[int]], Awaitable[Destination]]
 
 
 def may_use_threads(channel: object, me: discord.Member | None) -> bool:
@@ -48,9 +48,13 @@ class DiscordThreadPoster:
         self._route = route
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
-        return await self._route(guild_id, settings, parties)
+        return await self._route(guild_id, settings, target_id, named)
 
     async def may_start_thread(self, guild_id: int, channel_id: int) -> bool | None:
         guild = self._bot.get_guild(guild_id)

@@ -68,7 +68,11 @@ class FakePoster:
         self.edits.append((channel_id, message_id, content))
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
         assert settings.alert_channel_id is not None
         if self.reroute_to is not None:

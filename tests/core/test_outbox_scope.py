@@ -139,11 +139,15 @@ class ServingThreads(FakeThreads):
     routed (what cogs/alerts.py's route raises for it)."""
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
         if guild_id != GUILD:
             raise DeliveryFailed("internal:not_served")
-        return await super().route(guild_id, settings, parties)
+        return await super().route(guild_id, settings, target_id, named)
 
 
 async def test_the_case_feed_leaves_other_processes_servers_alone_quietly(store, caplog):

@@ -49,7 +49,11 @@ class FakeThreads:
     slow: float = 0.0
 
     async def route(
-        self, guild_id: int, settings: GuildSettings, parties: frozenset[int]
+        self,
+        guild_id: int,
+        settings: GuildSettings,
+        target_id: int,
+        named: frozenset[int] = frozenset(),
     ) -> Destination:
         assert settings.alert_channel_id is not None
         return Destination(self.route_to or settings.alert_channel_id)

@@ -1,7 +1,7 @@
 """Reproductions of the outside review of stop 27 (2026-12-01), one per finding.
 
 Each failed on the code the review read; all run as ordinary tests since their fixes (findings 1,
-2 and 5 in stop 28: a case's parties, tests/e2e/test_case_parties.py)."""
+2, 5, 7, 8 and 9 in stop 28; more in tests/e2e/test_who_reads_an_alert.py)."""
 
 from __future__ import annotations
 
@@ -124,24 +124,28 @@ async def test_retaliation_signal_tells_a_moderator_who_reported_them(vigil: Vig
     """alice reports maya (a moderator; that alert is kept from her). maya reports alice back
     (kept, not counted: retaliation). bob reports alice: the case about alice was posted
     in #mod-alerts, which maya reads, saying "@maya reported this member, who had reported
-    them": maya learned that alice reported her. Now maya is a party of case #2: its alert
-    goes where she cannot read (the owner's DMs here), signal and all."""
+    them": maya learned that alice reported her. Now the line leaves out whoever reads it
+    (tests/e2e/test_who_reads_an_alert.py)."""
     await vigil.setup(threshold=1)
     await vigil.report("alice", "maya", "harassment", details="maya abuses her powers")
     await vigil.report("maya", "alice", "spam")
     await vigil.report("bob", "alice", "spam")
     maya = vigil.world.users["maya"].id
-    dm = vigil.world.dm_channel_for(vigil.world.users["olivia"])
 
     def case_two() -> Any:
         return next(
-            (m for m in vigil.emu.channel_messages(dm.id) if "Case #2" in alert_text(m)), None
+            (
+                m
+                for m in vigil.alerts()
+                if "Case #2:" in alert_text(m)
+                and f"<@{vigil.world.users['bob'].id}>" in alert_text(m)
+            ),
+            None,
         )
 
-    alert = await vigil.emu.waiters.wait_for(case_two, 10, "case #2 in the owner's DMs")
-    assert "retaliation" in alert_text(alert) and f"<@{maya}>" in alert_text(alert)
-    assert "a member named in the signals" in alert_text(alert)
-    assert not any(f"<@{maya}>" in alert_text(m) for m in vigil.alerts()), (
+    alert = await vigil.emu.waiters.wait_for(case_two, 10, "case #2 with bob's report")
+    assert f"<@{maya}>" in alert_text(alert)  # listed among the reporters, as she knows
+    assert "retaliation" not in alert_text(alert).lower(), (
         "#mod-alerts (read by maya) says she retaliated against alice: alice reported her"
     )
 

@@ -222,7 +222,9 @@ class SlowPoster:
         await asyncio.sleep(0.01)
         self.edits.append(message_id)
 
-    async def route(self, guild_id: int, settings: Any, parties: frozenset[int]) -> Destination:
+    async def route(
+        self, guild_id: int, settings: Any, target_id: int, named: frozenset[int] = frozenset()
+    ) -> Destination:
         return Destination(settings.alert_channel_id)
 
 

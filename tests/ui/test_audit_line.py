@@ -1,6 +1,6 @@
 """The #audit line (ui/case_common.post_audit_line) names the action just recorded by this
 moderator, not the case's newest event: when two moderators act at once, each posts their
-own line (stop 27 review, finding 7). And it is left out where a party of the case reads."""
+own line (stop 27 review, finding 7). And it is left out where the case's target reads."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class FakeReaders:
     def __init__(self, readers: set[int]) -> None:
         self.readers = readers
 
-    async def read_by_any(self, guild: Any, channel_id: int, members: frozenset[int]) -> bool:
-        return bool(self.readers & members)
+    async def among(self, guild: Any, channel_id: int, members: frozenset[int]) -> frozenset[int]:
+        return frozenset(self.readers & members)
 
 
 def fake_bot(data: AlertData, readers: frozenset[int] = frozenset()) -> tuple[Any, FakeChannel]:
@@ -81,7 +81,7 @@ async def test_each_moderator_posts_their_own_action_not_the_newest_one() -> Non
     assert f"<@{MILO}>" in channel.sent[1]
 
 
-async def test_no_line_where_a_party_reads_and_none_for_a_note() -> None:
+async def test_no_line_where_the_target_reads_and_none_for_a_note() -> None:
     data = case_data(event(OLIVIA, CaseAction.ACKNOWLEDGE, 0), event(OLIVIA, CaseAction.NOTE, 1))
     bot, channel = fake_bot(data, readers=frozenset({ALICE}))
     await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
