@@ -189,7 +189,6 @@ def build_export(
                 "source": r.source.value,
                 "details": r.details,
                 "message_link": r.message_link,
-                "counted_toward_threshold": r.counts_toward_threshold,
                 "message_evidence": _evidence(r.evidence),
             }
             for r in data.reports

@@ -529,7 +529,7 @@ class Dashboard:
                 error=words.describe_refusal(refused, access.locale),
             )
         packet = self.deps.discord.export_packet(
-            seen_by(exported, frozenset({session.user_id})),
+            exported,
             session.user_id,
             access.name,
             include_reporters=include_reporters,

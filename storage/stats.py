@@ -31,7 +31,11 @@ class StatsRepository:
         since, until = to_db(period.since), to_db(period.until)
         rows = await self._db.fetch_all(
             "SELECT substr(created_at, 1, 10) AS day, reason, COUNT(*), "
-            "SUM(CASE WHEN counts_toward_threshold = 0 THEN 1 ELSE 0 END) "
+            # A report kept as possible retaliation is left out of "did not count": the
+            # figure would tell a moderator who reported someone back that their report was
+            # taken as retaliation, i.e. that that member had reported them.
+            "SUM(CASE WHEN counts_toward_threshold = 0 "
+            "AND COALESCE(not_counted_reason, '') <> 'retaliation' THEN 1 ELSE 0 END) "
             "FROM reports WHERE guild_id = ? AND created_at >= ? AND created_at < ? "
             "GROUP BY substr(created_at, 1, 10), reason",
             (guild_id, since, until),

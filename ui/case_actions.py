@@ -84,6 +84,11 @@ from ui.welfare import on_check_in
 
 log = logging.getLogger(__name__)
 
+#: How long a press waits for the alert's route (a few member lookups, usually cached) before
+#: it answers with a plain acknowledgement and leaves the redraw to the outbox: Discord gives
+#: an interaction 3 s, and the action was recorded before this.
+ROUTE_BUDGET_SECONDS = 1.5
+
 
 def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
@@ -134,13 +139,14 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
     where: Destination | None = None
     try:
         if data.settings.alert_channel_id is not None:
-            where = await route_alert(
-                interaction.client,
-                case.guild_id,
-                data.settings,
-                case.target_id,
-                data.signals.retaliation,
-            )
+            async with asyncio.timeout(ROUTE_BUDGET_SECONDS):  # Discord's 3 s to answer
+                where = await route_alert(
+                    interaction.client,
+                    case.guild_id,
+                    data.settings,
+                    case.target_id,
+                    data.signals.retaliation,
+                )
     except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
         log.warning("alert of case %s not redrawn in place: %s", case.id, error)
     if where is None or where.channel_id != interaction.channel_id:

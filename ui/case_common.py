@@ -82,16 +82,19 @@ async def post_audit_line(
     if event is None or event.action is CaseAction.NOTE:
         return  # notes can be sensitive; they stay with the case
     channel_id = data.settings.audit_channel_id
-    guild = bot.get_guild(case.guild_id)
     try:
+        # Another shard process's server (an action from the dashboard): asked of Discord.
+        guild = bot.get_guild(case.guild_id) or await bot.fetch_guild(
+            case.guild_id, with_counts=False
+        )
         target = frozenset({data.case.target_id})
-        if guild is None or await bot.readers.among(guild, channel_id, target):
+        if await bot.readers.among(guild, channel_id, target):
             log.info("audit line for case %s left out: its target can read #audit", case.id)
             return
         await bot.get_partial_messageable(channel_id).send(
             render_audit_line(data.case, event, locale), allowed_mentions=NO_MENTIONS
         )
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+    except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as error:
         log.warning("audit line for case %s not posted: %s", case.id, error)
 
 

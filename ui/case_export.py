@@ -10,7 +10,6 @@ import discord
 from core.export import build_export, export_json
 from core.i18n import tr
 from core.models import AlertData
-from core.signals import seen_by
 from ui.alert_view import (
     describe_event,
 )
@@ -39,8 +38,9 @@ async def send_export(
         interaction.user.id,
         reporters_note=tr("act.export_audit_note", locale) if include_reporters else None,
     )
-    # The file never names its reader as possible retaliation (core.signals.seen_by).
-    data = seen_by(exported, frozenset({interaction.user.id}))
+    # The file is the same whoever exports it: it says nothing of how reports counted (a
+    # moderator named as possible retaliation would read it there), only what was reported.
+    data = exported
     packet = build_export(
         data,
         guild_name=guild.name if guild else str(data.case.guild_id),

@@ -25,9 +25,12 @@ class ChannelReaders:
         cached = self._known.get(key)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        channel = guild.get_channel(channel_id)
-        if channel is None:
-            return False
+        channel: discord.abc.GuildChannel | discord.Thread | None = guild.get_channel(channel_id)
+        if channel is None:  # a fetched guild (another process's server) has no channels
+            try:
+                channel = await guild.fetch_channel(channel_id)
+            except discord.NotFound:
+                return False  # no such channel: nobody reads it
         member = guild.get_member(member_id)
         if member is None:
             try:

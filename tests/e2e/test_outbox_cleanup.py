@@ -25,6 +25,7 @@ SHARDS = 2
 QUEUED = "SELECT COUNT(*) FROM alert_cleanup WHERE kind = 'message' AND guild_id = ?"
 
 
+@pytest.mark.long_scenario(seconds=5)
 @pytest.mark.parametrize(
     "status, retry_after", [(429, 5.0), (502, 0.2)], ids=["429-retry-after-5s", "502"]
 )

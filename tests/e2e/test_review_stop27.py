@@ -88,6 +88,7 @@ async def test_alert_about_the_owner_names_its_reporters_where_the_owner_reads(v
 
 
 # ----------------------------------------------------------------- a reported moderator and #audit
+@pytest.mark.long_scenario(seconds=5)  # waits 5 s for a line that must not come
 async def test_audit_channel_tells_a_reported_moderator_about_their_case(vigil: Vigil):
     """The alert about maya (who reads #mod-alerts) goes to the owner's DMs, and the queue
     hides it from her; but each action on it posts "Case #1 · ... · @maya (Maya)" in #audit,

@@ -3,8 +3,9 @@ findings 1, 2 and 5, and the review of their first fix).
 
 - The retaliation line ("X reported this member, who had reported them") never names someone
   who reads it: read by X it would tell X who reported them. Wherever X reads (the alert's
-  channel, their own `/reports case`, export or dashboard page) X's name leaves the line and
-  X's report shows as counted. Nothing else about X changes: no move, no refusal (either would
+  channel, their own `/reports case` or dashboard page) X's name leaves the line and
+  X's report shows as counted (the export says nothing of how reports counted, for anyone).
+  Nothing else about X changes: no move, no refusal (either would
   itself tell X), and X can act on the case like any moderator.
 - A case about the owner (who reads every channel) is alerted withheld: no reporters, words,
   signals or history, no thread, nothing posted under it; a press redraws it withheld too.
@@ -15,13 +16,18 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from emulator.models import Channel, Overwrite
+from tests import postgres
 from tests.e2e.conftest import Vigil, alert_text, result_text
 from tests.e2e.dashboard_helpers import browser, start_with_dashboard
 from tests.e2e.relay_helpers import THREADS, allow_threads, ask
 from tests.e2e.test_moderator_workflow import press
+from tests.ports import free_port
 
 UPDATE_MESSAGE = 7
 RETALIATION = "reported this member, who had reported them"
@@ -86,10 +92,15 @@ async def test_a_named_admin_reads_and_acts_on_the_case_as_if_unnamed(vigil: Vig
     await vigil.slash("reports export", "adam", case=2)
     name = f"vigil-case-2-{vigil.guild.id}.json"
     theirs = json.loads(vigil.emu.uploads[name])
-    assert [r["counted_toward_threshold"] for r in theirs["reports"]] == [True, True]
     await vigil.slash("reports export", "olivia", case=2)
     truth = json.loads(vigil.emu.uploads[name])
-    assert [r["counted_toward_threshold"] for r in truth["reports"]] == [True, False]
+    # The packet (evidence for Discord, NCMEC, the police) is the same for both and says
+    # nothing of how reports counted: no false "counted" for adam, no tell either.
+    assert len(theirs["reports"]) == len(truth["reports"]) == 2
+    for packet in (theirs, truth):
+        assert all("counted" not in key for r in packet["reports"] for key in r)
+        assert "retaliation" not in json.dumps(packet).lower()
+    assert theirs["reports"] == truth["reports"]
     message = record.original()
     assert message is not None
     acted = await press(vigil, message, "vigil:case:acknowledge:2", "adam")
@@ -244,3 +255,61 @@ async def test_the_dashboard_never_names_its_reader_as_retaliating(
         status, page, _ = await milo.get(f"/g/{harbour}/cases/2")
         text = html.unescape(page)
         assert status == 200 and RETALIATION in text and "Maya" in text
+
+
+@pytest.fixture
+def shared_database(postgres_database: str) -> str:
+    """Both shard processes' database (PostgreSQL: SQLite is one process's file)."""
+    postgres.empty(postgres_database)
+    return postgres_database
+
+
+async def test_a_dashboard_action_in_another_process_gets_its_audit_line_where_allowed(
+    emulator: Any, bot_factory: Any, shared_database: str
+) -> None:
+    """Two shard processes share the database; the dashboard runs in the one that does NOT
+    hold Harbour (its cache has no such server). Acknowledging carol's case on the web posts
+    its #audit line (who reads #audit asked of Discord: the server, the channel, carol);
+    maya's case gets none (she reads #audit), and nothing is guessed from the empty cache."""
+    emu, guild = emulator, emulator.world.guild_a
+    owner = (guild.id >> 22) % 2
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    emu.oauth.register_redirect(base + "/callback")
+    for shard in (owner, 1 - owner):
+        env = {"DATABASE_URL": shared_database, "SHARD_COUNT": "2", "SHARD_IDS": str(shard)}
+        if shard != owner:
+            env |= {"DASHBOARD_PORT": str(port), "DISCORD_CLIENT_SECRET": emu.oauth.client_secret}
+        web = await bot_factory(env=env, ready_timeout=20.0)
+    await web.wait_for_log("dashboard on http://127.0.0.1:")
+    vigil = Vigil(emu, bot_factory, Path("unused.db"), shared_database)
+    await vigil.setup(threshold=1, audit_channel="audit")
+    await vigil.report("alice", "carol", "harassment")
+    await vigil.report("alice", "maya", "harassment")
+    await case_in(vigil, vigil.alerts_channel, 1)
+    await case_in(vigil, owner_dm(vigil), 2)
+    async with browser(base) as olivia:
+        await olivia.sign_in(vigil, "olivia")
+        for number in (2, 1):
+            _, page, _ = await olivia.get(f"/g/{guild.id}/cases/{number}")
+            status, _, _ = await olivia.post(
+                f"/g/{guild.id}/cases/{number}/act", {"action": "acknowledge"}, csrf_from=page
+            )
+            assert status == 303
+    await web.wait_for_log("left out: its target can read #audit")
+    audit = guild.channel("audit")
+    carol = vigil.world.users["carol"].id
+    line = await vigil.emu.waiters.wait_for(
+        lambda: next(
+            (m for m in vigil.emu.channel_messages(audit.id) if "Case #1 ·" in m["content"]),
+            None,
+        ),
+        10,
+        "case #1's audit line",
+    )
+    assert f"<@{carol}>" in line["content"]
+    assert not any("Case #2 ·" in m["content"] for m in vigil.emu.channel_messages(audit.id))
+    assert vigil.db_rows("SELECT number, status FROM cases ORDER BY number") == [
+        (1, "acknowledged"),
+        (2, "acknowledged"),
+    ]

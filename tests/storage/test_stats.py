@@ -6,11 +6,13 @@ times, so every expected figure below can be checked by hand.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from core.followthrough import NotCountedReason
 from core.models import CaseAction, CaseStatus, ReportSource, UserSnapshot
 from core.ports import NewReport
 from core.reasons import Reason
@@ -179,6 +181,34 @@ async def test_figures_on_a_known_data_set(store: Any):
     assert daily[date(2026, 11, 25)].normal_seconds == 120 * 60
     assert daily[date(2026, 11, 30)].urgent_seconds is None
     assert not stats.timings_truncated
+
+
+async def test_a_report_taken_as_retaliation_is_not_among_those_that_did_not_count(
+    store: Any,
+):
+    """Moderator 9 reports member 50 back; the report is kept as possible retaliation. The
+    stats page (read by moderator 9) must not show one more "did not count" for it: that
+    would tell them member 50 had reported them (review of stop 28, finding 3)."""
+    today = NOW - timedelta(hours=1)
+
+    async def fill(tx: Any) -> None:
+        await tx.reports.add(
+            replace(
+                _report(GUILD, 9, 50, Reason.HARASSMENT, today, counts=False),
+                not_counted_reason=NotCountedReason.RETALIATION.value,
+            )
+        )
+        await tx.reports.add(
+            replace(
+                _report(GUILD, 8, 50, Reason.HARASSMENT, today, counts=False),
+                not_counted_reason=NotCountedReason.ACCOUNT_AGE.value,
+            )
+        )
+
+    await store.write(fill)
+    stats = await guild_stats(store, GUILD, 30, NOW)
+    assert stats.reports_total == 2
+    assert stats.reports_not_counted == 1  # the new account's, not the retaliation
 
 
 async def test_shorter_period_and_empty_guild(store: Any):

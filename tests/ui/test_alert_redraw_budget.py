@@ -1,0 +1,58 @@
+"""A press on an alert is answered within Discord's 3 s even when its route (member lookups,
+ui/routing.py) is slow: past ROUTE_BUDGET_SECONDS the press is acknowledged without a redraw
+and the outbox, woken by the action, redraws the alert (review of stop 28, finding 5)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import ui.case_actions
+from core.models import AlertData
+from core.outbox import Destination
+from tests.ui.test_audit_line import case_data
+
+ALERTS = 1
+
+
+class FakeResponse:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def defer(self) -> None:
+        self.calls.append("defer")
+
+    async def edit_message(self, **_: Any) -> None:
+        self.calls.append("edit_message")
+
+
+def press_on_alert() -> Any:
+    return SimpleNamespace(
+        client=SimpleNamespace(), response=FakeResponse(), channel_id=ALERTS, message=None
+    )
+
+
+async def test_a_route_that_hangs_is_given_up_and_the_press_acknowledged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = asyncio.Event()
+
+    async def hanging_route(*_: Any) -> Destination:
+        asked.set()
+        await asyncio.sleep(3600)  # Discord never answers the member lookups
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(ui.case_actions, "route_alert", hanging_route)
+    monkeypatch.setattr(ui.case_actions, "ROUTE_BUDGET_SECONDS", 0.05)
+    interaction = press_on_alert()
+    data: AlertData = case_data()
+    await asyncio.wait_for(ui.case_actions.refresh_alert_in_place(interaction, data), 5)
+    assert asked.is_set()
+    assert interaction.response.calls == ["defer"]
+
+
+def test_the_budget_leaves_room_within_discords_three_seconds() -> None:
+    assert 0 < ui.case_actions.ROUTE_BUDGET_SECONDS <= 2.0
