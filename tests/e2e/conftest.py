@@ -156,7 +156,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     first (as at stop 27) left the two cores ~70 % idle for the run's first 40 s, all of them
     last would leave one worker ending the run alone. pytest-xdist hands each worker two
     tests at a time in this order (``--maxschedchunk 1``, pyproject's addopts), so spread
-    out, about one worker in four is waiting at any time. The order is the same in every
+    out, about one worker in six is waiting at any time. The order is the same in every
     worker (xdist checks that they collected one order)."""
     waiting = sorted((i for i in items if _expected_wait(i) > 0), key=_expected_wait, reverse=True)
     busy = [i for i in items if _expected_wait(i) == 0]
