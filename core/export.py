@@ -19,7 +19,9 @@ from core.reasons import Reason
 from core.relay import RelayEntry, relay_story, reporter_order
 from core.snowflakes import snowflake_time
 
-FORMAT_VERSION = 1
+#: 2 (2026-12-01): reports no longer carry `counted_toward_threshold` (the packet is the same
+#: whoever exports it, so it says nothing of how reports counted).
+FORMAT_VERSION = 2
 
 
 def _utc(when: datetime | None) -> str | None:

@@ -88,6 +88,17 @@ log = logging.getLogger(__name__)
 #: it answers with a plain acknowledgement and leaves the redraw to the outbox: Discord gives
 #: an interaction 3 s, and the action was recorded before this.
 ROUTE_BUDGET_SECONDS = 1.5
+#: The route's wait ends at the latest this long after Discord created the interaction (its
+#: snowflake's time), whatever recording the action took: 0.5 s of Discord's 3 s are left for
+#: the answer's own request.
+ANSWER_BY_SECONDS = 2.5
+
+
+def route_budget(interaction: Interaction) -> float:
+    """Seconds the alert's route may take for this press: ROUTE_BUDGET_SECONDS, less whatever
+    recording the action already took of Discord's 3 s (0 or less: no time left to route)."""
+    elapsed = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return min(ROUTE_BUDGET_SECONDS, ANSWER_BY_SECONDS - max(elapsed, 0.0))
 
 
 def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:
@@ -137,9 +148,10 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
     woken by the action, moves or redraws it."""
     case = data.case
     where: Destination | None = None
+    budget = route_budget(interaction)
     try:
-        if data.settings.alert_channel_id is not None:
-            async with asyncio.timeout(ROUTE_BUDGET_SECONDS):  # Discord's 3 s to answer
+        if data.settings.alert_channel_id is not None and budget > 0:
+            async with asyncio.timeout(budget):  # within Discord's 3 s to answer
                 where = await route_alert(
                     interaction.client,
                     case.guild_id,
@@ -147,7 +159,7 @@ async def refresh_alert_in_place(interaction: Interaction, data: AlertData) -> N
                     case.target_id,
                     data.signals.retaliation,
                 )
-    except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+    except (DeliveryFailed, discord.DiscordException, aiohttp.ClientError, TimeoutError) as error:
         log.warning("alert of case %s not redrawn in place: %s", case.id, error)
     if where is None or where.channel_id != interaction.channel_id:
         await interaction.response.defer()

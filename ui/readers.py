@@ -25,6 +25,16 @@ class ChannelReaders:
         cached = self._known.get(key)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
+        readable = await self._ask(guild, channel_id, member_id)
+        if len(self._known) > MAX_REMEMBERED:
+            self._known.clear()
+        self._known[key] = (readable, time.monotonic() + REMEMBER_SECONDS)
+        return readable
+
+    @staticmethod
+    async def _ask(guild: discord.Guild, channel_id: int, member_id: int) -> bool:
+        """Discord's answer: "no such channel" and "not a member" are answers (remembered like
+        the others); any other error is raised, and nothing is remembered."""
         channel: discord.abc.GuildChannel | discord.Thread | None = guild.get_channel(channel_id)
         if channel is None:  # a fetched guild (another process's server) has no channels
             try:
@@ -36,12 +46,8 @@ class ChannelReaders:
             try:
                 member = await guild.fetch_member(member_id)
             except discord.NotFound:
-                member = None  # not (or no longer) a member: can't read any channel
-        readable = member is not None and channel.permissions_for(member).view_channel
-        if len(self._known) > MAX_REMEMBERED:
-            self._known.clear()
-        self._known[key] = (readable, time.monotonic() + REMEMBER_SECONDS)
-        return readable
+                return False  # not (or no longer) a member: can't read any channel
+        return channel.permissions_for(member).view_channel
 
     async def among(
         self, guild: discord.Guild, channel_id: int, members: frozenset[int]

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import discord
+
 from core.models import AlertData, Case, CaseAction, CaseEvent, CaseStatus, GuildSettings
 from ui.case_common import post_audit_line
+from ui.readers import ChannelReaders
 
 GUILD, AUDIT, CASE = 10, 20, 30
 ALICE, OLIVIA, MILO = 100, 200, 300
@@ -89,3 +92,88 @@ async def test_no_line_where_the_target_reads_and_none_for_a_note() -> None:
     bot, channel = fake_bot(data)
     await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.NOTE)
     assert channel.sent == []  # notes stay with the case
+
+
+class Unavailable(discord.HTTPException):
+    """Discord answering 503 to a lookup."""
+
+    def __init__(self) -> None:
+        super().__init__(SimpleNamespace(status=503, reason="Service Unavailable"), "down")
+
+
+class LookupGuild:
+    """A guild this process knows nothing of beyond its ID (fetched, or a cache that lacks the
+    channel and the member): every channel and member is asked of Discord, which fails for
+    those in `failing`."""
+
+    id = GUILD
+
+    def __init__(self, *failing: str) -> None:
+        self.failing = set(failing)
+        self.asked: list[str] = []
+
+    def get_channel(self, channel_id: int) -> None:
+        return None
+
+    def get_member(self, member_id: int) -> None:
+        return None
+
+    async def fetch_channel(self, channel_id: int) -> Any:
+        self.asked.append("channel")
+        if "channel" in self.failing:
+            raise Unavailable
+        return SimpleNamespace(permissions_for=lambda member: SimpleNamespace(view_channel=True))
+
+    async def fetch_member(self, member_id: int) -> Any:
+        self.asked.append("member")
+        if "member" in self.failing:
+            raise Unavailable
+        return SimpleNamespace(id=member_id)
+
+
+def bot_with_real_readers(
+    data: AlertData, guild: LookupGuild | None, *, guild_lookup_fails: bool = False
+) -> tuple[Any, FakeChannel]:
+    bot, channel = fake_bot(data)
+    bot.readers = ChannelReaders()
+    bot.get_guild = lambda guild_id: guild
+
+    async def fetch_guild(guild_id: int, **_: Any) -> Any:
+        if guild_lookup_fails:
+            raise Unavailable
+        return LookupGuild()
+
+    bot.fetch_guild = fetch_guild
+    return bot, channel
+
+
+async def test_no_line_when_discord_cannot_say_whether_the_target_reads_audit() -> None:
+    """A failed lookup (of the server, the #audit channel or the target) is no answer: the
+    line is left out, since the target might read #audit, and nothing is remembered, so the
+    next action asks again (review of stop 29, finding 2)."""
+    data = case_data(event(OLIVIA, CaseAction.ACKNOWLEDGE, 0))
+    for failing in ("channel", "member"):
+        guild = LookupGuild(failing)
+        bot, channel = bot_with_real_readers(data, guild)
+        await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+        assert channel.sent == [], failing
+        guild.failing.clear()  # Discord answers again: alice reads #audit, still no line
+        await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+        assert channel.sent == [] and guild.asked.count(failing) == 2, failing
+    bot, channel = bot_with_real_readers(data, None, guild_lookup_fails=True)
+    await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+    assert channel.sent == []
+
+
+async def test_the_line_is_posted_once_discord_says_the_target_is_not_a_member() -> None:
+    """The other side: "not a member" is an answer, so the line goes out."""
+    data = case_data(event(OLIVIA, CaseAction.ACKNOWLEDGE, 0))
+    guild = LookupGuild()
+
+    async def not_a_member(member_id: int) -> Any:
+        raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Member")
+
+    guild.fetch_member = not_a_member  # type: ignore[method-assign]
+    bot, channel = bot_with_real_readers(data, guild)
+    await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
+    assert len(channel.sent) == 1
