@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -68,7 +69,7 @@ from ui.case_common import (
 from ui.case_export import send_export
 from ui.deletion import DeletionStep, NothingDeleted, Skip, deletion_plan, describe_plan, skip_lines
 from ui.forms import FormSubmit, form_custom_id, stateless
-from ui.items import Access, CaseItem, VigilItem, groups, snowflake
+from ui.items import ARRIVED, Access, CaseItem, VigilItem, groups, snowflake
 from ui.markup import mention_user, message_url
 from ui.relay import on_ask
 from ui.replies import (
@@ -88,17 +89,25 @@ log = logging.getLogger(__name__)
 #: it answers with a plain acknowledgement and leaves the redraw to the outbox: Discord gives
 #: an interaction 3 s, and the action was recorded before this.
 ROUTE_BUDGET_SECONDS = 1.5
-#: The route's wait ends at the latest this long after Discord created the interaction (its
-#: snowflake's time), whatever recording the action took: 0.5 s of Discord's 3 s are left for
-#: the answer's own request.
+#: The route's wait ends at the latest this long after Discord created the interaction,
+#: whatever recording the action took: 0.5 s of Discord's 3 s are left for the answer itself.
 ANSWER_BY_SECONDS = 2.5
+#: How much longer than this process measured itself the press's way here may have taken, by
+#: Discord's clock (its snowflake): a host clock seconds ahead would otherwise leave no time.
+WAY_HERE_SECONDS = 0.5
 
 
 def route_budget(interaction: Interaction) -> float:
     """Seconds the alert's route may take for this press: ROUTE_BUDGET_SECONDS, less whatever
-    recording the action already took of Discord's 3 s (0 or less: no time left to route)."""
-    elapsed = (discord.utils.utcnow() - interaction.created_at).total_seconds()
-    return min(ROUTE_BUDGET_SECONDS, ANSWER_BY_SECONDS - max(elapsed, 0.0))
+    recording the action already took of Discord's 3 s (0 or less: no time left to route).
+    Counted on this process's clock from the press's arrival (ui.items.ARRIVED), plus its way
+    here by Discord's clock, trusted up to WAY_HERE_SECONDS: the host's clock and Discord's
+    may differ by seconds either way."""
+    now = time.monotonic()
+    here = now - float(interaction.extras.get(ARRIVED, now))
+    by_discord = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    elapsed = max(here, min(by_discord, here + WAY_HERE_SECONDS))
+    return min(ROUTE_BUDGET_SECONDS, ANSWER_BY_SECONDS - elapsed)
 
 
 def alert_view(case_id: int, content: AlertContent) -> discord.ui.View:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Self, TypeVar
@@ -35,6 +36,9 @@ from ui.case_common import MODERATORS_ONLY, is_moderator, reply_or_edit, server_
 from ui.replies import send_private
 
 log = logging.getLogger(__name__)
+
+#: `Interaction.extras` key: time.monotonic() when the press reached its item's checks.
+ARRIVED = "vigil_arrived"
 
 Interaction = discord.Interaction[VigilBot]
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
@@ -118,7 +122,10 @@ class VigilItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
     junk: bool = False
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        """Refuses (privately, in the server's language) a press its presser may not make."""
+        """Refuses (privately, in the server's language) a press its presser may not make.
+        Notes when the press arrived (ARRIVED), on this process's own clock: how much of
+        Discord's 3 s is left is counted from it (ui.case_actions.route_budget)."""
+        interaction.extras.setdefault(ARRIVED, time.monotonic())
         if allowed(self.access, interaction):
             return True
         in_dm = interaction.guild_id is None and self.access is not Access.ANYONE

@@ -337,6 +337,32 @@ def test_export_omits_reporter_identities_by_default():
     assert full["reporter_identities"] == "included"
 
 
+def test_export_format_version_and_report_fields_move_together():
+    """A field taken out of (or added to) a report is a new format_version: tools that read
+    packets rely on it. Version 2 took out `counted_toward_threshold` (the packet says nothing
+    of how reports counted, for any reader)."""
+    data = _data("GB", Reason.HARASSMENT)
+    packet = build_export(
+        data,
+        guild_name="g",
+        directory=DIRECTORY,
+        generated_at=NOW,
+        generated_by=42,
+        describe=describe_event,
+    )
+    assert packet["format_version"] == 2
+    assert set(packet["reports"][0]) == {
+        "reported_at_utc",
+        "reporter",
+        "reason",
+        "reason_label",
+        "source",
+        "details",
+        "message_link",
+        "message_evidence",
+    }
+
+
 def _orgs(places: list[dict[str, object]]) -> str:
     return " | ".join(str(p["organisation"]) for p in places)
 

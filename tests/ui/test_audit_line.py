@@ -177,3 +177,20 @@ async def test_the_line_is_posted_once_discord_says_the_target_is_not_a_member()
     bot, channel = bot_with_real_readers(data, guild)
     await post_audit_line(bot, data.case, "en", actor_id=OLIVIA, action=CaseAction.ACKNOWLEDGE)
     assert len(channel.sent) == 1
+
+
+async def test_a_channel_discord_says_is_gone_is_remembered_like_any_answer() -> None:
+    """ "No such channel" is an answer (nobody reads it): asked once a minute, not at every
+    alert edit and audit line, unlike a failed lookup (review of stop 30, finding 2)."""
+    guild = LookupGuild()
+    asked: list[int] = []
+
+    async def gone(channel_id: int) -> Any:
+        asked.append(channel_id)
+        raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "Unknown Channel")
+
+    guild.fetch_channel = gone  # type: ignore[method-assign]
+    readers = ChannelReaders()
+    for _ in range(3):
+        assert await readers.can_read(guild, AUDIT, ALICE) is False  # type: ignore[arg-type]
+    assert asked == [AUDIT] and guild.asked == []  # the member is not even asked
