@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -310,29 +311,27 @@ def _data(region: str | None, *reasons: Reason) -> AlertData:
     return AlertData(_case(), settings, reports, len({r.reporter_id for r in reports}))
 
 
-def test_export_omits_reporter_identities_by_default():
-    data = _data("GB", Reason.HARASSMENT, Reason.HARASSMENT, Reason.HARASSMENT)
-    packet = build_export(
+def _export(data: AlertData, **options: Any) -> dict[str, Any]:
+    """The packet as the Export button builds it, with this module's directory and clock."""
+    return build_export(
         data,
         guild_name="g",
         directory=DIRECTORY,
         generated_at=NOW,
         generated_by=42,
         describe=describe_event,
+        **options,
     )
+
+
+def test_export_omits_reporter_identities_by_default():
+    data = _data("GB", Reason.HARASSMENT, Reason.HARASSMENT, Reason.HARASSMENT)
+    packet = _export(data)
     text = str(packet)
     assert "5000" not in text and "5001" not in text
     assert [r["reporter"] for r in packet["reports"]] == ["Reporter 1", "Reporter 2", "Reporter 1"]
     assert packet["reporter_identities"] == "omitted"
-    full = build_export(
-        data,
-        guild_name="g",
-        directory=DIRECTORY,
-        generated_at=NOW,
-        generated_by=42,
-        describe=describe_event,
-        include_reporters=True,
-    )
+    full = _export(data, include_reporters=True)
     assert [r["reporter_id"] for r in full["reports"]] == ["5000", "5001", "5000"]
     assert full["reporter_identities"] == "included"
 
@@ -342,14 +341,7 @@ def test_export_format_version_and_report_fields_move_together():
     packets rely on it. Version 2 took out `counted_toward_threshold` (the packet says nothing
     of how reports counted, for any reader)."""
     data = _data("GB", Reason.HARASSMENT)
-    packet = build_export(
-        data,
-        guild_name="g",
-        directory=DIRECTORY,
-        generated_at=NOW,
-        generated_by=42,
-        describe=describe_event,
-    )
+    packet = _export(data)
     assert packet["format_version"] == 2
     assert set(packet["reports"][0]) == {
         "reported_at_utc",
@@ -384,14 +376,7 @@ def test_export_routes_by_reason():
 
 @pytest.mark.parametrize("region", [None, *COVERED])
 def test_export_never_sends_self_harm_or_threats_to_an_image_hotline(region: str | None):
-    packet = build_export(
-        _data(region, Reason.SELF_HARM, Reason.VIOLENT_THREAT),
-        guild_name="g",
-        directory=DIRECTORY,
-        generated_at=NOW,
-        generated_by=42,
-        describe=describe_event,
-    )
+    packet = _export(_data(region, Reason.SELF_HARM, Reason.VIOLENT_THREAT))
     csam = {
         e.organisation
         for e in DIRECTORY.all_entries()
@@ -399,14 +384,7 @@ def test_export_never_sends_self_harm_or_threats_to_an_image_hotline(region: str
     }
     for place in packet["where_to_file"]:
         assert place["organisation"] not in csam, (region, place)
-    child = build_export(
-        _data(region, Reason.CHILD_SAFETY),
-        guild_name="g",
-        directory=DIRECTORY,
-        generated_at=NOW,
-        generated_by=42,
-        describe=describe_event,
-    )
+    child = _export(_data(region, Reason.CHILD_SAFETY))
     assert any(p["organisation"] in csam for p in child["where_to_file"]), region
 
 

@@ -33,6 +33,25 @@ async def start_with_dashboard(vigil: Vigil, **env: str) -> str:
     return base
 
 
+async def start_shards_with_dashboard_elsewhere(
+    emu: Any, bot_factory: Any, database_url: str
+) -> tuple[Any, str]:
+    """Two shard processes on one database, the dashboard in the one that does NOT hold the
+    emulator's first server (its cache has no such server: what it shows and does there is
+    asked of Discord). Returns that process and the dashboard's base URL."""
+    owner = (emu.world.guild_a.id >> 22) % 2
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    emu.oauth.register_redirect(base + "/callback")
+    for shard in (owner, 1 - owner):
+        env = {"DATABASE_URL": database_url, "SHARD_COUNT": "2", "SHARD_IDS": str(shard)}
+        if shard != owner:
+            env |= {"DASHBOARD_PORT": str(port), "DISCORD_CLIENT_SECRET": emu.oauth.client_secret}
+        web = await bot_factory(env=env, ready_timeout=20.0)
+    await web.wait_for_log("dashboard on http://127.0.0.1:")
+    return web, base
+
+
 class Client:
     """One browser: its own cookies, redirects followed by hand (so tests see each step)."""
 

@@ -19,7 +19,12 @@ from emulator.models import Channel, Overwrite
 from emulator.permissions import P
 from tests import postgres
 from tests.e2e.conftest import Vigil, alert_text, result_text
-from tests.e2e.dashboard_helpers import Client, browser, start_with_dashboard
+from tests.e2e.dashboard_helpers import (
+    Client,
+    browser,
+    start_shards_with_dashboard_elsewhere,
+    start_with_dashboard,
+)
 from tests.e2e.test_welfare import (
     check_in,
     lighthouse_alert,
@@ -28,7 +33,6 @@ from tests.e2e.test_welfare import (
     self_report,
     support_button,
 )
-from tests.ports import free_port
 
 ERROR = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.DOTALL)
 WARNINGS = re.compile(r'<section class="card warnings"[^>]*>.*?<ul>(.*?)</ul>', re.DOTALL)
@@ -448,16 +452,7 @@ async def test_a_process_without_the_server_saves_and_warns_the_same(
     Harbour. Saving works and the warnings are the same, asked of Discord with the bot's token
     (the server's channels and Vigil's own member), not guessed from an empty cache."""
     emu, guild = emulator, emulator.world.guild_a
-    owner = (guild.id >> 22) % 2
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    emu.oauth.register_redirect(base + "/callback")
-    for shard in (owner, 1 - owner):
-        env = {"DATABASE_URL": shared_database, "SHARD_COUNT": "2", "SHARD_IDS": str(shard)}
-        if shard != owner:
-            env |= {"DASHBOARD_PORT": str(port), "DISCORD_CLIENT_SECRET": emu.oauth.client_secret}
-        proc = await bot_factory(env=env, ready_timeout=20.0)
-    await proc.wait_for_log("dashboard on http://127.0.0.1:")
+    _, base = await start_shards_with_dashboard_elsewhere(emu, bot_factory, shared_database)
     await emu.interact(
         emu.build.slash("reports setup", user="olivia", options={"alert_channel": "mod-alerts"}),
         timeout=10,
