@@ -15,6 +15,7 @@ report" is never asked about that case again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ class RelayRefusal(Vocabulary):
 
     CLOSED = "closed"  # the case is resolved or dismissed: no more questions
     OUTDATED = "outdated"  # the form was opened for another target (an old form)
+    # The form's "Reporter N" is someone else now: an erasure renumbered the reporters.
+    RENUMBERED = "renumbered"
     NO_REPORTER = "no_reporter"  # no such reporter number on the case (any more)
     STOPPED = "stopped"  # the reporter asked for no more messages about this case
     LIMIT = "limit"  # QUESTIONS_PER_HOUR or DETAILS_PER_HOUR reached
@@ -100,6 +103,13 @@ def reporter_order(reports: Iterable[Report]) -> list[int]:
     """A case's reporters in the order the alert lists them (first report first): Reporter 1
     is the first of the list. `reports` in the case's order (oldest first)."""
     return list(dict.fromkeys(r.reporter_id for r in reports))
+
+
+def reporter_tag(case_id: int, reporter_id: int) -> str:
+    """Who "Reporter N" was when a form listed them, without naming them: an erasure
+    renumbers a case's reporters, and a question written for one (perhaps quoting them) must
+    never reach whoever has that number by the time it is sent."""
+    return hashlib.sha256(f"{case_id}:{reporter_id}".encode()).hexdigest()[:12]
 
 
 def reporter_number(reports: Iterable[Report], reporter_id: int) -> int | None:
@@ -180,11 +190,14 @@ class RelayService:
         actor_id: int,
         number: int,
         text: str | None,
+        tag: str | None = None,
     ) -> Question | RelayRefused:
         """Store a moderator's question to Reporter `number`, if it may go: raises
         CaseActionRefused for a case not of this server or about the moderator themselves (a
         reported moderator cannot question their reporters); returns RelayRefused otherwise.
-        The case is locked, so the hour's limit holds across processes."""
+        `tag`: reporter_tag of the reporter the form listed as that number (RENUMBERED if
+        that number is someone else now). The case is locked, so the hour's limit holds across
+        processes."""
         cleaned = clean_user_text(text, MAX_RELAY_TEXT)
         if not is_storable_id(case_id):
             raise CaseActionRefused(CaseRefusal.NO_CASE)
@@ -208,6 +221,8 @@ class RelayService:
             if not 1 <= number <= len(order):
                 return RelayRefused(RelayRefusal.NO_REPORTER, case.number, number)
             reporter_id = order[number - 1]
+            if tag is not None and tag != reporter_tag(case_id, reporter_id):
+                return RelayRefused(RelayRefusal.RENUMBERED, case.number, number)
             if await tx.relay.opted_out(case_id, reporter_id):
                 return RelayRefused(RelayRefusal.STOPPED, case.number, number)
             asked = await tx.relay.questions_since(case_id, now - RELAY_WINDOW)

@@ -12,6 +12,7 @@ follows their own, and every answer to a reporter carries the help for their rep
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import aiohttp
@@ -28,6 +29,7 @@ from core.relay import (
     RelayRefused,
     ReporterTurn,
     reporter_order,
+    reporter_tag,
 )
 from core.service import CaseActionRefused
 from core.text import safe_name, trim
@@ -75,17 +77,24 @@ class AskModal(discord.ui.Modal):
     """Which reporter (numbered as on the alert) and the question. Stateless: the custom ID
     names the case and its target, so an old form never asks about another member's case."""
 
-    def __init__(self, case_id: int, target_id: int, number: int, reporters: int, locale: str):
+    def __init__(
+        self, case_id: int, target_id: int, number: int, reporters: list[int], locale: str
+    ):
         super().__init__(
             title=tr("relay.ask_title", locale, number=number)[:45],
             custom_id=form_custom_id(ASK_FORM, case_id, target_id),
             timeout=None,
         )
+        # Each choice is "N-tag": the number as the alert shows it, and who that was when the
+        # form opened (core.relay.reporter_tag), checked again when the form is sent.
         self.reporter: discord.ui.Select[discord.ui.View] = discord.ui.Select(
             custom_id="reporter",
             options=[
-                discord.SelectOption(label=reporter_label(n, locale)[:100], value=str(n))
-                for n in range(1, min(reporters, MAX_LISTED_REPORTERS) + 1)
+                discord.SelectOption(
+                    label=reporter_label(n, locale)[:100],
+                    value=f"{n}-{reporter_tag(case_id, reporter_id)}",
+                )
+                for n, reporter_id in enumerate(reporters[:MAX_LISTED_REPORTERS], start=1)
             ],
         )
         self.question: discord.ui.TextInput[discord.ui.View] = discord.ui.TextInput(
@@ -108,7 +117,7 @@ async def on_ask(interaction: Interaction, case_id: int) -> None:
     case = await services.cases.require(interaction.guild_id, case_id, None, interaction.user.id)
     locale = server_locale(interaction)
     data = await services.cases.alert_data(case_id)
-    reporters = len(reporter_order(data.reports)) if data is not None else 0
+    reporters = reporter_order(data.reports) if data is not None else []
     refused = None
     if not case.status.is_active:
         refused = RelayRefused(RelayRefusal.CLOSED, case.number)
@@ -121,6 +130,19 @@ async def on_ask(interaction: Interaction, case_id: int) -> None:
     await interaction.response.send_modal(stateless(modal))
 
 
+_CHOICE = re.compile(r"(?P<number>[0-9]{1,3})(?:-(?P<tag>[0-9a-f]{12}))?")
+
+
+def chosen_reporter(value: str | None) -> tuple[int, str]:
+    """The form's "N-tag" choice. A bare number (a form opened before tags) has the empty
+    tag, which matches nobody: refused as renumbered (open the form again). Anything else
+    is number 0, which no reporter has. Either way nothing is sent."""
+    match = _CHOICE.fullmatch(value or "")
+    if match is None:
+        return 0, ""
+    return int(match["number"]), match["tag"] or ""
+
+
 async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
     """Store the question, DM it to the reporter, tell the moderator at once what happened
     (sent, DMs closed, refused): all privately, in the server's language."""
@@ -130,8 +152,7 @@ async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
         return
     case_id = form.id("case_id")
     assert case_id is not None
-    chosen = form.first("reporter") or ""
-    number = int(chosen) if chosen.isdigit() and len(chosen) <= 3 else 0
+    number, tag = chosen_reporter(form.first("reporter"))
     services = interaction.client.services
     # Two Discord calls follow (open the DM, send): answer Discord's 3 seconds first.
     await interaction.response.defer(ephemeral=True, thinking=True)
@@ -143,6 +164,7 @@ async def on_ask_form(interaction: Interaction, form: FormSubmit) -> None:
             interaction.user.id,
             number,
             form.first("question"),
+            tag,
         )
     except CaseActionRefused as refused:
         await send_private(interaction, describe_refusal(refused, locale))

@@ -87,6 +87,8 @@ def describe_relay_refusal(refused: RelayRefused, locale: str | None) -> str:
         return tr("relay.refused_closed", locale, number=number)
     if code is RelayRefusal.OUTDATED:
         return tr("act.confirmation_outdated", locale, number=number)
+    if code is RelayRefusal.RENUMBERED:
+        return tr("relay.refused_renumbered", locale, number=number, reporter=reporter)
     if code is RelayRefusal.NO_REPORTER:
         return tr("relay.refused_no_reporter", locale, number=number, reporter=reporter)
     if code is RelayRefusal.STOPPED:

@@ -71,12 +71,26 @@ async def ask(
         vigil.emu.build.modal_submit(
             opened.data["custom_id"],
             user=moderator,
-            fields={"reporter": [str(reporter)], "question": question},
+            fields={"reporter": [choice(opened, reporter)], "question": question},
             channel=vigil.alerts_channel,
         )
     )
     told = await submitted.wait_followup(timeout=10)
     return submitted, told
+
+
+def choice(opened: InteractionResult, reporter: int) -> str:
+    """The value Discord sends back for "Reporter N" of an opened Ask reporter form: the
+    option's own value, as a real client would (a number the form does not list: the bare
+    number, as a forged submission would send it)."""
+    for label in opened.data["components"]:
+        component = label.get("component") or {}
+        if component.get("custom_id") == "reporter":
+            options = component["options"]
+            return (
+                str(options[reporter - 1]["value"]) if reporter <= len(options) else str(reporter)
+            )
+    raise AssertionError("no reporter choice on the form")
 
 
 def case_id(alert: dict[str, Any]) -> int:

@@ -16,6 +16,7 @@ from tests.e2e.relay_helpers import (
     allow_threads,
     ask,
     button_ids,
+    choice,
     dms,
     post_text,
     posts,
@@ -202,7 +203,7 @@ async def submit_question(vigil: Vigil, alert: dict[str, Any], reporter: int, te
         vigil.emu.build.modal_submit(
             opened.data["custom_id"],
             user="maya",
-            fields={"reporter": [str(reporter)], "question": text},
+            fields={"reporter": [choice(opened, reporter)], "question": text},
             channel=vigil.alerts_channel,
         )
     )
@@ -409,6 +410,63 @@ async def test_erasing_a_reporter_erases_their_questions_and_answers(vigil: Vigi
         "the relay's messages deleted",
     )
     assert vigil.db_rows("SELECT COUNT(*) FROM case_feed") == [(0,)]
+
+
+async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number_now(
+    vigil: Vigil,
+):
+    """maya opens Ask reporter (1 alice, 2 bob, 3 carol) and writes to Reporter 2 about what
+    bob said; meanwhile alice is erased, so bob is Reporter 1 now and carol Reporter 2. The
+    question is refused (the form is out of date): neither carol nor anyone gets it (review
+    of stop 30, finding 3). A reporter who joins meanwhile renumbers nobody: a form opened
+    before erin reports still asks bob as Reporter 1."""
+    await vigil.setup(threshold=2)  # carol's new account does not count; she is listed
+    for reporter in ("alice", "bob", "carol"):
+        await vigil.report(reporter, "dave", "harassment")
+    await vigil.wait_alerts(1)
+    alert = vigil.alerts()[0]
+    opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
+    assert opened.type == 9, opened.content
+    alice = vigil.world.users["alice"]
+    asked = await vigil.slash("reports forget", "olivia", member="alice")
+    message = asked.original()
+    assert message is not None
+    await vigil.run(
+        vigil.emu.build.component(f"vigil:forget:{alice.id}", user="olivia", message=message)
+    )
+    await wait_rows(
+        vigil, "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id IS NOT NULL", [(2,)]
+    )
+    submitted = await vigil.run(
+        vigil.emu.build.modal_submit(
+            opened.data["custom_id"],
+            user="maya",
+            fields={"reporter": [choice(opened, 2)], "question": "Bob, was it on Tuesday?"},
+            channel=vigil.alerts_channel,
+        )
+    )
+    told = await submitted.wait_followup(timeout=10)
+    assert "changed since you opened this form" in told["content"], told
+    assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages") == [(0,)]
+    assert dms(vigil, "carol") == [] and dms(vigil, "bob") == []
+    # A new reporter (erin) is appended: bob is still Reporter 1 on a form opened now.
+    opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
+    await vigil.report("erin", "dave", "harassment")
+    await wait_rows(
+        vigil, "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id IS NOT NULL", [(3,)]
+    )
+    submitted = await vigil.run(
+        vigil.emu.build.modal_submit(
+            opened.data["custom_id"],
+            user="maya",
+            fields={"reporter": [choice(opened, 1)], "question": "Was it on Tuesday?"},
+            channel=vigil.alerts_channel,
+        )
+    )
+    await submitted.wait_followup(timeout=10)
+    dm = await wait_dm(vigil, "bob")
+    assert "Was it on Tuesday?" in json.dumps(dm)
+    assert dms(vigil, "carol") == []
 
 
 async def test_retention_purge_removes_the_relay_and_clears_the_thread(vigil: Vigil):
