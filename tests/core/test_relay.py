@@ -357,6 +357,36 @@ async def test_stop_messages_is_kept_and_told_once(store):
     assert not isinstance(await relay.ask(GUILD, case_id, None, MOD, 2, "You?"), RelayRefused)
 
 
+async def test_stop_waits_for_a_question_being_decided_on_its_case(store, database_url):
+    """A moderator's question is being decided on the case (its transaction holds the case's
+    relay lock and has read "not stopped") when the reporter presses Stop: the stop waits
+    for it, so it is never committed in between and the question stored after it
+    (review of stop 30, finding 4)."""
+    if "postgresql" not in database_url:
+        pytest.skip("SQLite admits one writer at a time already (BEGIN IMMEDIATE)")
+    import asyncpg
+
+    from storage.leases import advisory_key
+
+    _, _, _, relay, case_id = await _case(store, 1, 2)
+    question = await relay.ask(GUILD, case_id, None, MOD, 1, "Where?")
+    assert not isinstance(question, RelayRefused)
+    deciding = await asyncpg.connect(database_url)  # another process's `ask`, mid-way
+    try:
+        held = deciding.transaction()
+        await held.start()
+        await deciding.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("relay", case_id))
+        stopping = asyncio.create_task(relay.stop(question.id, user(1).id))
+        await asyncio.sleep(0.3)
+        assert not stopping.done()  # it waits for the question being decided
+        await held.commit()
+        assert isinstance(await asyncio.wait_for(stopping, 10), ReporterTurn)
+    finally:
+        await deciding.close()
+    again = await relay.ask(GUILD, case_id, None, MOD, 1, "Again?")
+    assert isinstance(again, RelayRefused) and again.code is RelayRefusal.STOPPED
+
+
 async def test_details_before_a_case_join_it_when_it_opens(store):
     _, reports, _, relay, case_id = await _case(store, 1)
     assert case_id is None
