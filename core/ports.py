@@ -316,9 +316,16 @@ class CaseRepository(Protocol):
         """Add to the case's history without a status change (None: no such case)."""
         ...
 
-    async def claim_check_in(self, case_id: int, now: datetime, free_before: datetime) -> bool:
+    async def claim_check_in(
+        self, case_id: int, now: datetime, free_before: datetime, lease_before: datetime
+    ) -> bool:
         """Compare-and-set: hold the case's check-in at `now` unless one was held at or after
-        `free_before` (True in one transaction only)."""
+        `free_before`, or, with no delivery recorded since, at or after `lease_before` (True
+        in one transaction only)."""
+        ...
+
+    async def check_in_sent_since(self, case_id: int, since: datetime) -> bool:
+        """Whether a check-in of the case was recorded as delivered at or after `since`."""
         ...
 
     async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:

@@ -50,7 +50,13 @@ from core.records import hot_record, keyword_maker
 from core.setup_rules import SETUP_RANGES
 from core.signals import reporter_signals
 from core.snowflakes import is_storable_id, snowflake_time
-from core.welfare import CHECK_IN_COOLDOWN, CheckInResult, SupportResult, storable_locale
+from core.welfare import (
+    CHECK_IN_COOLDOWN,
+    CHECK_IN_LEASE,
+    CheckInResult,
+    SupportResult,
+    storable_locale,
+)
 
 MAX_WINDOW_HOURS = SETUP_RANGES["window_hours"][1]
 """The longest window `/reports setup` and the dashboard accept: a report's one read looks
@@ -371,10 +377,12 @@ class CheckInClaim:
 
 @dataclass(frozen=True, slots=True)
 class CheckInHeld:
-    """A check-in reached the member `since`, or is being sent: no second one yet."""
+    """A check-in reached the member `since` (`delivered`), or is being sent by another
+    moderator: no second one yet."""
 
     case: Case
     since: datetime
+    delivered: bool
 
 
 class CaseRefusal(StrEnum):
@@ -590,11 +598,14 @@ class CaseService:
             case = await tx.cases.get(case_id)
             _check(case, guild_id, CaseAction.CHECK_IN, actor_id)
             assert case is not None
-            if await tx.cases.claim_check_in(case_id, now, now - CHECK_IN_COOLDOWN):
+            free_before, lease_before = now - CHECK_IN_COOLDOWN, now - CHECK_IN_LEASE
+            if await tx.cases.claim_check_in(case_id, now, free_before, lease_before):
                 return CheckInClaim(case, now)
             held = await tx.cases.get(case_id)
             assert held is not None
-            return CheckInHeld(held, held.check_in_at or now)
+            since = held.check_in_at or now
+            delivered = await tx.cases.check_in_sent_since(case_id, since)
+            return CheckInHeld(held, since, delivered)
 
         return await self._store.write(claim)
 

@@ -34,6 +34,11 @@ CHECK_IN_COOLDOWN = timedelta(minutes=30)
 """A delivered check-in holds the next one back this long: a person at risk gets one warm
 message, not one per moderator who saw the alert."""
 
+CHECK_IN_LEASE = timedelta(minutes=2)
+"""A claim with no delivery recorded this long after it is free again: its process died (or
+failed) between the claim and the record, and the member must not go 30 minutes without the
+check-in a moderator asked for. A DM takes seconds; Discord's slowest answers well under this."""
+
 _CONTAIN_FIRST = frozenset({Reason.CHILD_SAFETY, Reason.VIOLENT_THREAT})
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 

@@ -18,6 +18,7 @@ from core.models import (
     UserSnapshot,
 )
 from core.ports import CaseJoin
+from core.welfare import CheckInResult
 from storage.codec import from_db, optional_from_db, optional_to_db, to_db
 from storage.leases import advisory_key
 from storage.scope import scope_conditions
@@ -341,17 +342,39 @@ class CaseRepository:
 
     # --- t15-welfare ---
 
-    async def claim_check_in(self, case_id: int, now: datetime, free_before: datetime) -> bool:
+    async def claim_check_in(
+        self, case_id: int, now: datetime, free_before: datetime, lease_before: datetime
+    ) -> bool:
         """Compare-and-set: hold the case's check-in at `now` unless one was held at or after
-        `free_before`. The condition is part of the UPDATE, so of two moderators pressing at
-        once exactly one wins (SQLite: one writer at a time; PostgreSQL: the second UPDATE
-        waits for the first's row lock, then re-checks the condition and changes nothing)."""
+        `free_before`, or held at or after `lease_before` with no delivery recorded since (a
+        claim whose process died before its record is not kept for the whole cooldown). The
+        condition is part of the UPDATE, so of two moderators pressing at once exactly one
+        wins (SQLite: one writer at a time; PostgreSQL: the second UPDATE waits for the
+        first's row lock, then re-checks the condition and changes nothing)."""
         changed = await self._db.execute(
             "UPDATE cases SET check_in_at = ? WHERE id = ? "
-            "AND (check_in_at IS NULL OR check_in_at < ?)",
-            (to_db(now), case_id, to_db(free_before)),
+            "AND (check_in_at IS NULL OR check_in_at < ? "
+            "OR (check_in_at < ? AND NOT EXISTS (SELECT 1 FROM case_events e "
+            "WHERE e.case_id = cases.id AND e.action = ? AND e.detail = ? "
+            "AND e.created_at >= cases.check_in_at)))",
+            (
+                to_db(now),
+                case_id,
+                to_db(free_before),
+                to_db(lease_before),
+                CaseAction.CHECK_IN.value,
+                CheckInResult.SENT.value,
+            ),
         )
         return changed == 1
+
+    async def check_in_sent_since(self, case_id: int, since: datetime) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM case_events WHERE case_id = ? AND action = ? AND detail = ? "
+            "AND created_at >= ? LIMIT 1",
+            (case_id, CaseAction.CHECK_IN.value, CheckInResult.SENT.value, to_db(since)),
+        )
+        return row is not None
 
     async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:
         """Give back a claim that delivered nothing (only this claim: a later one stays)."""

@@ -96,21 +96,28 @@ async def on_check_in(interaction: Interaction, case_id: int) -> None:
         return
     claim = await services.cases.claim_check_in(guild.id, case_id, interaction.user.id)
     if isinstance(claim, CheckInHeld):
-        minutes = int(CHECK_IN_COOLDOWN.total_seconds() // 60)
-        text = tr(
-            "act.check_in_recent", locale, name=name, when=relative(claim.since), minutes=minutes
-        )
+        if claim.delivered:
+            minutes = int(CHECK_IN_COOLDOWN.total_seconds() // 60)
+            when = relative(claim.since)
+            text = tr("act.check_in_recent", locale, name=name, when=when, minutes=minutes)
+        else:  # another moderator's is on its way: it may yet fail
+            text = tr("act.check_in_in_progress", locale, name=name)
         await reply_or_edit(interaction, text)
         return
-    data = await services.cases.alert_data(case_id)
-    settings = data.settings if data is not None else await services.guild_settings.get(guild.id)
-    member_locale = check_in_locale(claim.case, locale)
-    region = check_in_region(settings.region, claim.case)
-    asked = data is not None and asked_for_support(data.reports)
-    result, status = await send_check_in(
-        interaction.client, member, guild.name, member_locale, region, asked=asked
-    )
-    recorded = await services.cases.record_check_in(claim, interaction.user.id, result)
+    # From the claim on, whatever happens ends in its record: an error before the DM is
+    # known to have gone gives the claim back (FAILED), never holds it for the cooldown.
+    result, status = CheckInResult.FAILED, 0
+    try:
+        data = await services.cases.alert_data(case_id)
+        settings = data.settings if data else await services.guild_settings.get(guild.id)
+        member_locale = check_in_locale(claim.case, locale)
+        region = check_in_region(settings.region, claim.case)
+        asked = data is not None and asked_for_support(data.reports)
+        result, status = await send_check_in(
+            interaction.client, member, guild.name, member_locale, region, asked=asked
+        )
+    finally:
+        recorded = await services.cases.record_check_in(claim, interaction.user.id, result)
     if recorded is not None:
         in_background(
             post_audit_line(

@@ -39,6 +39,7 @@ from core.service import (
 )
 from core.welfare import (
     CHECK_IN_COOLDOWN,
+    CHECK_IN_LEASE,
     CheckInResult,
     SupportResult,
     check_in_locale,
@@ -275,7 +276,8 @@ async def test_two_moderators_pressing_at_once_claim_one_check_in(store: Any):
     assert [(e.action, e.detail) for e in events] == [(CaseAction.CHECK_IN, "sent")]
     # Held for the cooldown, then free again.
     c.advance(CHECK_IN_COOLDOWN - timedelta(seconds=1))
-    assert isinstance(await cases.claim_check_in(GUILD, case_id, 501), CheckInHeld)
+    held = await cases.claim_check_in(GUILD, case_id, 501)
+    assert isinstance(held, CheckInHeld) and held.delivered
     c.advance(timedelta(seconds=2))
     assert isinstance(await cases.claim_check_in(GUILD, case_id, 501), CheckInClaim)
 
@@ -297,6 +299,30 @@ async def test_two_processes_sharing_the_database_claim_one_check_in(store: Any,
     finally:
         await other.close()
     assert sum(isinstance(cl, CheckInClaim) for cl in claims) == 1
+
+
+async def test_a_claim_whose_process_died_is_free_after_its_lease(store: Any):
+    """The process died between the claim and its record (no delivery recorded): another
+    moderator is told it is on its way (not delivered) for CHECK_IN_LEASE, then may check in;
+    the dead claim's late record, if any, gives back nothing of the new claim (review of
+    stop 30, finding 1)."""
+    case_id = await _self_harm_case(store)
+    c = clock()
+    cases = CaseService(store, c)
+    dead = await cases.claim_check_in(GUILD, case_id, 500)
+    assert isinstance(dead, CheckInClaim)
+    c.advance(CHECK_IN_LEASE - timedelta(seconds=1))
+    held = await cases.claim_check_in(GUILD, case_id, 501)
+    assert isinstance(held, CheckInHeld) and not held.delivered
+    c.advance(timedelta(seconds=2))
+    fresh = await cases.claim_check_in(GUILD, case_id, 501)
+    assert isinstance(fresh, CheckInClaim)
+    await cases.record_check_in(dead, 500, CheckInResult.FAILED)  # gives back only its own
+    assert isinstance(await cases.claim_check_in(GUILD, case_id, 502), CheckInHeld)
+    await cases.record_check_in(fresh, 501, CheckInResult.SENT)
+    c.advance(CHECK_IN_LEASE * 2)  # a delivered one is held for the whole cooldown
+    held = await cases.claim_check_in(GUILD, case_id, 502)
+    assert isinstance(held, CheckInHeld) and held.delivered
 
 
 @pytest.mark.parametrize("result", [CheckInResult.DMS_CLOSED, CheckInResult.FAILED])
