@@ -419,6 +419,10 @@ class RelayService:
             # As `ask` does: a question being decided on this case (it read "not stopped")
             # commits first, or reads this stop; never a question stored after the stop.
             await tx.relay.lock_case(turn.case_id)
+            turn = await _question_turn(tx, question_id, user_id, answered_ok=True)
+            if isinstance(turn, RelayRefused):  # erased while this waited for the lock
+                return turn
+            assert turn.case_id is not None
             if await tx.relay.opt_out(turn.case_id, user_id, turn.guild_id, now):
                 await tx.relay.add(_from_reporter(RelayKind.STOPPED, turn, user_id, now))
                 told = True

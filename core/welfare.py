@@ -37,7 +37,12 @@ message, not one per moderator who saw the alert."""
 CHECK_IN_LEASE = timedelta(minutes=2)
 """A claim with no delivery recorded this long after it is free again: its process died (or
 failed) between the claim and the record, and the member must not go 30 minutes without the
-check-in a moderator asked for. A DM takes seconds; Discord's slowest answers well under this."""
+check-in a moderator asked for."""
+
+CHECK_IN_SEND_SECONDS = 60.0
+"""How long a check-in's DM may take (discord.py would otherwise wait out rate limits and
+retries for minutes): well within CHECK_IN_LEASE, so a live process always records its
+check-in before another moderator's claim can start."""
 
 _CONTAIN_FIRST = frozenset({Reason.CHILD_SAFETY, Reason.VIOLENT_THREAT})
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")

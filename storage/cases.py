@@ -379,8 +379,12 @@ class CaseRepository:
     async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:
         """Give back a claim that delivered nothing (only this claim: a later one stays)."""
         await self._db.execute(
-            "UPDATE cases SET check_in_at = NULL WHERE id = ? AND check_in_at = ?",
-            (case_id, to_db(claimed_at)),
+            "UPDATE cases SET check_in_at = NULL WHERE id = ? AND check_in_at = ? "
+            # A check-in delivered since (a slower process's, recorded late) keeps holding
+            # the next one back for the cooldown.
+            "AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id "
+            "AND e.action = ? AND e.detail = ? AND e.created_at >= cases.check_in_at)",
+            (case_id, to_db(claimed_at), CaseAction.CHECK_IN.value, CheckInResult.SENT.value),
         )
 
     async def set_target_locale(self, case_id: int, locale: str | None) -> None:

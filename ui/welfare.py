@@ -15,6 +15,7 @@ urgent alert with Check in first). Only that member may press it, checked at eve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -27,6 +28,7 @@ from core.service import CheckInHeld
 from core.text import safe_name
 from core.welfare import (
     CHECK_IN_COOLDOWN,
+    CHECK_IN_SEND_SECONDS,
     CheckInResult,
     SupportResult,
     asked_for_support,
@@ -104,20 +106,28 @@ async def on_check_in(interaction: Interaction, case_id: int) -> None:
             text = tr("act.check_in_in_progress", locale, name=name)
         await reply_or_edit(interaction, text)
         return
-    # From the claim on, whatever happens ends in its record: an error before the DM is
-    # known to have gone gives the claim back (FAILED), never holds it for the cooldown.
-    result, status = CheckInResult.FAILED, 0
+    # From the claim on, an error ends in its record too: FAILED gives the claim back, never
+    # holds it for the cooldown. The DM is given CHECK_IN_SEND_SECONDS, well within the
+    # claim's lease, so no other moderator's claim starts while this one may still deliver;
+    # past that it counts as failed (it may yet arrive: a second message is the lesser
+    # harm). Cancelled (the bot stopping): no record, the claim is left to its lease.
     try:
         data = await services.cases.alert_data(case_id)
         settings = data.settings if data else await services.guild_settings.get(guild.id)
         member_locale = check_in_locale(claim.case, locale)
         region = check_in_region(settings.region, claim.case)
         asked = data is not None and asked_for_support(data.reports)
-        result, status = await send_check_in(
-            interaction.client, member, guild.name, member_locale, region, asked=asked
-        )
-    finally:
-        recorded = await services.cases.record_check_in(claim, interaction.user.id, result)
+        async with asyncio.timeout(CHECK_IN_SEND_SECONDS):
+            result, status = await send_check_in(
+                interaction.client, member, guild.name, member_locale, region, asked=asked
+            )
+    except TimeoutError:
+        log.warning("check-in of case %s: Discord did not answer in time", case_id)
+        result, status = CheckInResult.FAILED, 0
+    except Exception:
+        await services.cases.record_check_in(claim, interaction.user.id, CheckInResult.FAILED)
+        raise
+    recorded = await services.cases.record_check_in(claim, interaction.user.id, result)
     if recorded is not None:
         in_background(
             post_audit_line(

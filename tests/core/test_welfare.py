@@ -325,6 +325,24 @@ async def test_a_claim_whose_process_died_is_free_after_its_lease(store: Any):
     assert isinstance(held, CheckInHeld) and held.delivered
 
 
+async def test_a_late_delivery_keeps_the_next_check_in_back(store: Any):
+    """A slow process's check-in is recorded delivered only after another moderator's claim
+    took over (its lease ran out), and that other one fails: giving that claim back must not
+    free the case seconds after a delivered check-in (review of stop 30)."""
+    case_id = await _self_harm_case(store)
+    c = clock()
+    cases = CaseService(store, c)
+    slow = await cases.claim_check_in(GUILD, case_id, 500)
+    assert isinstance(slow, CheckInClaim)
+    c.advance(CHECK_IN_LEASE + timedelta(seconds=1))
+    other = await cases.claim_check_in(GUILD, case_id, 501)
+    assert isinstance(other, CheckInClaim)
+    await cases.record_check_in(slow, 500, CheckInResult.SENT)  # it arrived after all
+    await cases.record_check_in(other, 501, CheckInResult.FAILED)
+    held = await cases.claim_check_in(GUILD, case_id, 502)
+    assert isinstance(held, CheckInHeld) and held.delivered
+
+
 @pytest.mark.parametrize("result", [CheckInResult.DMS_CLOSED, CheckInResult.FAILED])
 async def test_an_undelivered_check_in_gives_its_claim_back(store: Any, result: CheckInResult):
     case_id = await _self_harm_case(store)
