@@ -112,7 +112,11 @@ async def submit_and_reply(
     """Store first, confirm second: the reporter only ever sees a confirmation of a commit."""
 
     async def work() -> Filed | None:
-        return Filed(submission, await submit_with_channels(bot, submission))
+        outcome = await submit_with_channels(bot, submission)
+        if isinstance(outcome, Refusal):  # nothing filed: the message's text is not kept
+            held_in = submission.guild_id
+            await drop_held_text(bot, submission.evidence_id, submission.reporter.id, held_in)
+        return Filed(submission, outcome)
 
     await file_and_reply(
         bot, interaction, submission.reason, submission.source, work(), submission.guild_id
@@ -550,15 +554,17 @@ async def file_dm_report_form(interaction: discord.Interaction[VigilBot], form: 
     await file_and_reply(bot, interaction, reason, ReportSource.DM_MESSAGE, work(), None)
 
 
-async def drop_held_text(bot: VigilBot, evidence_id: int | None, reporter_id: int) -> None:
-    """Drop a DM message's held text that will not be filed. Best effort: held text nobody
-    claims is purged within minutes anyway (DM_PENDING_EVIDENCE_TTL)."""
+async def drop_held_text(
+    bot: VigilBot, evidence_id: int | None, reporter_id: int, held_in: int = DM_EVIDENCE_GUILD
+) -> None:
+    """Drop a message's held text that will not be filed. Best effort: held text nobody
+    claims is purged anyway (within minutes from a DM, an hour from a server)."""
     if evidence_id is None:
         return
     try:
-        await bot.services.reports.discard_evidence(evidence_id, reporter_id)
+        await bot.services.reports.discard_evidence(evidence_id, reporter_id, held_in)
     except Exception:
-        log.warning("dropping a DM report's held text failed", exc_info=True)
+        log.warning("dropping a report's held text failed", exc_info=True)
 
 
 async def answer_dm(
@@ -671,7 +677,13 @@ class Reporting(commands.Cog):
             )
             return
         where = (message.channel.id, message.id)
-        evidence_id = await hold_evidence(self.bot, interaction, message, interaction.guild_id)
+        # One's own message is never filed (a self-report): its text is not kept either.
+        own = message.author.id == interaction.user.id
+        evidence_id = (
+            None
+            if own
+            else await hold_evidence(self.bot, interaction, message, interaction.guild_id)
+        )
         await open_report_form(
             interaction, message.author, ReportSource.MESSAGE_MENU, where, evidence_id
         )

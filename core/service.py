@@ -340,12 +340,15 @@ class ReportService:
 
         return await self._store.write(hold)
 
-    async def discard_evidence(self, evidence_id: int, reporter_id: int) -> None:
-        """Drop a DM message's pending text that will not be filed ("none, just tell me where
-        to report", or a server that was refused): the reporter's own row only."""
+    async def discard_evidence(
+        self, evidence_id: int, reporter_id: int, held_in: int = DM_EVIDENCE_GUILD
+    ) -> None:
+        """Drop a message's pending text that will not be filed (a DM's "none, just tell me
+        where to report", a server that was refused, a refused report): the reporter's own
+        row only, held in `held_in` (a server, or DM_EVIDENCE_GUILD)."""
 
         async def discard(tx: UnitOfWork) -> None:
-            await tx.reports.discard_evidence(evidence_id, DM_EVIDENCE_GUILD, reporter_id)
+            await tx.reports.discard_evidence(evidence_id, held_in, reporter_id)
 
         await self._store.write(discard)
 

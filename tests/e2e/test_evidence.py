@@ -186,6 +186,22 @@ async def test_erasure_removes_the_kept_text(vigil: Vigil):
     assert vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)]
 
 
+async def test_a_refused_report_keeps_no_text(vigil: Vigil):
+    """Nothing filed, nothing kept: a report refused on submit (alice over her limit) drops
+    the message's held text at once, and Report message on one's own message (a
+    self-report, never filed) does not hold it at all (review of stop 30)."""
+    await vigil.restart(REPORT_RATE_LIMIT="1")
+    await vigil.setup()
+    await report_message(vigil)  # alice's one report of the window
+    refused = await submit(vigil, await open_menu(vigil, await post(vigil)))
+    assert "wasn't recorded" in refused.content and "danger" in refused.content
+    assert vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)]
+    own = await post(vigil, author="alice", text="my own words")
+    await open_menu(vigil, own)
+    assert vigil.db_rows("SELECT COUNT(*) FROM pending_evidence") == [(0,)]
+    assert vigil.report_count() == 1
+
+
 async def test_a_form_submitted_after_a_restart_still_files_with_its_text(vigil: Vigil):
     await vigil.setup()
     message = await post(vigil)
