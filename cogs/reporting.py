@@ -583,11 +583,9 @@ async def answer_dm(
 
 
 async def answer_stale_form(interaction: discord.Interaction[VigilBot], form: FormSubmit) -> None:
-    """Any form Vigil no longer knows. A report form (it has a reason) gets the help for the
-    reason chosen with the request to open it again: a person in danger is never left bare."""
-    if "reason" not in form.values:
-        await send_private(interaction, tr("form.open_again", reader_locale(interaction)))
-        return
+    """Any form Vigil no longer knows, with the request to open it again and the help for the
+    reason chosen on a report form (the general help on any other: whoever sent it may be a
+    reporter answering a question): a person in danger is never left bare."""
     await answer_open_again(interaction, form_reason(form) or Reason.OTHER)
 
 

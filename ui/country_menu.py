@@ -82,14 +82,18 @@ async def reply_with_help(
 
 
 async def answer_failure(
-    interaction: discord.Interaction[Any], *, with_help: bool, reason: Reason = Reason.OTHER
+    interaction: discord.Interaction[Any],
+    *,
+    with_help: bool,
+    reason: Reason = Reason.OTHER,
+    key: str = "error.generic",
 ) -> None:
-    """The private answer to a press, a form or a command that failed: the generic error line,
-    with the help for `reason` (the general help by default) and the country menu where the
-    one answered may be a reporter. Never raises: it is the last answer."""
+    """The private answer to a press, a form or a command that failed: the generic error line
+    (or `key`'s), with the help for `reason` (the general help by default) and the country
+    menu where the one answered may be a reporter. Never raises: it is the last answer."""
     try:
         locale = reader_locale(interaction)
-        text = tr("error.generic", locale)
+        text = tr(key, locale)
         if not with_help:
             await send_private(interaction, text)
             return

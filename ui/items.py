@@ -135,6 +135,11 @@ class VigilItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if self.junk:
+            if self.access is Access.ANYONE:  # perhaps a reporter: never a bare line
+                from ui.country_menu import answer_failure
+
+                await answer_failure(interaction, with_help=True, key=STALE)
+                return
             await send_private(interaction, tr(STALE, server_locale(interaction)))
             return
         try:

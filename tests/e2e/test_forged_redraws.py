@@ -175,6 +175,29 @@ async def test_someone_elses_support_button_still_gives_the_crisis_lines(vigil: 
     assert vigil.db_rows("SELECT COUNT(*) FROM cases") == [(0,)]
 
 
+async def test_a_junk_support_button_or_stale_form_still_gives_help(vigil: Vigil):
+    """A button anyone may press whose ID is junk (user 0), or a form Vigil no longer knows
+    (an Answer form of a removed kind): whoever sent it may be a reporter in danger, so the
+    answer carries the help, never a bare line (reporter-edge review of stop 30)."""
+    await vigil.setup(region="GB")
+    mine = await vigil.report("bob", "dave", "spam")
+    confirmation = mine.original()
+    assert confirmation is not None
+    pressed = await forged_press(vigil, confirmation, "vigil:support:0:slash", "bob")
+    assert pressed.ephemeral and "no longer in use" in (pressed.content or "")
+    assert "What you can do now" in json.dumps(pressed.embeds)  # the help, as on any failure
+    stale = await vigil.run(
+        vigil.emu.build.modal_submit(
+            "vigil:gone-form:1",
+            user="bob",
+            fields={"answer": "help"},
+            channel=vigil.guild.channel("general"),
+        )
+    )
+    assert stale.ephemeral and "open" in (stale.content or "").lower()
+    assert "What you can do now" in json.dumps(stale.embeds) and vigil.report_count() == 1
+
+
 async def test_a_press_that_overtakes_the_alerts_record_still_redraws_it(vigil: Vigil):
     """A moderator can press a button on a new alert before Vigil has stored where it is (the
     press overtakes the POST's answer): the press waits for that record and redraws the alert
