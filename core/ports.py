@@ -298,9 +298,12 @@ class CaseRepository(Protocol):
         allowed_from: Collection[CaseStatus],
         note: str | None = None,
         detail: str | None = None,
+        twin_since: datetime | None = None,
     ) -> Case | None:
         """Compare-and-set: record `action` only if the case's status is still one of
-        `allowed_from` (checked in the UPDATE itself); None when it is not."""
+        `allowed_from` (checked in the UPDATE itself); None when it is not. `twin_since`: an
+        identical event (same moderator, action, note and detail) recorded at or after it is
+        this one submitted twice: the case is returned, nothing is added."""
         ...
 
     async def append_event(

@@ -388,6 +388,14 @@ class CheckInHeld:
     delivered: bool
 
 
+#: What a moderator writes in a form (a note, an escalation's reference) is recorded once when
+#: the same form is sent twice (two tabs, a double click on the dashboard): the same moderator,
+#: action, text and detail within TWIN_WINDOW is one action. Status changes need no such rule
+#: (their compare-and-set admits one), and what Discord did (a ban) is always recorded.
+TWIN_GUARDED = frozenset({CaseAction.NOTE, CaseAction.ESCALATE})
+TWIN_WINDOW = timedelta(seconds=10)
+
+
 class CaseRefusal(StrEnum):
     """Why a case action cannot apply: a code, worded by ui/alert_view.describe_refusal."""
 
@@ -556,6 +564,7 @@ class CaseService:
                     allowed_from={case.status},
                     note=note,
                     detail=detail,
+                    twin_since=now - TWIN_WINDOW if action in TWIN_GUARDED else None,
                 )
                 if updated is not None:
                     break

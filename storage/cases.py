@@ -250,8 +250,11 @@ class CaseRepository:
         allowed_from: Collection[CaseStatus],
         note: str | None = None,
         detail: str | None = None,
+        twin_since: datetime | None = None,
     ) -> Case | None:
         """Record `action` if the case is still in one of `allowed_from`; None if it is not.
+        An identical event since `twin_since` is looked for only after the UPDATE, which holds
+        the case's row until commit: a twin committed by another transaction is seen.
 
         A compare-and-set: the status condition is part of the UPDATE, so of two moderators
         acting at once (a Dismiss and an Acknowledge) exactly one wins whatever the isolation
@@ -287,8 +290,28 @@ class CaseRepository:
             )
         if changed != 1:
             return None
-        await self._insert_event(case_id, action, actor_id, now, note, detail)
+        if twin_since is None or not await self._has_twin(
+            case_id, action, actor_id, note, detail, twin_since
+        ):
+            await self._insert_event(case_id, action, actor_id, now, note, detail)
         return await self.get(case_id)
+
+    async def _has_twin(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor_id: int,
+        note: str | None,
+        detail: str | None,
+        since: datetime,
+    ) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM case_events WHERE case_id = ? AND actor_id = ? AND action = ? "
+            "AND COALESCE(note, '') = ? AND COALESCE(detail, '') = ? AND created_at >= ? "
+            "LIMIT 1",
+            (case_id, actor_id, action.value, note or "", detail or "", to_db(since)),
+        )
+        return row is not None
 
     async def append_event(
         self,
