@@ -218,7 +218,10 @@ class Dashboard:
             and guild_id in session.guild_ids
             and await self.deps.discord.serves(guild_id)
         ):
-            access = await self.deps.discord.access(guild_id, session.user_id)
+            # A change is allowed as Discord says now; a page may use what it said seconds
+            # ago (a removed role counts for what is shown within ACCESS_TTL_SECONDS).
+            fresh = request.method != "GET"
+            access = await self.deps.discord.access(guild_id, session.user_id, fresh=fresh)
         if access is None:
             raise Answer(self._error(403, "dash.no_access", session.locale, session))
         return session, access

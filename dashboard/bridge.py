@@ -44,10 +44,13 @@ class DiscordUnavailable(Exception):
 
 
 class DiscordSide(Protocol):
-    async def access(self, guild_id: int, user_id: int) -> GuildAccess | None:
+    async def access(
+        self, guild_id: int, user_id: int, *, fresh: bool = False
+    ) -> GuildAccess | None:
         """None unless the user is a member with Manage Server or the server's moderator
-        role (GuildSettings.mod_role_id), as Discord said at most a few seconds ago.
-        Raises DiscordUnavailable when Discord cannot be asked."""
+        role (GuildSettings.mod_role_id), as Discord said at most a few seconds ago (`fresh`:
+        as Discord says now, for a change). Raises DiscordUnavailable when Discord cannot be
+        asked."""
         ...
 
     async def vigil_guild_ids(self) -> set[int]:

@@ -96,10 +96,12 @@ class BotSide:
         self._fetched.put(guild_id, fetched)
         return fetched
 
-    async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+    async def _member(
+        self, guild: discord.Guild, user_id: int, *, fresh: bool = False
+    ) -> discord.Member | None:
         """The member as Discord said a few seconds ago at most (the bot has no member
-        cache: no members intent), None if not a member."""
-        cached = self._members.get((guild.id, user_id))
+        cache: no members intent), or now (`fresh`), None if not a member."""
+        cached = None if fresh else self._members.get((guild.id, user_id))
         if cached is not None:
             return cached[0]
         try:
@@ -111,11 +113,13 @@ class BotSide:
         self._members.put((guild.id, user_id), member)
         return member
 
-    async def access(self, guild_id: int, user_id: int) -> GuildAccess | None:
+    async def access(
+        self, guild_id: int, user_id: int, *, fresh: bool = False
+    ) -> GuildAccess | None:
         guild = await self._guild(guild_id)
         if guild is None:
             return None
-        member = await self._member(guild, user_id)
+        member = await self._member(guild, user_id, fresh=fresh)
         if member is None:
             return None
         settings = await self.bot.services.guild_settings.get(guild_id)

@@ -83,6 +83,31 @@ async def test_a_members_page_never_shows_who_reported_the_viewer(
         assert "about Maya" in text and "about Dave" in text and "Reports they filed: 2" in text
 
 
+async def test_a_removed_moderator_role_stops_changes_at_once(
+    emulator, bot_factory, tmp_path, database_url
+):
+    """milo's Moderators role is taken away while his case page is open: his note is refused
+    at once (a change asks Discord now), not for the 30 s a page may reuse what Discord said
+    (dashboard review of stop 30, finding 3)."""
+    vigil = Vigil(emulator, bot_factory, tmp_path / "vigil.db", database_url)
+    base = await start_with_dashboard(vigil)
+    await vigil.setup(mod_role="Moderators", threshold=1)
+    await vigil.report("alice", "dave", "harassment")
+    await vigil.wait_alerts(1)
+    harbour = vigil.guild.id
+    async with browser(base) as milo:
+        await milo.sign_in(vigil, "milo")
+        status, page, _ = await milo.get(f"/g/{harbour}/cases/1")
+        assert status == 200
+        member = vigil.guild.members[vigil.world.users["milo"].id]
+        member.roles = [r for r in member.roles if vigil.guild.roles[r].name != "Moderators"]
+        status, _, _ = await milo.post(
+            f"/g/{harbour}/cases/1/act", {"action": "note", "note": "still here"}, csrf_from=page
+        )
+        assert status == 403
+    assert vigil.db_rows("SELECT COUNT(*) FROM case_events WHERE action = 'note'") == [(0,)]
+
+
 # ------------------------------------------------------------------------------- item 2
 
 
