@@ -921,14 +921,19 @@ async def test_note_and_escalation_forms(vigil: Vigil):
             assert "empty" in (reply.content or "") and not added, reply
         elif kind == "note":
             assert reply.content == "Note added to case #1.", reply
-            assert len(added) == 1 and added[0][0] == "note", added
-            assert cleaned.startswith(added[0][1]) and len(added[0][1]) <= MAX_NOTE
+            # The same note again within TWIN_WINDOW is one entry (core.service.TWIN_GUARDED).
+            rows = added or [r for r in before if r[0] == "note" and cleaned.startswith(r[1])]
+            assert len(added) <= 1 and rows and rows[0][0] == "note", (added, before)
+            assert cleaned.startswith(rows[0][1]) and len(rows[0][1]) <= MAX_NOTE
         elif len(where) != 1 or where[0] not in {t.value for t in EscalationTarget}:
             assert "Choose where" in (reply.content or "") and not added, reply
         else:
             assert (reply.content or "").startswith("Recorded on case #1:"), reply
-            assert len(added) == 1 and added[0][0] == "escalate" and added[0][2] == where[0]
-            assert added[0][1] is None or cleaned.startswith(added[0][1]), added
+            same = [r for r in before if r[0] == "escalate" and r[2] == where[0]]
+            rows = added or [r for r in same if r[1] is None or cleaned.startswith(r[1])]
+            assert len(added) <= 1 and rows and rows[0][0] == "escalate", (added, before)
+            assert rows[0][2] == where[0]
+            assert rows[0][1] is None or cleaned.startswith(rows[0][1]), rows
         await watch.rerender(1)
         await watch.after_example()
 
