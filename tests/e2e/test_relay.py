@@ -412,6 +412,19 @@ async def test_erasing_a_reporter_erases_their_questions_and_answers(vigil: Vigi
     assert vigil.db_rows("SELECT COUNT(*) FROM case_feed") == [(0,)]
 
 
+async def send_form(vigil: Vigil, opened: Any, reporter: int, question: str) -> dict[str, Any]:
+    """maya sends an Ask reporter form opened earlier; the answer she is given."""
+    submitted = await vigil.run(
+        vigil.emu.build.modal_submit(
+            opened.data["custom_id"],
+            user="maya",
+            fields={"reporter": [choice(opened, reporter)], "question": question},
+            channel=vigil.alerts_channel,
+        )
+    )
+    return await submitted.wait_followup(timeout=10)
+
+
 async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number_now(
     vigil: Vigil,
 ):
@@ -437,15 +450,7 @@ async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number
     await wait_rows(
         vigil, "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id IS NOT NULL", [(2,)]
     )
-    submitted = await vigil.run(
-        vigil.emu.build.modal_submit(
-            opened.data["custom_id"],
-            user="maya",
-            fields={"reporter": [choice(opened, 2)], "question": "Bob, was it on Tuesday?"},
-            channel=vigil.alerts_channel,
-        )
-    )
-    told = await submitted.wait_followup(timeout=10)
+    told = await send_form(vigil, opened, 2, "Bob, was it on Tuesday?")
     assert "changed since you opened this form" in told["content"], told
     assert vigil.db_rows("SELECT COUNT(*) FROM relay_messages") == [(0,)]
     assert dms(vigil, "carol") == [] and dms(vigil, "bob") == []
@@ -455,15 +460,7 @@ async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number
     await wait_rows(
         vigil, "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id IS NOT NULL", [(3,)]
     )
-    submitted = await vigil.run(
-        vigil.emu.build.modal_submit(
-            opened.data["custom_id"],
-            user="maya",
-            fields={"reporter": [choice(opened, 1)], "question": "Was it on Tuesday?"},
-            channel=vigil.alerts_channel,
-        )
-    )
-    await submitted.wait_followup(timeout=10)
+    await send_form(vigil, opened, 1, "Was it on Tuesday?")
     dm = await wait_dm(vigil, "bob")
     assert "Was it on Tuesday?" in json.dumps(dm)
     assert dms(vigil, "carol") == []
