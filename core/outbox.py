@@ -221,6 +221,9 @@ REMINDER_CHECK_SECONDS = 1.0
 #: A server this process does not serve: its alerts are looked at again after this long
 #: (at once when a server becomes available: `serving_changed`).
 UNSERVED_RECHECK_SECONDS = 5.0
+#: A reminder that was not sent (Discord refused, or nobody may send it here) is left out of
+#: the reads this long: it is not asked again at every pass, and never fills a read.
+REMINDER_RETRY_SECONDS = 30.0
 #: Rows to delete that other processes queued (their purges, erasures) are looked for this
 #: often; this process's own are looked for at once (`cleanup_queued`).
 CLEANUP_CHECK_SECONDS = 30.0
@@ -286,6 +289,7 @@ class AlertDispatcher:
         # Guild ID -> when to look again at a server this process does not serve (left out
         # of the reads until then: one entry per server, however many alerts it has).
         self._unserved: dict[int, float] = {}
+        self._reminder_retry: dict[int, float] = {}  # case ID -> when its reminder may retry
         # Guild ID -> (case IDs, task): the deliveries in flight for that server, one after
         # another in one task (one task per server at most).
         # On PostgreSQL each holds a pooled connection (its claim) while Discord answers: the
@@ -671,7 +675,12 @@ class AlertDispatcher:
         notice to the owner. Claimed per case and reminder number, recorded by a
         compare-and-set, so several processes send each one once. Returns how many went."""
         now = self._cases.now()
-        due = await self._store.read(lambda tx: tx.cases.due_reminders(now, limit))
+        at = time.monotonic()
+        self._reminder_retry = {k: v for k, v in self._reminder_retry.items() if v > at}
+        waiting = sorted(self._reminder_retry, key=self._reminder_retry.__getitem__)
+        exclude = waiting[-MAX_EXCLUDED:]  # the latest to fail: the longest to wait
+        scope = self._read_scope(at)
+        due = await self._store.read(lambda tx: tx.cases.due_reminders(now, limit, exclude, scope))
         by_guild: dict[int, list[Case]] = {}
         for case in due:
             by_guild.setdefault(case.guild_id, []).append(case)
@@ -693,6 +702,9 @@ class AlertDispatcher:
             log.warning("reminder for case %s not sent yet: %s", case.id, failure.problem)
         except Exception:
             log.exception("reminder for case %s failed unexpectedly", case.id)
+        # Not sent: left out of the next reads for a while, so it is not asked again at once
+        # (and, with the servers' turns, never fills a read).
+        self._reminder_retry[case.id] = time.monotonic() + REMINDER_RETRY_SECONDS
         return 0
 
     async def _remind(self, case_id: int, seen_sent: int, now: datetime) -> bool:

@@ -267,8 +267,16 @@ class CaseRepository(Protocol):
         `ReportRepository.add_to_case`), after reports were assigned or removed in bulk."""
         ...
 
-    async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
-        """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`."""
+    async def due_reminders(
+        self,
+        now: datetime,
+        limit: int,
+        exclude: Sequence[int] = (),
+        scope: GuildScope | None = None,
+    ) -> list[Case]:
+        """Urgent cases nobody acted on, alert posted, whose next reminder is due at `now`:
+        servers in turns (each one's first due, then each one's second...), without the
+        cases in `exclude` (waiting to retry), within `scope` (the reading process's)."""
         ...
 
     async def reminder_sent(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -419,14 +419,35 @@ class CaseRepository:
 
     # --- end t15-welfare ---
 
-    async def due_reminders(self, now: datetime, limit: int) -> list[Case]:
+    async def due_reminders(
+        self,
+        now: datetime,
+        limit: int,
+        exclude: Sequence[int] = (),
+        scope: GuildScope | None = None,
+    ) -> list[Case]:
         """Urgent cases nobody has acted on whose next reminder is due (ix_cases_reminder_due)
-        and whose alert is posted (the reminder replies to it)."""
+        and whose alert is posted (the reminder replies to it). Servers take turns, as in
+        `with_pending_alerts`: one server's reminders that keep failing take one place per
+        turn, never the whole read; `exclude` (cases waiting to retry) and `scope` (the
+        servers the reading process may serve) keep them out of it altogether."""
+        where = [
+            "c.next_reminder_at IS NOT NULL",
+            "c.next_reminder_at <= ?",
+            "c.status = 'open'",
+            "c.urgent = 1",
+            "c.alert_message_id IS NOT NULL",
+        ]
+        if exclude:
+            where.append(f"c.id NOT IN ({', '.join('?' for _ in exclude)})")
+        scoped, scope_params = scope_conditions("c.guild_id", scope)
+        columns = ", ".join("c." + c.strip() for c in _COLUMNS.split(","))
         return await self._many(
-            f"SELECT {_COLUMNS} FROM cases WHERE next_reminder_at IS NOT NULL "
-            "AND next_reminder_at <= ? AND status = 'open' AND urgent = 1 "
-            "AND alert_message_id IS NOT NULL ORDER BY next_reminder_at, id LIMIT ?",
-            (to_db(now), limit),
+            f"SELECT {_COLUMNS} FROM (SELECT {columns}, ROW_NUMBER() OVER "
+            "(PARTITION BY c.guild_id ORDER BY c.next_reminder_at, c.id) AS turn "
+            f"FROM cases AS c WHERE {' AND '.join(where + scoped)}) AS p "
+            "ORDER BY turn, next_reminder_at, id LIMIT ?",
+            (to_db(now), *exclude, *scope_params, limit),
         )
 
     async def reminder_sent(

@@ -7,12 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.models import CaseAction, GuildSettings
-from core.outbox import AlertDispatcher, UnansweredCase, reminder_nonce
+from core.outbox import (
+    AlertDispatcher,
+    DeliveryFailed,
+    UnansweredCase,
+    UrgentPing,
+    reminder_nonce,
+)
 from core.policy import RateLimit
 from core.reasons import Reason
 from core.service import CaseService, ReportService
-from tests.core.test_outbox import CHANNEL, FakePoster
-from tests.helpers import GUILD, clock, submission
+from tests.core.test_outbox import CHANNEL, OTHER_CHANNEL, FakePoster
+from tests.helpers import GUILD, OTHER_GUILD, clock, submission
 from ui.alert_view import render_unanswered
 
 ROLE = 4242
@@ -112,3 +118,38 @@ async def test_non_urgent_case_gets_no_reminder(store):
     await dispatcher(poster).drain_once()
     c.advance(timedelta(days=1))
     assert await dispatcher(poster).send_reminders() == 0
+
+
+class RefusingReminders(FakePoster):
+    """Harbour's alert channel takes alerts but refuses every reminder (429 for ever)."""
+
+    async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
+        if channel_id == CHANNEL:
+            raise DeliveryFailed("http:429")
+        await super().ping(channel_id, message_id, ping, nonce)
+
+
+async def test_one_servers_refused_reminders_never_hold_up_anothers(store):
+    """Harbour has 20 urgent cases whose reminders Discord keeps refusing; Lighthouse's one
+    urgent case, due a second later, is reminded all the same: servers take turns in the read
+    and a refused reminder waits before it is read again (review of stop 30: the 20 oldest
+    due reminders used to fill every read)."""
+    c, _cases, reports, dispatcher, _told = await _setup(store)
+    other = GuildSettings(
+        OTHER_GUILD, alert_channel_id=OTHER_CHANNEL, mod_role_id=ROLE, urgent_reminder_minutes=15
+    )
+    await store.write(lambda tx: tx.settings.save(other, c.now()))
+    for n in range(20):
+        opened = await reports.submit(submission(100 + n, 600 + n, reason=Reason.CHILD_SAFETY))
+        assert opened.case_id is not None
+    c.advance(timedelta(seconds=1))
+    lighthouse = await reports.submit(
+        submission(1, 700, reason=Reason.CHILD_SAFETY, guild=OTHER_GUILD, channels=None)
+    )
+    poster = RefusingReminders()
+    d = dispatcher(poster)
+    while await d.drain_once() == 0:
+        pass  # every alert posted
+    c.advance(timedelta(minutes=15))
+    assert await d.send_reminders() == 1
+    assert _reminders(poster) == [(ROLE, reminder_nonce(lighthouse.case_id, 1))]
