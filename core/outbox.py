@@ -563,7 +563,9 @@ class AlertDispatcher:
                     )
             else:
                 message_id = await self._first_post(current, channel_id, content)
-                if where.rerouted and current.alert_message_id and current.alert_channel_id:
+                moved = current.alert_channel_id not in (None, channel_id)
+                if moved and current.alert_message_id and current.alert_channel_id:
+                    # Whichever way it moved (back to the alert channel too): one copy only.
                     await self._remove_old(current.alert_channel_id, current.alert_message_id)
                 if current.alert_channel_id not in (None, channel_id):
                     await self._cases.thread_moved(current)  # the old thread stays behind
@@ -635,9 +637,14 @@ class AlertDispatcher:
 
         Discord's nonce only deduplicates for a short while; an attempt that crashed after
         its POST reached Discord (but before the message ID was stored) left
-        `alert_post_started` set, so the channel is searched before posting again."""
+        `alert_post_started` set, so the channel is searched before posting again. A move to
+        another channel is searched too (the stored channel is still the old one until the
+        new post is recorded), and carries a nonce of its own: the first post's, reused in a
+        channel it once was in, could give back that old (deleted) message."""
         nonce = alert_nonce(case.id)
-        if case.alert_post_started and case.alert_channel_id in (None, channel_id):
+        if case.alert_channel_id not in (None, channel_id):
+            nonce = f"{nonce}-{case.alert_revision}"[:25]
+        if case.alert_post_started:
             found = await self._poster.find_posted(channel_id, case.id, nonce)
             if found is not None:
                 log.info("alert for case %s was already posted; adopting it", case.id)

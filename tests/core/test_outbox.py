@@ -45,6 +45,7 @@ class FakePoster:
     attempts: int = 0
     lose_answer: bool = False  # the POST lands, then the answer is lost (a crash, a timeout)
     in_channel: dict[int, int] = field(default_factory=dict)  # case ID -> message ID
+    posted_in: dict[int, int] = field(default_factory=dict)  # case ID -> its channel
     reroute_to: int | None = None  # the target can read the alert channel: go there
 
     async def post(self, channel_id: int, alert: AlertMessage, nonce: str) -> int:
@@ -57,6 +58,7 @@ class FakePoster:
         self.next_id += 1
         self.posts.append((channel_id, nonce, content))
         self.in_channel[content.case_id] = self.next_id
+        self.posted_in[content.case_id] = channel_id
         if self.lose_answer:
             raise DeliveryFailed("network:TimeoutError")
         return self.next_id
@@ -80,6 +82,8 @@ class FakePoster:
         return Destination(settings.alert_channel_id)
 
     async def find_posted(self, channel_id: int, case_id: int, nonce: str) -> int | None:
+        if self.posted_in.get(case_id, channel_id) != channel_id:
+            return None  # its newest alert is in another channel
         return self.in_channel.get(case_id)
 
     async def ping(self, channel_id: int, message_id: int, ping: UrgentPing, nonce: str) -> None:
@@ -421,6 +425,46 @@ async def test_rerouted_alert_says_why_and_leaves_the_readable_channel(store):
     assert [p[0] for p in poster.posts] == [CHANNEL, 4444]
     assert tr("alert.rerouted_owner") in poster.posts[1][2].description
     assert poster.deleted == [(CHANNEL, 1001)]
+
+
+async def test_a_move_whose_answer_was_lost_is_adopted_after_a_restart(store):
+    """The alert moves (its member can read the alert channel now); the POST in the new
+    channel reaches Discord but its answer is lost, and the process dies. The next process
+    searches the new channel, although the stored one is still the old: no second copy
+    (storms and outbox review of stop 30, finding 2)."""
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    outcome = await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.reroute_to, poster.lose_answer = 4444, True
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.lose_answer = False
+    restarted = AlertDispatcher(store, CaseService(store, clock()), poster, base_delay=0.0)
+    await restarted.drain_once()
+    assert [p[0] for p in poster.posts] == [CHANNEL, 4444]
+    case = await store.read(lambda tx: tx.cases.get(outcome.case_id))
+    assert (case.alert_channel_id, case.alert_message_id) == (4444, 1002)
+    assert poster.deleted == [(CHANNEL, 1001)]
+
+
+async def test_an_alert_moving_back_leaves_no_copy_behind(store):
+    """Moved to the owner's DMs and then back to the alert channel (the member lost access
+    again): each move removes the copy it leaves, and the move back has a nonce of its own
+    (the first post's, in the same channel, could give back the deleted original)."""
+    poster = FakePoster()
+    reports, dispatcher = await setup(store, poster)
+    await reports.submit(submission(1, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.reroute_to = 4444
+    await reports.submit(submission(2, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    poster.reroute_to = None
+    await reports.submit(submission(3, reason=Reason.CHILD_SAFETY))
+    await dispatcher.drain_once()
+    assert [p[0] for p in poster.posts] == [CHANNEL, 4444, CHANNEL]
+    assert poster.deleted == [(CHANNEL, 1001), (4444, 1002)]
+    assert len({p[1] for p in poster.posts}) == 3  # three nonces
 
 
 async def test_reminders_are_looked_for_once_a_second_while_passes_follow_each_other(store):
