@@ -335,8 +335,8 @@ class CaseRepository(Protocol):
         in one transaction only)."""
         ...
 
-    async def check_in_sent_since(self, case_id: int, since: datetime) -> bool:
-        """Whether a check-in of the case was recorded as delivered at or after `since`."""
+    async def check_in_delivered(self, case_id: int) -> bool:
+        """Whether a check-in was recorded as delivered since the case's current claim."""
         ...
 
     async def release_check_in(self, case_id: int, claimed_at: datetime) -> None:

@@ -615,9 +615,8 @@ class CaseService:
                 return CheckInClaim(case, now)
             held = await tx.cases.get(case_id)
             assert held is not None
-            since = held.check_in_at or now
-            delivered = await tx.cases.check_in_sent_since(case_id, since)
-            return CheckInHeld(held, since, delivered)
+            delivered = await tx.cases.check_in_delivered(case_id)
+            return CheckInHeld(held, held.check_in_at or now, delivered)
 
         return await self._store.write(claim)
 

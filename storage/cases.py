@@ -24,6 +24,14 @@ from storage.leases import advisory_key
 from storage.scope import scope_conditions
 from storage.sql import Executor, Row
 
+#: A check-in recorded as delivered since the case's current claim (`cases.check_in_at`), for
+#: a WHERE clause on `cases`; its parameters are _DELIVERED_PARAMS.
+_DELIVERED_SINCE_CLAIM = (
+    "EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id "
+    "AND e.action = ? AND e.detail = ? AND e.created_at >= cases.check_in_at)"
+)
+_DELIVERED_PARAMS = (CaseAction.CHECK_IN.value, CheckInResult.SENT.value)
+
 
 def _nobody(user_id: int | None) -> int:
     """`target_id <> ?` excludes no one for 0 (no user or case target has ID 0)."""
@@ -377,25 +385,15 @@ class CaseRepository:
         changed = await self._db.execute(
             "UPDATE cases SET check_in_at = ? WHERE id = ? "
             "AND (check_in_at IS NULL OR check_in_at < ? "
-            "OR (check_in_at < ? AND NOT EXISTS (SELECT 1 FROM case_events e "
-            "WHERE e.case_id = cases.id AND e.action = ? AND e.detail = ? "
-            "AND e.created_at >= cases.check_in_at)))",
-            (
-                to_db(now),
-                case_id,
-                to_db(free_before),
-                to_db(lease_before),
-                CaseAction.CHECK_IN.value,
-                CheckInResult.SENT.value,
-            ),
+            f"OR (check_in_at < ? AND NOT {_DELIVERED_SINCE_CLAIM}))",
+            (to_db(now), case_id, to_db(free_before), to_db(lease_before), *_DELIVERED_PARAMS),
         )
         return changed == 1
 
-    async def check_in_sent_since(self, case_id: int, since: datetime) -> bool:
+    async def check_in_delivered(self, case_id: int) -> bool:
         row = await self._db.fetch_one(
-            "SELECT 1 FROM case_events WHERE case_id = ? AND action = ? AND detail = ? "
-            "AND created_at >= ? LIMIT 1",
-            (case_id, CaseAction.CHECK_IN.value, CheckInResult.SENT.value, to_db(since)),
+            f"SELECT 1 FROM cases WHERE id = ? AND {_DELIVERED_SINCE_CLAIM}",
+            (case_id, *_DELIVERED_PARAMS),
         )
         return row is not None
 
@@ -405,9 +403,8 @@ class CaseRepository:
             "UPDATE cases SET check_in_at = NULL WHERE id = ? AND check_in_at = ? "
             # A check-in delivered since (a slower process's, recorded late) keeps holding
             # the next one back for the cooldown.
-            "AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id "
-            "AND e.action = ? AND e.detail = ? AND e.created_at >= cases.check_in_at)",
-            (case_id, to_db(claimed_at), CaseAction.CHECK_IN.value, CheckInResult.SENT.value),
+            f"AND NOT {_DELIVERED_SINCE_CLAIM}",
+            (case_id, to_db(claimed_at), *_DELIVERED_PARAMS),
         )
 
     async def set_target_locale(self, case_id: int, locale: str | None) -> None:

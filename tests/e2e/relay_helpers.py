@@ -67,7 +67,16 @@ async def ask(
     the moderator was given)."""
     opened = await press(vigil, alert, f"vigil:case:ask_reporter:{case_id(alert)}", moderator)
     assert opened.type == 9, opened.content  # a form
-    submitted = await vigil.run(
+    submitted = await send_ask_form(vigil, opened, reporter, question, moderator)
+    told = await submitted.wait_followup(timeout=10)
+    return submitted, told
+
+
+async def send_ask_form(
+    vigil: Vigil, opened: InteractionResult, reporter: int, question: str, moderator: str = "maya"
+) -> InteractionResult:
+    """An opened Ask reporter form, sent from the alert channel with "Reporter N" chosen."""
+    return await vigil.run(
         vigil.emu.build.modal_submit(
             opened.data["custom_id"],
             user=moderator,
@@ -75,8 +84,6 @@ async def ask(
             channel=vigil.alerts_channel,
         )
     )
-    told = await submitted.wait_followup(timeout=10)
-    return submitted, told
 
 
 def choice(opened: InteractionResult, reporter: int) -> str:

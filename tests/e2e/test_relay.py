@@ -16,15 +16,16 @@ from tests.e2e.relay_helpers import (
     allow_threads,
     ask,
     button_ids,
-    choice,
     dms,
     post_text,
     posts,
+    send_ask_form,
     wait_dm,
     wait_post,
     wait_rows,
     wait_thread,
 )
+from tests.e2e.test_erasure_races import forget
 from tests.e2e.test_fuzz_inputs import forged_message
 from tests.e2e.test_moderator_workflow import press, uid
 
@@ -199,14 +200,7 @@ async def submit_question(vigil: Vigil, alert: dict[str, Any], reporter: int, te
     """The Ask reporter form, submitted; its answer to the moderator is not waited for."""
     opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
     assert opened.type == 9, opened.content
-    submitted = await vigil.run(
-        vigil.emu.build.modal_submit(
-            opened.data["custom_id"],
-            user="maya",
-            fields={"reporter": [choice(opened, reporter)], "question": text},
-            channel=vigil.alerts_channel,
-        )
-    )
+    submitted = await send_ask_form(vigil, opened, reporter, text)
     assert submitted.type == 5  # deferred: stored, now being sent
 
 
@@ -414,15 +408,7 @@ async def test_erasing_a_reporter_erases_their_questions_and_answers(vigil: Vigi
 
 async def send_form(vigil: Vigil, opened: Any, reporter: int, question: str) -> dict[str, Any]:
     """maya sends an Ask reporter form opened earlier; the answer she is given."""
-    submitted = await vigil.run(
-        vigil.emu.build.modal_submit(
-            opened.data["custom_id"],
-            user="maya",
-            fields={"reporter": [choice(opened, reporter)], "question": question},
-            channel=vigil.alerts_channel,
-        )
-    )
-    return await submitted.wait_followup(timeout=10)
+    return await (await send_ask_form(vigil, opened, reporter, question)).wait_followup(timeout=10)
 
 
 async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number_now(
@@ -440,13 +426,7 @@ async def test_a_form_opened_before_an_erasure_never_asks_whoever_has_the_number
     alert = vigil.alerts()[0]
     opened = await press(vigil, alert, "vigil:case:ask_reporter:1", "maya")
     assert opened.type == 9, opened.content
-    alice = vigil.world.users["alice"]
-    asked = await vigil.slash("reports forget", "olivia", member="alice")
-    message = asked.original()
-    assert message is not None
-    await vigil.run(
-        vigil.emu.build.component(f"vigil:forget:{alice.id}", user="olivia", message=message)
-    )
+    await forget(vigil, "alice")
     await wait_rows(
         vigil, "SELECT COUNT(DISTINCT reporter_id) FROM reports WHERE case_id IS NOT NULL", [(2,)]
     )
